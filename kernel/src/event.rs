@@ -1,0 +1,279 @@
+//! The typed event log: every kernel event, in order, with its virtual time.
+//!
+//! It is the single source of truth for every view (text trace, exports, the
+//! TUI). Events are small fixed-size values; message contents are kept once,
+//! in a side table of [`MessageRecord`]s and a byte arena, and events refer to
+//! them by [`MessageId`].
+
+use crate::capability::Rights;
+use crate::error::{FaultReason, SysError};
+use crate::ids::{Badge, ObjectId, Priority, ProcessId, Slot};
+use crate::message::{MessageId, MessageKind};
+use crate::object::ObjectKind;
+use crate::syscall::SyscallKind;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One kernel event. Its sequence number is its position in the log.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Event {
+    /// Virtual time in cycles when it happened.
+    pub time: u64,
+    /// The process it concerns, or [`ProcessId::KERNEL`].
+    pub process: ProcessId,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What a blocked process waits for, as recorded in the log.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum BlockedOn {
+    /// Sending to a port (no receiver yet, or the queue is full).
+    Send(ObjectId),
+    /// Receiving from a port.
+    Receive(ObjectId),
+    /// Waiting for the reply of this process.
+    Reply(ProcessId),
+    /// Waiting for notification bits.
+    Notification(ObjectId),
+    /// Sleeping until this time.
+    Sleep(u64),
+}
+
+/// Why a message never reached its receiver.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum DropReason {
+    /// The port's owner died with the message still queued or its sender waiting.
+    ReceiverDied,
+    /// The sender died while its message waited.
+    SenderDied,
+    /// The caller had gone (died or timed out) before the reply came.
+    CallerGone,
+    /// The sender's timeout expired before a receiver took the message.
+    TimedOut,
+}
+
+/// A change to some process's capability table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum CapabilityOp {
+    /// Given by the system setup.
+    Granted,
+    /// Made by creating a new object.
+    Created,
+    /// Copied from another slot.
+    Copied,
+    /// Copied with a badge.
+    Minted,
+    /// Deleted by its holder.
+    Deleted,
+    /// Removed because a capability it was derived from was revoked.
+    Revoked,
+    /// Left the table inside a message (move).
+    SentAway,
+    /// Arrived inside a message.
+    Received,
+    /// A reply capability made for an incoming call.
+    ReplyCreated,
+    /// A reply capability used up by replying.
+    ReplyUsed,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum OutcomeKind {
+    /// Every program finished; only servers were left waiting.
+    Completed,
+    /// Nothing could run and some program was still blocked.
+    Deadlock,
+    /// The step limit was reached first.
+    StepLimit,
+}
+
+/// Every kind of kernel event.
+// Variant fields are named for what they hold; the variant's doc says the rest.
+#[allow(missing_docs)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum EventKind {
+    /// The process was created.
+    Spawned { priority: Priority },
+    /// An object was created, owned by the event's process (or by no one: [`ProcessId::KERNEL`]).
+    Created { object: ObjectId, kind: ObjectKind },
+    /// The process trapped into the kernel.
+    SyscallEntered { call: SyscallKind },
+    /// The syscall returned at once.
+    SyscallReturned { call: SyscallKind, error: Option<SysError> },
+    /// A message entered a port (queued, waiting with its sender, or handed over).
+    MessageSent { message: MessageId },
+    /// A message reached its receiver (the event's process).
+    MessageDelivered { message: MessageId },
+    /// A message was thrown away.
+    MessageDropped { message: MessageId, reason: DropReason },
+    /// The process blocked.
+    Blocked { on: BlockedOn },
+    /// A blocked process became ready; its syscall returns with this result.
+    Woken { call: SyscallKind, error: Option<SysError> },
+    /// The processor switched to this process; `direct` when an IPC handed over without the scheduler.
+    Switched { direct: bool },
+    /// A notification was signalled.
+    Signalled { notification: ObjectId, bits: u64 },
+    /// A timer interrupt fired into a notification.
+    Interrupt { notification: ObjectId, bits: u64 },
+    /// A capability table changed.
+    Capability { op: CapabilityOp, slot: Slot, object: ObjectId, rights: Rights },
+    /// The process's effective priority changed (priority inheritance).
+    PriorityChanged { priority: Priority },
+    /// The process used the processor for this many cycles.
+    Computed { cycles: u64 },
+    /// Nothing could run; virtual time jumped to `until`.
+    Idle { until: u64 },
+    /// The process was faulted.
+    Faulted { reason: FaultReason },
+    /// The process exited.
+    Exited { code: i32 },
+    /// The run ended.
+    RunEnded { outcome: OutcomeKind },
+}
+
+/// A message's details, recorded once when it is sent.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct MessageRecord {
+    /// Who sent it.
+    pub sender: ProcessId,
+    /// The port it went through (for replies, the reply object).
+    pub port: ObjectId,
+    /// How it travelled.
+    pub kind: MessageKind,
+    /// The badge the receiver sees.
+    pub badge: Badge,
+    /// The operation label.
+    pub label: u32,
+    /// Data bytes.
+    pub bytes: u32,
+    /// Capabilities carried.
+    pub caps: u32,
+    /// For a reply: the call it answers.
+    pub answers: Option<MessageId>,
+    data_start: usize,
+}
+
+/// The event log and the messages it refers to.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct EventLog {
+    events: Vec<Event>,
+    messages: Vec<MessageRecord>,
+    payload: Vec<u8>,
+    process_names: Vec<String>,
+    objects: BTreeMap<ObjectId, ObjectInfo>,
+}
+
+/// What the log remembers of every object ever created, so views can name it after it died.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ObjectInfo {
+    /// Its kind.
+    pub kind: ObjectKind,
+    /// The process it died with, or (for reply objects) the process that held it.
+    pub owner: Option<ProcessId>,
+}
+
+impl EventLog {
+    pub(crate) fn name_process(&mut self, index: u32, name: &str) {
+        let index = index as usize;
+        if index >= self.process_names.len() {
+            self.process_names.resize(index + 1, String::new());
+        }
+        self.process_names[index] = name.to_owned();
+    }
+
+    pub(crate) fn name_object(&mut self, id: ObjectId, kind: ObjectKind, owner: Option<ProcessId>) {
+        self.objects.insert(id, ObjectInfo { kind, owner });
+    }
+
+    /// The name of a process (`kernel` for [`ProcessId::KERNEL`], `?` if unknown).
+    pub fn process_name(&self, id: ProcessId) -> &str {
+        if id.is_kernel() {
+            return "kernel";
+        }
+        self.process_names.get(id.index as usize).map_or("?", String::as_str)
+    }
+
+    /// What is known of an object, even after it died.
+    pub fn object_info(&self, id: ObjectId) -> Option<ObjectInfo> {
+        self.objects.get(&id).copied()
+    }
+
+    pub(crate) fn push(&mut self, event: Event) {
+        self.events.push(event);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record_message(
+        &mut self,
+        sender: ProcessId,
+        port: ObjectId,
+        kind: MessageKind,
+        badge: Badge,
+        label: u32,
+        data: &[u8],
+        caps: usize,
+        answers: Option<MessageId>,
+    ) -> MessageId {
+        let id = MessageId(u32::try_from(self.messages.len()).expect("more than 4 billion messages in one run"));
+        let data_start = self.payload.len();
+        self.payload.extend_from_slice(data);
+        let bytes = data.len() as u32;
+        let caps = caps as u32;
+        self.messages.push(MessageRecord { sender, port, kind, badge, label, bytes, caps, answers, data_start });
+        id
+    }
+
+    /// All events, oldest first.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// The details of a message.
+    pub fn message(&self, id: MessageId) -> &MessageRecord {
+        &self.messages[id.0 as usize]
+    }
+
+    /// The data bytes of a message.
+    pub fn message_data(&self, id: MessageId) -> &[u8] {
+        let record = self.message(id);
+        &self.payload[record.data_start..record.data_start + record.bytes as usize]
+    }
+
+    /// Every message record, by id.
+    pub fn messages(&self) -> &[MessageRecord] {
+        &self.messages
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// True when nothing has happened yet.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Bytes the log holds, events and message records, message data aside.
+    pub fn memory_bytes(&self) -> usize {
+        self.events.len() * size_of::<Event>() + self.messages.len() * size_of::<MessageRecord>()
+    }
+
+    /// Bytes of message data the log holds.
+    pub fn payload_bytes(&self) -> usize {
+        self.payload.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_stays_small() {
+        assert!(size_of::<Event>() <= 40, "Event is {} bytes", size_of::<Event>());
+    }
+}

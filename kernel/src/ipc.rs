@@ -1,0 +1,519 @@
+//! Message passing: send, call, receive and reply on endpoints and queue ports.
+//!
+//! A message is checked completely before anything changes, then committed:
+//! its capabilities leave the sender's table (move) or are copied into
+//! derivation nodes in transit, and it is recorded in the event log. From then
+//! on it is either delivered exactly once or dropped with a recorded reason.
+
+use crate::capability::{Capability, Location, Rights};
+use crate::config::DeadlockPolicy;
+use crate::error::SysError;
+use crate::event::{CapabilityOp, DropReason, EventKind};
+use crate::ids::{Badge, ObjectId, ProcessId, Slot};
+use crate::kernel::{Flow, Kernel};
+use crate::message::{Envelope, Incoming, Message, MessageKind, Received, TransferMode};
+use crate::object::{FullPolicy, ObjectBody, ObjectKind, Reply, WaitingReceiver};
+use crate::process::{Outgoing, ProcessState};
+use crate::syscall::{Blocking, SyscallKind, SyscallValue};
+
+fn timeout_of(blocking: Blocking) -> Option<u64> {
+    match blocking {
+        Blocking::Timeout(cycles) => Some(cycles),
+        Blocking::Never | Blocking::Forever => None,
+    }
+}
+
+impl Kernel {
+    pub(crate) fn sys_send(
+        &mut self,
+        id: ProcessId,
+        slot: Slot,
+        message: Message,
+        blocking: Blocking,
+        call: SyscallKind,
+    ) -> Flow {
+        self.send_message(id, slot, message, blocking, MessageKind::Send, call)
+    }
+
+    pub(crate) fn sys_call(&mut self, id: ProcessId, slot: Slot, message: Message, blocking: Blocking) -> Flow {
+        self.send_message(id, slot, message, blocking, MessageKind::Call, SyscallKind::Call)
+    }
+
+    fn send_message(
+        &mut self,
+        id: ProcessId,
+        slot: Slot,
+        message: Message,
+        blocking: Blocking,
+        kind: MessageKind,
+        call: SyscallKind,
+    ) -> Flow {
+        let checked = self.lookup_object(id, slot, Rights::SEND).and_then(|(capability, object_kind)| {
+            self.validate_message(id, &message, capability.rights.contains(Rights::GRANT))?;
+            Ok((capability, object_kind))
+        });
+        let (capability, object_kind) = match checked {
+            Ok(found) => found,
+            Err(error) => return Flow::Return(Err(error)),
+        };
+        match (object_kind, kind) {
+            (ObjectKind::Endpoint, _) => self.send_to_endpoint(id, capability, message, blocking, kind, call),
+            (ObjectKind::Queue, MessageKind::Send) => self.send_to_queue(id, capability, message, blocking, call),
+            _ => Flow::Return(Err(SysError::WrongObjectKind)),
+        }
+    }
+
+    fn send_to_endpoint(
+        &mut self,
+        id: ProcessId,
+        capability: Capability,
+        message: Message,
+        blocking: Blocking,
+        kind: MessageKind,
+        call: SyscallKind,
+    ) -> Flow {
+        let port = capability.object;
+        if let Some(receiver) = self.take_receiver(port, capability.badge, kind) {
+            let envelope = self.commit(id, port, message, kind, capability.badge, None);
+            let (received, reply) = self.deliver(receiver, envelope);
+            self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
+            return match reply {
+                Some(reply) => {
+                    self.handoff = Some(receiver);
+                    let flow = self.block(
+                        id,
+                        ProcessState::ReplyBlocked { server: receiver, reply },
+                        call,
+                        timeout_of(blocking),
+                    );
+                    self.refresh_priority(receiver);
+                    flow
+                }
+                None => Flow::Return(Ok(SyscallValue::Unit)),
+            };
+        }
+        if blocking == Blocking::Never {
+            return Flow::Return(Err(SysError::WouldBlock));
+        }
+        self.block_sender(id, port, message, kind, capability.badge, blocking, call)
+    }
+
+    fn send_to_queue(
+        &mut self,
+        id: ProcessId,
+        capability: Capability,
+        message: Message,
+        blocking: Blocking,
+        call: SyscallKind,
+    ) -> Flow {
+        let port = capability.object;
+        let kind = MessageKind::Async;
+        if let Some(receiver) = self.take_receiver(port, capability.badge, kind) {
+            let envelope = self.commit(id, port, message, kind, capability.badge, None);
+            let (received, _) = self.deliver(receiver, envelope);
+            self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
+            return Flow::Return(Ok(SyscallValue::Unit));
+        }
+        let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
+        if queue.messages.len() < queue.capacity as usize {
+            let envelope = self.commit(id, port, message, kind, capability.badge, None);
+            let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
+            queue.messages.push_back(envelope);
+            self.note_depth(port);
+            return Flow::Return(Ok(SyscallValue::Unit));
+        }
+        match (queue.policy, blocking) {
+            (FullPolicy::Fail, _) => Flow::Return(Err(SysError::QueueFull)),
+            (FullPolicy::Block, Blocking::Never) => Flow::Return(Err(SysError::WouldBlock)),
+            (FullPolicy::Block, _) => self.block_sender(id, port, message, kind, capability.badge, blocking, call),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn block_sender(
+        &mut self,
+        id: ProcessId,
+        port: ObjectId,
+        message: Message,
+        kind: MessageKind,
+        badge: Badge,
+        blocking: Blocking,
+        call: SyscallKind,
+    ) -> Flow {
+        let owner = self.objects.get(port).and_then(|object| object.owner);
+        if self.config.deadlock_policy == DeadlockPolicy::Refuse
+            && owner.is_some_and(|owner| self.closes_cycle(id, owner))
+        {
+            return Flow::Return(Err(SysError::Deadlock));
+        }
+        let envelope = self.commit(id, port, message, kind, badge, None);
+        self.process_mut(id).outgoing = Some(Outgoing { envelope });
+        match &mut self.objects.get_mut(port).expect("kernel bug: checked port vanished").body {
+            ObjectBody::Endpoint(endpoint) => endpoint.senders.push_back(id),
+            ObjectBody::Queue(queue) => queue.senders.push_back(id),
+            _ => unreachable!("kernel bug: blocking a sender on a non-port"),
+        }
+        self.note_depth(port);
+        let flow = self.block(id, ProcessState::SendBlocked { port, owner }, call, timeout_of(blocking));
+        if let Some(owner) = owner {
+            self.refresh_priority(owner);
+        }
+        flow
+    }
+
+    pub(crate) fn sys_receive(
+        &mut self,
+        id: ProcessId,
+        slot: Slot,
+        from: Option<Badge>,
+        blocking: Blocking,
+        call: SyscallKind,
+    ) -> Flow {
+        let (capability, object_kind) = match self.lookup_object(id, slot, Rights::RECEIVE) {
+            Ok(found) => found,
+            Err(error) => return Flow::Return(Err(error)),
+        };
+        if !matches!(object_kind, ObjectKind::Endpoint | ObjectKind::Queue) {
+            return Flow::Return(Err(SysError::WrongObjectKind));
+        }
+        if let Some(bits) = self.take_bound_bits(id) {
+            return Flow::Return(Ok(SyscallValue::Incoming(Incoming::Notification(bits))));
+        }
+        let port = capability.object;
+        let found = match object_kind {
+            ObjectKind::Endpoint => self.receive_from_sender(id, port, from),
+            _ => self.receive_from_queue(id, port, from),
+        };
+        match found {
+            Some(result) => Flow::Return(result.map(|received| SyscallValue::Incoming(Incoming::Message(received)))),
+            None if blocking == Blocking::Never => Flow::Return(Err(SysError::WouldBlock)),
+            None => {
+                let waiting = WaitingReceiver { process: id, from };
+                match &mut self.objects.get_mut(port).expect("kernel bug: checked port vanished").body {
+                    ObjectBody::Endpoint(endpoint) => endpoint.receivers.push_back(waiting),
+                    ObjectBody::Queue(queue) => queue.receivers.push_back(waiting),
+                    _ => unreachable!("kernel bug: receiving on a non-port"),
+                }
+                self.block(id, ProcessState::ReceiveBlocked { port }, call, timeout_of(blocking))
+            }
+        }
+    }
+
+    /// Takes the first blocked sender on an endpoint whose badge the receiver accepts.
+    fn receive_from_sender(
+        &mut self,
+        id: ProcessId,
+        port: ObjectId,
+        from: Option<Badge>,
+    ) -> Option<Result<Received, SysError>> {
+        let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
+        let processes = &self.processes;
+        let envelope_of = |sender: ProcessId| {
+            &processes[sender.index as usize].outgoing.as_ref().expect("kernel bug: sender without message").envelope
+        };
+        let position =
+            endpoint.senders.iter().position(|&sender| from.is_none_or(|badge| envelope_of(sender).badge == badge))?;
+        let sender = endpoint.senders[position];
+        let kind = envelope_of(sender).kind;
+        if kind == MessageKind::Call && !self.has_free_slot(id) {
+            return Some(Err(SysError::QuotaExceeded));
+        }
+        let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
+        endpoint.senders.remove(position);
+        let outgoing = self.process_mut(sender).outgoing.take().expect("kernel bug: sender without message");
+        let (received, reply) = self.deliver(id, outgoing.envelope);
+        match reply {
+            Some(reply) => {
+                self.process_mut(sender).state = ProcessState::ReplyBlocked { server: id, reply };
+                self.emit(sender, EventKind::Blocked { on: crate::event::BlockedOn::Reply(id) });
+            }
+            None => self.wake(sender, Ok(SyscallValue::Unit)),
+        }
+        self.refresh_priority(id);
+        Some(Ok(received))
+    }
+
+    /// Takes the first queued message whose badge the receiver accepts, then lets a blocked sender in.
+    fn receive_from_queue(
+        &mut self,
+        id: ProcessId,
+        port: ObjectId,
+        from: Option<Badge>,
+    ) -> Option<Result<Received, SysError>> {
+        let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
+        let position = queue.messages.iter().position(|envelope| from.is_none_or(|badge| envelope.badge == badge))?;
+        let envelope = queue.messages.remove(position).expect("position just found");
+        let (received, _) = self.deliver(id, envelope);
+        self.admit_blocked_senders(port);
+        Some(Ok(received))
+    }
+
+    fn admit_blocked_senders(&mut self, port: ObjectId) {
+        loop {
+            let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
+            if queue.messages.len() >= queue.capacity as usize {
+                return;
+            }
+            let Some(sender) = queue.senders.pop_front() else { return };
+            let outgoing = self.process_mut(sender).outgoing.take().expect("kernel bug: sender without message");
+            let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
+            queue.messages.push_back(outgoing.envelope);
+            self.wake(sender, Ok(SyscallValue::Unit));
+            if let Some(owner) = self.objects.get(port).and_then(|object| object.owner) {
+                self.refresh_priority(owner);
+            }
+        }
+    }
+
+    /// Answers a call. The reply capability is used up whether or not the caller is still there.
+    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, message: Message) -> Result<(), SysError> {
+        let (node, capability) = self.lookup(id, slot)?;
+        let Some(ObjectBody::Reply(Reply { caller, request })) =
+            self.objects.get(capability.object).map(|object| &object.body)
+        else {
+            return Err(SysError::WrongObjectKind);
+        };
+        let (caller, request) = (*caller, *request);
+        self.validate_message(id, &message, true)?;
+        self.process_mut(id).caps.take(slot);
+        self.tree.remove(node);
+        self.process_mut(id).held_replies.retain(|&held| held != capability.object);
+        self.emit(
+            id,
+            EventKind::Capability {
+                op: CapabilityOp::ReplyUsed,
+                slot,
+                object: capability.object,
+                rights: capability.rights,
+            },
+        );
+        self.objects.remove(capability.object);
+        let envelope = self.commit(id, capability.object, message, MessageKind::Reply, Badge::NONE, Some(request));
+        let waiting = self.is_alive(caller)
+            && matches!(self.process(caller).state, ProcessState::ReplyBlocked { reply, .. } if reply == capability.object);
+        if waiting {
+            let (received, _) = self.deliver(caller, envelope);
+            self.wake(caller, Ok(SyscallValue::Reply(received)));
+            self.handoff = Some(caller);
+        } else {
+            self.drop_envelope(envelope, DropReason::CallerGone);
+        }
+        self.refresh_priority(id);
+        Ok(())
+    }
+
+    /// Checks size limits and the capabilities a message would carry, changing nothing.
+    fn validate_message(&self, id: ProcessId, message: &Message, may_grant: bool) -> Result<(), SysError> {
+        let limits = &self.config.limits;
+        if message.data.len() > limits.message_bytes_max as usize
+            || message.caps.len() > limits.message_caps_max as usize
+        {
+            return Err(SysError::MessageTooLarge);
+        }
+        if message.caps.is_empty() {
+            return Ok(());
+        }
+        if !may_grant {
+            return Err(SysError::InsufficientRights);
+        }
+        for (index, transfer) in message.caps.iter().enumerate() {
+            let (_, capability) = self.lookup(id, transfer.slot)?;
+            if self.objects.get(capability.object).is_some_and(|object| object.kind() == ObjectKind::Reply) {
+                return Err(SysError::WrongObjectKind);
+            }
+            if message.caps[..index].iter().any(|earlier| {
+                earlier.slot == transfer.slot
+                    && (earlier.mode == TransferMode::Move || transfer.mode == TransferMode::Move)
+            }) {
+                return Err(SysError::InvalidArgument);
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts a checked message in transit: capabilities leave the table or are copied, and it is logged.
+    fn commit(
+        &mut self,
+        id: ProcessId,
+        port: ObjectId,
+        message: Message,
+        kind: MessageKind,
+        badge: Badge,
+        answers: Option<crate::message::MessageId>,
+    ) -> Envelope {
+        let mut caps = Vec::with_capacity(message.caps.len());
+        for transfer in &message.caps {
+            let node = self.process(id).caps.get(transfer.slot).expect("kernel bug: validated slot emptied");
+            let capability = self.tree.capability(node).expect("kernel bug: table names a dead node");
+            let rights = capability.rights & transfer.rights;
+            match transfer.mode {
+                TransferMode::Copy => {
+                    let copy = Capability { rights, ..capability };
+                    caps.push(self.tree.insert(copy, Location::InTransit, Some(node)));
+                }
+                TransferMode::Move => {
+                    self.process_mut(id).caps.take(transfer.slot);
+                    self.tree.relocate(node, Location::InTransit);
+                    self.tree.restrict(node, rights);
+                    self.emit(
+                        id,
+                        EventKind::Capability {
+                            op: CapabilityOp::SentAway,
+                            slot: transfer.slot,
+                            object: capability.object,
+                            rights,
+                        },
+                    );
+                    caps.push(node);
+                }
+            }
+            self.process_mut(id).counters.capability_ops += 1;
+        }
+        let bytes = message.data.len() as u64;
+        let message_id =
+            self.log.record_message(id, port, kind, badge, message.label, &message.data, caps.len(), answers);
+        let copy_cycles = self.config.profile.copy_cycles(bytes);
+        self.charge(id, copy_cycles);
+        let counters = &mut self.process_mut(id).counters;
+        counters.messages_sent.count(kind);
+        counters.bytes_copied += bytes;
+        if let Some(object) = self.objects.get_mut(port) {
+            object.counters.messages += 1;
+            object.counters.bytes += bytes;
+        }
+        self.emit(id, EventKind::MessageSent { message: message_id });
+        Envelope { id: message_id, sender: id, badge, label: message.label, data: message.data, caps, kind }
+    }
+
+    /// Hands a message to its receiver: a reply capability for a call, then the carried capabilities.
+    pub(crate) fn deliver(&mut self, receiver: ProcessId, envelope: Envelope) -> (Received, Option<ObjectId>) {
+        let reply = (envelope.kind == MessageKind::Call).then(|| {
+            let body = ObjectBody::Reply(Reply { caller: envelope.sender, request: envelope.id });
+            let object = self.objects.insert(None, body);
+            self.log.name_object(object, ObjectKind::Reply, Some(receiver));
+            let capability = Capability { object, rights: Rights::SEND, badge: Badge::NONE };
+            let slot = self
+                .install(receiver, capability, None, CapabilityOp::ReplyCreated)
+                .expect("kernel bug: reply slot was checked free");
+            self.process_mut(receiver).held_replies.push(object);
+            (slot, object)
+        });
+        let mut caps = Vec::with_capacity(envelope.caps.len());
+        let mut caps_lost = 0;
+        for node in envelope.caps {
+            match self.place_in_table(receiver, node) {
+                Some(slot) => caps.push(slot),
+                None => caps_lost += 1,
+            }
+        }
+        self.process_mut(receiver).counters.messages_received += 1;
+        self.emit(receiver, EventKind::MessageDelivered { message: envelope.id });
+        let received = Received {
+            badge: envelope.badge,
+            label: envelope.label,
+            data: envelope.data,
+            caps,
+            caps_lost,
+            reply: reply.map(|(slot, _)| slot),
+        };
+        (received, reply.map(|(_, object)| object))
+    }
+
+    /// Moves a capability in transit into the receiver's table; `None` if it was revoked or the table is full.
+    fn place_in_table(&mut self, receiver: ProcessId, node: crate::capability::NodeKey) -> Option<Slot> {
+        let capability = self.tree.capability(node)?;
+        let limit = self.config.limits.capability_slots_max;
+        let Some(slot) = self.process(receiver).caps.free_slot(limit) else {
+            self.tree.remove(node);
+            return None;
+        };
+        self.process_mut(receiver).caps.put(slot, node);
+        self.tree.relocate(node, Location::Slot { process: receiver.index, slot });
+        self.process_mut(receiver).counters.capability_ops += 1;
+        self.emit(
+            receiver,
+            EventKind::Capability {
+                op: CapabilityOp::Received,
+                slot,
+                object: capability.object,
+                rights: capability.rights,
+            },
+        );
+        Some(slot)
+    }
+
+    /// Throws a message away, counting it and deleting the capabilities it carried.
+    pub(crate) fn drop_envelope(&mut self, envelope: Envelope, reason: DropReason) {
+        for node in envelope.caps {
+            self.tree.remove(node);
+        }
+        let sender = envelope.sender;
+        if let Some(process) = self.processes.get_mut(sender.index as usize) {
+            process.counters.messages_dropped += 1;
+        }
+        let port = self.log.message(envelope.id).port;
+        if let Some(object) = self.objects.get_mut(port) {
+            object.counters.dropped += 1;
+        }
+        self.emit(sender, EventKind::MessageDropped { message: envelope.id, reason });
+    }
+
+    /// Removes a blocked process from the queue it waits in; a message it was sending is dropped.
+    pub(crate) fn cancel_wait(&mut self, id: ProcessId, reason: DropReason) {
+        match self.process(id).state {
+            ProcessState::SendBlocked { port, .. } => {
+                match self.objects.get_mut(port).map(|object| &mut object.body) {
+                    Some(ObjectBody::Endpoint(endpoint)) => endpoint.senders.retain(|&sender| sender != id),
+                    Some(ObjectBody::Queue(queue)) => queue.senders.retain(|&sender| sender != id),
+                    _ => {}
+                }
+                if let Some(outgoing) = self.process_mut(id).outgoing.take() {
+                    self.drop_envelope(outgoing.envelope, reason);
+                }
+            }
+            ProcessState::ReceiveBlocked { port } => match self.objects.get_mut(port).map(|object| &mut object.body) {
+                Some(ObjectBody::Endpoint(endpoint)) => endpoint.receivers.retain(|waiting| waiting.process != id),
+                Some(ObjectBody::Queue(queue)) => queue.receivers.retain(|waiting| waiting.process != id),
+                _ => {}
+            },
+            ProcessState::WaitingNotification { notification } => {
+                if let Some(notification) = self.objects.notification_mut(notification) {
+                    notification.waiters.retain(|&waiter| waiter != id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Takes the first receiver waiting on `port` that accepts `badge` and can take a message of `kind`.
+    /// A receiver with no free slot for a call's reply capability is woken with quota-exceeded.
+    fn take_receiver(&mut self, port: ObjectId, badge: Badge, kind: MessageKind) -> Option<ProcessId> {
+        loop {
+            let receivers = match &mut self.objects.get_mut(port)?.body {
+                ObjectBody::Endpoint(endpoint) => &mut endpoint.receivers,
+                ObjectBody::Queue(queue) => &mut queue.receivers,
+                _ => return None,
+            };
+            let position = receivers.iter().position(|waiting| waiting.accepts(badge))?;
+            let receiver = receivers.remove(position).expect("position just found").process;
+            if kind != MessageKind::Call || self.has_free_slot(receiver) {
+                return Some(receiver);
+            }
+            self.wake(receiver, Err(SysError::QuotaExceeded));
+        }
+    }
+
+    pub(crate) fn has_free_slot(&self, id: ProcessId) -> bool {
+        self.process(id).caps.free_slot(self.config.limits.capability_slots_max).is_some()
+    }
+
+    fn note_depth(&mut self, port: ObjectId) {
+        let Some(object) = self.objects.get_mut(port) else { return };
+        let depth = match &object.body {
+            ObjectBody::Endpoint(endpoint) => endpoint.senders.len(),
+            ObjectBody::Queue(queue) => queue.messages.len() + queue.senders.len(),
+            _ => 0,
+        };
+        object.counters.depth_max = object.counters.depth_max.max(depth as u64);
+    }
+}

@@ -1,0 +1,731 @@
+//! The kernel: process table, setup, the run loop and dispatch to the
+//! syscall handlers that live in their own modules (ipc, notify, authority,
+//! lifecycle).
+
+use crate::capability::{Capability, DerivationTree, Location, NodeKey, Rights};
+use crate::config::KernelConfig;
+use crate::error::{FaultReason, SysError};
+use crate::event::{CapabilityOp, Event, EventKind, EventLog, OutcomeKind};
+use crate::ids::{Badge, ObjectId, Priority, ProcessId, Slot};
+use crate::message::MessageId;
+use crate::metrics::Counters;
+use crate::object::{FullPolicy, ObjectBody, ObjectKind, ObjectTable, PortCounters, Queue};
+use crate::outcome::Outcome;
+use crate::process::{Process, ProcessState};
+use crate::scheduler::RunQueue;
+use crate::sys::{Sys, Trap};
+use crate::syscall::{Syscall, SyscallKind, SyscallResult, SyscallValue};
+use crate::time::{TimerAction, Timers};
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+use std::cell::RefCell;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+/// What a syscall handler did with the calling process.
+pub(crate) enum Flow {
+    /// The call is finished; the process keeps running with this result.
+    Return(SyscallResult),
+    /// The process blocked; a later event wakes it with its result.
+    Blocked,
+    /// The process is busy (computing) and gets its result later without blocking.
+    Busy,
+    /// The process is gone.
+    Ended,
+}
+
+impl From<Result<SyscallValue, SysError>> for Flow {
+    fn from(result: Result<SyscallValue, SysError>) -> Self {
+        Flow::Return(result)
+    }
+}
+
+/// How a process is described when it is created.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ProcessSpec {
+    /// Name shown in every view.
+    pub name: String,
+    /// Fixed priority.
+    pub priority: Priority,
+    /// Servers may still be waiting when the run ends cleanly; programs must finish.
+    pub is_server: bool,
+}
+
+impl ProcessSpec {
+    /// A program (must finish for the run to complete cleanly).
+    pub fn program(name: &str, priority: Priority) -> ProcessSpec {
+        ProcessSpec { name: name.to_owned(), priority, is_server: false }
+    }
+
+    /// A server (may wait for requests forever).
+    pub fn server(name: &str, priority: Priority) -> ProcessSpec {
+        ProcessSpec { name: name.to_owned(), priority, is_server: true }
+    }
+}
+
+/// A simulated microkernel and everything running on it.
+pub struct Kernel {
+    pub(crate) config: KernelConfig,
+    pub(crate) now: u64,
+    pub(crate) steps: u64,
+    pub(crate) processes: Vec<Process>,
+    pub(crate) objects: ObjectTable,
+    pub(crate) tree: DerivationTree,
+    pub(crate) run_queue: RunQueue,
+    pub(crate) timers: Timers,
+    pub(crate) current: Option<ProcessId>,
+    /// The process an IPC just woke, to which switching is part of the IPC's cost.
+    pub(crate) handoff: Option<ProcessId>,
+    pub(crate) log: EventLog,
+    pub(crate) rng: ChaCha8Rng,
+    pub(crate) outcome: Option<Outcome>,
+    /// Programs (not servers) that have not ended yet.
+    pub(crate) programs_alive: usize,
+    /// Cycles spent idle or handling interrupts, charged to no process.
+    pub(crate) kernel_cycles: u64,
+}
+
+impl Kernel {
+    /// A kernel with no processes yet.
+    pub fn new(config: KernelConfig) -> Kernel {
+        let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        Kernel {
+            config,
+            now: 0,
+            steps: 0,
+            processes: Vec::new(),
+            objects: ObjectTable::default(),
+            tree: DerivationTree::default(),
+            run_queue: RunQueue::default(),
+            timers: Timers::default(),
+            current: None,
+            handoff: None,
+            log: EventLog::default(),
+            rng,
+            outcome: None,
+            programs_alive: 0,
+            kernel_cycles: 0,
+        }
+    }
+
+    // ----- setup -----
+
+    /// Creates a process that will run `program` once the run starts.
+    pub fn spawn<F, Fut>(&mut self, spec: ProcessSpec, program: F) -> ProcessId
+    where
+        F: FnOnce(Sys) -> Fut,
+        Fut: Future<Output = crate::error::ProgramResult> + 'static,
+    {
+        let id = self.create_process(spec);
+        self.start(id, program);
+        id
+    }
+
+    /// Creates a process with no program yet, so capabilities can be given to it
+    /// before its program (which names them by slot) is built. See [`Kernel::start`].
+    pub fn create_process(&mut self, spec: ProcessSpec) -> ProcessId {
+        let index = u32::try_from(self.processes.len()).expect("more than 4 billion processes");
+        let id = ProcessId { index, generation: 0 };
+        self.log.name_process(index, &spec.name);
+        self.processes.push(Process {
+            id,
+            name: spec.name,
+            base_priority: spec.priority,
+            effective_priority: spec.priority,
+            is_server: spec.is_server,
+            state: ProcessState::Ready,
+            caps: Default::default(),
+            program: None,
+            trap: Rc::new(RefCell::new(Trap::default())),
+            blocked_call: None,
+            blocked_since: 0,
+            outgoing: None,
+            timer: None,
+            compute_remaining: 0,
+            slice_used: 0,
+            bound_notification: None,
+            watchers: Vec::new(),
+            held_replies: Vec::new(),
+            owned: Vec::new(),
+            counters: Counters::default(),
+            fault_detail: None,
+        });
+        self.emit(id, EventKind::Spawned { priority: spec.priority });
+        id
+    }
+
+    /// Gives a created process its program and makes it ready.
+    ///
+    /// # Panics
+    /// If the process already has a program (a setup bug in the caller).
+    pub fn start<F, Fut>(&mut self, id: ProcessId, program: F)
+    where
+        F: FnOnce(Sys) -> Fut,
+        Fut: Future<Output = crate::error::ProgramResult> + 'static,
+    {
+        let process = &mut self.processes[id.index as usize];
+        assert!(process.program.is_none(), "process {} was started twice", process.name);
+        let sys = Sys::new(Rc::clone(&process.trap), id);
+        process.program = Some(Box::pin(program(sys)));
+        if !process.is_server {
+            self.programs_alive += 1;
+        }
+        let priority = process.effective_priority;
+        self.run_queue.push_back(id, priority);
+    }
+
+    /// Creates an endpoint that dies with `owner`.
+    pub fn create_endpoint(&mut self, owner: ProcessId) -> ObjectId {
+        self.create_object(Some(owner), ObjectBody::Endpoint(Default::default()))
+    }
+
+    /// Creates a queue port that dies with `owner`.
+    pub fn create_queue(&mut self, owner: ProcessId, capacity: u32, policy: FullPolicy) -> ObjectId {
+        let queue = Queue {
+            capacity,
+            policy,
+            messages: Default::default(),
+            senders: Default::default(),
+            receivers: Default::default(),
+        };
+        self.create_object(Some(owner), ObjectBody::Queue(queue))
+    }
+
+    /// Creates a notification that dies with `owner`.
+    pub fn create_notification(&mut self, owner: ProcessId) -> ObjectId {
+        self.create_object(Some(owner), ObjectBody::Notification(Default::default()))
+    }
+
+    /// Creates a zero-filled memory region that dies with `owner`.
+    pub fn create_region(&mut self, owner: ProcessId, size: u32) -> ObjectId {
+        self.create_object(Some(owner), ObjectBody::Region(vec![0; size as usize]))
+    }
+
+    /// Creates a handle on `target`, for watching it die.
+    pub fn create_process_handle(&mut self, target: ProcessId) -> ObjectId {
+        self.create_object(None, ObjectBody::Process(target))
+    }
+
+    pub(crate) fn create_object(&mut self, owner: Option<ProcessId>, body: ObjectBody) -> ObjectId {
+        let id = self.objects.insert(owner, body);
+        let kind = self.objects.get(id).expect("just inserted").kind();
+        if let Some(owner) = owner {
+            self.process_mut(owner).owned.push(id);
+        }
+        self.log.name_object(id, kind, owner);
+        self.emit(owner.unwrap_or(ProcessId::KERNEL), EventKind::Created { object: id, kind });
+        id
+    }
+
+    /// Gives `holder` an original capability to `object`.
+    ///
+    /// # Errors
+    /// Quota exceeded when the holder's table is full.
+    pub fn grant(
+        &mut self,
+        holder: ProcessId,
+        object: ObjectId,
+        rights: Rights,
+        badge: Badge,
+    ) -> Result<Slot, SysError> {
+        let capability = Capability { object, rights, badge };
+        self.install(holder, capability, None, CapabilityOp::Granted)
+    }
+
+    /// Gives `holder` a capability derived from one `source` holds, so revoking
+    /// the source's capability also removes this one.
+    ///
+    /// # Errors
+    /// Invalid capability when the source slot is empty; quota exceeded when the holder's table is full.
+    pub fn grant_derived(
+        &mut self,
+        holder: ProcessId,
+        source: ProcessId,
+        slot: Slot,
+        rights: Rights,
+        badge: Badge,
+    ) -> Result<Slot, SysError> {
+        let node = self.process(source).caps.get(slot).ok_or(SysError::InvalidCapability)?;
+        let original = self.tree.capability(node).expect("kernel bug: table names a dead node");
+        let badge = if badge == Badge::NONE { original.badge } else { badge };
+        let capability = Capability { object: original.object, rights: original.rights & rights, badge };
+        self.install(holder, capability, Some(node), CapabilityOp::Granted)
+    }
+
+    // ----- running -----
+
+    /// Runs until the run ends, and returns how it ended.
+    pub fn run(&mut self) -> &Outcome {
+        while self.step() {}
+        self.outcome.as_ref().expect("the loop ends only with an outcome")
+    }
+
+    /// Carries out one step: one syscall, one compute slice, or one jump over idle time.
+    /// Returns false once the run has ended.
+    pub fn step(&mut self) -> bool {
+        if self.outcome.is_some() {
+            return false;
+        }
+        if self.steps >= self.config.step_limit {
+            self.end(Outcome::StepLimit { limit: self.config.step_limit });
+            return false;
+        }
+        self.steps += 1;
+        self.fire_due_timers();
+        match self.choose_next() {
+            Some(process) => {
+                self.switch_to(process);
+                if self.process(process).compute_remaining > 0 {
+                    self.compute_slice(process);
+                } else {
+                    self.poll(process);
+                }
+            }
+            None => self.idle_or_end(),
+        }
+        self.outcome.is_none()
+    }
+
+    fn choose_next(&mut self) -> Option<ProcessId> {
+        let Some(current) = self.current.filter(|&id| self.process(id).state == ProcessState::Running) else {
+            self.current = None;
+            return self.run_queue.pop_best();
+        };
+        let priority = self.process(current).effective_priority;
+        let Some(best) = self.run_queue.best_priority() else {
+            self.process_mut(current).slice_used = 0;
+            return Some(current);
+        };
+        let slice_spent = self.process(current).slice_used >= self.config.timeslice_cycles;
+        if best.is_more_important_than(priority) {
+            self.process_mut(current).state = ProcessState::Ready;
+            self.run_queue.push_front(current, priority);
+            return self.run_queue.pop_best();
+        }
+        if best == priority && slice_spent {
+            self.process_mut(current).state = ProcessState::Ready;
+            self.run_queue.push_back(current, priority);
+            return self.run_queue.pop_best();
+        }
+        if slice_spent {
+            self.process_mut(current).slice_used = 0;
+        }
+        Some(current)
+    }
+
+    fn switch_to(&mut self, next: ProcessId) {
+        let handoff = self.handoff.take();
+        if self.current != Some(next) {
+            let direct = handoff == Some(next);
+            if !direct {
+                let cycles = self.config.profile.context_switch_cycles;
+                self.charge(next, cycles);
+            }
+            let process = self.process_mut(next);
+            process.counters.context_switches += 1;
+            process.slice_used = 0;
+            self.emit(next, EventKind::Switched { direct });
+        }
+        self.current = Some(next);
+        self.process_mut(next).state = ProcessState::Running;
+    }
+
+    fn compute_slice(&mut self, id: ProcessId) {
+        let process = self.process(id);
+        let slice_left = self.config.timeslice_cycles.saturating_sub(process.slice_used).max(1);
+        let until_timer =
+            self.timers.next_deadline().map_or(u64::MAX, |deadline| deadline.saturating_sub(self.now).max(1));
+        let cycles = process.compute_remaining.min(slice_left).min(until_timer);
+        self.charge(id, cycles);
+        self.process_mut(id).compute_remaining -= cycles;
+        self.emit(id, EventKind::Computed { cycles });
+        if self.process(id).compute_remaining == 0 {
+            self.finish_syscall(id, SyscallKind::Compute, Ok(SyscallValue::Unit));
+        }
+    }
+
+    fn poll(&mut self, id: ProcessId) {
+        let Some(mut program) = self.process_mut(id).program.take() else {
+            panic!("kernel bug: running process {id} has no program");
+        };
+        let mut context = Context::from_waker(Waker::noop());
+        let polled = catch_unwind(AssertUnwindSafe(|| program.as_mut().poll(&mut context)));
+        match polled {
+            Err(panic) => {
+                let detail = panic_message(panic.as_ref());
+                self.process_mut(id).fault_detail = Some(detail);
+                self.terminate(id, ProcessState::Faulted { reason: FaultReason::Panicked });
+            }
+            Ok(Poll::Ready(Ok(code))) => self.terminate(id, ProcessState::Exited { code }),
+            Ok(Poll::Ready(Err(fault))) => {
+                if let crate::error::ProgramFault::Failed { detail, .. } = &fault {
+                    self.process_mut(id).fault_detail = Some(detail.clone());
+                }
+                self.terminate(id, ProcessState::Faulted { reason: fault.reason() });
+            }
+            Ok(Poll::Pending) => {
+                self.process_mut(id).program = Some(program);
+                let request = self.process(id).trap.borrow_mut().request.take();
+                match request {
+                    Some(request) => self.execute(id, request),
+                    None => self.terminate(id, ProcessState::Faulted { reason: FaultReason::NotASyscall }),
+                }
+            }
+        }
+    }
+
+    fn execute(&mut self, id: ProcessId, request: Syscall) {
+        let call = request.kind();
+        let profile = &self.config.profile;
+        let cycles = if call.is_ipc() { profile.ipc_one_way_cycles } else { profile.syscall_cycles };
+        self.charge(id, cycles);
+        self.process_mut(id).counters.syscalls += 1;
+        self.emit(id, EventKind::SyscallEntered { call });
+        match self.dispatch(id, request) {
+            Flow::Return(result) => self.finish_syscall(id, call, result),
+            Flow::Blocked | Flow::Busy | Flow::Ended => {}
+        }
+    }
+
+    fn dispatch(&mut self, id: ProcessId, request: Syscall) -> Flow {
+        let call = request.kind();
+        match request {
+            Syscall::Send { port, message, blocking } => self.sys_send(id, port, message, blocking, call),
+            Syscall::Receive { port, from, blocking } => self.sys_receive(id, port, from, blocking, call),
+            Syscall::Call { port, message, blocking } => self.sys_call(id, port, message, blocking),
+            Syscall::Reply { reply, message } => self.sys_reply(id, reply, message).map(|()| SyscallValue::Unit).into(),
+            Syscall::ReplyReceive { reply, message, port, from, blocking } => {
+                match self.sys_reply(id, reply, message) {
+                    Ok(()) => self.sys_receive(id, port, from, blocking, call),
+                    Err(error) => Flow::Return(Err(error)),
+                }
+            }
+            Syscall::Signal { notification, bits } => self.sys_signal(id, notification, bits).into(),
+            Syscall::Wait { notification, blocking } => self.sys_wait(id, notification, blocking, call),
+            Syscall::CreateEndpoint => self.sys_create(id, ObjectBody::Endpoint(Default::default())).into(),
+            Syscall::CreateQueue { capacity, policy } => self.sys_create_queue(id, capacity, policy).into(),
+            Syscall::CreateNotification => self.sys_create(id, ObjectBody::Notification(Default::default())).into(),
+            Syscall::CreateRegion { size } => self.sys_create_region(id, size).into(),
+            Syscall::Copy { slot, rights } => self.sys_copy(id, slot, rights, None).into(),
+            Syscall::Mint { slot, rights, badge } => self.sys_copy(id, slot, rights, Some(badge)).into(),
+            Syscall::Delete { slot } => self.sys_delete(id, slot).into(),
+            Syscall::Revoke { slot } => self.sys_revoke(id, slot).into(),
+            Syscall::RegionRead { region, offset, len } => self.sys_region_read(id, region, offset, len).into(),
+            Syscall::RegionWrite { region, offset, data } => self.sys_region_write(id, region, offset, &data).into(),
+            Syscall::BindNotification { notification } => self.sys_bind(id, notification).into(),
+            Syscall::Watch { process, notification, bits } => self.sys_watch(id, process, notification, bits).into(),
+            Syscall::ArmTimer { notification, bits, delay_cycles, period_cycles } => {
+                self.sys_arm_timer(id, notification, bits, delay_cycles, period_cycles).into()
+            }
+            Syscall::Sleep { cycles } => self.sys_sleep(id, cycles),
+            Syscall::Compute { cycles } => {
+                self.process_mut(id).compute_remaining = cycles;
+                if cycles == 0 { Flow::Return(Ok(SyscallValue::Unit)) } else { Flow::Busy }
+            }
+            Syscall::Yield => self.sys_yield(id),
+            Syscall::Clock => Flow::Return(Ok(SyscallValue::Number(self.now))),
+            Syscall::Random => Flow::Return(Ok(SyscallValue::Number(rand_core::Rng::next_u64(&mut self.rng)))),
+            Syscall::Exit { code } => {
+                self.terminate(id, ProcessState::Exited { code });
+                Flow::Ended
+            }
+        }
+    }
+
+    fn finish_syscall(&mut self, id: ProcessId, call: SyscallKind, result: SyscallResult) {
+        let error = result.as_ref().err().copied();
+        self.process(id).trap.borrow_mut().response = Some(result);
+        self.emit(id, EventKind::SyscallReturned { call, error });
+    }
+
+    fn sys_sleep(&mut self, id: ProcessId, cycles: u64) -> Flow {
+        if cycles == 0 {
+            return Flow::Return(Ok(SyscallValue::Unit));
+        }
+        let until = self.now.saturating_add(cycles);
+        self.block(id, ProcessState::Sleeping { until }, SyscallKind::Sleep, Some(cycles))
+    }
+
+    fn sys_yield(&mut self, id: ProcessId) -> Flow {
+        let priority = self.process(id).effective_priority;
+        let others_waiting = self.run_queue.best_priority().is_some_and(|best| !priority.is_more_important_than(best));
+        if others_waiting {
+            self.process_mut(id).state = ProcessState::Ready;
+            self.run_queue.push_back(id, priority);
+            self.current = None;
+        }
+        Flow::Return(Ok(SyscallValue::Unit))
+    }
+
+    fn idle_or_end(&mut self) {
+        if self.programs_alive == 0 {
+            self.end(Outcome::Completed);
+            return;
+        }
+        match self.timers.next_deadline() {
+            Some(deadline) => {
+                let until = deadline.max(self.now);
+                self.kernel_cycles += until - self.now;
+                self.now = until;
+                self.emit(ProcessId::KERNEL, EventKind::Idle { until });
+            }
+            None => {
+                let report = self.deadlock_report();
+                self.end(Outcome::Deadlock(report));
+            }
+        }
+    }
+
+    fn end(&mut self, outcome: Outcome) {
+        let kind = match outcome {
+            Outcome::Completed => OutcomeKind::Completed,
+            Outcome::Deadlock(_) => OutcomeKind::Deadlock,
+            Outcome::StepLimit { .. } => OutcomeKind::StepLimit,
+        };
+        self.emit(ProcessId::KERNEL, EventKind::RunEnded { outcome: kind });
+        self.outcome = Some(outcome);
+    }
+
+    fn fire_due_timers(&mut self) {
+        while let Some(action) = self.timers.pop_due(self.now) {
+            match action {
+                TimerAction::Wake(id) => self.timer_expired(id),
+                TimerAction::Interrupt { notification, bits, period_cycles, owner } => {
+                    if !self.is_alive(owner) || self.objects.get(notification).is_none() {
+                        continue;
+                    }
+                    self.interrupt(notification, bits);
+                    if let Some(period) = period_cycles {
+                        let action = TimerAction::Interrupt { notification, bits, period_cycles, owner };
+                        self.timers.insert(self.now.saturating_add(period), action);
+                    }
+                }
+            }
+        }
+    }
+
+    fn timer_expired(&mut self, id: ProcessId) {
+        self.process_mut(id).timer = None;
+        match self.process(id).state {
+            ProcessState::Sleeping { .. } => self.wake(id, Ok(SyscallValue::Unit)),
+            state if state.is_blocked() => {
+                self.cancel_wait(id, crate::event::DropReason::TimedOut);
+                self.wake(id, Err(SysError::TimedOut));
+                if let Some(waited_for) = state.waits_for() {
+                    self.refresh_priority(waited_for);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // ----- shared helpers for the syscall modules -----
+
+    pub(crate) fn process(&self, id: ProcessId) -> &Process {
+        &self.processes[id.index as usize]
+    }
+
+    pub(crate) fn process_mut(&mut self, id: ProcessId) -> &mut Process {
+        &mut self.processes[id.index as usize]
+    }
+
+    /// True when `id` names the current incarnation of a process that has not ended.
+    pub(crate) fn is_alive(&self, id: ProcessId) -> bool {
+        self.processes.get(id.index as usize).is_some_and(|process| process.id == id && process.state.is_alive())
+    }
+
+    pub(crate) fn emit(&mut self, process: ProcessId, kind: EventKind) {
+        self.log.push(Event { time: self.now, process, kind });
+    }
+
+    pub(crate) fn charge(&mut self, id: ProcessId, cycles: u64) {
+        self.now = self.now.saturating_add(cycles);
+        let process = self.process_mut(id);
+        process.counters.cycles += cycles;
+        process.slice_used = process.slice_used.saturating_add(cycles);
+    }
+
+    /// Blocks the calling process in `state`, with an optional timeout in cycles.
+    pub(crate) fn block(
+        &mut self,
+        id: ProcessId,
+        state: ProcessState,
+        call: SyscallKind,
+        timeout: Option<u64>,
+    ) -> Flow {
+        let now = self.now;
+        if let Some(cycles) = timeout {
+            let key = self.timers.insert(now.saturating_add(cycles), TimerAction::Wake(id));
+            self.process_mut(id).timer = Some(key);
+        }
+        let process = self.process_mut(id);
+        process.state = state;
+        process.blocked_call = Some(call);
+        process.blocked_since = now;
+        let on = state.blocked_on().expect("kernel bug: blocking in a state that waits for nothing");
+        self.emit(id, EventKind::Blocked { on });
+        if self.current == Some(id) {
+            self.current = None;
+        }
+        Flow::Blocked
+    }
+
+    /// Makes a blocked process ready, with the result its syscall returns.
+    pub(crate) fn wake(&mut self, id: ProcessId, result: SyscallResult) {
+        let now = self.now;
+        let timer = self.process_mut(id).timer.take();
+        if let Some(key) = timer {
+            self.timers.cancel(key);
+        }
+        let process = self.process_mut(id);
+        debug_assert!(process.state.is_blocked(), "kernel bug: waking {id}, which is not blocked");
+        process.counters.blocked_cycles += now - process.blocked_since;
+        let call = process.blocked_call.take().expect("kernel bug: blocked process without a syscall");
+        process.state = ProcessState::Ready;
+        let priority = process.effective_priority;
+        let error = result.as_ref().err().copied();
+        process.trap.borrow_mut().response = Some(result);
+        self.run_queue.push_back(id, priority);
+        self.emit(id, EventKind::Woken { call, error });
+    }
+
+    // ----- inspection -----
+
+    /// The settings of this run.
+    pub fn config(&self) -> &KernelConfig {
+        &self.config
+    }
+
+    /// Current virtual time in cycles.
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// How the run ended, once it has.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    /// The event log.
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    /// Every process ever created, by index.
+    pub fn processes(&self) -> &[Process] {
+        &self.processes
+    }
+
+    /// A process by id, if that incarnation exists.
+    pub fn process_by_id(&self, id: ProcessId) -> Option<&Process> {
+        self.processes.get(id.index as usize).filter(|process| process.id == id)
+    }
+
+    /// A process by name.
+    pub fn process_named(&self, name: &str) -> Option<&Process> {
+        self.processes.iter().find(|process| process.name == name)
+    }
+
+    /// Counters summed over every process; kernel idle and interrupt time is in `cycles` too.
+    pub fn totals(&self) -> Counters {
+        let mut totals = Counters::default();
+        for process in &self.processes {
+            totals += process.counters;
+        }
+        totals.cycles += self.kernel_cycles;
+        totals
+    }
+
+    /// Cycles spent idle or in interrupts, charged to no process.
+    pub fn kernel_cycles(&self) -> u64 {
+        self.kernel_cycles
+    }
+
+    /// The capabilities a process holds: slot, capability, and the kind of object (`None` if it died).
+    pub fn capabilities(&self, id: ProcessId) -> Vec<(Slot, Capability, Option<ObjectKind>)> {
+        let Some(process) = self.process_by_id(id) else { return Vec::new() };
+        process
+            .caps
+            .iter()
+            .map(|(slot, node)| {
+                let capability = self.tree.capability(node).expect("kernel bug: table names a dead node");
+                let kind = self.objects.get(capability.object).map(|object| object.kind());
+                (slot, capability, kind)
+            })
+            .collect()
+    }
+
+    /// The kind of a live object.
+    pub fn object_kind(&self, id: ObjectId) -> Option<ObjectKind> {
+        self.objects.get(id).map(|object| object.kind())
+    }
+
+    /// The counters of a live object (messages through a port).
+    pub fn port_counters(&self, id: ObjectId) -> Option<PortCounters> {
+        self.objects.get(id).map(|object| object.counters)
+    }
+
+    /// Messages waiting on a port: queued ones, then those held by blocked senders.
+    pub fn waiting_messages(&self, port: ObjectId) -> Vec<MessageId> {
+        match self.objects.get(port).map(|object| &object.body) {
+            Some(ObjectBody::Queue(queue)) => {
+                let queued = queue.messages.iter().map(|envelope| envelope.id);
+                queued.chain(queue.senders.iter().filter_map(|&sender| self.outgoing_id(sender))).collect()
+            }
+            Some(ObjectBody::Endpoint(endpoint)) => {
+                endpoint.senders.iter().filter_map(|&sender| self.outgoing_id(sender)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn outgoing_id(&self, sender: ProcessId) -> Option<MessageId> {
+        self.process(sender).outgoing.as_ref().map(|outgoing| outgoing.envelope.id)
+    }
+
+    /// Pending bits of a live notification.
+    pub fn notification_bits(&self, id: ObjectId) -> Option<u64> {
+        match self.objects.get(id).map(|object| &object.body) {
+            Some(ObjectBody::Notification(notification)) => Some(notification.bits),
+            _ => None,
+        }
+    }
+
+    /// Every live capability in the system with the process holding it (`None`: in transit).
+    pub fn all_capabilities(&self) -> Vec<(Option<u32>, Capability, NodeKey)> {
+        self.tree
+            .iter()
+            .map(|(node, capability, location)| match location {
+                Location::Slot { process, .. } => (Some(process), capability, node),
+                Location::InTransit => (None, capability, node),
+            })
+            .collect()
+    }
+
+    /// True when the capability in `node` was derived (directly or not) from `ancestor`.
+    pub fn is_derived_from(&self, node: NodeKey, ancestor: NodeKey) -> bool {
+        self.tree.is_derived_from(node, ancestor)
+    }
+
+    /// The derivation node behind a process's slot.
+    pub fn node_of(&self, id: ProcessId, slot: Slot) -> Option<NodeKey> {
+        self.process_by_id(id)?.caps.get(slot)
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "panic with a non-text payload".to_owned()
+    }
+}

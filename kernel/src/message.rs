@@ -1,0 +1,134 @@
+//! Messages as programs build them and as receivers get them.
+
+use crate::capability::{NodeKey, Rights};
+use crate::ids::{Badge, ProcessId, Slot};
+use serde::{Deserialize, Serialize};
+
+/// Whether a transferred capability is copied (the sender keeps its own) or moved.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum TransferMode {
+    /// The receiver gets a derived copy; the sender keeps the original.
+    Copy,
+    /// The capability leaves the sender's table.
+    Move,
+}
+
+/// A capability a message carries from the sender's table to the receiver's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CapTransfer {
+    /// The sender's slot.
+    pub slot: Slot,
+    /// Copy or move.
+    pub mode: TransferMode,
+    /// Rights to keep; the receiver gets the intersection with what the sender holds.
+    pub rights: Rights,
+}
+
+/// A message to send: an operation label, data bytes, and capabilities.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Message {
+    /// The operation, in the protocol of the port (shown in traces).
+    pub label: u32,
+    /// The encoded arguments; their length is what the copy is charged for.
+    pub data: Vec<u8>,
+    /// Capabilities to pass along (needs the grant right on the port).
+    pub caps: Vec<CapTransfer>,
+}
+
+impl Message {
+    /// A message with a label and data, carrying no capabilities.
+    pub fn new(label: u32, data: impl Into<Vec<u8>>) -> Message {
+        Message { label, data: data.into(), caps: Vec::new() }
+    }
+
+    /// Adds a capability to copy to the receiver with the given rights.
+    #[must_use]
+    pub fn with_copy(mut self, slot: Slot, rights: Rights) -> Message {
+        self.caps.push(CapTransfer { slot, mode: TransferMode::Copy, rights });
+        self
+    }
+
+    /// Adds a capability to move to the receiver, keeping all its rights.
+    #[must_use]
+    pub fn with_move(mut self, slot: Slot) -> Message {
+        self.caps.push(CapTransfer { slot, mode: TransferMode::Move, rights: Rights::all() });
+        self
+    }
+}
+
+/// A message as delivered to its receiver.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Received {
+    /// The badge of the capability the sender used (zero for replies).
+    pub badge: Badge,
+    /// The operation label.
+    pub label: u32,
+    /// The data bytes.
+    pub data: Vec<u8>,
+    /// Slots in the receiver's table where transferred capabilities landed.
+    pub caps: Vec<Slot>,
+    /// Transferred capabilities that did not arrive: revoked in transit, or no free slot.
+    pub caps_lost: u32,
+    /// For a call: the single-use reply capability to answer with.
+    pub reply: Option<Slot>,
+}
+
+/// What a receive returns: a message, or the bits of a bound notification.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum Incoming {
+    /// A message arrived on the port.
+    Message(Received),
+    /// The receiver's bound notification was signalled with these bits.
+    Notification(u64),
+}
+
+impl Incoming {
+    /// The message, if this is one.
+    pub fn into_message(self) -> Option<Received> {
+        match self {
+            Incoming::Message(received) => Some(received),
+            Incoming::Notification(_) => None,
+        }
+    }
+}
+
+/// How a message travels, for counting and for the marks in every view.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub enum MessageKind {
+    /// A synchronous one-way send on an endpoint.
+    Send,
+    /// The request half of a call.
+    Call,
+    /// The answer to a call.
+    Reply,
+    /// An asynchronous send through a queue port.
+    Async,
+}
+
+impl MessageKind {
+    /// Short lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageKind::Send => "send",
+            MessageKind::Call => "call",
+            MessageKind::Reply => "reply",
+            MessageKind::Async => "async",
+        }
+    }
+}
+
+/// Sequence number of a message in the event log.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct MessageId(pub u32);
+
+/// A message inside the kernel, between send and delivery.
+#[derive(Debug)]
+pub(crate) struct Envelope {
+    pub id: MessageId,
+    pub sender: ProcessId,
+    pub badge: Badge,
+    pub label: u32,
+    pub data: Vec<u8>,
+    pub caps: Vec<NodeKey>,
+    pub kind: MessageKind,
+}

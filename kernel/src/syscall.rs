@@ -1,0 +1,226 @@
+//! The syscall interface: requests a program hands to the kernel, and what it gets back.
+
+use crate::capability::Rights;
+use crate::ids::{Badge, Slot};
+use crate::message::{Incoming, Message, Received};
+use crate::object::FullPolicy;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Whether a call may block, and for how long.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum Blocking {
+    /// Fail with would-block rather than wait.
+    Never,
+    /// Wait as long as it takes.
+    Forever,
+    /// Wait at most this many cycles, then fail with timed-out.
+    Timeout(u64),
+}
+
+/// One request to the kernel.
+// Variant fields are named for what they hold; the variant's doc says the rest.
+#[allow(missing_docs)]
+#[derive(Clone, PartialEq, Debug)]
+pub enum Syscall {
+    /// Send a message through an endpoint or queue port.
+    Send { port: Slot, message: Message, blocking: Blocking },
+    /// Receive from a port; `from` closes the receive to one badge.
+    Receive { port: Slot, from: Option<Badge>, blocking: Blocking },
+    /// Send on an endpoint and wait for the reply on a fresh reply capability.
+    Call { port: Slot, message: Message, blocking: Blocking },
+    /// Answer a call through its reply capability (never blocks).
+    Reply { reply: Slot, message: Message },
+    /// Reply, then receive the next message, in one trap.
+    ReplyReceive { reply: Slot, message: Message, port: Slot, from: Option<Badge>, blocking: Blocking },
+    /// OR bits into a notification (the capability's badge is OR-ed in too).
+    Signal { notification: Slot, bits: u64 },
+    /// Wait for notification bits, taking and clearing them.
+    Wait { notification: Slot, blocking: Blocking },
+    /// Make a new synchronous endpoint.
+    CreateEndpoint,
+    /// Make a new bounded asynchronous queue port.
+    CreateQueue { capacity: u32, policy: FullPolicy },
+    /// Make a new notification.
+    CreateNotification,
+    /// Make a new memory region of `size` bytes.
+    CreateRegion { size: u32 },
+    /// Copy a capability into a new slot with at most `rights`.
+    Copy { slot: Slot, rights: Rights },
+    /// Copy with at most `rights` and stamp a badge on the copy.
+    Mint { slot: Slot, rights: Rights, badge: Badge },
+    /// Delete the capability in a slot.
+    Delete { slot: Slot },
+    /// Delete every capability derived from this one, in every process.
+    Revoke { slot: Slot },
+    /// Read bytes from a memory region.
+    RegionRead { region: Slot, offset: u32, len: u32 },
+    /// Write bytes into a memory region.
+    RegionWrite { region: Slot, offset: u32, data: Vec<u8> },
+    /// Bind a notification to the caller, so its receives also return its bits.
+    BindNotification { notification: Slot },
+    /// Signal a notification with `bits` when the process behind a handle dies.
+    Watch { process: Slot, notification: Slot, bits: u64 },
+    /// Signal a notification after `delay_cycles`, and every `period_cycles` after that.
+    ArmTimer { notification: Slot, bits: u64, delay_cycles: u64, period_cycles: Option<u64> },
+    /// Sleep for a number of cycles.
+    Sleep { cycles: u64 },
+    /// Use the processor for a number of cycles.
+    Compute { cycles: u64 },
+    /// Let other processes of the same priority run.
+    Yield,
+    /// The current virtual time.
+    Clock,
+    /// A number from the simulation's seeded random stream.
+    Random,
+    /// End the process with an exit code.
+    Exit { code: i32 },
+}
+
+/// What a successful syscall returns.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum SyscallValue {
+    /// Nothing to return.
+    Unit,
+    /// A new capability slot.
+    Slot(Slot),
+    /// A received message or notification.
+    Incoming(Incoming),
+    /// A reply to a call.
+    Reply(Received),
+    /// Notification bits, a count, a time or a random number.
+    Number(u64),
+    /// Bytes read from a region.
+    Bytes(Vec<u8>),
+}
+
+/// The result of a syscall.
+pub type SyscallResult = Result<SyscallValue, crate::error::SysError>;
+
+/// The kind of a syscall, without its arguments: one byte in every event.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum SyscallKind {
+    Send,
+    TrySend,
+    Receive,
+    TryReceive,
+    Call,
+    Reply,
+    ReplyReceive,
+    Signal,
+    Wait,
+    Poll,
+    CreateEndpoint,
+    CreateQueue,
+    CreateNotification,
+    CreateRegion,
+    Copy,
+    Mint,
+    Delete,
+    Revoke,
+    RegionRead,
+    RegionWrite,
+    BindNotification,
+    Watch,
+    ArmTimer,
+    Sleep,
+    Compute,
+    Yield,
+    Clock,
+    Random,
+    Exit,
+}
+
+impl SyscallKind {
+    /// The name used in traces.
+    pub fn name(self) -> &'static str {
+        use SyscallKind::*;
+        match self {
+            Send => "send",
+            TrySend => "try_send",
+            Receive => "receive",
+            TryReceive => "try_receive",
+            Call => "call",
+            Reply => "reply",
+            ReplyReceive => "reply_receive",
+            Signal => "signal",
+            Wait => "wait",
+            Poll => "poll",
+            CreateEndpoint => "create_endpoint",
+            CreateQueue => "create_queue",
+            CreateNotification => "create_notification",
+            CreateRegion => "create_region",
+            Copy => "copy",
+            Mint => "mint",
+            Delete => "delete",
+            Revoke => "revoke",
+            RegionRead => "region_read",
+            RegionWrite => "region_write",
+            BindNotification => "bind_notification",
+            Watch => "watch",
+            ArmTimer => "arm_timer",
+            Sleep => "sleep",
+            Compute => "compute",
+            Yield => "yield",
+            Clock => "clock",
+            Random => "random",
+            Exit => "exit",
+        }
+    }
+
+    /// True for syscalls that move a message and are charged as one IPC.
+    pub fn is_ipc(self) -> bool {
+        matches!(
+            self,
+            SyscallKind::Send
+                | SyscallKind::TrySend
+                | SyscallKind::Call
+                | SyscallKind::Reply
+                | SyscallKind::ReplyReceive
+        )
+    }
+}
+
+impl fmt::Display for SyscallKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Syscall {
+    /// The kind of this request.
+    pub fn kind(&self) -> SyscallKind {
+        match self {
+            Syscall::Send { blocking: Blocking::Never, .. } => SyscallKind::TrySend,
+            Syscall::Send { .. } => SyscallKind::Send,
+            Syscall::Receive { blocking: Blocking::Never, .. } => SyscallKind::TryReceive,
+            Syscall::Receive { .. } => SyscallKind::Receive,
+            Syscall::Call { .. } => SyscallKind::Call,
+            Syscall::Reply { .. } => SyscallKind::Reply,
+            Syscall::ReplyReceive { .. } => SyscallKind::ReplyReceive,
+            Syscall::Signal { .. } => SyscallKind::Signal,
+            Syscall::Wait { blocking: Blocking::Never, .. } => SyscallKind::Poll,
+            Syscall::Wait { .. } => SyscallKind::Wait,
+            Syscall::CreateEndpoint => SyscallKind::CreateEndpoint,
+            Syscall::CreateQueue { .. } => SyscallKind::CreateQueue,
+            Syscall::CreateNotification => SyscallKind::CreateNotification,
+            Syscall::CreateRegion { .. } => SyscallKind::CreateRegion,
+            Syscall::Copy { .. } => SyscallKind::Copy,
+            Syscall::Mint { .. } => SyscallKind::Mint,
+            Syscall::Delete { .. } => SyscallKind::Delete,
+            Syscall::Revoke { .. } => SyscallKind::Revoke,
+            Syscall::RegionRead { .. } => SyscallKind::RegionRead,
+            Syscall::RegionWrite { .. } => SyscallKind::RegionWrite,
+            Syscall::BindNotification { .. } => SyscallKind::BindNotification,
+            Syscall::Watch { .. } => SyscallKind::Watch,
+            Syscall::ArmTimer { .. } => SyscallKind::ArmTimer,
+            Syscall::Sleep { .. } => SyscallKind::Sleep,
+            Syscall::Compute { .. } => SyscallKind::Compute,
+            Syscall::Yield => SyscallKind::Yield,
+            Syscall::Clock => SyscallKind::Clock,
+            Syscall::Random => SyscallKind::Random,
+            Syscall::Exit { .. } => SyscallKind::Exit,
+        }
+    }
+}

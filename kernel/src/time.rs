@@ -1,0 +1,52 @@
+//! Virtual time: the queue of timers (sleeps, timeouts, timer interrupts).
+//!
+//! Time is simulated cycles and only moves when the kernel charges a cost or
+//! jumps over idle time to the next timer. Nothing reads the host clock.
+
+use crate::ids::{ObjectId, ProcessId};
+use std::collections::BTreeMap;
+
+/// Identifies one armed timer: its deadline and the order it was armed in.
+pub(crate) type TimerKey = (u64, u64);
+
+/// What a timer does when it fires.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum TimerAction {
+    /// End the block of a process (its sleep, or its timeout).
+    Wake(ProcessId),
+    /// Signal a notification, as a device interrupt would.
+    Interrupt { notification: ObjectId, bits: u64, period_cycles: Option<u64>, owner: ProcessId },
+}
+
+/// Armed timers in deadline order; equal deadlines fire in the order they were armed.
+#[derive(Debug, Default)]
+pub(crate) struct Timers {
+    queue: BTreeMap<TimerKey, TimerAction>,
+    armed: u64,
+}
+
+impl Timers {
+    pub fn insert(&mut self, deadline: u64, action: TimerAction) -> TimerKey {
+        let key = (deadline, self.armed);
+        self.armed += 1;
+        self.queue.insert(key, action);
+        key
+    }
+
+    pub fn cancel(&mut self, key: TimerKey) {
+        self.queue.remove(&key);
+    }
+
+    pub fn next_deadline(&self) -> Option<u64> {
+        self.queue.keys().next().map(|&(deadline, _)| deadline)
+    }
+
+    /// Takes the earliest timer if it is due at `now`.
+    pub fn pop_due(&mut self, now: u64) -> Option<TimerAction> {
+        let (&key, _) = self.queue.first_key_value()?;
+        if key.0 > now {
+            return None;
+        }
+        self.queue.remove(&key)
+    }
+}

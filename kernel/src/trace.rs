@@ -1,0 +1,181 @@
+//! Words for events and states: the readable text trace.
+//!
+//! Everything here reads only the event log, so any view can describe a run
+//! after the kernel that produced it is gone.
+
+use crate::event::{BlockedOn, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind};
+use crate::ids::{ObjectId, ProcessId};
+use crate::kernel::Kernel;
+use crate::message::{MessageId, MessageKind};
+use crate::process::ProcessState;
+use std::fmt::Write;
+
+impl EventLog {
+    /// An object in words: `endpoint #3 of pong`.
+    pub fn describe_object(&self, id: ObjectId) -> String {
+        match self.object_info(id) {
+            Some(info) => match info.owner {
+                Some(owner) => format!("{} {id} of {}", info.kind, self.process_name(owner)),
+                None => format!("{} {id}", info.kind),
+            },
+            None => format!("object {id}"),
+        }
+    }
+
+    /// A process state in words: `reply-blocked on fs`.
+    pub fn describe_state(&self, state: ProcessState) -> String {
+        match state {
+            ProcessState::Ready => "ready".to_owned(),
+            ProcessState::Running => "running".to_owned(),
+            ProcessState::SendBlocked { port, owner: Some(owner) } => {
+                format!("send-blocked on {} ({})", self.process_name(owner), self.describe_object(port))
+            }
+            ProcessState::SendBlocked { port, owner: None } => {
+                format!("send-blocked on {}", self.describe_object(port))
+            }
+            ProcessState::ReceiveBlocked { port } => format!("receive-blocked on {}", self.describe_object(port)),
+            ProcessState::ReplyBlocked { server, .. } => format!("reply-blocked on {}", self.process_name(server)),
+            ProcessState::WaitingNotification { notification } => {
+                format!("waiting on {}", self.describe_object(notification))
+            }
+            ProcessState::Sleeping { until } => format!("sleeping until {until}"),
+            ProcessState::Exited { code } => format!("exited({code})"),
+            ProcessState::Faulted { reason } => format!("faulted({reason})"),
+        }
+    }
+
+    fn describe_blocked_on(&self, on: BlockedOn) -> String {
+        match on {
+            BlockedOn::Send(port) => match self.object_info(port).and_then(|info| info.owner) {
+                Some(owner) => format!("send-blocked on {} ({})", self.process_name(owner), self.describe_object(port)),
+                None => format!("send-blocked on {}", self.describe_object(port)),
+            },
+            BlockedOn::Receive(port) => format!("receive-blocked on {}", self.describe_object(port)),
+            BlockedOn::Reply(server) => format!("reply-blocked on {}", self.process_name(server)),
+            BlockedOn::Notification(notification) => format!("waiting on {}", self.describe_object(notification)),
+            BlockedOn::Sleep(until) => format!("sleeping until {until}"),
+        }
+    }
+
+    /// A message in words: `call #4 label 1 (8 B)`.
+    pub fn describe_message(&self, id: MessageId) -> String {
+        let record = self.message(id);
+        let mut text = format!("{} m{} label {} ({} B", record.kind.name(), id.0, record.label, record.bytes);
+        if record.caps > 0 {
+            let _ = write!(text, ", {} cap{}", record.caps, if record.caps == 1 { "" } else { "s" });
+        }
+        text.push(')');
+        if record.badge.0 != 0 {
+            let _ = write!(text, " badge {}", record.badge.0);
+        }
+        text
+    }
+
+    /// One event in words, without time or process.
+    pub fn describe(&self, event: &Event) -> String {
+        match event.kind {
+            EventKind::Spawned { priority } => format!("spawned at priority {priority}"),
+            EventKind::Created { object, .. } => format!("created {}", self.describe_object(object)),
+            EventKind::SyscallEntered { call } => format!("{call}"),
+            EventKind::SyscallReturned { call, error: None } => format!("{call} returned"),
+            EventKind::SyscallReturned { call, error: Some(error) } => format!("{call} failed: {error}"),
+            EventKind::MessageSent { message } => self.describe_sent(message),
+            EventKind::MessageDelivered { message } => {
+                format!(
+                    "received {} from {}",
+                    self.describe_message(message),
+                    self.process_name(self.message(message).sender)
+                )
+            }
+            EventKind::MessageDropped { message, reason } => {
+                format!("{} dropped: {}", self.describe_message(message), describe_drop(reason))
+            }
+            EventKind::Blocked { on } => self.describe_blocked_on(on),
+            EventKind::Woken { call, error: None } => format!("woken: {call} returns"),
+            EventKind::Woken { call, error: Some(error) } => format!("woken: {call} fails: {error}"),
+            EventKind::Switched { direct: true } => "runs (direct switch by IPC)".to_owned(),
+            EventKind::Switched { direct: false } => "runs (context switch)".to_owned(),
+            EventKind::Signalled { notification, bits } => {
+                format!("signal {} bits {bits:#x}", self.describe_object(notification))
+            }
+            EventKind::Interrupt { notification, bits } => {
+                format!("interrupt into {} bits {bits:#x}", self.describe_object(notification))
+            }
+            EventKind::Capability { op, slot, object, rights } => {
+                format!("{slot}: {} {} [{rights}]", describe_capability_op(op), self.describe_object(object))
+            }
+            EventKind::PriorityChanged { priority } => format!("runs at priority {priority}"),
+            EventKind::Computed { cycles } => format!("computed {cycles} cycles"),
+            EventKind::Idle { until } => format!("idle until {until}"),
+            EventKind::Faulted { reason } => format!("faulted: {reason}"),
+            EventKind::Exited { code } => format!("exited with code {code}"),
+            EventKind::RunEnded { outcome } => format!("run ended: {}", describe_outcome(outcome)),
+        }
+    }
+
+    fn describe_sent(&self, message: MessageId) -> String {
+        let record = self.message(message);
+        let target = match record.kind {
+            MessageKind::Reply => match record.answers {
+                Some(call) => self.process_name(self.message(call).sender).to_owned(),
+                None => "?".to_owned(),
+            },
+            _ => self.describe_object(record.port),
+        };
+        format!("──{}──▶ {target}", self.describe_message(message))
+    }
+
+    /// One event as a trace line: time, process, description.
+    pub fn line(&self, event: &Event) -> String {
+        format!("{:>10}  {:<12} {}", event.time, self.process_name(event.process), self.describe(event))
+    }
+
+    /// The whole log as text, one event a line.
+    pub fn render_text(&self) -> String {
+        let mut text = String::new();
+        for event in self.events() {
+            text.push_str(&self.line(event));
+            text.push('\n');
+        }
+        text
+    }
+}
+
+fn describe_drop(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::ReceiverDied => "receiver died",
+        DropReason::SenderDied => "sender died",
+        DropReason::CallerGone => "caller gone",
+        DropReason::TimedOut => "timed out",
+    }
+}
+
+fn describe_capability_op(op: CapabilityOp) -> &'static str {
+    match op {
+        CapabilityOp::Granted => "granted",
+        CapabilityOp::Created => "created",
+        CapabilityOp::Copied => "copied",
+        CapabilityOp::Minted => "minted",
+        CapabilityOp::Deleted => "deleted",
+        CapabilityOp::Revoked => "revoked",
+        CapabilityOp::SentAway => "sent away",
+        CapabilityOp::Received => "received",
+        CapabilityOp::ReplyCreated => "reply capability for",
+        CapabilityOp::ReplyUsed => "used",
+    }
+}
+
+fn describe_outcome(outcome: OutcomeKind) -> &'static str {
+    match outcome {
+        OutcomeKind::Completed => "completed",
+        OutcomeKind::Deadlock => "deadlock",
+        OutcomeKind::StepLimit => "step limit reached",
+    }
+}
+
+impl Kernel {
+    /// A process's current state in words.
+    pub fn describe_state(&self, id: ProcessId) -> String {
+        self.log.describe_state(self.process(id).state)
+    }
+}

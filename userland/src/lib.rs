@@ -1,0 +1,15 @@
+//! # mksim-userland: what simulated programs are written against
+//!
+//! Re-exports the kernel's syscall handle ([`Sys`]) and message types, and
+//! holds the demonstration programs the `mksim` binary runs by default.
+//! Typed client stubs for the name, file and device protocols and the
+//! interpreter for scripted programs in scenario files build on this.
+//!
+//! Programs are `async` blocks: each `.await` on a [`Sys`] method is one
+//! syscall, after which the kernel decides who runs next.
+
+#![deny(missing_docs)]
+
+pub mod demo;
+
+pub use mksim_kernel::{Badge, Incoming, Message, ProgramFault, ProgramResult, Received, Rights, Slot, Sys, SysError};
