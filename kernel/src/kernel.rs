@@ -151,6 +151,7 @@ impl Kernel {
             owned: Vec::new(),
             counters: Counters::default(),
             fault_detail: None,
+            counts_as_program: false,
         });
         self.emit(id, EventKind::Spawned { priority: spec.priority });
         id
@@ -170,6 +171,7 @@ impl Kernel {
         let sys = Sys::new(Rc::clone(&process.trap), id);
         process.program = Some(Box::pin(program(sys)));
         if !process.is_server {
+            process.counts_as_program = true;
             self.programs_alive += 1;
         }
         let priority = process.effective_priority;

@@ -48,8 +48,7 @@ impl Kernel {
         process.program = None;
         process.blocked_call = None;
         process.compute_remaining = 0;
-        let is_server = process.is_server;
-        if !is_server {
+        if std::mem::take(&mut process.counts_as_program) {
             self.programs_alive -= 1;
         }
         let event = match final_state {

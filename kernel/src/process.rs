@@ -113,6 +113,8 @@ pub struct Process {
     pub(crate) owned: Vec<ObjectId>,
     pub(crate) counters: Counters,
     pub(crate) fault_detail: Option<String>,
+    /// Started as a program, so the run cannot complete until it ends.
+    pub(crate) counts_as_program: bool,
 }
 
 impl Process {
