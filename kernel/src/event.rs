@@ -38,6 +38,8 @@ pub enum BlockedOn {
     Notification(ObjectId),
     /// Sleeping until this time.
     Sleep(u64),
+    /// In a kernel service, waiting for a device until this time (monolithic mode).
+    Device(u64),
 }
 
 /// Why a message never reached its receiver.
@@ -104,6 +106,12 @@ pub enum EventKind {
     SyscallReturned { call: SyscallKind, error: Option<SysError> },
     /// A message entered a port (queued, waiting with its sender, or handed over).
     MessageSent { message: MessageId },
+    /// A service ran inside the kernel for the process (monolithic mode); the record holds the request.
+    ServiceCalled { message: MessageId },
+    /// The program began an operation (a client-stub call such as `fs.read`).
+    OperationBegan { label: u32 },
+    /// The program's operation ended.
+    OperationEnded { label: u32, failed: bool },
     /// A message reached its receiver (the event's process).
     MessageDelivered { message: MessageId },
     /// A message was thrown away.
@@ -156,9 +164,20 @@ pub struct MessageRecord {
     data_start: usize,
 }
 
+/// Puts protocol messages into words. Protocols live above the kernel, so views hand these in.
+#[derive(Clone, Copy, Debug)]
+pub struct MessageDescriber {
+    /// A message from its label and data: `fs.read(fd=3, len=512)`.
+    pub content: fn(label: u32, data: &[u8]) -> Option<String>,
+    /// An operation from its label: `fs.read`.
+    pub operation: fn(label: u32) -> Option<&'static str>,
+}
+
 /// The event log and the messages it refers to.
-#[derive(Clone, PartialEq, Eq, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct EventLog {
+    /// How views name message contents; protocols live above the kernel.
+    describer: Option<MessageDescriber>,
     events: Vec<Event>,
     messages: Vec<MessageRecord>,
     payload: Vec<u8>,
@@ -175,7 +194,28 @@ pub struct ObjectInfo {
     pub owner: Option<ProcessId>,
 }
 
+impl PartialEq for EventLog {
+    fn eq(&self, other: &Self) -> bool {
+        self.events == other.events
+            && self.messages == other.messages
+            && self.payload == other.payload
+            && self.process_names == other.process_names
+            && self.objects == other.objects
+    }
+}
+
+impl Eq for EventLog {}
+
 impl EventLog {
+    /// Sets how message contents are put into words in every description.
+    pub fn set_describer(&mut self, describer: MessageDescriber) {
+        self.describer = Some(describer);
+    }
+
+    pub(crate) fn describer(&self) -> Option<MessageDescriber> {
+        self.describer
+    }
+
     pub(crate) fn name_process(&mut self, index: u32, name: &str) {
         let index = index as usize;
         if index >= self.process_names.len() {

@@ -241,10 +241,25 @@ impl Kernel {
         from: Option<Badge>,
     ) -> Option<Result<Received, SysError>> {
         let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
-        let position = queue.messages.iter().position(|envelope| from.is_none_or(|badge| envelope.badge == badge))?;
-        let envelope = queue.messages.remove(position).expect("position just found");
-        let (received, _) = self.deliver(id, envelope);
-        self.admit_blocked_senders(port);
+        let accepts = |badge: Badge| from.is_none_or(|wanted| wanted == badge);
+        if let Some(position) = queue.messages.iter().position(|envelope| accepts(envelope.badge)) {
+            let envelope = queue.messages.remove(position).expect("position just found");
+            let (received, _) = self.deliver(id, envelope);
+            self.admit_blocked_senders(port);
+            return Some(Ok(received));
+        }
+        // A closed receive also reaches the messages of senders blocked on the full queue.
+        let processes = &self.processes;
+        let waiting_badge =
+            |sender: &ProcessId| processes[sender.index as usize].outgoing.as_ref().map(|out| out.envelope.badge);
+        let position = queue.senders.iter().position(|sender| waiting_badge(sender).is_some_and(accepts))?;
+        let sender = queue.senders.remove(position).expect("position just found");
+        let outgoing = self.process_mut(sender).outgoing.take().expect("kernel bug: sender without message");
+        let (received, _) = self.deliver(id, outgoing.envelope);
+        self.wake(sender, Ok(SyscallValue::Unit));
+        if let Some(owner) = self.objects.get(port).and_then(|object| object.owner) {
+            self.refresh_priority(owner);
+        }
         Some(Ok(received))
     }
 

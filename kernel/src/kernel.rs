@@ -354,6 +354,7 @@ impl Kernel {
         };
         let mut context = Context::from_waker(Waker::noop());
         let polled = catch_unwind(AssertUnwindSafe(|| program.as_mut().poll(&mut context)));
+        self.log_annotations(id);
         match polled {
             Err(panic) => {
                 let detail = panic_message(panic.as_ref());
@@ -375,6 +376,18 @@ impl Kernel {
                     None => self.terminate(id, ProcessState::Faulted { reason: FaultReason::NotASyscall }),
                 }
             }
+        }
+    }
+
+    /// Logs the operation markers a program left in its trap during the last poll.
+    fn log_annotations(&mut self, id: ProcessId) {
+        let annotations = std::mem::take(&mut self.process(id).trap.borrow_mut().annotations);
+        for annotation in annotations {
+            let kind = match annotation {
+                crate::sys::Annotation::Began { label } => EventKind::OperationBegan { label },
+                crate::sys::Annotation::Ended { label, failed } => EventKind::OperationEnded { label, failed },
+            };
+            self.emit(id, kind);
         }
     }
 
@@ -429,6 +442,7 @@ impl Kernel {
             Syscall::Yield => self.sys_yield(id),
             Syscall::Clock => Flow::Return(Ok(SyscallValue::Number(self.now))),
             Syscall::Random => Flow::Return(Ok(SyscallValue::Number(rand_core::Rng::next_u64(&mut self.rng)))),
+            Syscall::KernelService { label, request, work } => self.sys_kernel_service(id, label, &request, work),
             Syscall::Exit { code } => {
                 self.terminate(id, ProcessState::Exited { code });
                 Flow::Ended
@@ -448,6 +462,39 @@ impl Kernel {
         }
         let until = self.now.saturating_add(cycles);
         self.block(id, ProcessState::Sleeping { until }, SyscallKind::Sleep, Some(cycles))
+    }
+
+    fn sys_kernel_service(
+        &mut self,
+        id: ProcessId,
+        label: u32,
+        request: &[u8],
+        work: crate::syscall::ServiceWork,
+    ) -> Flow {
+        let profile = &self.config.profile;
+        let cycles = work.function_calls.saturating_mul(profile.function_call_cycles)
+            + profile.copy_cycles(work.bytes_copied)
+            + work.interrupts.saturating_mul(profile.interrupt_cycles);
+        self.charge(id, cycles);
+        let message = self.log.record_message(
+            id,
+            crate::ids::ObjectId { index: u32::MAX, generation: 0 },
+            crate::message::MessageKind::Service,
+            Badge::NONE,
+            label,
+            request,
+            0,
+            None,
+        );
+        let counters = &mut self.process_mut(id).counters;
+        counters.service_calls += 1;
+        counters.bytes_copied += work.bytes_copied;
+        self.emit(id, EventKind::ServiceCalled { message });
+        if work.device_cycles == 0 {
+            return Flow::Return(Ok(SyscallValue::Unit));
+        }
+        let until = self.now.saturating_add(work.device_cycles);
+        self.block(id, ProcessState::InKernel { until }, SyscallKind::KernelService, Some(work.device_cycles))
     }
 
     fn sys_yield(&mut self, id: ProcessId) -> Flow {
@@ -491,7 +538,7 @@ impl Kernel {
     }
 
     fn fire_due_timers(&mut self) {
-        while let Some(action) = self.timers.pop_due(self.now) {
+        while let Some((deadline, action)) = self.timers.pop_due(self.now) {
             match action {
                 TimerAction::Wake(id) => self.timer_expired(id),
                 TimerAction::Interrupt { notification, bits, period_cycles, owner } => {
@@ -500,8 +547,9 @@ impl Kernel {
                     }
                     self.interrupt(notification, bits);
                     if let Some(period) = period_cycles {
+                        // From the deadline, not from now: the interrupt's own cost must not make the period drift.
                         let action = TimerAction::Interrupt { notification, bits, period_cycles, owner };
-                        self.timers.insert(self.now.saturating_add(period), action);
+                        self.timers.insert(deadline.saturating_add(period), action);
                     }
                 }
             }
@@ -512,6 +560,7 @@ impl Kernel {
         self.process_mut(id).timer = None;
         match self.process(id).state {
             ProcessState::Sleeping { .. } => self.wake(id, Ok(SyscallValue::Unit)),
+            ProcessState::InKernel { .. } => self.wake(id, Ok(SyscallValue::Unit)),
             state if state.is_blocked() => {
                 self.cancel_wait(id, crate::event::DropReason::TimedOut);
                 self.wake(id, Err(SysError::TimedOut));
@@ -618,6 +667,11 @@ impl Kernel {
     /// The event log.
     pub fn log(&self) -> &EventLog {
         &self.log
+    }
+
+    /// Sets how message contents are described in the trace (protocols live above the kernel).
+    pub fn set_message_describer(&mut self, describer: crate::event::MessageDescriber) {
+        self.log.set_describer(describer);
     }
 
     /// Every process ever created, by index.

@@ -103,6 +103,8 @@ pub enum MessageKind {
     Reply,
     /// An asynchronous send through a queue port.
     Async,
+    /// Not a message: a request to a service inside the kernel (monolithic mode), recorded for views.
+    Service,
 }
 
 impl MessageKind {
@@ -113,6 +115,7 @@ impl MessageKind {
             MessageKind::Call => "call",
             MessageKind::Reply => "reply",
             MessageKind::Async => "async",
+            MessageKind::Service => "service",
         }
     }
 }

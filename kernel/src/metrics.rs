@@ -29,6 +29,7 @@ impl MessageCounts {
             MessageKind::Call => self.call += 1,
             MessageKind::Reply => self.reply += 1,
             MessageKind::Async => self.asynchronous += 1,
+            MessageKind::Service => {}
         }
     }
 }
@@ -55,6 +56,8 @@ pub struct Counters {
     pub messages_dropped: u64,
     /// Notification signals sent.
     pub notifications_sent: u64,
+    /// Calls into services inside the kernel (monolithic mode).
+    pub service_calls: u64,
     /// Times the processor switched to this process.
     pub context_switches: u64,
     /// Bytes copied through messages this process sent.
@@ -76,6 +79,7 @@ impl AddAssign for Counters {
         self.messages_received += other.messages_received;
         self.messages_dropped += other.messages_dropped;
         self.notifications_sent += other.notifications_sent;
+        self.service_calls += other.service_calls;
         self.context_switches += other.context_switches;
         self.bytes_copied += other.bytes_copied;
         self.bytes_through_regions += other.bytes_through_regions;

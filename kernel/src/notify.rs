@@ -42,6 +42,10 @@ impl Kernel {
     /// Delivers bits: to the first waiter, else to the bound process if it is
     /// blocked receiving, else into the word. Returns the process woken.
     pub(crate) fn signal_object(&mut self, notification: ObjectId, bits: u64) -> Option<ProcessId> {
+        if bits == 0 {
+            // No bit to set: waking a waiter with nothing would look like a spurious wake-up.
+            return None;
+        }
         let word = self.objects.notification_mut(notification)?;
         if let Some(waiter) = word.waiters.pop_front() {
             self.wake(waiter, Ok(SyscallValue::Number(bits)));

@@ -33,6 +33,8 @@ pub enum ProcessState {
     WaitingNotification { notification: ObjectId },
     /// Sleeping until this virtual time.
     Sleeping { until: u64 },
+    /// Inside a kernel service call (monolithic mode), waiting for a device until this time.
+    InKernel { until: u64 },
     /// Ended by its own choice.
     Exited { code: i32 },
     /// Ended by the kernel.
@@ -63,6 +65,7 @@ impl ProcessState {
             ProcessState::ReplyBlocked { server, .. } => Some(BlockedOn::Reply(server)),
             ProcessState::WaitingNotification { notification } => Some(BlockedOn::Notification(notification)),
             ProcessState::Sleeping { until } => Some(BlockedOn::Sleep(until)),
+            ProcessState::InKernel { until } => Some(BlockedOn::Device(until)),
             _ => None,
         }
     }

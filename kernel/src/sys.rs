@@ -24,6 +24,15 @@ use std::task::{Context, Poll};
 pub(crate) struct Trap {
     pub request: Option<Syscall>,
     pub response: Option<SyscallResult>,
+    /// Operation markers left since the last poll; they cost nothing and take no step.
+    pub annotations: Vec<Annotation>,
+}
+
+/// A marker a program leaves in the log around an operation, for per-operation metrics.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Annotation {
+    Began { label: u32 },
+    Ended { label: u32, failed: bool },
 }
 
 /// A process's handle on the kernel. Every method is one syscall.
@@ -384,6 +393,29 @@ impl Sys {
     /// None in practice.
     pub async fn random(&self) -> Result<u64, SysError> {
         self.number(Syscall::Random).await
+    }
+
+    /// Marks the start of an operation (a client-stub call) in the event log. Free: not a syscall.
+    pub fn begin_operation(&self, label: u32) {
+        self.trap.borrow_mut().annotations.push(Annotation::Began { label });
+    }
+
+    /// Marks the end of an operation begun with [`Sys::begin_operation`].
+    pub fn end_operation(&self, label: u32, failed: bool) {
+        self.trap.borrow_mut().annotations.push(Annotation::Ended { label, failed });
+    }
+
+    /// Accounts for a service the kernel ran directly for this process (monolithic mode).
+    ///
+    /// # Errors
+    /// None in practice.
+    pub async fn kernel_service(
+        &self,
+        label: u32,
+        request: Vec<u8>,
+        work: crate::syscall::ServiceWork,
+    ) -> Result<(), SysError> {
+        self.unit(Syscall::KernelService { label, request, work }).await
     }
 
     /// Ends the process with `code`. The kernel never resumes it, so this does not return.

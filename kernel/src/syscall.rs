@@ -75,6 +75,22 @@ pub enum Syscall {
     Random,
     /// End the process with an exit code.
     Exit { code: i32 },
+    /// Account for a service the kernel ran directly for the caller (monolithic mode): the
+    /// request is recorded, the work charged, and the caller waits out any device time.
+    KernelService { label: u32, request: Vec<u8>, work: ServiceWork },
+}
+
+/// What a service call inside the kernel cost, as the service logic counted it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct ServiceWork {
+    /// Function calls made inside the kernel (handler, file system, cache, driver).
+    pub function_calls: u64,
+    /// Bytes copied between the caller and the kernel.
+    pub bytes_copied: u64,
+    /// Time the caller waits for devices.
+    pub device_cycles: u64,
+    /// Device interrupts taken.
+    pub interrupts: u64,
 }
 
 /// What a successful syscall returns.
@@ -130,6 +146,7 @@ pub enum SyscallKind {
     Clock,
     Random,
     Exit,
+    KernelService,
 }
 
 impl SyscallKind {
@@ -166,6 +183,7 @@ impl SyscallKind {
             Clock => "clock",
             Random => "random",
             Exit => "exit",
+            KernelService => "service",
         }
     }
 
@@ -221,6 +239,7 @@ impl Syscall {
             Syscall::Clock => SyscallKind::Clock,
             Syscall::Random => SyscallKind::Random,
             Syscall::Exit { .. } => SyscallKind::Exit,
+            Syscall::KernelService { .. } => SyscallKind::KernelService,
         }
     }
 }

@@ -41,12 +41,12 @@ impl Timers {
         self.queue.keys().next().map(|&(deadline, _)| deadline)
     }
 
-    /// Takes the earliest timer if it is due at `now`.
-    pub fn pop_due(&mut self, now: u64) -> Option<TimerAction> {
+    /// Takes the earliest timer if it is due at `now`, with its deadline.
+    pub fn pop_due(&mut self, now: u64) -> Option<(u64, TimerAction)> {
         let (&key, _) = self.queue.first_key_value()?;
         if key.0 > now {
             return None;
         }
-        self.queue.remove(&key)
+        self.queue.remove(&key).map(|action| (key.0, action))
     }
 }

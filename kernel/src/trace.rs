@@ -39,6 +39,7 @@ impl EventLog {
                 format!("waiting on {}", self.describe_object(notification))
             }
             ProcessState::Sleeping { until } => format!("sleeping until {until}"),
+            ProcessState::InKernel { until } => format!("in the kernel, waiting for a device until {until}"),
             ProcessState::Exited { code } => format!("exited({code})"),
             ProcessState::Faulted { reason } => format!("faulted({reason})"),
         }
@@ -54,13 +55,31 @@ impl EventLog {
             BlockedOn::Reply(server) => format!("reply-blocked on {}", self.process_name(server)),
             BlockedOn::Notification(notification) => format!("waiting on {}", self.describe_object(notification)),
             BlockedOn::Sleep(until) => format!("sleeping until {until}"),
+            BlockedOn::Device(until) => format!("in the kernel, waiting for a device until {until}"),
         }
     }
 
-    /// A message in words: `call #4 label 1 (8 B)`.
+    /// What a message says: its protocol operation if the describer knows it, else its label.
+    pub fn message_content(&self, id: MessageId) -> String {
+        let record = self.message(id);
+        self.describer().and_then(|describer| (describer.content)(record.label, self.message_data(id))).unwrap_or_else(
+            || {
+                // No protocol knows it: show the label, and the data when it reads as short text.
+                let data = self.message_data(id);
+                match std::str::from_utf8(data) {
+                    Ok(text) if !text.is_empty() && text.len() <= 32 && !text.contains(char::is_control) => {
+                        format!("label {} {text:?}", record.label)
+                    }
+                    _ => format!("label {}", record.label),
+                }
+            },
+        )
+    }
+
+    /// A message in words: `call m4 fs.read(fd=3, len=512) (8 B)`.
     pub fn describe_message(&self, id: MessageId) -> String {
         let record = self.message(id);
-        let mut text = format!("{} m{} label {} ({} B", record.kind.name(), id.0, record.label, record.bytes);
+        let mut text = format!("{} m{} {} ({} B", record.kind.name(), id.0, self.message_content(id), record.bytes);
         if record.caps > 0 {
             let _ = write!(text, ", {} cap{}", record.caps, if record.caps == 1 { "" } else { "s" });
         }
@@ -80,6 +99,12 @@ impl EventLog {
             EventKind::SyscallReturned { call, error: None } => format!("{call} returned"),
             EventKind::SyscallReturned { call, error: Some(error) } => format!("{call} failed: {error}"),
             EventKind::MessageSent { message } => self.describe_sent(message),
+            EventKind::ServiceCalled { message } => format!("in kernel: {}", self.message_content(message)),
+            EventKind::OperationBegan { label } => format!("begins {}", self.operation_name(label)),
+            EventKind::OperationEnded { label, failed: false } => format!("ends {}", self.operation_name(label)),
+            EventKind::OperationEnded { label, failed: true } => {
+                format!("ends {} (failed)", self.operation_name(label))
+            }
             EventKind::MessageDelivered { message } => {
                 format!(
                     "received {} from {}",
@@ -110,6 +135,14 @@ impl EventLog {
             EventKind::Faulted { reason } => format!("faulted: {reason}"),
             EventKind::Exited { code } => format!("exited with code {code}"),
             EventKind::RunEnded { outcome } => format!("run ended: {}", describe_outcome(outcome)),
+        }
+    }
+
+    /// An operation's name from its label (`fs.read`), or `operation N` when no describer knows it.
+    pub fn operation_name(&self, label: u32) -> String {
+        match self.describer().and_then(|describer| (describer.operation)(label)) {
+            Some(name) => name.to_owned(),
+            None => format!("operation {label}"),
         }
     }
 

@@ -1,10 +1,26 @@
 //! # mksim-servers: user-space servers
 //!
-//! The name, file, device and supervisor servers of the simulated system.
-//! They are ordinary programs written against `mksim-userland`, talking only
-//! through messages; their service logic is plain Rust so that monolithic
-//! mode can link it into the kernel and call it directly.
+//! The name, file, console and block device servers of the simulated system.
+//! Each is an ordinary program written against `mksim-userland`, talking only
+//! through messages. Their service logic ([`filesystem::FileSystem`],
+//! [`name::Registry`], [`block::Ramdisk`], console capture) is plain Rust, so
+//! monolithic mode links the same logic into the kernel and calls it directly.
 //!
-//! This crate is still empty: the servers arrive with the scenario format.
+//! Servers never panic on client input: a request that does not decode, or
+//! comes with the wrong capabilities, gets an error reply.
 
 #![deny(missing_docs)]
+
+pub mod block;
+pub mod console;
+pub mod device;
+pub mod file_server;
+pub mod filesystem;
+pub mod monolithic;
+pub mod name;
+pub mod serve;
+pub mod system;
+pub mod timer;
+
+#[cfg(test)]
+mod tests;

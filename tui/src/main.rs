@@ -1,109 +1,345 @@
-//! `mksim`: run a simulated microkernel system and print what happened.
+//! `mksim`: run, compare, check and export scenarios of a simulated microkernel system.
 //!
-//! With no arguments it runs the built-in ping-pong system and prints its
-//! event log and a summary.
+//! With no arguments it runs the built-in tour scenario and prints its
+//! message trace and the comparison with monolithic mode.
 
 #![forbid(unsafe_code)]
 
 use anyhow::Context;
-use clap::Parser;
-use mksim_kernel::{CostProfile, Kernel, KernelConfig, Outcome};
+use clap::{Parser, Subcommand, ValueEnum};
+use mksim::check::check;
+use mksim::export::{Format, export};
+use mksim::report::{compare_mode_json, comparison, message_trace, run_json, summary};
+use mksim::run::{RunOptions, run};
+use mksim::scenario::{ExpectedOutcome, Scenario, ScenarioError, load_profile};
+use mksim_kernel::Outcome;
+use mksim_servers::system::Mode;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// Writes to standard output; a reader that went away (`mksim ... | head`) ends the program quietly.
+fn write_out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("mksim: cannot write the output: {error}");
+        std::process::exit(2);
+    }
+}
+
+macro_rules! out {
+    ($($argument:tt)*) => { write_out(&format!($($argument)*)) };
+}
+
+macro_rules! outln {
+    () => { write_out("\n") };
+    ($($argument:tt)*) => { write_out(&format!("{}\n", format!($($argument)*))) };
+}
+
+/// The tour run by `mksim` with no arguments.
+const TOUR: &str = include_str!("../../scenarios/tour.ron");
 
 /// A microkernel message-passing OS simulator.
 #[derive(Parser, Debug)]
-#[command(name = "mksim", version, about)]
+#[command(name = "mksim", version, about, long_about = None)]
 struct Cli {
-    /// Cost profile: a built-in name (sel4, l4, mach3, minix3, monolithic) or a RON file.
-    #[arg(long, default_value = "sel4")]
-    profile: String,
-    /// Seed of the run's random stream.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Calls the ping client makes.
-    #[arg(long, default_value_t = 3)]
-    rounds: u32,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-fn load_profile(name: &str) -> anyhow::Result<CostProfile> {
-    if name.ends_with(".ron") || std::path::Path::new(name).exists() {
-        let text = std::fs::read_to_string(name).with_context(|| format!("cannot read cost profile {name}"))?;
-        return Ok(CostProfile::from_ron(&text, name)?);
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ModeArg {
+    Microkernel,
+    Monolithic,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(mode: ModeArg) -> Mode {
+        match mode {
+            ModeArg::Microkernel => Mode::Microkernel,
+            ModeArg::Monolithic => Mode::Monolithic,
+        }
     }
-    Ok(CostProfile::built_in(name)?)
 }
 
-fn print_summary(kernel: &Kernel) {
-    let log = kernel.log();
-    println!();
-    match kernel.outcome() {
-        Some(Outcome::Completed) => println!("outcome: completed"),
-        Some(Outcome::StepLimit { limit }) => println!("outcome: stopped at the step limit ({limit} steps)"),
-        Some(Outcome::Deadlock(report)) => {
-            println!("outcome: deadlock");
-            for blocked in &report.blocked {
-                let cycle = if blocked.in_cycle { "  (in a cycle)" } else { "" };
-                println!("  {} is {}{cycle}", blocked.name, blocked.description);
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Jsonl,
+    Chrome,
+    Mermaid,
+    Text,
+}
+
+#[derive(clap::Args, Debug)]
+struct Overrides {
+    /// Cost profile: sel4, l4, mach3, minix3, monolithic, or a .ron file.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Seed of the run's random stream.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario and print its message trace and a summary.
+    Run {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Microkernel (servers are processes) or monolithic (services in the kernel).
+        #[arg(long, value_enum, default_value = "microkernel")]
+        mode: ModeArg,
+        #[command(flatten)]
+        overrides: Overrides,
+        /// Print one JSON object instead.
+        #[arg(long)]
+        json: bool,
+        /// Print every kernel event, not only messages.
+        #[arg(long)]
+        events: bool,
+    },
+    /// Run a scenario in both modes and compare them, in total and per operation.
+    Compare {
+        /// The scenario file.
+        scenario: PathBuf,
+        #[command(flatten)]
+        overrides: Overrides,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the expectations of scenarios in both modes; exit 0 only if all pass.
+    Check {
+        /// Scenario files, or folders of them.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a scenario's event log.
+    Export {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// jsonl, chrome (Perfetto), mermaid or text.
+        #[arg(long, value_enum)]
+        format: FormatArg,
+        /// Write here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "microkernel")]
+        mode: ModeArg,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+    /// List the built-in cost profiles.
+    Profiles,
+}
+
+/// A failure with the exit status it deserves.
+enum Failure {
+    /// Bad input: status 2.
+    Input(String),
+    /// Expectations not met, or an unexpected end of a run: status 1.
+    Expectations,
+}
+
+impl From<ScenarioError> for Failure {
+    fn from(error: ScenarioError) -> Self {
+        Failure::Input(error.to_string())
+    }
+}
+
+fn options(overrides: &Overrides) -> Result<RunOptions, Failure> {
+    let profile = match &overrides.profile {
+        Some(name) => Some(load_profile(name).map_err(Failure::Input)?),
+        None => None,
+    };
+    Ok(RunOptions { profile, seed: overrides.seed })
+}
+
+fn load(path: &Path) -> Result<Scenario, Failure> {
+    Ok(Scenario::load(&path.display().to_string())?)
+}
+
+fn outcome_as_expected(scenario: &Scenario, outcome: &Outcome) -> bool {
+    matches!(
+        (scenario.expect.outcome.unwrap_or(ExpectedOutcome::Completed), outcome),
+        (ExpectedOutcome::Completed, Outcome::Completed)
+            | (ExpectedOutcome::Deadlock, Outcome::Deadlock(_))
+            | (ExpectedOutcome::StepLimit, Outcome::StepLimit { .. })
+    )
+}
+
+fn print_json(value: &serde_json::Value) {
+    outln!("{}", serde_json::to_string_pretty(value).expect("JSON values always print"));
+}
+
+fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool, events: bool) -> Result<(), Failure> {
+    let report = run(scenario, mode, options);
+    if json {
+        print_json(&run_json(&report, &scenario.name));
+    } else {
+        outln!("{} ({} mode): {}", scenario.name, mode.name(), scenario.description);
+        outln!();
+        if events {
+            out!("{}", report.log.render_text());
+        } else {
+            out!("{}", message_trace(&report.log));
+        }
+        outln!();
+        out!("{}", summary(&report));
+    }
+    if outcome_as_expected(scenario, &report.outcome) { Ok(()) } else { Err(Failure::Expectations) }
+}
+
+fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Result<(), Failure> {
+    let micro = run(scenario, Mode::Microkernel, options);
+    let mono = run(scenario, Mode::Monolithic, options);
+    if json {
+        print_json(&serde_json::json!({
+            "scenario": scenario.name,
+            "profile": micro.profile,
+            "microkernel": compare_mode_json(&micro),
+            "monolithic": compare_mode_json(&mono),
+        }));
+    } else {
+        outln!("{}: microkernel against monolithic (profile {})", scenario.name, micro.profile);
+        outln!();
+        out!("{}", comparison(&micro, &mono));
+    }
+    let expected = outcome_as_expected(scenario, &micro.outcome) && outcome_as_expected(scenario, &mono.outcome);
+    if expected { Ok(()) } else { Err(Failure::Expectations) }
+}
+
+fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let entries =
+                std::fs::read_dir(path).map_err(|error| Failure::Input(format!("{}: {error}", path.display())))?;
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|file| file.extension().is_some_and(|extension| extension == "ron"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn command_check(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
+    let mut results = Vec::new();
+    for file in scenario_files(paths)? {
+        let scenario = load(&file)?;
+        results.push(check(&scenario, &RunOptions::default()));
+    }
+    let all_passed = results.iter().all(|result| result.passed());
+    if json {
+        print_json(&serde_json::json!({ "passed": all_passed, "scenarios": results }));
+    } else {
+        for result in &results {
+            let passed = result.cases.iter().filter(|case| case.passed).count();
+            let mark = if result.passed() { "PASS" } else { "FAIL" };
+            outln!("{mark} {} ({}): {passed}/{} cases", result.scenario, result.file, result.cases.len());
+            for case in &result.cases {
+                let mode = case.mode.map(|mode| format!("[{mode}] ")).unwrap_or_default();
+                if case.passed {
+                    outln!("   ok   {mode}{}", case.name);
+                } else {
+                    outln!("   FAIL {mode}{}: {}", case.name, case.detail);
+                }
             }
         }
-        None => println!("outcome: still running"),
+        let failed = results.iter().filter(|result| !result.passed()).count();
+        outln!();
+        outln!("{} passed, {failed} failed", results.len() - failed);
     }
-    println!("steps: {}   virtual time: {} cycles   events: {}", kernel.steps(), kernel.now(), log.len());
-    println!();
-    println!(
-        "{:<10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10}  state",
-        "process", "syscalls", "msgs sent", "received", "switches", "bytes", "cycles"
-    );
-    for process in kernel.processes() {
-        let counters = process.counters();
-        println!(
-            "{:<10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10}  {}",
-            process.name(),
-            counters.syscalls,
-            counters.messages_sent.total(),
-            counters.messages_received,
-            counters.context_switches,
-            counters.bytes_copied,
-            counters.cycles,
-            kernel.describe_state(process.id()),
-        );
+    if all_passed { Ok(()) } else { Err(Failure::Expectations) }
+}
+
+fn command_export(
+    scenario: &Scenario,
+    format: FormatArg,
+    output: Option<&Path>,
+    mode: Mode,
+    options: &RunOptions,
+) -> Result<(), Failure> {
+    let report = run(scenario, mode, options);
+    let format = match format {
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Chrome => Format::Chrome,
+        FormatArg::Mermaid => Format::Mermaid,
+        FormatArg::Text => Format::Text,
+    };
+    let text = export(&report.log, format);
+    match output {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))
+            .map_err(|error| Failure::Input(format!("{error:#}")))?,
+        None => out!("{text}"),
     }
-    let totals = kernel.totals();
-    println!(
-        "{:<10} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10}",
-        "total",
-        totals.syscalls,
-        totals.messages_sent.total(),
-        totals.messages_received,
-        totals.context_switches,
-        totals.bytes_copied,
-        totals.cycles
-    );
+    Ok(())
+}
+
+fn tour() -> Result<(), Failure> {
+    let scenario = Scenario::parse(TOUR, "built-in tour")?;
+    let options = RunOptions::default();
+    let micro = run(&scenario, Mode::Microkernel, &options);
+    let mono = run(&scenario, Mode::Monolithic, &options);
+    outln!("mksim tour: {}", scenario.description);
+    outln!();
+    outln!("── message trace, microkernel mode ──");
+    out!("{}", message_trace(&micro.log));
+    outln!();
+    out!("{}", summary(&micro));
+    outln!();
+    outln!("── the same programs with the services inside a monolithic kernel ──");
+    out!("{}", summary(&mono));
+    outln!();
+    outln!("── comparison (profile {}) ──", micro.profile);
+    out!("{}", comparison(&micro, &mono));
+    outln!();
+    outln!("Try: mksim run scenarios/file_io.ron, mksim compare scenarios/file_io.ron, mksim check scenarios/");
+    let expected = outcome_as_expected(&scenario, &micro.outcome) && outcome_as_expected(&scenario, &mono.outcome);
+    if expected { Ok(()) } else { Err(Failure::Expectations) }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let profile = match load_profile(&cli.profile) {
-        Ok(profile) => profile,
-        Err(error) => {
-            eprintln!("mksim: {error:#}");
-            return ExitCode::from(2);
+    let result = match cli.command {
+        None => tour(),
+        Some(Command::Run { scenario, mode, overrides, json, events }) => {
+            options(&overrides).and_then(|options| command_run(&load(&scenario)?, mode.into(), &options, json, events))
+        }
+        Some(Command::Compare { scenario, overrides, json }) => {
+            options(&overrides).and_then(|options| command_compare(&load(&scenario)?, &options, json))
+        }
+        Some(Command::Check { paths, json }) => command_check(&paths, json),
+        Some(Command::Export { scenario, format, output, mode, overrides }) => options(&overrides)
+            .and_then(|options| command_export(&load(&scenario)?, format, output.as_deref(), mode.into(), &options)),
+        Some(Command::Profiles) => {
+            for name in mksim_kernel::CostProfile::built_in_names() {
+                let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
+                let estimated = if profile.estimated { " (estimated)" } else { "" };
+                outln!("{name:<11} {}{estimated}", profile.description);
+            }
+            Ok(())
         }
     };
-    let config = KernelConfig { profile, seed: cli.seed, ..KernelConfig::default() };
-    let mut kernel = mksim_userland::demo::ping_pong(config, cli.rounds);
-    println!(
-        "ping-pong: ping calls pong {} times (profile {}, seed {})",
-        cli.rounds,
-        kernel.config().profile.name,
-        cli.seed
-    );
-    println!();
-    kernel.run();
-    print!("{}", kernel.log().render_text());
-    print_summary(&kernel);
-    match kernel.outcome() {
-        Some(Outcome::Completed) => ExitCode::SUCCESS,
-        _ => ExitCode::from(1),
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Expectations) => ExitCode::from(1),
+        Err(Failure::Input(message)) => {
+            eprintln!("mksim: {message}");
+            ExitCode::from(2)
+        }
     }
 }

@@ -10,6 +10,11 @@
 
 #![deny(missing_docs)]
 
+pub mod client;
 pub mod demo;
+pub mod interpreter;
+pub mod protocol;
+pub mod ready;
+pub mod script;
 
 pub use mksim_kernel::{Badge, Incoming, Message, ProgramFault, ProgramResult, Received, Rights, Slot, Sys, SysError};

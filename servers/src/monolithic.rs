@@ -1,0 +1,85 @@
+//! Monolithic mode: the same service logic, linked into the kernel and
+//! called directly. A program's `fs.read` becomes one syscall whose handler
+//! calls the file system, which calls the block driver: no messages, no
+//! server processes, no switches between them.
+
+use crate::block::Ramdisk;
+use crate::console::ConsoleOutput;
+use crate::device::DirectBlockDevice;
+use crate::filesystem::{FileSystem, FsConfig};
+use mksim_kernel::syscall::ServiceWork;
+use mksim_userland::client::KernelServices;
+use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, encode};
+use mksim_userland::ready::run_ready;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The block device and file system inside the kernel, when the scenario has them.
+pub struct InKernelStorage {
+    /// The disk.
+    pub disk: Rc<RefCell<Ramdisk>>,
+    /// Cycles per block transfer.
+    pub latency_cycles: u64,
+    /// The mounted file system (absent when there is no file server).
+    pub fs: Option<RefCell<FileSystem>>,
+}
+
+/// Every service monolithic mode links in.
+pub struct InKernelServices {
+    /// Console capture, shared with whoever ran the system.
+    pub console: Rc<RefCell<ConsoleOutput>>,
+    /// Storage, when the scenario has a block device.
+    pub storage: Option<InKernelStorage>,
+    /// The timer period, when the scenario has a timer.
+    pub timer_period_cycles: Option<u64>,
+}
+
+impl InKernelServices {
+    /// Mounts the file system on the disk directly (boot is not charged to anyone).
+    ///
+    /// # Errors
+    /// What the mount answers.
+    pub fn mount(disk: &Rc<RefCell<Ramdisk>>, config: FsConfig) -> Result<FileSystem, ServiceError> {
+        let mut device = DirectBlockDevice { disk: Rc::clone(disk), latency_cycles: 0, work: ServiceWork::default() };
+        run_ready(FileSystem::mount(&mut device, config))
+    }
+}
+
+impl KernelServices for InKernelServices {
+    fn fs(&self, client: u64, request: FsRequest) -> (FsReply, ServiceWork) {
+        let request_bytes = encode(&request).len() as u64;
+        let Some(storage) = &self.storage else {
+            return (
+                FsReply::Error(ServiceError::NotFound),
+                ServiceWork { function_calls: 1, ..ServiceWork::default() },
+            );
+        };
+        let Some(fs) = &storage.fs else {
+            return (
+                FsReply::Error(ServiceError::NotFound),
+                ServiceWork { function_calls: 1, ..ServiceWork::default() },
+            );
+        };
+        let mut device = DirectBlockDevice {
+            disk: Rc::clone(&storage.disk),
+            latency_cycles: storage.latency_cycles,
+            // The syscall handler calls the file system, which calls the cache.
+            work: ServiceWork { function_calls: 2, ..ServiceWork::default() },
+        };
+        let reply = run_ready(fs.borrow_mut().handle(&mut device, client, request));
+        let mut work = device.work;
+        work.bytes_copied = request_bytes + encode(&reply).len() as u64;
+        (reply, work)
+    }
+
+    fn console_write(&self, client: u64, text: &str) -> ServiceWork {
+        self.console.borrow_mut().write(client, text);
+        ServiceWork { function_calls: 2, bytes_copied: text.len() as u64, ..ServiceWork::default() }
+    }
+
+    fn timer_wait_cycles(&self, now: u64, ticks: u32) -> u64 {
+        let Some(period) = self.timer_period_cycles else { return 0 };
+        let next_tick = (now / period + u64::from(ticks)) * period;
+        next_tick.saturating_sub(now)
+    }
+}

@@ -1,0 +1,105 @@
+//! The name server: services register a capability under a name, clients
+//! look names up and get a send capability badged with their own identity
+//! (MINIX DS, QNX `name_open`). Who may register which name is fixed by the
+//! scenario.
+
+use crate::serve::{Answer, serve};
+use mksim_kernel::{Badge, Incoming, Message, ProgramResult, Received, Rights, Slot, Sys, SysError};
+use mksim_userland::protocol::{NameRequest, ServiceError, SimpleReply, decode, encode, reply_label};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Names and who may register them.
+#[derive(Clone, Debug, Default)]
+pub struct Registry {
+    names: BTreeMap<String, Slot>,
+    allowed: BTreeMap<u64, BTreeSet<String>>,
+}
+
+impl Registry {
+    /// Lets the client with `badge` register `name`.
+    pub fn allow(&mut self, badge: u64, name: &str) {
+        self.allowed.entry(badge).or_default().insert(name.to_owned());
+    }
+
+    /// Registers a capability the name server already holds (services booted with the system).
+    pub fn preload(&mut self, name: &str, slot: Slot) {
+        self.names.insert(name.to_owned(), slot);
+    }
+
+    /// Whether the client with `badge` may register `name` now.
+    ///
+    /// # Errors
+    /// Permission denied, or already exists.
+    pub fn check_register(&self, badge: u64, name: &str) -> Result<(), ServiceError> {
+        if !self.allowed.get(&badge).is_some_and(|names| names.contains(name)) {
+            return Err(ServiceError::PermissionDenied);
+        }
+        if self.names.contains_key(name) {
+            return Err(ServiceError::AlreadyExists);
+        }
+        Ok(())
+    }
+
+    /// The capability registered under `name`.
+    pub fn resolve(&self, name: &str) -> Option<Slot> {
+        self.names.get(name).copied()
+    }
+}
+
+/// Runs the name server on `port`.
+///
+/// # Errors
+/// Faults when its own port fails.
+pub async fn name_server(sys: Sys, port: Slot, mut registry: Registry) -> ProgramResult {
+    serve(&sys, port, async |incoming| match incoming {
+        Incoming::Message(request) => {
+            let label = reply_label(request.label);
+            let (reply, cap) = handle(&sys, &mut registry, request).await;
+            let message = Message::new(label, encode(&reply));
+            Answer::Now(match cap {
+                Some(slot) => message.with_move(slot),
+                None => message,
+            })
+        }
+        Incoming::Notification(_) => Answer::Later,
+    })
+    .await
+}
+
+async fn handle(sys: &Sys, registry: &mut Registry, request: Received) -> (SimpleReply, Option<Slot>) {
+    let answer = match decode::<NameRequest>(&request.data) {
+        Some(NameRequest::Register { name }) => register(sys, registry, &request, &name).await.map(|()| None),
+        Some(NameRequest::Lookup { name }) => lookup(sys, registry, request.badge, &name).await.map(Some),
+        None => Err(ServiceError::BadRequest),
+    };
+    match answer {
+        Ok(cap) => (SimpleReply::Done, cap),
+        Err(error) => (SimpleReply::Error(error), None),
+    }
+}
+
+async fn register(sys: &Sys, registry: &mut Registry, request: &Received, name: &str) -> Result<(), ServiceError> {
+    let checked = match request.caps.as_slice() {
+        [_] => registry.check_register(request.badge.0, name),
+        _ => Err(ServiceError::BadRequest),
+    };
+    if checked.is_err() {
+        // Refused: do not keep what came with the request.
+        for &slot in &request.caps {
+            let _ = sys.delete(slot).await;
+        }
+        return checked;
+    }
+    registry.names.insert(name.to_owned(), request.caps[0]);
+    Ok(())
+}
+
+async fn lookup(sys: &Sys, registry: &Registry, client: Badge, name: &str) -> Result<Slot, ServiceError> {
+    let registered = registry.resolve(name).ok_or(ServiceError::NotFound)?;
+    match sys.mint(registered, Rights::SEND, client).await {
+        Ok(slot) => Ok(slot),
+        // A capability registered with a badge of its own keeps it.
+        Err(SysError::InvalidArgument) => sys.copy(registered, Rights::SEND).await.map_err(|_| ServiceError::Io),
+        Err(_) => Err(ServiceError::Io),
+    }
+}

@@ -1,0 +1,358 @@
+//! Booting a whole system: servers, scenario objects and programs, in either mode.
+//!
+//! The same [`SystemSpec`] boots as a microkernel system (servers are
+//! processes; programs reach them by messages) or as a monolithic one
+//! (service logic inside the kernel; programs make one syscall per
+//! operation). Processes are created in a fixed order, so ids, slots and
+//! badges are the same on every run.
+
+use crate::block::Ramdisk;
+use crate::console::{ConsoleOutput, console_server};
+use crate::device::{DirectBlockDevice, IpcBlockDevice, block_server};
+use crate::file_server::file_server;
+use crate::filesystem::{FileSystem, FsConfig};
+use crate::monolithic::{InKernelServices, InKernelStorage};
+use crate::name::{Registry, name_server};
+use crate::timer::timer_server;
+use mksim_kernel::syscall::ServiceWork;
+use mksim_kernel::{
+    Badge, FullPolicy, Kernel, KernelConfig, ObjectId, Priority, ProcessId, ProcessSpec, ProgramResult, Rights, Slot,
+};
+use mksim_userland::client::{Mode as ClientMode, Services};
+use mksim_userland::protocol::DESCRIBER;
+use mksim_userland::ready::run_ready;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+/// Which way the services run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
+pub enum Mode {
+    /// Servers are user processes reached by messages.
+    Microkernel,
+    /// Service logic is called inside the kernel.
+    Monolithic,
+}
+
+impl Mode {
+    /// Lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Microkernel => "microkernel",
+            Mode::Monolithic => "monolithic",
+        }
+    }
+}
+
+/// The block device server.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct BlockServerSpec {
+    /// Its priority.
+    pub priority: Priority,
+    /// Blocks on the ramdisk.
+    pub blocks: u32,
+    /// Bytes per block.
+    pub block_size: usize,
+    /// Cycles from starting a transfer to its completion interrupt.
+    pub latency_cycles: u64,
+}
+
+/// Which servers to boot, with their settings.
+#[derive(Clone, Debug, Default)]
+pub struct Servers {
+    /// Name server priority, if booted.
+    pub name: Option<Priority>,
+    /// Console server priority, if booted.
+    pub console: Option<Priority>,
+    /// The block device server.
+    pub block: Option<BlockServerSpec>,
+    /// File server priority and file-system settings (needs the block server).
+    pub file: Option<(Priority, FsConfig)>,
+    /// Timer server priority and tick period.
+    pub timer: Option<(Priority, u64)>,
+}
+
+/// A kernel object the scenario creates at boot.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum ObjectSpecKind {
+    /// A synchronous endpoint.
+    Endpoint,
+    /// An asynchronous queue port.
+    Queue {
+        /// Messages it holds.
+        capacity: u32,
+        /// What a full queue does.
+        policy: FullPolicy,
+    },
+    /// A notification.
+    Notification,
+    /// A memory region.
+    Region {
+        /// Bytes.
+        size: u32,
+    },
+}
+
+/// A named object owned by a program (it dies with it).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ObjectSpec {
+    /// Name used by capabilities.
+    pub name: String,
+    /// What it is.
+    pub kind: ObjectSpecKind,
+    /// The program that owns it.
+    pub owner: String,
+}
+
+/// A capability a program starts with, under a name its script uses.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct CapSpec {
+    /// The name in the program.
+    pub name: String,
+    /// The object's name.
+    pub object: String,
+    /// Its rights.
+    pub rights: Rights,
+    /// Its badge.
+    pub badge: Badge,
+}
+
+/// A program's code: given its services and its named capabilities, a future.
+pub type ProgramFn = Box<dyn FnOnce(Services, BTreeMap<String, Slot>) -> Pin<Box<dyn Future<Output = ProgramResult>>>>;
+
+/// A user program of the system.
+pub struct ProgramSpec {
+    /// Its name.
+    pub name: String,
+    /// Its priority.
+    pub priority: Priority,
+    /// A server of its own: the run may end with it still waiting.
+    pub is_server: bool,
+    /// Whether it gets a capability to the name server.
+    pub name_server: bool,
+    /// Names it may register.
+    pub may_register: Vec<String>,
+    /// Capabilities it starts with.
+    pub caps: Vec<CapSpec>,
+    /// Its code.
+    pub program: ProgramFn,
+}
+
+/// A whole system, ready to boot in either mode.
+pub struct SystemSpec {
+    /// Kernel settings.
+    pub kernel: KernelConfig,
+    /// The servers.
+    pub servers: Servers,
+    /// Objects created at boot.
+    pub objects: Vec<ObjectSpec>,
+    /// The programs.
+    pub programs: Vec<ProgramSpec>,
+}
+
+/// A booted (and later, run) system.
+pub struct System {
+    /// The kernel with everything on it.
+    pub kernel: Kernel,
+    /// How it was booted.
+    pub mode: Mode,
+    /// Console output by process.
+    pub console: Rc<RefCell<ConsoleOutput>>,
+    /// The disk, when there is one.
+    pub disk: Option<Rc<RefCell<Ramdisk>>>,
+    /// File-system settings, when there is a file system.
+    pub fs_config: Option<FsConfig>,
+    /// Program names and ids, in boot order.
+    pub programs: Vec<(String, ProcessId)>,
+}
+
+impl System {
+    /// Every file and its contents, read from the disk as it is now.
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        let (Some(disk), Some(config)) = (&self.disk, self.fs_config) else { return BTreeMap::new() };
+        let copy = Rc::new(RefCell::new(disk.borrow().clone()));
+        let mut device = DirectBlockDevice { disk: copy, latency_cycles: 0, work: ServiceWork::default() };
+        let Ok(mut fs) = run_ready(FileSystem::mount(&mut device, config)) else { return BTreeMap::new() };
+        run_ready(fs.snapshot(&mut device)).unwrap_or_default()
+    }
+}
+
+/// The badge under which servers know a program: its process index plus one.
+pub fn client_badge(id: ProcessId) -> u64 {
+    u64::from(id.index) + 1
+}
+
+struct Boot {
+    kernel: Kernel,
+    console: Rc<RefCell<ConsoleOutput>>,
+    registry: Registry,
+    name_server: Option<(ProcessId, Slot)>,
+}
+
+impl Boot {
+    /// Creates a server process with an endpoint and a capability to it in slot 0.
+    fn server(&mut self, name: &str, priority: Priority) -> (ProcessId, ObjectId, Slot) {
+        let id = self.kernel.create_process(ProcessSpec::server(name, priority));
+        let endpoint = self.kernel.create_endpoint(id);
+        let slot = self.kernel.grant(id, endpoint, Rights::all(), Badge::NONE).expect("a new process has free slots");
+        (id, endpoint, slot)
+    }
+
+    /// Gives the name server a capability to `endpoint` under `name`.
+    fn publish(&mut self, name: &str, endpoint: ObjectId) {
+        if let Some((server, _)) = self.name_server {
+            let rights = Rights::SEND | Rights::GRANT;
+            let slot =
+                self.kernel.grant(server, endpoint, rights, Badge::NONE).expect("the name server has free slots");
+            self.registry.preload(name, slot);
+        }
+    }
+}
+
+/// Boots `spec` in `mode`: creates every process and object, ready to run.
+///
+/// # Panics
+/// If the spec names an object or owner that does not exist; specs built by
+/// the scenario validator never do.
+pub fn boot(spec: SystemSpec, mode: Mode) -> System {
+    let mut kernel = Kernel::new(spec.kernel);
+    kernel.set_message_describer(DESCRIBER);
+    let console = Rc::new(RefCell::new(ConsoleOutput::default()));
+    let mut boot = Boot { kernel, console: Rc::clone(&console), registry: Registry::default(), name_server: None };
+    let registrations = spec.programs.iter().any(|program| !program.may_register.is_empty());
+    let name_needed = mode == Mode::Microkernel || registrations;
+    if let (Some(priority), true) = (spec.servers.name, name_needed) {
+        let (id, _, slot) = boot.server("name", priority);
+        boot.name_server = Some((id, slot));
+    }
+    let disk = spec.servers.block.map(|block| Rc::new(RefCell::new(Ramdisk::new(block.blocks, block.block_size))));
+    let fs_config = spec.servers.file.map(|(_, config)| config);
+    let client_mode = match mode {
+        Mode::Microkernel => {
+            boot_servers(&mut boot, &spec.servers, disk.as_ref());
+            None
+        }
+        Mode::Monolithic => Some(in_kernel_services(&spec.servers, disk.as_ref(), Rc::clone(&console))),
+    };
+    let programs = boot_programs(&mut boot, spec.objects, spec.programs, client_mode);
+    if let Some((id, slot)) = boot.name_server {
+        let registry = std::mem::take(&mut boot.registry);
+        boot.kernel.start(id, move |sys| name_server(sys, slot, registry));
+    }
+    System { kernel: boot.kernel, mode, console, disk, fs_config, programs }
+}
+
+fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ramdisk>>>) {
+    if let Some(priority) = servers.console {
+        let (id, endpoint, slot) = boot.server("console", priority);
+        boot.publish("console", endpoint);
+        let output = Rc::clone(&boot.console);
+        boot.kernel.start(id, move |sys| console_server(sys, slot, output));
+    }
+    let mut block_endpoint = None;
+    if let (Some(block), Some(disk)) = (servers.block, disk) {
+        let (id, endpoint, slot) = boot.server("block", block.priority);
+        let interrupt = boot.kernel.create_notification(id);
+        let interrupt = boot.kernel.grant(id, interrupt, Rights::all(), Badge::NONE).expect("free slots");
+        let disk = Rc::clone(disk);
+        boot.kernel.start(id, move |sys| block_server(sys, slot, interrupt, disk, block.latency_cycles));
+        block_endpoint = Some((endpoint, block));
+    }
+    if let (Some((priority, config)), Some((block_port, block))) = (servers.file, block_endpoint) {
+        let (id, endpoint, slot) = boot.server("fs", priority);
+        boot.publish("fs", endpoint);
+        let port = boot.kernel.grant(id, block_port, Rights::SEND, Badge::NONE).expect("free slots");
+        boot.kernel.start(id, move |sys| {
+            let device =
+                IpcBlockDevice { sys: sys.clone(), port, block_size: block.block_size, block_count: block.blocks };
+            file_server(sys, slot, device, config)
+        });
+    }
+    if let Some((priority, period)) = servers.timer {
+        let (id, endpoint, slot) = boot.server("timer", priority);
+        boot.publish("timer", endpoint);
+        let tick = boot.kernel.create_notification(id);
+        let tick = boot.kernel.grant(id, tick, Rights::all(), Badge::NONE).expect("free slots");
+        boot.kernel.start(id, move |sys| timer_server(sys, slot, tick, period));
+    }
+}
+
+fn in_kernel_services(
+    servers: &Servers,
+    disk: Option<&Rc<RefCell<Ramdisk>>>,
+    console: Rc<RefCell<ConsoleOutput>>,
+) -> ClientMode {
+    let storage = match (servers.block, disk) {
+        (Some(block), Some(disk)) => {
+            let fs = servers.file.and_then(|(_, config)| InKernelServices::mount(disk, config).ok()).map(RefCell::new);
+            Some(InKernelStorage { disk: Rc::clone(disk), latency_cycles: block.latency_cycles, fs })
+        }
+        _ => None,
+    };
+    let services = InKernelServices { console, storage, timer_period_cycles: servers.timer.map(|(_, period)| period) };
+    ClientMode::Monolithic(Rc::new(services))
+}
+
+fn boot_programs(
+    boot: &mut Boot,
+    objects: Vec<ObjectSpec>,
+    programs: Vec<ProgramSpec>,
+    client_mode: Option<ClientMode>,
+) -> Vec<(String, ProcessId)> {
+    let ids: Vec<ProcessId> = programs
+        .iter()
+        .map(|program| {
+            let spec =
+                ProcessSpec { name: program.name.clone(), priority: program.priority, is_server: program.is_server };
+            boot.kernel.create_process(spec)
+        })
+        .collect();
+    let by_name: BTreeMap<&str, ProcessId> =
+        programs.iter().zip(&ids).map(|(program, &id)| (program.name.as_str(), id)).collect();
+    // Each object's owner holds the original capability, under the object's name; everyone
+    // else's is derived from it, so the owner can revoke what it handed out.
+    let mut originals = BTreeMap::new();
+    let mut named_by_process: BTreeMap<ProcessId, BTreeMap<String, Slot>> = BTreeMap::new();
+    for object in &objects {
+        let owner = by_name[object.owner.as_str()];
+        let id = match object.kind {
+            ObjectSpecKind::Endpoint => boot.kernel.create_endpoint(owner),
+            ObjectSpecKind::Queue { capacity, policy } => boot.kernel.create_queue(owner, capacity, policy),
+            ObjectSpecKind::Notification => boot.kernel.create_notification(owner),
+            ObjectSpecKind::Region { size } => boot.kernel.create_region(owner, size),
+        };
+        if let Ok(slot) = boot.kernel.grant(owner, id, Rights::all(), Badge::NONE) {
+            named_by_process.entry(owner).or_default().insert(object.name.clone(), slot);
+            originals.insert(object.name.clone(), (owner, slot));
+        }
+    }
+    let mut started = Vec::new();
+    for (program, id) in programs.into_iter().zip(ids) {
+        let badge = client_badge(id);
+        boot.console.borrow_mut().name_client(badge, &program.name);
+        let name_slot = match (program.name_server, boot.name_server) {
+            (true, Some((server, server_slot))) => {
+                Some(boot.kernel.grant_derived(id, server, server_slot, Rights::SEND | Rights::GRANT, Badge(badge)))
+            }
+            _ => None,
+        }
+        .and_then(Result::ok);
+        for name in &program.may_register {
+            boot.registry.allow(badge, name);
+        }
+        let mut named = named_by_process.remove(&id).unwrap_or_default();
+        for cap in &program.caps {
+            let Some(&(owner, original)) = originals.get(cap.object.as_str()) else { continue };
+            if let Ok(slot) = boot.kernel.grant_derived(id, owner, original, cap.rights, cap.badge) {
+                named.insert(cap.name.clone(), slot);
+            }
+        }
+        let mode = client_mode.clone().unwrap_or(ClientMode::Microkernel);
+        let code = program.program;
+        boot.kernel.start(id, move |sys| code(Services::new(sys, mode, name_slot, badge), named));
+        started.push((program.name, id));
+    }
+    started
+}

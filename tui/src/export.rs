@@ -1,0 +1,828 @@
+//! Exports of the event log: JSON Lines, Chrome trace events, Mermaid, text.
+//!
+//! Every export reads only an [`EventLog`], so a run can be exported long after
+//! the kernel that produced it is gone, and the same log always gives the same
+//! bytes: JSON objects are written field by field in a fixed order (never
+//! through a map whose order would depend on serde_json's features), and
+//! processes, participants and slices come out in log or index order.
+//!
+//! Message contents are put into words by the log's describer (userland's
+//! protocol describer on systems booted by `mksim_servers::system::boot`);
+//! without one a message reads `label N`.
+//!
+//! ## Formats
+//! - **JSON Lines** ([`Format::Jsonl`]): one object per event per line. Every
+//!   line starts with `seq` (position in the log), `time` (cycles), `process`
+//!   (name), `pid` (process index, `null` for the kernel) and `event` (the
+//!   kind in snake case, such as `message_sent`), followed by the kind's own
+//!   fields, always the same names in the same order for one kind. Message
+//!   events carry `message`, `kind`, `label`, `operation` (the described
+//!   content), `bytes`, `caps`, `from`, `to`, `port`, `badge` and `answers`.
+//! - **Chrome trace** ([`Format::Chrome`]), for Perfetto or `chrome://tracing`.
+//!   `ts` and `dur` are virtual cycles read as microseconds (1 cycle = 1 µs):
+//!   whole numbers, so no time is ever rounded; `otherData.time_scale` says so.
+//!   Each process is pid = index + 1 with tid = pid; the kernel is pid 0. An
+//!   `X` slice covers each stretch a process runs, from its switch-in to its
+//!   next block, exit or the next switch, named after the syscalls it made.
+//!   Every delivered message is a flow: `s` on the sender at the send, `f`
+//!   (`bp: "e"`) on the receiver when it next runs, both with `id` = message
+//!   id, `cat` = message kind and `name` = described content. Dropped messages,
+//!   exits, faults and signals are instants; client-stub operations (such as
+//!   `fs.read`) are async `b`/`e` spans; idle time is an `X` slice on the kernel.
+//! - **Mermaid** ([`Format::Mermaid`]): a `sequenceDiagram`. Participants are
+//!   always aliased (`participant P3 as end`), so names that are Mermaid
+//!   keywords or hold spaces cannot break the diagram. One arrow per message
+//!   in send order: `->>` call and send, `-->>` reply, `-)` async, `-x`
+//!   dropped; in-kernel services (monolithic mode) go to a `kernel`
+//!   participant; signals and interrupts are notes.
+//! - **Text** ([`Format::Text`]): exactly [`EventLog::render_text`].
+//!
+//! ## Left out on purpose
+//! Message data bytes: exports carry their length and their description,
+//! never the bytes themselves. So [`trace_hash`] (the hash of the JSON Lines
+//! export) tells apart logs that differ in anything a view shows, and two logs
+//! whose messages differ only in bytes no describer reads hash the same.
+
+use mksim_kernel::event::{BlockedOn, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind};
+use mksim_kernel::message::{MessageId, MessageKind};
+use mksim_kernel::syscall::SyscallKind;
+use mksim_kernel::{ObjectId, ProcessId};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+/// An export format.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Format {
+    /// JSON Lines: one JSON object per event per line.
+    Jsonl,
+    /// Chrome trace event JSON, which Perfetto opens.
+    Chrome,
+    /// A Mermaid `sequenceDiagram` of the messages.
+    Mermaid,
+    /// The readable text trace.
+    Text,
+}
+
+impl Format {
+    /// Every format, in the order help texts list them.
+    pub const ALL: [Format; 4] = [Format::Jsonl, Format::Chrome, Format::Mermaid, Format::Text];
+
+    /// The name used on the command line: `jsonl`, `chrome`, `mermaid`, `text`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Chrome => "chrome",
+            Format::Mermaid => "mermaid",
+            Format::Text => "text",
+        }
+    }
+
+    /// The usual file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Jsonl => "jsonl",
+            Format::Chrome => "json",
+            Format::Mermaid => "mmd",
+            Format::Text => "txt",
+        }
+    }
+
+    /// The format with this name (any case), if there is one.
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|format| format.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A format name that names no format.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct UnknownFormat {
+    /// The name as given.
+    pub name: String,
+}
+
+impl fmt::Display for UnknownFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Format::ALL.iter().map(|format| format.name()).collect();
+        write!(f, "unknown export format `{}` (expected one of: {})", self.name, names.join(", "))
+    }
+}
+
+impl std::error::Error for UnknownFormat {}
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(name: &str) -> Result<Format, UnknownFormat> {
+        Format::parse(name).ok_or_else(|| UnknownFormat { name: name.to_owned() })
+    }
+}
+
+/// The whole log in `format`.
+#[must_use]
+pub fn export(log: &EventLog, format: Format) -> String {
+    match format {
+        Format::Jsonl => jsonl(log),
+        Format::Chrome => ChromeTrace::new(log).render(),
+        Format::Mermaid => Diagram::new(log).render(),
+        Format::Text => log.render_text(),
+    }
+}
+
+/// The log's fingerprint: the BLAKE3 hash of its JSON Lines export, in hex.
+///
+/// The same scenario and seed give the same hash on every run and machine;
+/// any change to what happened (an event, a time, a name, a described
+/// message) changes it.
+#[must_use]
+pub fn trace_hash(log: &EventLog) -> String {
+    blake3::hash(jsonl(log).as_bytes()).to_hex().to_string()
+}
+
+// ----- shared -----
+
+/// A JSON object written field by field, so its keys keep the order of the calls.
+struct JsonObject {
+    text: String,
+}
+
+impl JsonObject {
+    fn new() -> JsonObject {
+        JsonObject { text: String::from("{") }
+    }
+
+    fn field(&mut self, key: &str, value: impl Serialize) -> &mut JsonObject {
+        let value = serde_json::to_string(&value).expect("strings, numbers and options always serialize");
+        self.raw(key, &value)
+    }
+
+    /// Adds a value that is already JSON text.
+    fn raw(&mut self, key: &str, json: &str) -> &mut JsonObject {
+        if self.text.len() > 1 {
+            self.text.push(',');
+        }
+        self.text.push_str(&serde_json::to_string(key).expect("strings always serialize"));
+        self.text.push(':');
+        self.text.push_str(json);
+        self
+    }
+
+    fn finish(mut self) -> String {
+        self.text.push('}');
+        self.text
+    }
+}
+
+/// What became of a message by the end of the log.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fate {
+    /// Still queued or waiting with its sender when the log ends (or a service request).
+    Pending,
+    /// Reached this process.
+    Delivered { receiver: ProcessId },
+    /// Thrown away.
+    Dropped { reason: DropReason },
+}
+
+fn message_fates(log: &EventLog) -> Vec<Fate> {
+    let mut fates = vec![Fate::Pending; log.messages().len()];
+    for event in log.events() {
+        match event.kind {
+            EventKind::MessageDelivered { message } => {
+                fates[message.0 as usize] = Fate::Delivered { receiver: event.process };
+            }
+            EventKind::MessageDropped { message, reason } => fates[message.0 as usize] = Fate::Dropped { reason },
+            _ => {}
+        }
+    }
+    fates
+}
+
+/// Whom a message is addressed to: the port's owner, the caller for a reply, the kernel for a service.
+fn intended_receiver(log: &EventLog, id: MessageId) -> Option<ProcessId> {
+    let record = log.message(id);
+    match record.kind {
+        MessageKind::Reply => record.answers.map(|call| log.message(call).sender),
+        MessageKind::Service => Some(ProcessId::KERNEL),
+        MessageKind::Send | MessageKind::Call | MessageKind::Async => log.object_info(record.port)?.owner,
+    }
+}
+
+fn owner(log: &EventLog, object: ObjectId) -> Option<ProcessId> {
+    log.object_info(object)?.owner
+}
+
+fn event_name(kind: &EventKind) -> &'static str {
+    match kind {
+        EventKind::Spawned { .. } => "spawned",
+        EventKind::Created { .. } => "created",
+        EventKind::SyscallEntered { .. } => "syscall_entered",
+        EventKind::SyscallReturned { .. } => "syscall_returned",
+        EventKind::MessageSent { .. } => "message_sent",
+        EventKind::ServiceCalled { .. } => "service_called",
+        EventKind::OperationBegan { .. } => "operation_began",
+        EventKind::OperationEnded { .. } => "operation_ended",
+        EventKind::MessageDelivered { .. } => "message_delivered",
+        EventKind::MessageDropped { .. } => "message_dropped",
+        EventKind::Blocked { .. } => "blocked",
+        EventKind::Woken { .. } => "woken",
+        EventKind::Switched { .. } => "switched",
+        EventKind::Signalled { .. } => "signalled",
+        EventKind::Interrupt { .. } => "interrupt",
+        EventKind::Capability { .. } => "capability",
+        EventKind::PriorityChanged { .. } => "priority_changed",
+        EventKind::Computed { .. } => "computed",
+        EventKind::Idle { .. } => "idle",
+        EventKind::Faulted { .. } => "faulted",
+        EventKind::Exited { .. } => "exited",
+        EventKind::RunEnded { .. } => "run_ended",
+    }
+}
+
+fn drop_reason_name(reason: DropReason) -> &'static str {
+    match reason {
+        DropReason::ReceiverDied => "receiver_died",
+        DropReason::SenderDied => "sender_died",
+        DropReason::CallerGone => "caller_gone",
+        DropReason::TimedOut => "timed_out",
+    }
+}
+
+fn capability_op_name(op: CapabilityOp) -> &'static str {
+    match op {
+        CapabilityOp::Granted => "granted",
+        CapabilityOp::Created => "created",
+        CapabilityOp::Copied => "copied",
+        CapabilityOp::Minted => "minted",
+        CapabilityOp::Deleted => "deleted",
+        CapabilityOp::Revoked => "revoked",
+        CapabilityOp::SentAway => "sent_away",
+        CapabilityOp::Received => "received",
+        CapabilityOp::ReplyCreated => "reply_created",
+        CapabilityOp::ReplyUsed => "reply_used",
+    }
+}
+
+fn outcome_name(outcome: OutcomeKind) -> &'static str {
+    match outcome {
+        OutcomeKind::Completed => "completed",
+        OutcomeKind::Deadlock => "deadlock",
+        OutcomeKind::StepLimit => "step_limit",
+    }
+}
+
+// ----- JSON Lines -----
+
+fn jsonl(log: &EventLog) -> String {
+    let mut text = String::new();
+    for (seq, event) in log.events().iter().enumerate() {
+        text.push_str(&event_json(log, seq, event));
+        text.push('\n');
+    }
+    text
+}
+
+fn event_json(log: &EventLog, seq: usize, event: &Event) -> String {
+    let mut json = JsonObject::new();
+    json.field("seq", seq)
+        .field("time", event.time)
+        .field("process", log.process_name(event.process))
+        .field("pid", (!event.process.is_kernel()).then_some(event.process.index))
+        .field("event", event_name(&event.kind));
+    kind_fields(log, event, &mut json);
+    json.finish()
+}
+
+fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonObject) {
+    match event.kind {
+        EventKind::Spawned { priority } | EventKind::PriorityChanged { priority } => {
+            json.field("priority", priority.level());
+        }
+        EventKind::Created { object, kind } => {
+            json.field("object", object.to_string()).field("object_kind", kind.name());
+        }
+        EventKind::SyscallEntered { call } => {
+            json.field("call", call.name());
+        }
+        EventKind::SyscallReturned { call, error } | EventKind::Woken { call, error } => {
+            json.field("call", call.name()).field("error", error.map(|error| error.to_string()));
+        }
+        EventKind::MessageSent { message } | EventKind::ServiceCalled { message } => {
+            message_fields(log, message, intended_receiver(log, message), json);
+        }
+        EventKind::MessageDelivered { message } => message_fields(log, message, Some(event.process), json),
+        EventKind::MessageDropped { message, reason } => {
+            message_fields(log, message, intended_receiver(log, message), json);
+            json.field("reason", drop_reason_name(reason));
+        }
+        EventKind::OperationBegan { label } => {
+            json.field("label", label).field("operation", log.operation_name(label));
+        }
+        EventKind::OperationEnded { label, failed } => {
+            json.field("label", label).field("operation", log.operation_name(label)).field("failed", failed);
+        }
+        EventKind::Blocked { on } => blocked_fields(log, event, on, json),
+        EventKind::Switched { direct } => {
+            json.field("direct", direct);
+        }
+        EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
+            let to = owner(log, notification).map(|owner| log.process_name(owner));
+            json.field("notification", notification.to_string()).field("to", to).field("bits", bits);
+        }
+        EventKind::Capability { op, slot, object, rights } => {
+            let kind = log.object_info(object).map(|info| info.kind.name());
+            json.field("op", capability_op_name(op))
+                .field("slot", slot.0)
+                .field("object", object.to_string())
+                .field("object_kind", kind)
+                .field("rights", rights.to_string());
+        }
+        EventKind::Computed { cycles } => {
+            json.field("cycles", cycles);
+        }
+        EventKind::Idle { until } => {
+            json.field("until", until);
+        }
+        EventKind::Faulted { reason } => {
+            json.field("reason", reason.to_string());
+        }
+        EventKind::Exited { code } => {
+            json.field("code", code);
+        }
+        EventKind::RunEnded { outcome } => {
+            json.field("outcome", outcome_name(outcome));
+        }
+    }
+}
+
+fn message_fields(log: &EventLog, id: MessageId, receiver: Option<ProcessId>, json: &mut JsonObject) {
+    let record = log.message(id);
+    let port = (record.kind != MessageKind::Service).then(|| record.port.to_string());
+    json.field("message", id.0)
+        .field("kind", record.kind.name())
+        .field("label", record.label)
+        .field("operation", log.message_content(id))
+        .field("bytes", record.bytes)
+        .field("caps", record.caps)
+        .field("from", log.process_name(record.sender))
+        .field("to", receiver.map(|receiver| log.process_name(receiver)))
+        .field("port", port)
+        .field("badge", record.badge.0)
+        .field("answers", record.answers.map(|call| call.0));
+}
+
+fn blocked_fields(log: &EventLog, event: &Event, on: BlockedOn, json: &mut JsonObject) {
+    let (wait, object, peer, until) = match on {
+        BlockedOn::Send(port) => ("send", Some(port), owner(log, port), None),
+        BlockedOn::Receive(port) => ("receive", Some(port), None, None),
+        BlockedOn::Reply(server) => ("reply", None, Some(server), None),
+        BlockedOn::Notification(notification) => ("notification", Some(notification), None, None),
+        BlockedOn::Sleep(until) => ("sleep", None, None, Some(until)),
+        BlockedOn::Device(until) => ("device", None, None, Some(until)),
+    };
+    json.field("wait", wait)
+        .field("on", log.describe(event))
+        .field("object", object.map(|object| object.to_string()))
+        .field("peer", peer.map(|peer| log.process_name(peer)))
+        .field("until", until);
+}
+
+// ----- Chrome trace -----
+
+/// The Chrome pid of a process: its index plus one, so the kernel can be 0.
+fn chrome_pid(id: ProcessId) -> u32 {
+    if id.is_kernel() { 0 } else { id.index + 1 }
+}
+
+/// A stretch of time one process ran without interruption.
+#[derive(Clone, Debug)]
+struct RunSlice {
+    process: ProcessId,
+    start: u64,
+    end: u64,
+    /// Position in the log of the event that ended it (the log's length if none did).
+    end_seq: usize,
+    direct: bool,
+    /// What it did: syscall names, and operation names for in-kernel services.
+    steps: Vec<String>,
+}
+
+impl RunSlice {
+    fn name(&self) -> String {
+        const SHOWN: usize = 3;
+        match self.steps.len() {
+            0 => "runs".to_owned(),
+            count if count <= SHOWN => self.steps.join(", "),
+            count => format!("{}, … ({count} syscalls)", self.steps[..SHOWN].join(", ")),
+        }
+    }
+}
+
+/// Every run slice, by the position of the switch that began it.
+fn run_slices(log: &EventLog) -> BTreeMap<usize, RunSlice> {
+    let mut slices = BTreeMap::new();
+    let mut open: Option<(usize, RunSlice)> = None;
+    for (seq, event) in log.events().iter().enumerate() {
+        let running = open.as_ref().is_some_and(|(_, slice)| slice.process == event.process);
+        match event.kind {
+            EventKind::Switched { direct } => {
+                close_slice(&mut open, event.time, seq, &mut slices);
+                let slice = RunSlice {
+                    process: event.process,
+                    start: event.time,
+                    end: event.time,
+                    end_seq: log.len(),
+                    direct,
+                    steps: Vec::new(),
+                };
+                open = Some((seq, slice));
+            }
+            EventKind::Blocked { .. } | EventKind::Exited { .. } | EventKind::Faulted { .. } if running => {
+                close_slice(&mut open, event.time, seq, &mut slices);
+            }
+            EventKind::Idle { .. } | EventKind::RunEnded { .. } => close_slice(&mut open, event.time, seq, &mut slices),
+            EventKind::SyscallEntered { call } if running && call != SyscallKind::KernelService => {
+                open.as_mut().expect("running implies an open slice").1.steps.push(call.name().to_owned());
+            }
+            EventKind::ServiceCalled { message } if running => {
+                let operation = log.operation_name(log.message(message).label);
+                open.as_mut().expect("running implies an open slice").1.steps.push(operation);
+            }
+            _ => {}
+        }
+    }
+    let last_time = log.events().last().map_or(0, |event| event.time);
+    close_slice(&mut open, last_time, log.len(), &mut slices);
+    slices
+}
+
+fn close_slice(open: &mut Option<(usize, RunSlice)>, time: u64, seq: usize, slices: &mut BTreeMap<usize, RunSlice>) {
+    if let Some((start_seq, mut slice)) = open.take() {
+        slice.end = time;
+        slice.end_seq = seq;
+        slices.insert(start_seq, slice);
+    }
+}
+
+/// Builds the Chrome trace in one pass over the log, after the run slices are known.
+struct ChromeTrace<'a> {
+    log: &'a EventLog,
+    fates: Vec<Fate>,
+    slices: BTreeMap<usize, RunSlice>,
+    events: Vec<String>,
+    /// The process whose slice is open, and the position of the event that ends it.
+    running: Option<(ProcessId, usize)>,
+    /// Messages delivered to a process that was not running: their flow ends when it next runs.
+    pending_flows: BTreeMap<u32, Vec<(MessageId, u64)>>,
+    /// Open operations by process: label and async id.
+    operations: BTreeMap<u32, Vec<(u32, usize)>>,
+    last_time: u64,
+}
+
+impl<'a> ChromeTrace<'a> {
+    fn new(log: &'a EventLog) -> ChromeTrace<'a> {
+        ChromeTrace {
+            log,
+            fates: message_fates(log),
+            slices: run_slices(log),
+            events: Vec::new(),
+            running: None,
+            pending_flows: BTreeMap::new(),
+            operations: BTreeMap::new(),
+            last_time: 0,
+        }
+    }
+
+    fn render(mut self) -> String {
+        self.metadata();
+        for (seq, event) in self.log.events().iter().enumerate() {
+            self.event(seq, event);
+            self.last_time = event.time;
+        }
+        self.finish_open();
+        let mut text = String::from("{\"traceEvents\":[\n");
+        text.push_str(&self.events.join(",\n"));
+        text.push_str("\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":");
+        let mut other = JsonObject::new();
+        other
+            .field("generator", "mksim")
+            .field("time_scale", "ts and dur are virtual cycles: 1 cycle = 1 µs")
+            .field("pid", "process index + 1; pid 0 is the kernel; tid = pid")
+            .field("flow_id", "message id");
+        text.push_str(&other.finish());
+        text.push_str("}\n");
+        text
+    }
+
+    /// Names every process (and the kernel), in pid order.
+    fn metadata(&mut self) {
+        let mut processes = BTreeSet::from([ProcessId::KERNEL]);
+        processes.extend(self.log.events().iter().map(|event| event.process));
+        let mut by_pid: Vec<(u32, ProcessId)> = processes.into_iter().map(|id| (chrome_pid(id), id)).collect();
+        by_pid.sort();
+        for (pid, id) in by_pid {
+            let name = self.log.process_name(id).to_owned();
+            for kind in ["process_name", "thread_name"] {
+                let mut json = self.base("M", kind, pid, 0);
+                json.raw("args", &single("name", &name));
+                self.events.push(json.finish());
+            }
+            let mut json = self.base("M", "process_sort_index", pid, 0);
+            json.raw("args", &single("sort_index", pid));
+            self.events.push(json.finish());
+        }
+    }
+
+    fn base(&self, phase: &str, name: &str, pid: u32, ts: u64) -> JsonObject {
+        let mut json = JsonObject::new();
+        json.field("name", name).field("ph", phase).field("ts", ts).field("pid", pid).field("tid", pid);
+        json
+    }
+
+    fn event(&mut self, seq: usize, event: &Event) {
+        match event.kind {
+            EventKind::Switched { .. } => self.slice(seq),
+            EventKind::MessageSent { message } => {
+                if matches!(self.fates[message.0 as usize], Fate::Delivered { .. }) {
+                    self.flow("s", message, chrome_pid(event.process), event.time);
+                }
+            }
+            EventKind::MessageDelivered { message } => self.delivered(seq, event, message),
+            EventKind::MessageDropped { message, reason } => {
+                let name = format!("dropped: {}", self.log.message_content(message));
+                let mut json = self.base("i", &name, chrome_pid(event.process), event.time);
+                json.field("s", "t").raw("args", &single("reason", drop_reason_name(reason)));
+                self.events.push(json.finish());
+            }
+            EventKind::OperationBegan { label } => self.operation_began(seq, event, label),
+            EventKind::OperationEnded { label, failed } => self.operation_ended(event, label, failed),
+            EventKind::Exited { .. } | EventKind::Faulted { .. } => {
+                self.instant(event, "t");
+                self.end_operations(event.process, event.time, "process ended");
+            }
+            EventKind::Signalled { .. } | EventKind::Interrupt { .. } => self.instant(event, "t"),
+            EventKind::Idle { until } => {
+                let mut json = self.base("X", "idle", 0, self.last_time);
+                json.field("dur", until.saturating_sub(self.last_time));
+                self.events.push(json.finish());
+            }
+            EventKind::RunEnded { .. } => self.instant(event, "g"),
+            _ => {}
+        }
+    }
+
+    /// The run slice a switch begins, then the flows that were waiting for it.
+    fn slice(&mut self, seq: usize) {
+        let Some(slice) = self.slices.get(&seq) else { return };
+        let pid = chrome_pid(slice.process);
+        let steps = serde_json::to_string(&slice.steps).expect("strings always serialize");
+        let mut args = JsonObject::new();
+        args.field("switch", if slice.direct { "direct" } else { "context" }).raw("syscalls", &steps);
+        let mut json = self.base("X", &slice.name(), pid, slice.start);
+        json.field("dur", slice.end - slice.start).field("cat", "run").raw("args", &args.finish());
+        self.events.push(json.finish());
+        let (process, start, end_seq) = (slice.process, slice.start, slice.end_seq);
+        self.running = Some((process, end_seq));
+        for (message, _) in self.pending_flows.remove(&process.index).unwrap_or_default() {
+            self.flow("f", message, pid, start);
+        }
+    }
+
+    fn delivered(&mut self, seq: usize, event: &Event, message: MessageId) {
+        let receiver_runs = self.running.is_some_and(|(process, end_seq)| process == event.process && seq < end_seq);
+        if receiver_runs {
+            self.flow("f", message, chrome_pid(event.process), event.time);
+        } else {
+            self.pending_flows.entry(event.process.index).or_default().push((message, event.time));
+        }
+    }
+
+    fn flow(&mut self, phase: &str, message: MessageId, pid: u32, ts: u64) {
+        let name = self.log.message_content(message);
+        let mut json = self.base(phase, &name, pid, ts);
+        json.field("cat", self.log.message(message).kind.name()).field("id", message.0);
+        if phase == "f" {
+            json.field("bp", "e");
+        }
+        self.events.push(json.finish());
+    }
+
+    fn instant(&mut self, event: &Event, scope: &str) {
+        let mut json = self.base("i", &self.log.describe(event), chrome_pid(event.process), event.time);
+        json.field("s", scope);
+        self.events.push(json.finish());
+    }
+
+    fn operation_began(&mut self, seq: usize, event: &Event, label: u32) {
+        let name = self.log.operation_name(label);
+        let mut json = self.base("b", &name, chrome_pid(event.process), event.time);
+        json.field("cat", "operation").field("id", seq);
+        self.events.push(json.finish());
+        self.operations.entry(event.process.index).or_default().push((label, seq));
+    }
+
+    fn operation_ended(&mut self, event: &Event, label: u32, failed: bool) {
+        let Some(open) = self.operations.get_mut(&event.process.index) else { return };
+        let Some(position) = open.iter().rposition(|&(open_label, _)| open_label == label) else { return };
+        let (_, id) = open.remove(position);
+        self.end_operation(event.process, label, id, event.time, &single("failed", failed));
+    }
+
+    fn end_operations(&mut self, process: ProcessId, time: u64, why: &str) {
+        let open = self.operations.remove(&process.index).unwrap_or_default();
+        for (label, id) in open.into_iter().rev() {
+            self.end_operation(process, label, id, time, &single("unfinished", why));
+        }
+    }
+
+    fn end_operation(&mut self, process: ProcessId, label: u32, id: usize, time: u64, args: &str) {
+        let name = self.log.operation_name(label);
+        let mut json = self.base("e", &name, chrome_pid(process), time);
+        json.field("cat", "operation").field("id", id).raw("args", args);
+        self.events.push(json.finish());
+    }
+
+    /// Flows whose receiver never ran again end where they were delivered; open operations end with the log.
+    fn finish_open(&mut self) {
+        for (index, flows) in std::mem::take(&mut self.pending_flows) {
+            let pid = index + 1;
+            for (message, time) in flows {
+                self.flow("f", message, pid, time);
+            }
+        }
+        let processes: Vec<u32> = self.operations.keys().copied().collect();
+        for index in processes {
+            let process = ProcessId { index, generation: 0 };
+            self.end_operations(process, self.last_time, "log ended");
+        }
+    }
+}
+
+/// A JSON object with one field.
+fn single(key: &str, value: impl Serialize) -> String {
+    let mut json = JsonObject::new();
+    json.field(key, value);
+    json.finish()
+}
+
+// ----- Mermaid -----
+
+/// Someone a diagram line is drawn from or to.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Party {
+    Process(u32),
+    Kernel,
+    /// A port with no owner, drawn as itself.
+    Object(ObjectId),
+}
+
+fn party(id: ProcessId) -> Party {
+    if id.is_kernel() { Party::Kernel } else { Party::Process(id.index) }
+}
+
+/// Builds the sequence diagram: participants in order of first appearance, then one line per message or note.
+struct Diagram<'a> {
+    log: &'a EventLog,
+    fates: Vec<Fate>,
+    participants: Vec<Party>,
+    seen: BTreeSet<Party>,
+    lines: Vec<String>,
+}
+
+impl<'a> Diagram<'a> {
+    fn new(log: &'a EventLog) -> Diagram<'a> {
+        Diagram { log, fates: message_fates(log), participants: Vec::new(), seen: BTreeSet::new(), lines: Vec::new() }
+    }
+
+    fn render(mut self) -> String {
+        for event in self.log.events() {
+            match event.kind {
+                EventKind::MessageSent { message } => self.message(message),
+                EventKind::ServiceCalled { message } => {
+                    let from = self.participant(party(event.process));
+                    let to = self.participant(Party::Kernel);
+                    let text = mermaid_text(&self.log.message_content(message));
+                    self.lines.push(format!("    {from}->>{to}: {text}"));
+                }
+                EventKind::Signalled { notification, bits } => {
+                    let receiver = owner(self.log, notification).map_or(Party::Kernel, party);
+                    self.note(&[party(event.process), receiver], &format!("signal bits {bits:#x}"));
+                }
+                EventKind::Interrupt { notification, bits } => {
+                    let receiver = owner(self.log, notification).map_or(Party::Kernel, party);
+                    self.note(&[receiver], &format!("interrupt bits {bits:#x}"));
+                }
+                _ => {}
+            }
+        }
+        let mut text = String::from("sequenceDiagram\n");
+        for &participant in &self.participants {
+            text.push_str(&self.declaration(participant));
+            text.push('\n');
+        }
+        for line in &self.lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+
+    /// The participant's id in the diagram, declaring it on first use.
+    fn participant(&mut self, participant: Party) -> String {
+        if self.seen.insert(participant) {
+            self.participants.push(participant);
+        }
+        party_id(participant)
+    }
+
+    fn declaration(&self, participant: Party) -> String {
+        let id = party_id(participant);
+        match participant {
+            Party::Process(index) => {
+                let name = self.log.process_name(ProcessId { index, generation: 0 });
+                format!("    participant {id} as {}", mermaid_text(name))
+            }
+            Party::Kernel => format!("    participant {id}"),
+            Party::Object(object) => {
+                format!("    participant {id} as {}", mermaid_text(&self.log.describe_object(object)))
+            }
+        }
+    }
+
+    fn message(&mut self, message: MessageId) {
+        let record = *self.log.message(message);
+        let fate = self.fates[message.0 as usize];
+        let target = match fate {
+            Fate::Delivered { receiver } => party(receiver),
+            Fate::Pending | Fate::Dropped { .. } => {
+                intended_receiver(self.log, message).map_or(Party::Object(record.port), party)
+            }
+        };
+        let arrow = match (fate, record.kind) {
+            (Fate::Dropped { .. }, _) => "-x",
+            (_, MessageKind::Reply) => "-->>",
+            (_, MessageKind::Async) => "-)",
+            (_, MessageKind::Send | MessageKind::Call | MessageKind::Service) => "->>",
+        };
+        let mut text = self.log.message_content(message);
+        match fate {
+            Fate::Dropped { reason } => {
+                text.push_str(" (dropped: ");
+                text.push_str(&drop_reason_name(reason).replace('_', " "));
+                text.push(')');
+            }
+            Fate::Pending => text.push_str(" (never delivered)"),
+            Fate::Delivered { .. } => {}
+        }
+        let from = self.participant(party(record.sender));
+        let to = self.participant(target);
+        self.lines.push(format!("    {from}{arrow}{to}: {}", mermaid_text(&text)));
+    }
+
+    fn note(&mut self, over: &[Party], text: &str) {
+        let mut ids: Vec<String> = Vec::new();
+        for &participant in over {
+            let id = self.participant(participant);
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        self.lines.push(format!("    Note over {}: {}", ids.join(","), mermaid_text(text)));
+    }
+}
+
+/// A participant's id: aliased, so a process name never has to be a Mermaid identifier.
+fn party_id(participant: Party) -> String {
+    match participant {
+        Party::Process(index) => format!("P{index}"),
+        Party::Kernel => "kernel".to_owned(),
+        Party::Object(object) => format!("O{}_{}", object.index, object.generation),
+    }
+}
+
+/// Text made safe for one Mermaid line.
+///
+/// Mermaid ends a statement at `;`, starts a comment at `#` or `%%`, and
+/// ends a line at a line break, so `#`, `;` and `%` become entity codes
+/// (which Mermaid decodes before drawing) and line breaks become `<br/>`.
+fn mermaid_text(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '#' => safe.push_str("#35;"),
+            ';' => safe.push_str("#59;"),
+            '%' => safe.push_str("#37;"),
+            '\n' => safe.push_str("<br/>"),
+            '\r' => {}
+            other => safe.push(other),
+        }
+    }
+    safe
+}

@@ -1,0 +1,13 @@
+//! # mksim: the command line and terminal UI of the simulator
+//!
+//! Scenario files, running them in either mode, comparing and checking
+//! them, and exporting their event logs. The binary in `main.rs` is a thin
+//! layer over this library, which the workspace tests use directly.
+
+#![deny(missing_docs)]
+
+pub mod check;
+pub mod export;
+pub mod report;
+pub mod run;
+pub mod scenario;

@@ -1,0 +1,237 @@
+//! Reports for people: the message trace, run summaries and the comparison of modes.
+
+use crate::run::{Metrics, OperationStats, RunReport};
+use mksim_kernel::event::{EventKind, EventLog};
+use mksim_kernel::message::MessageKind;
+use mksim_kernel::{Outcome, ProcessId};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+/// Who a message went to: the owner of its port, or for a reply the caller.
+pub fn receiver_name(log: &EventLog, message: mksim_kernel::message::MessageId) -> String {
+    let record = log.message(message);
+    let receiver: Option<ProcessId> = match record.kind {
+        MessageKind::Reply => record.answers.map(|call| log.message(call).sender),
+        MessageKind::Service => Some(ProcessId::KERNEL),
+        _ => log.object_info(record.port).and_then(|info| info.owner),
+    };
+    receiver.map_or_else(|| "?".to_owned(), |id| log.process_name(id).to_owned())
+}
+
+/// One line per message (and per fault, exit and service call): time, sender ──what──▶ receiver, size.
+pub fn message_trace(log: &EventLog) -> String {
+    let mut text = String::new();
+    for event in log.events() {
+        let sender = log.process_name(event.process);
+        let line = match event.kind {
+            EventKind::MessageSent { message } | EventKind::ServiceCalled { message } => {
+                let record = log.message(message);
+                let content = log.message_content(message);
+                let receiver = receiver_name(log, message);
+                let caps = if record.caps > 0 { format!(" +{} cap", record.caps) } else { String::new() };
+                let arrow = match record.kind {
+                    // A reply is drawn from the caller's side, so a call and its answer line up.
+                    MessageKind::Reply => format!("{receiver} ◀──{content}── {sender}"),
+                    MessageKind::Async => format!("{sender} ──{content}──) {receiver}"),
+                    MessageKind::Service => format!("{sender} ══{content}══▶ kernel"),
+                    _ => format!("{sender} ──{content}──▶ {receiver}"),
+                };
+                format!("{arrow}  {} B{caps}", record.bytes)
+            }
+            EventKind::MessageDropped { .. }
+            | EventKind::Faulted { .. }
+            | EventKind::Exited { .. }
+            | EventKind::Interrupt { .. } => {
+                format!("{sender} {}", log.describe(event))
+            }
+            EventKind::RunEnded { .. } => log.describe(event),
+            _ => continue,
+        };
+        let _ = writeln!(text, "{:>10}  {line}", event.time);
+    }
+    text
+}
+
+/// The metrics object every JSON output shares.
+pub fn metrics_json(metrics: &Metrics) -> Value {
+    json!({
+        "syscalls": metrics.syscalls,
+        "messages": metrics.messages,
+        "context_switches": metrics.context_switches,
+        "bytes_copied": metrics.bytes_copied,
+        "cycles": metrics.cycles,
+    })
+}
+
+fn per_operation_json(report: &RunReport) -> Value {
+    let entries = report.per_operation.iter().map(|(name, stats)| {
+        let per = |total: u64| if stats.count == 0 { 0.0 } else { total as f64 / stats.count as f64 };
+        let value = json!({
+            "count": stats.count,
+            "messages": stats.messages,
+            "context_switches": stats.context_switches,
+            "syscalls": stats.syscalls,
+            "cycles": stats.cycles,
+            "messages_per_op": per(stats.messages),
+            "context_switches_per_op": per(stats.context_switches),
+            "cycles_per_op": per(stats.cycles),
+        });
+        (name.clone(), value)
+    });
+    Value::Object(entries.collect())
+}
+
+/// A run as one JSON object.
+pub fn run_json(report: &RunReport, scenario: &str) -> Value {
+    let processes: Vec<Value> = report
+        .processes
+        .iter()
+        .map(|process| {
+            json!({
+                "name": process.name,
+                "state": process.state,
+                "exit_code": process.exit_code,
+                "fault": process.fault,
+                "syscalls": process.counters.syscalls,
+                "messages_sent": process.counters.messages_sent.total(),
+                "messages_received": process.counters.messages_received,
+                "cycles": process.counters.cycles,
+            })
+        })
+        .collect();
+    let deadlock: Vec<Value> = match &report.outcome {
+        Outcome::Deadlock(deadlock) => deadlock
+            .blocked
+            .iter()
+            .map(|blocked| json!({"process": blocked.name, "state": blocked.description, "in_cycle": blocked.in_cycle}))
+            .collect(),
+        _ => Vec::new(),
+    };
+    json!({
+        "scenario": scenario,
+        "mode": report.mode.name(),
+        "profile": report.profile,
+        "seed": report.seed,
+        "outcome": report.outcome_name(),
+        "steps": report.steps,
+        "trace_hash": crate::export::trace_hash(&report.log),
+        "metrics": metrics_json(&report.metrics),
+        "per_operation": per_operation_json(report),
+        "processes": processes,
+        "deadlock": deadlock,
+        "console": report.console,
+    })
+}
+
+/// One mode of a comparison: the metric fields at the top, then per operation.
+pub fn compare_mode_json(report: &RunReport) -> Value {
+    let mut value = metrics_json(&report.metrics);
+    value["outcome"] = json!(report.outcome_name());
+    value["per_operation"] = per_operation_json(report);
+    value
+}
+
+/// The end of a run in words, with blocked processes for a deadlock.
+pub fn summary(report: &RunReport) -> String {
+    let mut text = String::new();
+    match &report.outcome {
+        Outcome::Completed => text.push_str("outcome: completed\n"),
+        Outcome::StepLimit { limit } => {
+            let _ = writeln!(text, "outcome: stopped at the step limit ({limit} steps)");
+        }
+        Outcome::Deadlock(deadlock) => {
+            text.push_str("outcome: deadlock\n");
+            for blocked in &deadlock.blocked {
+                let cycle = if blocked.in_cycle { "   ← in a wait-for cycle" } else { "" };
+                let _ = writeln!(text, "  {:<10} {}{cycle}", blocked.name, blocked.description);
+            }
+        }
+    }
+    let metrics = &report.metrics;
+    let _ = writeln!(
+        text,
+        "mode {}  profile {}  seed {}  steps {}  time {} cycles",
+        report.mode.name(),
+        report.profile,
+        report.seed,
+        report.steps,
+        metrics.cycles
+    );
+    let _ = writeln!(
+        text,
+        "syscalls {}  messages {}  context switches {}  bytes copied {}",
+        metrics.syscalls, metrics.messages, metrics.context_switches, metrics.bytes_copied
+    );
+    for process in report.processes.iter().filter(|process| process.fault.is_some()) {
+        let _ = writeln!(text, "{} faulted: {}", process.name, process.fault.as_deref().unwrap_or(""));
+    }
+    for (name, output) in &report.console {
+        let _ = writeln!(text, "console of {name}:");
+        for line in output.lines() {
+            let _ = writeln!(text, "  │ {line}");
+        }
+    }
+    text
+}
+
+fn ratio(micro: f64, mono: f64) -> String {
+    if mono == 0.0 { if micro == 0.0 { "=".into() } else { "∞".into() } } else { format!("{:.1}×", micro / mono) }
+}
+
+/// Both modes side by side: totals, then per operation, with ratios.
+pub fn comparison(micro: &RunReport, mono: &RunReport) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "{:<22} {:>14} {:>14} {:>8}", "", "microkernel", "monolithic", "ratio");
+    let rows = [
+        ("syscalls", micro.metrics.syscalls, mono.metrics.syscalls),
+        ("messages", micro.metrics.messages, mono.metrics.messages),
+        ("context switches", micro.metrics.context_switches, mono.metrics.context_switches),
+        ("bytes copied", micro.metrics.bytes_copied, mono.metrics.bytes_copied),
+        ("cycles", micro.metrics.cycles, mono.metrics.cycles),
+    ];
+    for (name, a, b) in rows {
+        let _ = writeln!(text, "{name:<22} {a:>14} {b:>14} {:>8}", ratio(a as f64, b as f64));
+    }
+    let operations: BTreeSet<&String> = micro.per_operation.keys().chain(mono.per_operation.keys()).collect();
+    if operations.is_empty() {
+        return text;
+    }
+    let _ = writeln!(text);
+    let _ = writeln!(text, "per operation (average)     messages        switches          cycles");
+    let _ = writeln!(
+        text,
+        "{:<20} {:>5}  {:>6} {:>6}  {:>6} {:>6}  {:>7} {:>7} {:>7}",
+        "", "count", "micro", "mono", "micro", "mono", "micro", "mono", "ratio"
+    );
+    for name in operations {
+        let a = micro.per_operation.get(name);
+        let b = mono.per_operation.get(name);
+        // An operation one mode never makes (a name lookup, in monolithic mode) shows a dash there.
+        let average =
+            |stats: Option<&OperationStats>, total: fn(&OperationStats) -> u64, width: usize, decimals: usize| {
+                match stats.filter(|stats| stats.count > 0) {
+                    Some(stats) => format!("{:>width$.decimals$}", total(stats) as f64 / stats.count as f64),
+                    None => format!("{:>width$}", "-"),
+                }
+            };
+        let cycles =
+            |stats: Option<&OperationStats>| stats.filter(|s| s.count > 0).map(|s| s.cycles as f64 / s.count as f64);
+        let cycle_ratio = match (cycles(a), cycles(b)) {
+            (Some(a), Some(b)) => ratio(a, b),
+            _ => "-".into(),
+        };
+        let count = a.map_or(0, |stats| stats.count).max(b.map_or(0, |stats| stats.count));
+        let _ = writeln!(
+            text,
+            "{name:<20} {count:>5}  {} {}  {} {}  {} {} {cycle_ratio:>7}",
+            average(a, |s| s.messages, 6, 1),
+            average(b, |s| s.messages, 6, 1),
+            average(a, |s| s.context_switches, 6, 1),
+            average(b, |s| s.context_switches, 6, 1),
+            average(a, |s| s.cycles, 7, 0),
+            average(b, |s| s.cycles, 7, 0),
+        );
+    }
+    text
+}

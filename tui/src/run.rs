@@ -1,0 +1,224 @@
+//! Running a scenario in one mode and collecting what it showed: outcome,
+//! metrics, console output, files, and metrics per operation.
+
+use crate::scenario::Scenario;
+use mksim_kernel::event::{EventKind, EventLog};
+use mksim_kernel::{CostProfile, Counters, Kernel, Outcome, ProcessState};
+use mksim_servers::system::{Mode, System, boot};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Settings that override the scenario's for one run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Another cost profile.
+    pub profile: Option<CostProfile>,
+    /// Another seed.
+    pub seed: Option<u64>,
+}
+
+/// The headline numbers of a run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize)]
+pub struct Metrics {
+    /// Syscalls made.
+    pub syscalls: u64,
+    /// Messages sent (sync, call, reply, async).
+    pub messages: u64,
+    /// Context switches.
+    pub context_switches: u64,
+    /// Bytes copied through messages and service calls.
+    pub bytes_copied: u64,
+    /// Virtual time at the end, in cycles.
+    pub cycles: u64,
+}
+
+/// What the operations of one kind cost, summed over every time one was made.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize)]
+pub struct OperationStats {
+    /// How many were made.
+    pub count: u64,
+    /// Messages they caused, the servers' messages on their behalf included.
+    pub messages: u64,
+    /// Context switches they caused.
+    pub context_switches: u64,
+    /// Syscalls they caused.
+    pub syscalls: u64,
+    /// Cycles from start to end, summed (latency as the caller sees it).
+    pub cycles: u64,
+}
+
+/// How one process ended, or where it stands.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct ProcessReport {
+    /// Its name.
+    pub name: String,
+    /// Its state in words.
+    pub state: String,
+    /// Its exit code, if it exited.
+    pub exit_code: Option<i32>,
+    /// Why it was faulted, if it was.
+    pub fault: Option<String>,
+    /// Its counters.
+    pub counters: Counters,
+}
+
+/// Everything a run showed.
+pub struct RunReport {
+    /// The mode it ran in.
+    pub mode: Mode,
+    /// The cost profile's name.
+    pub profile: String,
+    /// The seed.
+    pub seed: u64,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Steps taken.
+    pub steps: u64,
+    /// Totals.
+    pub metrics: Metrics,
+    /// Per process, in process-table order (servers included).
+    pub processes: Vec<ProcessReport>,
+    /// Console output by process.
+    pub console: BTreeMap<String, String>,
+    /// Files at the end, by path.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Per operation kind (`fs.read`, ...).
+    pub per_operation: BTreeMap<String, OperationStats>,
+    /// The event log.
+    pub log: EventLog,
+}
+
+/// Boots and runs `scenario` in `mode`.
+pub fn run(scenario: &Scenario, mode: Mode, options: &RunOptions) -> RunReport {
+    let mut kernel_config = scenario.kernel.clone();
+    if let Some(profile) = &options.profile {
+        kernel_config.profile = profile.clone();
+    }
+    if let Some(seed) = options.seed {
+        kernel_config.seed = seed;
+    }
+    let mut system = boot(scenario.system(kernel_config), mode);
+    system.kernel.run();
+    report(system)
+}
+
+fn report(system: System) -> RunReport {
+    let kernel = &system.kernel;
+    let totals = kernel.totals();
+    let metrics = Metrics {
+        syscalls: totals.syscalls,
+        messages: totals.messages_sent.total(),
+        context_switches: totals.context_switches,
+        bytes_copied: totals.bytes_copied,
+        cycles: kernel.now(),
+    };
+    let processes = kernel.processes().iter().map(|process| process_report(kernel, process)).collect();
+    let files = system.files();
+    let console = system.console.borrow().by_process().clone();
+    RunReport {
+        mode: system.mode,
+        profile: kernel.config().profile.name.clone(),
+        seed: kernel.config().seed,
+        outcome: kernel.outcome().cloned().unwrap_or(Outcome::StepLimit { limit: kernel.steps() }),
+        steps: kernel.steps(),
+        metrics,
+        processes,
+        console,
+        files,
+        per_operation: per_operation(kernel.log()),
+        log: kernel.log().clone(),
+    }
+}
+
+fn process_report(kernel: &Kernel, process: &mksim_kernel::Process) -> ProcessReport {
+    let (exit_code, fault) = match process.state() {
+        ProcessState::Exited { code } => (Some(code), None),
+        ProcessState::Faulted { reason } => {
+            let detail = process.fault_detail().map(|detail| format!(": {detail}")).unwrap_or_default();
+            (None, Some(format!("{reason}{detail}")))
+        }
+        _ => (None, None),
+    };
+    ProcessReport {
+        name: process.name().to_owned(),
+        state: kernel.describe_state(process.id()),
+        exit_code,
+        fault,
+        counters: *process.counters(),
+    }
+}
+
+/// Attributes messages, switches and syscalls to the operations that caused them.
+///
+/// A client is inside an operation between its begin and end markers. A
+/// server that receives a message works on behalf of that message's
+/// operation until it receives another, so the file server's calls to the
+/// block server count towards the client's `fs.read`.
+pub fn per_operation(log: &EventLog) -> BTreeMap<String, OperationStats> {
+    let mut stats: BTreeMap<String, OperationStats> = BTreeMap::new();
+    // Per process index: the operation (name, start) it works for.
+    let mut cause: BTreeMap<u32, String> = BTreeMap::new();
+    let mut own: BTreeMap<u32, (String, u64)> = BTreeMap::new();
+    let mut message_cause: BTreeMap<u32, String> = BTreeMap::new();
+    for event in log.events() {
+        let process = event.process.index;
+        match event.kind {
+            EventKind::OperationBegan { label } => {
+                let name = log.operation_name(label);
+                stats.entry(name.clone()).or_default().count += 1;
+                cause.insert(process, name.clone());
+                own.insert(process, (name, event.time));
+            }
+            EventKind::OperationEnded { .. } => {
+                if let Some((name, start)) = own.remove(&process) {
+                    stats.entry(name).or_default().cycles += event.time - start;
+                }
+                cause.remove(&process);
+            }
+            EventKind::MessageSent { message } => {
+                if let Some(name) = cause.get(&process) {
+                    stats.entry(name.clone()).or_default().messages += 1;
+                    message_cause.insert(message.0, name.clone());
+                }
+            }
+            EventKind::MessageDelivered { message } if !own.contains_key(&process) => {
+                match message_cause.get(&message.0) {
+                    Some(name) => {
+                        cause.insert(process, name.clone());
+                    }
+                    None => {
+                        cause.remove(&process);
+                    }
+                }
+            }
+            EventKind::Switched { .. } => {
+                if let Some(name) = cause.get(&process) {
+                    stats.entry(name.clone()).or_default().context_switches += 1;
+                }
+            }
+            EventKind::SyscallEntered { .. } => {
+                if let Some(name) = cause.get(&process) {
+                    stats.entry(name.clone()).or_default().syscalls += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    stats
+}
+
+impl RunReport {
+    /// A process's report by name.
+    pub fn process(&self, name: &str) -> Option<&ProcessReport> {
+        self.processes.iter().find(|process| process.name == name)
+    }
+
+    /// The outcome in one word.
+    pub fn outcome_name(&self) -> &'static str {
+        match self.outcome {
+            Outcome::Completed => "completed",
+            Outcome::Deadlock(_) => "deadlock",
+            Outcome::StepLimit { .. } => "step_limit",
+        }
+    }
+}

@@ -1,0 +1,717 @@
+//! Scenario files: RON text parsed into raw types, then validated into a
+//! [`Scenario`] that can only be built by [`Scenario::parse`], so a scenario
+//! that boots has already been checked. Every error names the file, line,
+//! column and the item at fault.
+
+use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, Priority};
+use mksim_servers::filesystem::FsConfig;
+use mksim_servers::system::{BlockServerSpec, CapSpec, ObjectSpec, ObjectSpecKind, ProgramSpec, Servers, SystemSpec};
+use mksim_userland::script::{Op, Policy, check_names, parse_rights};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A scenario file that could not be used.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ScenarioError {
+    /// The file (or `built-in NAME`).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The item at fault (`process "ping"`, `field "prio"`).
+    pub item: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            return write!(f, "{}: {}", self.file, self.message);
+        }
+        write!(f, "{}:{}:{}: {}: {}", self.file, self.line, self.column, self.item, self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "Scenario")]
+struct RawScenario {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    kernel: RawKernel,
+    #[serde(default)]
+    servers: RawServers,
+    #[serde(default)]
+    objects: Vec<RawObject>,
+    processes: Vec<RawProcess>,
+    #[serde(default)]
+    expect: Expectations,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default, rename = "Kernel")]
+struct RawKernel {
+    profile: String,
+    seed: u64,
+    step_limit: u64,
+    priority_inheritance: bool,
+    deadlock: DeadlockPolicy,
+    timeslice_cycles: u64,
+    limits: Limits,
+}
+
+impl Default for RawKernel {
+    fn default() -> Self {
+        let defaults = KernelConfig::default();
+        RawKernel {
+            profile: "sel4".into(),
+            seed: 0,
+            step_limit: defaults.step_limit,
+            priority_inheritance: false,
+            deadlock: DeadlockPolicy::Report,
+            timeslice_cycles: defaults.timeslice_cycles,
+            limits: Limits::default(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default, rename = "Servers")]
+struct RawServers {
+    name: bool,
+    console: bool,
+    block: Option<RawBlock>,
+    file: Option<RawFile>,
+    timer: Option<RawTimer>,
+}
+
+impl Default for RawServers {
+    fn default() -> Self {
+        RawServers { name: true, console: true, block: None, file: None, timer: None }
+    }
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, default, rename = "Block")]
+struct RawBlock {
+    blocks: u32,
+    block_size: u32,
+    latency_cycles: u64,
+    priority: u8,
+}
+
+impl Default for RawBlock {
+    fn default() -> Self {
+        RawBlock { blocks: 256, block_size: 512, latency_cycles: 20_000, priority: 18 }
+    }
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, default, rename = "File")]
+struct RawFile {
+    cache_blocks: usize,
+    priority: u8,
+}
+
+impl Default for RawFile {
+    fn default() -> Self {
+        RawFile { cache_blocks: 8, priority: 15 }
+    }
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, rename = "Timer")]
+struct RawTimer {
+    period_cycles: u64,
+    #[serde(default = "timer_priority")]
+    priority: u8,
+}
+
+fn timer_priority() -> u8 {
+    19
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "ObjectKind")]
+enum RawObjectKind {
+    Endpoint,
+    Queue { capacity: u32, policy: Policy },
+    Notification,
+    Region { size: u32 },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "Object")]
+struct RawObject {
+    name: String,
+    kind: RawObjectKind,
+    owner: String,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename = "Capability")]
+struct RawCap {
+    name: String,
+    object: String,
+    rights: String,
+    #[serde(default)]
+    badge: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "Process")]
+struct RawProcess {
+    name: String,
+    priority: u8,
+    #[serde(default)]
+    server: bool,
+    #[serde(default = "yes")]
+    name_server: bool,
+    #[serde(default)]
+    may_register: Vec<String>,
+    #[serde(default)]
+    caps: Vec<RawCap>,
+    program: Vec<Op>,
+}
+
+/// How a run is expected to end.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
+pub enum ExpectedOutcome {
+    /// Every program finished.
+    Completed,
+    /// The run ended in a deadlock.
+    Deadlock,
+    /// The step limit stopped the run.
+    StepLimit,
+}
+
+/// Bounds on a count.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    /// At least this many.
+    #[serde(default)]
+    pub min: Option<u64>,
+    /// At most this many.
+    #[serde(default)]
+    pub max: Option<u64>,
+}
+
+/// What a scenario expects of its runs: the scenario is also a test.
+#[derive(Clone, PartialEq, Eq, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Expectations {
+    /// How the run ends (in both modes).
+    pub outcome: Option<ExpectedOutcome>,
+    /// Exit codes by process.
+    pub exit_codes: BTreeMap<String, i32>,
+    /// Processes that must end faulted.
+    pub faulted: Vec<String>,
+    /// Console output by process, exactly.
+    pub console: BTreeMap<String, String>,
+    /// File contents at the end, by path.
+    pub files: BTreeMap<String, String>,
+    /// Messages in microkernel mode.
+    pub messages: Option<Bounds>,
+    /// Messages in monolithic mode.
+    pub monolithic_messages: Option<Bounds>,
+}
+
+/// A checked process.
+#[derive(Clone, Debug)]
+pub struct ProcessDecl {
+    /// Its name.
+    pub name: String,
+    priority: Priority,
+    server: bool,
+    name_server: bool,
+    may_register: Vec<String>,
+    caps: Vec<CapSpec>,
+    program: Vec<Op>,
+}
+
+/// A validated scenario, ready to boot in either mode.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// What to observe.
+    pub description: String,
+    /// The file it came from.
+    pub file: String,
+    /// Kernel settings.
+    pub kernel: KernelConfig,
+    servers: Servers,
+    objects: Vec<ObjectSpec>,
+    /// The processes, in boot order.
+    pub processes: Vec<ProcessDecl>,
+    /// What its runs must show.
+    pub expect: Expectations,
+}
+
+/// Names the built-in servers take in the process table.
+const SERVER_NAMES: [&str; 5] = ["name", "console", "block", "fs", "timer"];
+
+/// Where in the text an item is: the first `needle` after the first `anchor` (both optional).
+fn locate(text: &str, anchor: Option<&str>, needle: &str) -> (usize, usize) {
+    let start = anchor.and_then(|anchor| text.find(anchor)).unwrap_or(0);
+    let offset = text[start..].find(needle).map_or(start, |found| start + found);
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
+    (line, column)
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Validator<'_> {
+    fn error(&self, anchor: Option<&str>, needle: &str, item: String, message: String) -> ScenarioError {
+        let (line, column) = locate(self.text, anchor, needle);
+        ScenarioError { file: self.file.to_owned(), line, column, item, message }
+    }
+
+    fn process_error(&self, process: &str, needle: &str, message: String) -> ScenarioError {
+        let anchor = format!("\"{process}\"");
+        self.error(Some(&anchor), needle, format!("process \"{process}\""), message)
+    }
+}
+
+fn priority(level: u8) -> Option<Priority> {
+    Priority::new(level)
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    ///
+    /// # Errors
+    /// A [`ScenarioError`] for an unreadable file or any problem in it.
+    pub fn load(path: &str) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+            file: path.to_owned(),
+            line: 0,
+            column: 0,
+            item: "file".into(),
+            message: format!("cannot read: {error}"),
+        })?;
+        Scenario::parse(&text, path)
+    }
+
+    /// Parses and validates scenario text; `file` names it in errors.
+    ///
+    /// # Errors
+    /// A [`ScenarioError`] naming the line, column and item at fault.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+        let raw: RawScenario = options.from_str(text).map_err(|error| ScenarioError {
+            file: file.to_owned(),
+            line: error.span.start.line,
+            column: error.span.start.col,
+            item: "syntax".into(),
+            message: error.code.to_string(),
+        })?;
+        Validator { text, file }.scenario(raw)
+    }
+
+    /// The system this scenario describes, with its programs, to boot in either mode.
+    pub fn system(&self, kernel: KernelConfig) -> SystemSpec {
+        let programs = self
+            .processes
+            .iter()
+            .map(|process| {
+                let ops = process.program.clone();
+                ProgramSpec {
+                    name: process.name.clone(),
+                    priority: process.priority,
+                    is_server: process.server,
+                    name_server: process.name_server,
+                    may_register: process.may_register.clone(),
+                    caps: process.caps.clone(),
+                    program: Box::new(move |services, caps| {
+                        Box::pin(mksim_userland::interpreter::run(services, caps, ops))
+                    }),
+                }
+            })
+            .collect();
+        SystemSpec { kernel, servers: self.servers.clone(), objects: self.objects.clone(), programs }
+    }
+
+    /// Names of the processes the scenario declares (servers aside).
+    pub fn process_names(&self) -> impl Iterator<Item = &str> {
+        self.processes.iter().map(|process| process.name.as_str())
+    }
+}
+
+impl Validator<'_> {
+    fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+        let kernel = self.kernel(&raw.kernel)?;
+        let servers = self.servers(&raw.servers)?;
+        let names = self.process_names(&raw.processes, &servers)?;
+        let objects = self.objects(&raw.objects, &names)?;
+        let services = self.registrable_names(&raw.processes, &servers);
+        let mut processes = Vec::new();
+        for process in &raw.processes {
+            processes.push(self.process(process, &raw.objects, &servers, &services)?);
+        }
+        self.expectations(&raw.expect, &names)?;
+        Ok(Scenario {
+            name: raw.name,
+            description: raw.description,
+            file: self.file.to_owned(),
+            kernel,
+            servers,
+            objects,
+            processes,
+            expect: raw.expect,
+        })
+    }
+
+    fn kernel(&self, raw: &RawKernel) -> Result<KernelConfig, ScenarioError> {
+        let profile = load_profile(&raw.profile).map_err(|message| {
+            self.error(Some("profile"), &format!("\"{}\"", raw.profile), "kernel.profile".into(), message)
+        })?;
+        if raw.timeslice_cycles == 0 {
+            return Err(self.error(
+                Some("timeslice_cycles"),
+                "timeslice_cycles",
+                "kernel.timeslice_cycles".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        Ok(KernelConfig {
+            profile,
+            seed: raw.seed,
+            step_limit: raw.step_limit,
+            priority_inheritance: raw.priority_inheritance,
+            deadlock_policy: raw.deadlock,
+            timeslice_cycles: raw.timeslice_cycles,
+            limits: raw.limits,
+        })
+    }
+
+    fn servers(&self, raw: &RawServers) -> Result<Servers, ScenarioError> {
+        let check = |level: u8, item: &str| {
+            priority(level).ok_or_else(|| {
+                self.error(
+                    Some(item),
+                    "priority",
+                    format!("servers.{item}"),
+                    format!("priority {level} is out of range 0..=31"),
+                )
+            })
+        };
+        let block = match (raw.block, raw.file) {
+            (Some(block), _) => Some(block),
+            (None, Some(_)) => Some(RawBlock::default()),
+            (None, None) => None,
+        };
+        let block = match block {
+            Some(block) => {
+                if block.block_size < 64 || block.blocks < 8 {
+                    return Err(self.error(
+                        Some("block"),
+                        "block",
+                        "servers.block".into(),
+                        "needs at least 8 blocks of at least 64 bytes".into(),
+                    ));
+                }
+                Some(BlockServerSpec {
+                    priority: check(block.priority, "block")?,
+                    blocks: block.blocks,
+                    block_size: block.block_size as usize,
+                    latency_cycles: block.latency_cycles,
+                })
+            }
+            None => None,
+        };
+        let file = match raw.file {
+            Some(file) => Some((
+                check(file.priority, "file")?,
+                FsConfig { cache_blocks: file.cache_blocks, ..FsConfig::default() },
+            )),
+            None => None,
+        };
+        let timer = match raw.timer {
+            Some(timer) if timer.period_cycles == 0 => {
+                return Err(self.error(
+                    Some("timer"),
+                    "period_cycles",
+                    "servers.timer".into(),
+                    "period_cycles must be at least 1".into(),
+                ));
+            }
+            Some(timer) => Some((check(timer.priority, "timer")?, timer.period_cycles)),
+            None => None,
+        };
+        let level = |value: u8| priority(value).expect("constant priorities are in range");
+        Ok(Servers { name: raw.name.then(|| level(20)), console: raw.console.then(|| level(12)), block, file, timer })
+    }
+
+    fn process_names(&self, processes: &[RawProcess], servers: &Servers) -> Result<BTreeSet<String>, ScenarioError> {
+        let mut names = BTreeSet::new();
+        for process in processes {
+            let anchor = format!("\"{}\"", process.name);
+            if process.name.is_empty() {
+                return Err(self.error(None, "name: \"\"", "process".into(), "a process needs a name".into()));
+            }
+            if SERVER_NAMES.contains(&process.name.as_str()) && server_booted(servers, &process.name) {
+                return Err(self.error(
+                    Some(&anchor),
+                    &anchor,
+                    format!("process \"{}\"", process.name),
+                    "this name belongs to a built-in server".into(),
+                ));
+            }
+            if !names.insert(process.name.clone()) {
+                let second =
+                    self.text.match_indices(&anchor).nth(1).map(|(at, _)| &self.text[at..]).unwrap_or(self.text);
+                let (line, column) = locate(self.text, None, second.get(..anchor.len()).unwrap_or(&anchor));
+                return Err(ScenarioError {
+                    file: self.file.into(),
+                    line,
+                    column,
+                    item: format!("process \"{}\"", process.name),
+                    message: "declared twice".into(),
+                });
+            }
+            if priority(process.priority).is_none() {
+                return Err(self.process_error(
+                    &process.name,
+                    "priority",
+                    format!("priority {} is out of range 0..=31", process.priority),
+                ));
+            }
+        }
+        if processes.is_empty() {
+            return Err(self.error(
+                None,
+                "processes",
+                "processes".into(),
+                "a scenario needs at least one process".into(),
+            ));
+        }
+        Ok(names)
+    }
+
+    fn objects(&self, raw: &[RawObject], processes: &BTreeSet<String>) -> Result<Vec<ObjectSpec>, ScenarioError> {
+        let mut seen = BTreeSet::new();
+        let mut objects = Vec::new();
+        for object in raw {
+            let anchor = format!("\"{}\"", object.name);
+            let item = format!("object \"{}\"", object.name);
+            if !seen.insert(object.name.clone()) {
+                return Err(self.error(Some(&anchor), &anchor, item, "declared twice".into()));
+            }
+            if !processes.contains(&object.owner) {
+                let owner = format!("\"{}\"", object.owner);
+                return Err(self.error(
+                    Some(&anchor),
+                    &owner,
+                    item,
+                    format!("owner \"{}\" is not a process of this scenario", object.owner),
+                ));
+            }
+            let kind = match object.kind {
+                RawObjectKind::Endpoint => ObjectSpecKind::Endpoint,
+                RawObjectKind::Queue { capacity, policy } => {
+                    if capacity == 0 {
+                        return Err(self.error(
+                            Some(&anchor),
+                            "capacity",
+                            item,
+                            "a queue needs a capacity of at least 1".into(),
+                        ));
+                    }
+                    let policy = match policy {
+                        Policy::Block => FullPolicy::Block,
+                        Policy::Fail => FullPolicy::Fail,
+                    };
+                    ObjectSpecKind::Queue { capacity, policy }
+                }
+                RawObjectKind::Notification => ObjectSpecKind::Notification,
+                RawObjectKind::Region { size } => {
+                    if size > Limits::default().region_bytes_max {
+                        return Err(self.error(
+                            Some(&anchor),
+                            "size",
+                            item,
+                            format!("a region holds at most {} bytes", Limits::default().region_bytes_max),
+                        ));
+                    }
+                    ObjectSpecKind::Region { size }
+                }
+            };
+            objects.push(ObjectSpec { name: object.name.clone(), kind, owner: object.owner.clone() });
+        }
+        Ok(objects)
+    }
+
+    /// Names some process may look up: booted services and names some process may register.
+    fn registrable_names(&self, processes: &[RawProcess], servers: &Servers) -> BTreeSet<String> {
+        let mut names: BTreeSet<String> =
+            processes.iter().flat_map(|process| process.may_register.iter().cloned()).collect();
+        for service in ["console", "fs", "timer"] {
+            if server_booted(servers, service) {
+                names.insert(service.to_owned());
+            }
+        }
+        names
+    }
+
+    fn process(
+        &self,
+        raw: &RawProcess,
+        objects: &[RawObject],
+        servers: &Servers,
+        lookups: &BTreeSet<String>,
+    ) -> Result<ProcessDecl, ScenarioError> {
+        let mut caps = Vec::new();
+        let mut known: BTreeSet<String> =
+            objects.iter().filter(|object| object.owner == raw.name).map(|object| object.name.clone()).collect();
+        for cap in &raw.caps {
+            if !objects.iter().any(|object| object.name == cap.object) {
+                let needle = format!("\"{}\"", cap.object);
+                return Err(self.process_error(
+                    &raw.name,
+                    &needle,
+                    format!(
+                        "capability \"{}\" names object \"{}\", which the scenario does not declare",
+                        cap.name, cap.object
+                    ),
+                ));
+            }
+            let rights = parse_rights(&cap.rights).map_err(|bad| {
+                self.process_error(
+                    &raw.name,
+                    &format!("\"{}\"", cap.rights),
+                    format!("`{bad}` in \"{}\" is not a right (use s r g R W)", cap.rights),
+                )
+            })?;
+            known.insert(cap.name.clone());
+            caps.push(CapSpec { name: cap.name.clone(), object: cap.object.clone(), rights, badge: Badge(cap.badge) });
+        }
+        if !raw.may_register.is_empty() && servers.name.is_none() {
+            return Err(self.process_error(&raw.name, "may_register", "may_register needs the name server".into()));
+        }
+        check_names(&raw.program, &mut known).map_err(|error| {
+            self.process_error(
+                &raw.name,
+                &format!("\"{}\"", error.item),
+                format!("program step {}: {}", error.step, error.message),
+            )
+        })?;
+        self.services_used(raw, servers, lookups)?;
+        Ok(ProcessDecl {
+            name: raw.name.clone(),
+            priority: priority(raw.priority).expect("checked with the names"),
+            server: raw.server,
+            name_server: raw.name_server,
+            may_register: raw.may_register.clone(),
+            caps,
+            program: raw.program.clone(),
+        })
+    }
+
+    /// Every service a program uses must be booted; every name it looks up must be registrable.
+    fn services_used(
+        &self,
+        raw: &RawProcess,
+        servers: &Servers,
+        lookups: &BTreeSet<String>,
+    ) -> Result<(), ScenarioError> {
+        let mut ops: Vec<&Op> = raw.program.iter().collect();
+        while let Some(op) = ops.pop() {
+            let missing = match op {
+                Op::Repeat { ops: inner, .. } => {
+                    ops.extend(inner.iter());
+                    None
+                }
+                Op::Fails { op, .. } => {
+                    ops.push(op);
+                    None
+                }
+                Op::Print(_) if servers.console.is_none() => {
+                    Some(("Print", "the console server (servers: (console: true))"))
+                }
+                Op::TimerWait(_) if servers.timer.is_none() => {
+                    Some(("TimerWait", "the timer server (servers: (timer: Some((period_cycles: N))))"))
+                }
+                Op::Open { .. }
+                | Op::Create(_)
+                | Op::Mkdir(_)
+                | Op::Unlink(_)
+                | Op::Stat { .. }
+                | Op::Readdir { .. }
+                    if servers.file.is_none() =>
+                {
+                    Some(("file operation", "the file server (servers: (file: Some(())))"))
+                }
+                Op::Lookup { name, .. } if !lookups.contains(name) => {
+                    let needle = format!("\"{name}\"");
+                    return Err(self.process_error(
+                        &raw.name,
+                        &needle,
+                        format!("looks up \"{name}\", which no process may register and no booted server provides"),
+                    ));
+                }
+                _ => None,
+            };
+            if let Some((what, needs)) = missing {
+                return Err(self.process_error(&raw.name, what, format!("{what} needs {needs}")));
+            }
+        }
+        Ok(())
+    }
+
+    fn expectations(&self, expect: &Expectations, names: &BTreeSet<String>) -> Result<(), ScenarioError> {
+        let mentioned = expect.exit_codes.keys().chain(expect.console.keys()).chain(expect.faulted.iter());
+        for name in mentioned {
+            if !names.contains(name) {
+                let needle = format!("\"{name}\"");
+                return Err(self.error(
+                    Some("expect"),
+                    &needle,
+                    format!("expect \"{name}\""),
+                    "is not a process of this scenario".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn server_booted(servers: &Servers, name: &str) -> bool {
+    match name {
+        "name" => servers.name.is_some(),
+        "console" => servers.console.is_some(),
+        "block" => servers.block.is_some(),
+        "fs" => servers.file.is_some(),
+        "timer" => servers.timer.is_some(),
+        _ => false,
+    }
+}
+
+/// A built-in profile by name, or a profile file by path.
+///
+/// # Errors
+/// What is wrong with the name, the file or its contents, in words.
+pub fn load_profile(name: &str) -> Result<CostProfile, String> {
+    if name.ends_with(".ron") || name.contains('/') {
+        let text =
+            std::fs::read_to_string(name).map_err(|error| format!("cannot read cost profile {name}: {error}"))?;
+        return CostProfile::from_ron(&text, name).map_err(|error| error.to_string());
+    }
+    CostProfile::built_in(name).map_err(|error| error.to_string())
+}

@@ -1,0 +1,347 @@
+//! Runs scripted programs ([`crate::script::Op`]) against the kernel and the services.
+
+use crate::client::{ClientError, Services};
+use crate::protocol::{FsReply, FsRequest};
+use crate::script::{Op, Pass, Policy, parse_rights};
+use mksim_kernel::message::{CapTransfer, TransferMode};
+use mksim_kernel::{
+    Badge, FullPolicy, Incoming, Message, ProgramFault, ProgramResult, Received, Rights, Slot, SysError,
+};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+
+/// Why an operation stopped the script.
+enum Stop {
+    /// An `Exit` op.
+    Exit(i32),
+    /// A failure to report: what went wrong, in words.
+    Failed(String),
+}
+
+impl From<SysError> for Stop {
+    fn from(error: SysError) -> Self {
+        Stop::Failed(error.to_string())
+    }
+}
+
+impl From<ClientError> for Stop {
+    fn from(error: ClientError) -> Self {
+        Stop::Failed(error.to_string())
+    }
+}
+
+struct Script {
+    services: Services,
+    caps: BTreeMap<String, Slot>,
+    fds: BTreeMap<String, u32>,
+    messages: BTreeMap<String, Received>,
+}
+
+/// Runs `ops` as the program of a process that starts with the capabilities in `caps`.
+///
+/// # Errors
+/// The process faults (code 1) with the failing step and its error when an
+/// operation fails unexpectedly or an expectation is not met.
+pub async fn run(services: Services, caps: BTreeMap<String, Slot>, ops: Vec<Op>) -> ProgramResult {
+    let mut script = Script { services, caps, fds: BTreeMap::new(), messages: BTreeMap::new() };
+    for (index, op) in ops.iter().enumerate() {
+        match script.op(op).await {
+            Ok(()) => {}
+            Err(Stop::Exit(code)) => return Ok(code),
+            Err(Stop::Failed(why)) => {
+                return Err(ProgramFault::failed(1, format!("step {} ({}): {why}", index + 1, summary(op))));
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The name of an operation, for failure messages.
+fn summary(op: &Op) -> String {
+    let text = format!("{op:?}");
+    let name: String = text.chars().take_while(|c| c.is_alphanumeric()).collect();
+    name.to_lowercase()
+}
+
+fn check_text(what: &str, got: &[u8], expected: &Option<String>) -> Result<(), Stop> {
+    match expected {
+        Some(text) if got != text.as_bytes() => {
+            Err(Stop::Failed(format!("{what}: expected {text:?}, got {:?}", String::from_utf8_lossy(got))))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn timeout_or(timeout: Option<u64>, nonblocking: bool) -> mksim_kernel::Blocking {
+    match (nonblocking, timeout) {
+        (true, _) => mksim_kernel::Blocking::Never,
+        (false, Some(cycles)) => mksim_kernel::Blocking::Timeout(cycles),
+        (false, None) => mksim_kernel::Blocking::Forever,
+    }
+}
+
+impl Script {
+    fn cap(&self, name: &str) -> Result<Slot, Stop> {
+        self.caps.get(name).copied().ok_or_else(|| Stop::Failed(format!("`{name}` is not a capability")))
+    }
+
+    fn fd(&self, name: &str) -> Result<u32, Stop> {
+        self.fds.get(name).copied().ok_or_else(|| Stop::Failed(format!("`{name}` is not an open file")))
+    }
+
+    fn message(&self, label: u32, data: &str, pass: &[Pass]) -> Result<Message, Stop> {
+        let mut caps = Vec::new();
+        for item in pass {
+            let rights = match &item.rights {
+                Some(letters) => parse_rights(letters).map_err(|bad| Stop::Failed(format!("bad right `{bad}`")))?,
+                None => Rights::all(),
+            };
+            let mode = if item.r#move { TransferMode::Move } else { TransferMode::Copy };
+            caps.push(CapTransfer { slot: self.cap(&item.cap)?, mode, rights });
+        }
+        Ok(Message { label, data: data.as_bytes().to_vec(), caps })
+    }
+
+    fn forget_moved(&mut self, pass: &[Pass]) {
+        for item in pass.iter().filter(|item| item.r#move) {
+            self.caps.remove(&item.cap);
+        }
+    }
+
+    fn name_caps(&mut self, names: &[String], slots: &[Slot]) {
+        for (name, &slot) in names.iter().zip(slots) {
+            self.caps.insert(name.clone(), slot);
+        }
+    }
+
+    fn op<'a>(&'a mut self, op: &'a Op) -> Pin<Box<dyn Future<Output = Result<(), Stop>> + 'a>> {
+        Box::pin(async move {
+            match op {
+                Op::Repeat { times, ops } => {
+                    for _ in 0..*times {
+                        for inner in ops {
+                            self.op(inner).await?;
+                        }
+                    }
+                    Ok(())
+                }
+                Op::Fails { error, op } => match self.op(op).await {
+                    Ok(()) => Err(Stop::Failed(format!("expected it to fail with {error:?}, but it succeeded"))),
+                    Err(Stop::Failed(why)) if why == *error => Ok(()),
+                    Err(Stop::Failed(why)) => Err(Stop::Failed(format!("expected {error:?}, got {why:?}"))),
+                    Err(exit) => Err(exit),
+                },
+                Op::Exit(code) => Err(Stop::Exit(*code)),
+                Op::Print(_) | Op::Lookup { .. } | Op::Register { .. } | Op::TimerWait(_) => self.service_op(op).await,
+                Op::Open { .. }
+                | Op::Create(_)
+                | Op::Mkdir(_)
+                | Op::Unlink(_)
+                | Op::Read { .. }
+                | Op::Write { .. }
+                | Op::Seek { .. }
+                | Op::Close(_)
+                | Op::Stat { .. }
+                | Op::Readdir { .. } => self.file_op(op).await,
+                Op::Send { .. } | Op::Call { .. } | Op::Receive { .. } | Op::Reply { .. } | Op::Echo { .. } => {
+                    self.ipc_op(op).await
+                }
+                _ => self.kernel_op(op).await,
+            }
+        })
+    }
+
+    async fn service_op(&mut self, op: &Op) -> Result<(), Stop> {
+        match op {
+            Op::Print(text) => self.services.print(text).await?,
+            Op::Lookup { name, name_as } => {
+                let slot = self.services.lookup(name).await?;
+                self.caps.insert(name_as.clone(), slot);
+            }
+            Op::Register { name, cap } => {
+                let slot = self.cap(cap)?;
+                self.services.register(name, slot).await?;
+            }
+            Op::TimerWait(ticks) => self.services.timer_wait(*ticks).await?,
+            _ => unreachable!("not a service op"),
+        }
+        Ok(())
+    }
+
+    async fn file_op(&mut self, op: &Op) -> Result<(), Stop> {
+        let request = match op {
+            Op::Open { path, create, .. } => FsRequest::Open { path: path.clone(), create: *create },
+            Op::Create(path) => FsRequest::Create { path: path.clone() },
+            Op::Mkdir(path) => FsRequest::Mkdir { path: path.clone() },
+            Op::Unlink(path) => FsRequest::Unlink { path: path.clone() },
+            Op::Read { fd, len, .. } => FsRequest::Read { fd: self.fd(fd)?, len: *len },
+            Op::Write { fd, text } => FsRequest::Write { fd: self.fd(fd)?, data: text.as_bytes().to_vec() },
+            Op::Seek { fd, offset } => FsRequest::Seek { fd: self.fd(fd)?, offset: *offset },
+            Op::Close(fd) => FsRequest::Close { fd: self.fd(fd)? },
+            Op::Stat { path, .. } => FsRequest::Stat { path: path.clone() },
+            Op::Readdir { path, .. } => FsRequest::Readdir { path: path.clone() },
+            _ => unreachable!("not a file op"),
+        };
+        let reply = self.services.fs(request).await?;
+        match (op, reply) {
+            (Op::Open { name_as, .. }, FsReply::Descriptor(fd)) => {
+                self.fds.insert(name_as.clone(), fd);
+            }
+            (Op::Read { expect, .. }, FsReply::Data(data)) => check_text("read", &data, expect)?,
+            (Op::Stat { expect_size: Some(size), .. }, FsReply::Stat(stat)) if stat.size != *size => {
+                return Err(Stop::Failed(format!("stat: expected size {size}, got {}", stat.size)));
+            }
+            (Op::Readdir { expect: Some(names), .. }, FsReply::Entries(entries)) if entries != *names => {
+                return Err(Stop::Failed(format!("readdir: expected {names:?}, got {entries:?}")));
+            }
+            (Op::Close(fd), _) => {
+                self.fds.remove(fd);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    async fn ipc_op(&mut self, op: &Op) -> Result<(), Stop> {
+        let sys = self.services.sys().clone();
+        match op {
+            Op::Send { to, label, data, pass, nonblocking, timeout } => {
+                let message = self.message(*label, data, pass)?;
+                let blocking = timeout_or(*timeout, *nonblocking);
+                sys.syscall(mksim_kernel::Syscall::Send { port: self.cap(to)?, message, blocking }).await?;
+                self.forget_moved(pass);
+            }
+            Op::Call { to, label, data, pass, timeout, expect, caps_as } => {
+                let message = self.message(*label, data, pass)?;
+                let port = self.cap(to)?;
+                let answer = match timeout {
+                    Some(cycles) => sys.call_timeout(port, message, *cycles).await?,
+                    None => sys.call(port, message).await?,
+                };
+                self.forget_moved(pass);
+                check_text("reply", &answer.data, expect)?;
+                self.name_caps(caps_as, &answer.caps);
+            }
+            Op::Receive { on, name_as, from_badge, nonblocking, timeout, expect, expect_badge, caps_as } => {
+                let port = self.cap(on)?;
+                let blocking = timeout_or(*timeout, *nonblocking);
+                let from = from_badge.map(Badge);
+                let value = sys.syscall(mksim_kernel::Syscall::Receive { port, from, blocking }).await?;
+                let mksim_kernel::syscall::SyscallValue::Incoming(incoming) = value else {
+                    return Err(Stop::Failed("receive returned no message".into()));
+                };
+                let Incoming::Message(received) = incoming else {
+                    return Err(Stop::Failed("a notification arrived instead of a message".into()));
+                };
+                check_text("message", &received.data, expect)?;
+                if let Some(badge) = expect_badge
+                    && received.badge.0 != *badge
+                {
+                    return Err(Stop::Failed(format!("expected badge {badge}, got {}", received.badge.0)));
+                }
+                self.name_caps(caps_as, &received.caps);
+                if let Some(name) = name_as {
+                    self.messages.insert(name.clone(), received);
+                }
+            }
+            Op::Reply { to, label, data, pass } => {
+                let request = self.messages.get(to).ok_or_else(|| Stop::Failed(format!("`{to}` is not a message")))?;
+                let reply = request.reply.ok_or_else(|| Stop::Failed(format!("`{to}` was not a call")))?;
+                let message = self.message(*label, data, pass)?;
+                sys.reply(reply, message).await?;
+                self.forget_moved(pass);
+                self.messages.remove(to);
+            }
+            Op::Echo { on, times } => {
+                let port = self.cap(on)?;
+                let mut answered = 0;
+                while times.is_none_or(|times| answered < times) {
+                    let Incoming::Message(request) = sys.receive(port).await? else { continue };
+                    if let Some(reply) = request.reply {
+                        sys.reply(reply, Message::new(request.label, request.data)).await?;
+                    }
+                    answered += 1;
+                }
+            }
+            _ => unreachable!("not an ipc op"),
+        }
+        Ok(())
+    }
+
+    async fn kernel_op(&mut self, op: &Op) -> Result<(), Stop> {
+        let sys = self.services.sys().clone();
+        let rights = |letters: &str| parse_rights(letters).map_err(|bad| Stop::Failed(format!("bad right `{bad}`")));
+        match op {
+            Op::Compute(cycles) => sys.compute(*cycles).await?,
+            Op::Sleep(cycles) => sys.sleep(*cycles).await?,
+            Op::Yield => sys.yield_now().await?,
+            Op::CreateEndpoint(name) => {
+                let slot = sys.create_endpoint().await?;
+                self.caps.insert(name.clone(), slot);
+            }
+            Op::CreateQueue { name_as, capacity, policy } => {
+                let policy = match policy {
+                    Policy::Block => FullPolicy::Block,
+                    Policy::Fail => FullPolicy::Fail,
+                };
+                let slot = sys.create_queue(*capacity, policy).await?;
+                self.caps.insert(name_as.clone(), slot);
+            }
+            Op::CreateNotification(name) => {
+                let slot = sys.create_notification().await?;
+                self.caps.insert(name.clone(), slot);
+            }
+            Op::CreateRegion { name_as, size } => {
+                let slot = sys.create_region(*size).await?;
+                self.caps.insert(name_as.clone(), slot);
+            }
+            Op::Signal { to, bits } => sys.signal(self.cap(to)?, *bits).await?,
+            Op::Wait { on, expect, timeout } => {
+                let slot = self.cap(on)?;
+                let bits = match timeout {
+                    Some(cycles) => sys.wait_timeout(slot, *cycles).await?,
+                    None => sys.wait(slot).await?,
+                };
+                if let Some(wanted) = expect
+                    && bits != *wanted
+                {
+                    return Err(Stop::Failed(format!("expected bits {wanted:#x}, got {bits:#x}")));
+                }
+            }
+            Op::Bind(name) => sys.bind_notification(self.cap(name)?).await?,
+            Op::ArmTimer { notification, bits, delay, period } => {
+                sys.arm_timer(self.cap(notification)?, *bits, *delay, *period).await?
+            }
+            Op::Copy { cap, rights: letters, name_as } => {
+                let slot = sys.copy(self.cap(cap)?, rights(letters)?).await?;
+                self.caps.insert(name_as.clone(), slot);
+            }
+            Op::Mint { cap, rights: letters, badge, name_as } => {
+                let slot = sys.mint(self.cap(cap)?, rights(letters)?, Badge(*badge)).await?;
+                self.caps.insert(name_as.clone(), slot);
+            }
+            Op::Delete(cap) => {
+                sys.delete(self.cap(cap)?).await?;
+                self.caps.remove(cap);
+            }
+            Op::Revoke { cap, expect } => {
+                let count = sys.revoke(self.cap(cap)?).await?;
+                if let Some(wanted) = expect
+                    && count != *wanted
+                {
+                    return Err(Stop::Failed(format!("revoke: expected {wanted} capabilities removed, got {count}")));
+                }
+            }
+            Op::RegionWrite { region, offset, text } => {
+                sys.region_write(self.cap(region)?, *offset, text.as_bytes()).await?
+            }
+            Op::RegionRead { region, offset, len, expect } => {
+                let data = sys.region_read(self.cap(region)?, *offset, *len).await?;
+                check_text("region", &data, expect)?;
+            }
+            _ => unreachable!("op {op:?} is handled elsewhere"),
+        }
+        Ok(())
+    }
+}

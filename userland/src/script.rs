@@ -1,0 +1,363 @@
+//! Scripted programs: the operations a scenario file can ask a process to do.
+//!
+//! A script is a list of [`Op`]s run in order by [`crate::interpreter`]. Names
+//! stand for capabilities, file descriptors and received messages: a process
+//! starts with the capabilities its scenario gives it, and operations with an
+//! `as` field add new names. Every name is checked before the run
+//! ([`check_names`]), so a typo is reported with the scenario, not as a fault.
+
+use serde::Deserialize;
+
+/// One capability passed along with a message.
+#[derive(Clone, PartialEq, Eq, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pass {
+    /// The name of the capability to pass.
+    pub cap: String,
+    /// Move it (the sender loses it) instead of copying it.
+    #[serde(default)]
+    pub r#move: bool,
+    /// Rights to keep, as letters `s r g R W` (default: all it has).
+    #[serde(default)]
+    pub rights: Option<String>,
+}
+
+/// Whether a full queue blocks the sender or fails at once.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
+pub enum Policy {
+    /// The sender waits for room.
+    Block,
+    /// The send fails with queue-full.
+    Fail,
+}
+
+/// One operation of a scripted program.
+#[derive(Clone, PartialEq, Eq, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // Field names say what they hold; each variant's doc says what it does.
+pub enum Op {
+    /// Write text to the console.
+    Print(String),
+    /// Use the processor for a number of cycles.
+    Compute(u64),
+    /// Sleep for a number of cycles.
+    Sleep(u64),
+    /// Let others of the same priority run.
+    Yield,
+    /// End the program with this exit code.
+    Exit(i32),
+    /// Run `ops` `times` times.
+    Repeat { times: u32, ops: Vec<Op> },
+    /// The operation must fail with this error (its words, e.g. "peer dead", "not found").
+    Fails { error: String, op: Box<Op> },
+    /// Look a name up at the name server; the capability gets the name `as`.
+    Lookup {
+        name: String,
+        #[serde(rename = "as")]
+        name_as: String,
+    },
+    /// Register a capability at the name server.
+    Register { name: String, cap: String },
+    /// Wait for timer ticks (timer server).
+    TimerWait(u32),
+    /// Open a file; the descriptor gets the name `as`.
+    Open {
+        path: String,
+        #[serde(default)]
+        create: bool,
+        #[serde(rename = "as")]
+        name_as: String,
+    },
+    /// Create an empty file.
+    Create(String),
+    /// Create a directory.
+    Mkdir(String),
+    /// Remove a file or empty directory.
+    Unlink(String),
+    /// Read from a descriptor; `expect` checks the text read.
+    Read {
+        fd: String,
+        len: u32,
+        #[serde(default)]
+        expect: Option<String>,
+    },
+    /// Write text at a descriptor's offset.
+    Write { fd: String, text: String },
+    /// Move a descriptor's offset.
+    Seek { fd: String, offset: u64 },
+    /// Close a descriptor.
+    Close(String),
+    /// Check a path's size.
+    Stat {
+        path: String,
+        #[serde(default)]
+        expect_size: Option<u64>,
+    },
+    /// Check a directory's entries.
+    Readdir {
+        path: String,
+        #[serde(default)]
+        expect: Option<Vec<String>>,
+    },
+    /// Make an endpoint.
+    CreateEndpoint(String),
+    /// Make a queue port.
+    CreateQueue {
+        #[serde(rename = "as")]
+        name_as: String,
+        capacity: u32,
+        policy: Policy,
+    },
+    /// Make a notification.
+    CreateNotification(String),
+    /// Make a memory region.
+    CreateRegion {
+        #[serde(rename = "as")]
+        name_as: String,
+        size: u32,
+    },
+    /// Send a message (to an endpoint or queue port).
+    Send {
+        to: String,
+        #[serde(default)]
+        label: u32,
+        #[serde(default)]
+        data: String,
+        #[serde(default)]
+        pass: Vec<Pass>,
+        #[serde(default)]
+        nonblocking: bool,
+        #[serde(default)]
+        timeout: Option<u64>,
+    },
+    /// Call an endpoint and wait for the reply; `expect` checks the reply's data.
+    Call {
+        to: String,
+        #[serde(default)]
+        label: u32,
+        #[serde(default)]
+        data: String,
+        #[serde(default)]
+        pass: Vec<Pass>,
+        #[serde(default)]
+        timeout: Option<u64>,
+        #[serde(default)]
+        expect: Option<String>,
+        /// Names for capabilities that come with the reply.
+        #[serde(default)]
+        caps_as: Vec<String>,
+    },
+    /// Receive a message; it gets the name `as` (for a later reply).
+    Receive {
+        on: String,
+        #[serde(rename = "as", default)]
+        name_as: Option<String>,
+        #[serde(default)]
+        from_badge: Option<u64>,
+        #[serde(default)]
+        nonblocking: bool,
+        #[serde(default)]
+        timeout: Option<u64>,
+        #[serde(default)]
+        expect: Option<String>,
+        #[serde(default)]
+        expect_badge: Option<u64>,
+        /// Names for capabilities that come with the message.
+        #[serde(default)]
+        caps_as: Vec<String>,
+    },
+    /// Reply to a received call.
+    Reply {
+        to: String,
+        #[serde(default)]
+        label: u32,
+        #[serde(default)]
+        data: String,
+        #[serde(default)]
+        pass: Vec<Pass>,
+    },
+    /// Answer calls on an endpoint with the data they carry, `times` times (forever if absent).
+    Echo {
+        on: String,
+        #[serde(default)]
+        times: Option<u32>,
+    },
+    /// OR bits into a notification.
+    Signal { to: String, bits: u64 },
+    /// Wait for notification bits; `expect` checks them.
+    Wait {
+        on: String,
+        #[serde(default)]
+        expect: Option<u64>,
+        #[serde(default)]
+        timeout: Option<u64>,
+    },
+    /// Bind a notification to this process, so receives also return its bits.
+    Bind(String),
+    /// Arm a timer interrupt into a notification.
+    ArmTimer {
+        notification: String,
+        bits: u64,
+        delay: u64,
+        #[serde(default)]
+        period: Option<u64>,
+    },
+    /// Copy a capability with at most `rights`.
+    Copy {
+        cap: String,
+        rights: String,
+        #[serde(rename = "as")]
+        name_as: String,
+    },
+    /// Copy a capability with at most `rights` and a badge.
+    Mint {
+        cap: String,
+        rights: String,
+        badge: u64,
+        #[serde(rename = "as")]
+        name_as: String,
+    },
+    /// Delete a capability.
+    Delete(String),
+    /// Delete everything derived from a capability; `expect` checks how many.
+    Revoke {
+        cap: String,
+        #[serde(default)]
+        expect: Option<u64>,
+    },
+    /// Write text into a region.
+    RegionWrite { region: String, offset: u32, text: String },
+    /// Read from a region; `expect` checks the text.
+    RegionRead {
+        region: String,
+        offset: u32,
+        len: u32,
+        #[serde(default)]
+        expect: Option<String>,
+    },
+}
+
+/// Rights from their letters: `s` send, `r` receive, `g` grant, `R` read, `W` write.
+///
+/// # Errors
+/// The first letter that names no right.
+pub fn parse_rights(letters: &str) -> Result<mksim_kernel::Rights, char> {
+    use mksim_kernel::Rights;
+    let mut rights = Rights::empty();
+    for letter in letters.chars() {
+        rights |= match letter {
+            's' => Rights::SEND,
+            'r' => Rights::RECEIVE,
+            'g' => Rights::GRANT,
+            'R' => Rights::READ,
+            'W' => Rights::WRITE,
+            '-' => Rights::empty(),
+            other => return Err(other),
+        };
+    }
+    Ok(rights)
+}
+
+/// A name used before anything gave it meaning, or a malformed rights string.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct NameError {
+    /// 1-based position of the operation in the script (nested ops count inside their parent).
+    pub step: usize,
+    /// The offending name or text.
+    pub item: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Checks that every name a script uses was given to it or defined by an earlier operation.
+///
+/// # Errors
+/// The first name used before it exists, or a rights string with a wrong letter.
+pub fn check_names(ops: &[Op], known: &mut std::collections::BTreeSet<String>) -> Result<(), NameError> {
+    for (index, op) in ops.iter().enumerate() {
+        check_op(op, known).map_err(|(item, message)| NameError { step: index + 1, item, message })?;
+    }
+    Ok(())
+}
+
+fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>) -> Result<(), (String, String)> {
+    let need = |name: &String, known: &std::collections::BTreeSet<String>| {
+        if known.contains(name) {
+            Ok(())
+        } else {
+            Err((name.clone(), format!("`{name}` is not defined at this point")))
+        }
+    };
+    let rights = |letters: &String| {
+        parse_rights(letters)
+            .map(|_| ())
+            .map_err(|bad| (letters.clone(), format!("`{bad}` is not a right (use s r g R W)")))
+    };
+    let passes = |pass: &[Pass], known: &std::collections::BTreeSet<String>| -> Result<(), (String, String)> {
+        for item in pass {
+            need(&item.cap, known)?;
+            if let Some(letters) = &item.rights {
+                rights(letters)?;
+            }
+        }
+        Ok(())
+    };
+    match op {
+        Op::Repeat { ops, .. } => {
+            for inner in ops {
+                check_op(inner, known)?;
+            }
+        }
+        Op::Fails { op, .. } => check_op(op, known)?,
+        Op::Lookup { name_as, .. } | Op::Open { name_as, .. } | Op::CreateQueue { name_as, .. } => {
+            known.insert(name_as.clone());
+        }
+        Op::CreateRegion { name_as, .. } => {
+            known.insert(name_as.clone());
+        }
+        Op::CreateEndpoint(name) | Op::CreateNotification(name) => {
+            known.insert(name.clone());
+        }
+        Op::Register { cap, .. } | Op::Delete(cap) | Op::Revoke { cap, .. } | Op::Bind(cap) => need(cap, known)?,
+        Op::Read { fd, .. } | Op::Write { fd, .. } | Op::Seek { fd, .. } | Op::Close(fd) => need(fd, known)?,
+        Op::Send { to, pass, .. } => {
+            need(to, known)?;
+            passes(pass, known)?;
+        }
+        Op::Call { to, pass, caps_as, .. } => {
+            need(to, known)?;
+            passes(pass, known)?;
+            known.extend(caps_as.iter().cloned());
+        }
+        Op::Receive { on, name_as, caps_as, .. } => {
+            need(on, known)?;
+            known.extend(name_as.iter().cloned());
+            known.extend(caps_as.iter().cloned());
+        }
+        Op::Reply { to, pass, .. } => {
+            need(to, known)?;
+            passes(pass, known)?;
+        }
+        Op::Echo { on, .. } | Op::Wait { on, .. } => need(on, known)?,
+        Op::Signal { to, .. } => need(to, known)?,
+        Op::ArmTimer { notification, .. } => need(notification, known)?,
+        Op::Copy { cap, rights: letters, name_as } | Op::Mint { cap, rights: letters, name_as, .. } => {
+            need(cap, known)?;
+            rights(letters)?;
+            known.insert(name_as.clone());
+        }
+        Op::RegionWrite { region, .. } | Op::RegionRead { region, .. } => need(region, known)?,
+        Op::Print(_)
+        | Op::Compute(_)
+        | Op::Sleep(_)
+        | Op::Yield
+        | Op::Exit(_)
+        | Op::TimerWait(_)
+        | Op::Create(_)
+        | Op::Mkdir(_)
+        | Op::Unlink(_)
+        | Op::Stat { .. }
+        | Op::Readdir { .. } => {}
+    }
+    Ok(())
+}
