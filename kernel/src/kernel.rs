@@ -152,6 +152,7 @@ impl Kernel {
             counters: Counters::default(),
             fault_detail: None,
             counts_as_program: false,
+            started: false,
         });
         self.emit(id, EventKind::Spawned { priority: spec.priority });
         id
@@ -167,7 +168,12 @@ impl Kernel {
         Fut: Future<Output = crate::error::ProgramResult> + 'static,
     {
         let process = &mut self.processes[id.index as usize];
-        assert!(process.program.is_none(), "process {} was started twice", process.name);
+        assert!(
+            !process.started && process.state == ProcessState::Ready,
+            "setup bug: process {} was started twice or after it ended",
+            process.name
+        );
+        process.started = true;
         let sys = Sys::new(Rc::clone(&process.trap), id);
         process.program = Some(Box::pin(program(sys)));
         if !process.is_server {
@@ -240,7 +246,8 @@ impl Kernel {
     /// the source's capability also removes this one.
     ///
     /// # Errors
-    /// Invalid capability when the source slot is empty; quota exceeded when the holder's table is full.
+    /// Invalid capability when the source slot is empty; invalid argument when it already has
+    /// another badge; quota exceeded when the holder's table is full.
     pub fn grant_derived(
         &mut self,
         holder: ProcessId,
@@ -251,7 +258,13 @@ impl Kernel {
     ) -> Result<Slot, SysError> {
         let node = self.process(source).caps.get(slot).ok_or(SysError::InvalidCapability)?;
         let original = self.tree.capability(node).expect("kernel bug: table names a dead node");
-        let badge = if badge == Badge::NONE { original.badge } else { badge };
+        let badge = match (original.badge, badge) {
+            (inherited, Badge::NONE) => inherited,
+            (Badge::NONE, badge) => badge,
+            (inherited, badge) if inherited == badge => badge,
+            // As for the mint syscall: a badged capability keeps its badge.
+            _ => return Err(SysError::InvalidArgument),
+        };
         let capability = Capability { object: original.object, rights: original.rights & rights, badge };
         self.install(holder, capability, Some(node), CapabilityOp::Granted)
     }
@@ -547,9 +560,8 @@ impl Kernel {
                     }
                     self.interrupt(notification, bits);
                     if let Some(period) = period_cycles {
-                        // From the deadline, not from now: the interrupt's own cost must not make the period drift.
                         let action = TimerAction::Interrupt { notification, bits, period_cycles, owner };
-                        self.timers.insert(deadline.saturating_add(period), action);
+                        self.timers.insert(next_tick(deadline, period, self.now), action);
                     }
                 }
             }
@@ -774,6 +786,18 @@ impl Kernel {
     pub fn node_of(&self, id: ProcessId, slot: Slot) -> Option<NodeKey> {
         self.process_by_id(id)?.caps.get(slot)
     }
+}
+
+/// The next deadline of a periodic timer: one period after the last, so the
+/// interrupt's own cost does not make it drift; ticks that passed while the
+/// kernel was busy coalesce into one, as a device's pending interrupt would.
+fn next_tick(deadline: u64, period: u64, now: u64) -> u64 {
+    let next = deadline.saturating_add(period);
+    if next > now {
+        return next;
+    }
+    let missed = (now - next) / period + 1;
+    next.saturating_add(missed.saturating_mul(period))
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

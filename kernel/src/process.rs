@@ -118,6 +118,8 @@ pub struct Process {
     pub(crate) fault_detail: Option<String>,
     /// Started as a program, so the run cannot complete until it ends.
     pub(crate) counts_as_program: bool,
+    /// Given its program: it cannot be given another.
+    pub(crate) started: bool,
 }
 
 impl Process {

@@ -526,13 +526,10 @@ impl Validator<'_> {
             let kind = match object.kind {
                 RawObjectKind::Endpoint => ObjectSpecKind::Endpoint,
                 RawObjectKind::Queue { capacity, policy } => {
-                    if capacity == 0 {
-                        return Err(self.error(
-                            Some(&anchor),
-                            "capacity",
-                            item,
-                            "a queue needs a capacity of at least 1".into(),
-                        ));
+                    let most = Limits::default().queue_capacity_max;
+                    if capacity == 0 || capacity > most {
+                        let message = format!("a queue holds from 1 to {most} messages");
+                        return Err(self.error(Some(&anchor), "capacity", item, message));
                     }
                     let policy = match policy {
                         Policy::Block => FullPolicy::Block,
