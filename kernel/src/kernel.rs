@@ -529,7 +529,7 @@ impl Kernel {
         match self.timers.next_deadline() {
             Some(deadline) => {
                 let until = deadline.max(self.now);
-                self.kernel_cycles += until - self.now;
+                self.kernel_cycles = self.kernel_cycles.saturating_add(until - self.now);
                 self.now = until;
                 self.emit(ProcessId::KERNEL, EventKind::Idle { until });
             }
@@ -551,7 +551,10 @@ impl Kernel {
     }
 
     fn fire_due_timers(&mut self) {
-        while let Some((deadline, action)) = self.timers.pop_due(self.now) {
+        // Only what was due when the step began: interrupts charged here move time on, and timers
+        // that become due meanwhile wait for the next step, so a step always ends.
+        let due_by = self.now;
+        while let Some((deadline, action)) = self.timers.pop_due(due_by) {
             match action {
                 TimerAction::Wake(id) => self.timer_expired(id),
                 TimerAction::Interrupt { notification, bits, period_cycles, owner } => {
@@ -560,8 +563,12 @@ impl Kernel {
                     }
                     self.interrupt(notification, bits);
                     if let Some(period) = period_cycles {
-                        let action = TimerAction::Interrupt { notification, bits, period_cycles, owner };
-                        self.timers.insert(next_tick(deadline, period, self.now), action);
+                        let next = next_tick(deadline, period, self.now);
+                        // At the end of virtual time (u64::MAX) there is no next tick to wait for.
+                        if next > self.now {
+                            let action = TimerAction::Interrupt { notification, bits, period_cycles, owner };
+                            self.timers.insert(next, action);
+                        }
                     }
                 }
             }
@@ -606,7 +613,7 @@ impl Kernel {
     pub(crate) fn charge(&mut self, id: ProcessId, cycles: u64) {
         self.now = self.now.saturating_add(cycles);
         let process = self.process_mut(id);
-        process.counters.cycles += cycles;
+        process.counters.cycles = process.counters.cycles.saturating_add(cycles);
         process.slice_used = process.slice_used.saturating_add(cycles);
     }
 
@@ -644,7 +651,7 @@ impl Kernel {
         }
         let process = self.process_mut(id);
         debug_assert!(process.state.is_blocked(), "kernel bug: waking {id}, which is not blocked");
-        process.counters.blocked_cycles += now - process.blocked_since;
+        process.counters.blocked_cycles = process.counters.blocked_cycles.saturating_add(now - process.blocked_since);
         let call = process.blocked_call.take().expect("kernel bug: blocked process without a syscall");
         process.state = ProcessState::Ready;
         let priority = process.effective_priority;
@@ -707,7 +714,7 @@ impl Kernel {
         for process in &self.processes {
             totals += process.counters;
         }
-        totals.cycles += self.kernel_cycles;
+        totals.cycles = totals.cycles.saturating_add(self.kernel_cycles);
         totals
     }
 

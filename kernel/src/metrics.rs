@@ -36,10 +36,10 @@ impl MessageCounts {
 
 impl AddAssign for MessageCounts {
     fn add_assign(&mut self, other: Self) {
-        self.send += other.send;
-        self.call += other.call;
-        self.reply += other.reply;
-        self.asynchronous += other.asynchronous;
+        self.send = self.send.saturating_add(other.send);
+        self.call = self.call.saturating_add(other.call);
+        self.reply = self.reply.saturating_add(other.reply);
+        self.asynchronous = self.asynchronous.saturating_add(other.asynchronous);
     }
 }
 
@@ -74,17 +74,17 @@ pub struct Counters {
 
 impl AddAssign for Counters {
     fn add_assign(&mut self, other: Self) {
-        self.syscalls += other.syscalls;
+        self.syscalls = self.syscalls.saturating_add(other.syscalls);
         self.messages_sent += other.messages_sent;
-        self.messages_received += other.messages_received;
-        self.messages_dropped += other.messages_dropped;
-        self.notifications_sent += other.notifications_sent;
-        self.service_calls += other.service_calls;
-        self.context_switches += other.context_switches;
-        self.bytes_copied += other.bytes_copied;
-        self.bytes_through_regions += other.bytes_through_regions;
-        self.capability_ops += other.capability_ops;
-        self.cycles += other.cycles;
-        self.blocked_cycles += other.blocked_cycles;
+        self.messages_received = self.messages_received.saturating_add(other.messages_received);
+        self.messages_dropped = self.messages_dropped.saturating_add(other.messages_dropped);
+        self.notifications_sent = self.notifications_sent.saturating_add(other.notifications_sent);
+        self.service_calls = self.service_calls.saturating_add(other.service_calls);
+        self.context_switches = self.context_switches.saturating_add(other.context_switches);
+        self.bytes_copied = self.bytes_copied.saturating_add(other.bytes_copied);
+        self.bytes_through_regions = self.bytes_through_regions.saturating_add(other.bytes_through_regions);
+        self.capability_ops = self.capability_ops.saturating_add(other.capability_ops);
+        self.cycles = self.cycles.saturating_add(other.cycles);
+        self.blocked_cycles = self.blocked_cycles.saturating_add(other.blocked_cycles);
     }
 }

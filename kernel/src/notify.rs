@@ -126,7 +126,7 @@ impl Kernel {
     pub(crate) fn interrupt(&mut self, notification: ObjectId, bits: u64) {
         let cycles = self.config.profile.interrupt_cycles;
         self.now = self.now.saturating_add(cycles);
-        self.kernel_cycles += cycles;
+        self.kernel_cycles = self.kernel_cycles.saturating_add(cycles);
         self.emit(ProcessId::KERNEL, EventKind::Interrupt { notification, bits });
         if let Some(woken) = self.signal_object(notification, bits) {
             self.handoff = Some(woken);

@@ -45,7 +45,8 @@ impl EventLog {
         }
     }
 
-    fn describe_blocked_on(&self, on: BlockedOn) -> String {
+    /// What a blocked process waits for, in words: `reply-blocked on fs`.
+    pub fn describe_blocked_on(&self, on: BlockedOn) -> String {
         match on {
             BlockedOn::Send(port) => match self.object_info(port).and_then(|info| info.owner) {
                 Some(owner) => format!("send-blocked on {} ({})", self.process_name(owner), self.describe_object(port)),

@@ -290,13 +290,24 @@ impl FileSystem {
             return Err(ServiceError::TooLarge);
         }
         let (open, size, mut blocks) = self.file_of(client, fd)?;
+        if data.is_empty() {
+            return Ok(0);
+        }
         let block_size = device.block_size();
-        let start = open.offset as usize;
-        let end = start + data.len();
+        let capacity = device.block_count() as usize * block_size;
+        let start = usize::try_from(open.offset).map_err(|_| ServiceError::NoSpace)?;
+        let end = start.checked_add(data.len()).filter(|&end| end <= capacity).ok_or(ServiceError::NoSpace)?;
         let needed = end.div_ceil(block_size);
         let grew = needed > blocks.len();
+        let first_new = blocks.len();
         while blocks.len() < needed {
             blocks.push(self.allocate(device)?);
+        }
+        // Blocks a write past the end skips over still hold whatever a deleted file left there.
+        for index in first_new..needed {
+            if (index + 1) * block_size <= start {
+                self.cache.write(device, blocks[index], vec![0; block_size]).await?;
+            }
         }
         let mut position = start;
         while position < end {

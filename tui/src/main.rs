@@ -135,6 +135,13 @@ enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Step through a scenario's message flow in the terminal UI (the tour when none is given).
+    Tui {
+        /// The scenario file.
+        scenario: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
     /// List the built-in cost profiles.
     Profiles,
 }
@@ -325,10 +332,17 @@ fn main() -> ExitCode {
         Some(Command::Check { paths, json }) => command_check(&paths, json),
         Some(Command::Export { scenario, format, output, mode, overrides }) => options(&overrides)
             .and_then(|options| command_export(&load(&scenario)?, format, output.as_deref(), mode.into(), &options)),
+        Some(Command::Tui { scenario, overrides }) => options(&overrides).and_then(|options| {
+            let scenario = match scenario {
+                Some(path) => load(&path)?,
+                None => Scenario::parse(TOUR, "built-in tour")?,
+            };
+            mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
+        }),
         Some(Command::Profiles) => {
             for name in mksim_kernel::CostProfile::built_in_names() {
                 let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
-                let estimated = if profile.estimated { " (estimated)" } else { "" };
+                let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
                 outln!("{name:<11} {}{estimated}", profile.description);
             }
             Ok(())

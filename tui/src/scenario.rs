@@ -259,17 +259,104 @@ pub struct Scenario {
     pub expect: Expectations,
 }
 
+/// The largest block: one block and its reply header must fit in one message.
+const BLOCK_SIZE_MAX: u32 = 1000;
+/// The most blocks a ramdisk may have (64 MiB at the largest block size).
+const BLOCKS_MAX: u32 = 65_536;
+
 /// Names the built-in servers take in the process table.
 const SERVER_NAMES: [&str; 5] = ["name", "console", "block", "fs", "timer"];
+
+/// Line and column (1-based, in characters) of a byte offset.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |newline| newline + 1)..].chars().count() + 1;
+    (line, column)
+}
 
 /// Where in the text an item is: the first `needle` after the first `anchor` (both optional).
 fn locate(text: &str, anchor: Option<&str>, needle: &str) -> (usize, usize) {
     let start = anchor.and_then(|anchor| text.find(anchor)).unwrap_or(0);
-    let offset = text[start..].find(needle).map_or(start, |found| start + found);
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |newline| newline + 1) + 1;
-    (line, column)
+    position(text, find_after(text, start, needle))
+}
+
+/// The offset of `needle` at or after `from`, or `from` when it is not there.
+fn find_after(text: &str, from: usize, needle: &str) -> usize {
+    text.get(from..).and_then(|rest| rest.find(needle)).map_or(from, |found| from + found)
+}
+
+/// The offset of the line that opens a section (`processes:`), skipping comments.
+fn section_start(text: &str, key: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with(key) && trimmed[key.len()..].trim_start().starts_with(':') {
+            return offset;
+        }
+        offset += line.len();
+    }
+    0
+}
+
+/// The offset of the `nth` declaration `name: "NAME"` in a section.
+fn declaration(text: &str, section: &str, name: &str, nth: usize) -> Option<usize> {
+    let start = section_start(text, section);
+    let quoted = format!("\"{name}\"");
+    text[start..]
+        .match_indices(&quoted)
+        .map(|(at, _)| start + at)
+        .filter(|&at| text[..at].trim_end().ends_with("name:"))
+        .nth(nth)
+}
+
+/// The byte offset of a 1-based line and column (in characters).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let within: usize = text[start..].chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+    start + within
+}
+
+/// The field a parse error sits in, and the process around it, for a readable item.
+///
+/// An error at a field name (an unknown field) names that field; otherwise the
+/// nearest `field:` before the error on its line or the lines above, comments
+/// left out.
+fn item_at(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let identifier = |s: &str| -> Option<String> {
+        let name: String = s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        (!name.is_empty()).then_some(name)
+    };
+    let at_field = identifier(&text[offset..]).filter(|name| text[offset + name.len()..].trim_start().starts_with(':'));
+    let field = at_field.or_else(|| {
+        let before = &text[..offset];
+        before.lines().rev().take(3).find_map(|line| {
+            let code = line.split("//").next().unwrap_or("");
+            let colon = code.rfind(':')?;
+            let name: String =
+                code[..colon].trim_end().chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            (!name.is_empty()).then(|| name.chars().rev().collect::<String>())
+        })
+    });
+    let processes = section_start(text, "processes");
+    // The process whose declaration the error is in: the last `name: "X"` before it that is not
+    // a capability's (a capability's name is followed by its `object`).
+    let process = (processes > 0 && offset > processes)
+        .then(|| {
+            text[processes..offset].rmatch_indices("name:").find_map(|(at, _)| {
+                let rest = &text[processes + at + "name:".len()..];
+                let name = rest.split('"').nth(1)?;
+                let after = rest.splitn(3, '"').nth(2)?.trim_start().trim_start_matches(',').trim_start();
+                (!after.starts_with("object")).then(|| name.to_owned())
+            })
+        })
+        .flatten();
+    match (process, field) {
+        (Some(process), Some(field)) => format!("process \"{process}\", field `{field}`"),
+        (None, Some(field)) => format!("field `{field}`"),
+        (_, None) => "syntax".to_owned(),
+    }
 }
 
 struct Validator<'a> {
@@ -283,9 +370,15 @@ impl Validator<'_> {
         ScenarioError { file: self.file.to_owned(), line, column, item, message }
     }
 
+    fn error_at(&self, offset: usize, item: String, message: String) -> ScenarioError {
+        let (line, column) = position(self.text, offset);
+        ScenarioError { file: self.file.to_owned(), line, column, item, message }
+    }
+
+    /// An error in a process's declaration: at `needle` after the line that names the process.
     fn process_error(&self, process: &str, needle: &str, message: String) -> ScenarioError {
-        let anchor = format!("\"{process}\"");
-        self.error(Some(&anchor), needle, format!("process \"{process}\""), message)
+        let start = declaration(self.text, "processes", process, 0).unwrap_or(0);
+        self.error_at(find_after(self.text, start, needle), format!("process \"{process}\""), message)
     }
 }
 
@@ -299,12 +392,24 @@ impl Scenario {
     /// # Errors
     /// A [`ScenarioError`] for an unreadable file or any problem in it.
     pub fn load(path: &str) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ScenarioError {
+        let bytes = std::fs::read(path).map_err(|error| ScenarioError {
             file: path.to_owned(),
             line: 0,
             column: 0,
             item: "file".into(),
             message: format!("cannot read: {error}"),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|error| {
+            let valid = error.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(&error.as_bytes()[..valid]).into_owned();
+            let (line, column) = position(&text, valid);
+            ScenarioError {
+                file: path.to_owned(),
+                line,
+                column,
+                item: "text".into(),
+                message: "not valid UTF-8".into(),
+            }
         })?;
         Scenario::parse(&text, path)
     }
@@ -315,12 +420,15 @@ impl Scenario {
     /// A [`ScenarioError`] naming the line, column and item at fault.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        let raw: RawScenario = options.from_str(text).map_err(|error| ScenarioError {
-            file: file.to_owned(),
-            line: error.span.start.line,
-            column: error.span.start.col,
-            item: "syntax".into(),
-            message: error.code.to_string(),
+        let raw: RawScenario = options.from_str(text).map_err(|error| {
+            let (line, column) = (error.span.start.line, error.span.start.col);
+            ScenarioError {
+                file: file.to_owned(),
+                line,
+                column,
+                item: item_at(text, offset_of(text, line, column)),
+                message: error.code.to_string(),
+            }
         })?;
         Validator { text, file }.scenario(raw)
     }
@@ -419,13 +527,11 @@ impl Validator<'_> {
         };
         let block = match block {
             Some(block) => {
-                if block.block_size < 64 || block.blocks < 8 {
-                    return Err(self.error(
-                        Some("block"),
-                        "block",
-                        "servers.block".into(),
-                        "needs at least 8 blocks of at least 64 bytes".into(),
-                    ));
+                // A block travels in one message, and the whole disk lives in memory.
+                if !(64..=BLOCK_SIZE_MAX).contains(&block.block_size) || !(8..=BLOCKS_MAX).contains(&block.blocks) {
+                    let message = format!("needs 8 to {BLOCKS_MAX} blocks of 64 to {BLOCK_SIZE_MAX} bytes");
+                    let at = find_after(self.text, section_start(self.text, "servers"), "block");
+                    return Err(self.error_at(at, "servers.block".into(), message));
                 }
                 Some(BlockServerSpec {
                     priority: check(block.priority, "block")?,
@@ -467,24 +573,15 @@ impl Validator<'_> {
                 return Err(self.error(None, "name: \"\"", "process".into(), "a process needs a name".into()));
             }
             if SERVER_NAMES.contains(&process.name.as_str()) && server_booted(servers, &process.name) {
-                return Err(self.error(
-                    Some(&anchor),
+                return Err(self.process_error(
+                    &process.name,
                     &anchor,
-                    format!("process \"{}\"", process.name),
                     "this name belongs to a built-in server".into(),
                 ));
             }
             if !names.insert(process.name.clone()) {
-                let second =
-                    self.text.match_indices(&anchor).nth(1).map(|(at, _)| &self.text[at..]).unwrap_or(self.text);
-                let (line, column) = locate(self.text, None, second.get(..anchor.len()).unwrap_or(&anchor));
-                return Err(ScenarioError {
-                    file: self.file.into(),
-                    line,
-                    column,
-                    item: format!("process \"{}\"", process.name),
-                    message: "declared twice".into(),
-                });
+                let second = declaration(self.text, "processes", &process.name, 1).unwrap_or(0);
+                return Err(self.error_at(second, format!("process \"{}\"", process.name), "declared twice".into()));
             }
             if priority(process.priority).is_none() {
                 return Err(self.process_error(
@@ -509,19 +606,16 @@ impl Validator<'_> {
         let mut seen = BTreeSet::new();
         let mut objects = Vec::new();
         for object in raw {
-            let anchor = format!("\"{}\"", object.name);
             let item = format!("object \"{}\"", object.name);
+            let declared = declaration(self.text, "objects", &object.name, 0).unwrap_or(0);
             if !seen.insert(object.name.clone()) {
-                return Err(self.error(Some(&anchor), &anchor, item, "declared twice".into()));
+                let second = declaration(self.text, "objects", &object.name, 1).unwrap_or(declared);
+                return Err(self.error_at(second, item, "declared twice".into()));
             }
             if !processes.contains(&object.owner) {
-                let owner = format!("\"{}\"", object.owner);
-                return Err(self.error(
-                    Some(&anchor),
-                    &owner,
-                    item,
-                    format!("owner \"{}\" is not a process of this scenario", object.owner),
-                ));
+                let owner = find_after(self.text, declared, &format!("\"{}\"", object.owner));
+                let message = format!("owner \"{}\" is not a process of this scenario", object.owner);
+                return Err(self.error_at(owner, item, message));
             }
             let kind = match object.kind {
                 RawObjectKind::Endpoint => ObjectSpecKind::Endpoint,
@@ -529,7 +623,7 @@ impl Validator<'_> {
                     let most = Limits::default().queue_capacity_max;
                     if capacity == 0 || capacity > most {
                         let message = format!("a queue holds from 1 to {most} messages");
-                        return Err(self.error(Some(&anchor), "capacity", item, message));
+                        return Err(self.error_at(find_after(self.text, declared, "capacity"), item, message));
                     }
                     let policy = match policy {
                         Policy::Block => FullPolicy::Block,
@@ -540,12 +634,8 @@ impl Validator<'_> {
                 RawObjectKind::Notification => ObjectSpecKind::Notification,
                 RawObjectKind::Region { size } => {
                     if size > Limits::default().region_bytes_max {
-                        return Err(self.error(
-                            Some(&anchor),
-                            "size",
-                            item,
-                            format!("a region holds at most {} bytes", Limits::default().region_bytes_max),
-                        ));
+                        let message = format!("a region holds at most {} bytes", Limits::default().region_bytes_max);
+                        return Err(self.error_at(find_after(self.text, declared, "size"), item, message));
                     }
                     ObjectSpecKind::Region { size }
                 }

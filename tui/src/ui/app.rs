@@ -1,0 +1,385 @@
+//! The UI's state and what each key does to it. Drawing lives in `view`;
+//! this module never touches the terminal, so tests drive it with synthetic keys.
+
+use super::timeline::{FlowRow, RowKind, Timeline};
+use crate::run::RunReport;
+use mksim_kernel::event::EventKind;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// Events a running replay advances per tick, slowest first.
+pub const SPEEDS: [usize; 7] = [1, 2, 5, 10, 50, 200, 1000];
+
+/// One run shown by the UI.
+pub struct RunView {
+    /// Its mode's name.
+    pub mode: &'static str,
+    /// Cost profile name.
+    pub profile: String,
+    /// The log, indexed.
+    pub timeline: Timeline,
+    /// Its metrics and per-operation figures, for the compare pane.
+    pub report: RunReport,
+}
+
+/// What stops a running replay.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Breakpoint {
+    /// A message whose operation contains this text is sent.
+    Label(String),
+    /// A message goes to the process with this name.
+    To(String),
+    /// The process with this name blocks.
+    Blocks(String),
+    /// Any process is faulted.
+    Fault,
+}
+
+impl Breakpoint {
+    /// Parses `label TEXT`, `to NAME`, `block NAME` or `fault`.
+    pub fn parse(text: &str) -> Option<Breakpoint> {
+        let text = text.trim();
+        let (word, rest) = text.split_once(' ').map_or((text, ""), |(word, rest)| (word, rest.trim()));
+        match (word, rest.is_empty()) {
+            ("label", false) => Some(Breakpoint::Label(rest.to_owned())),
+            ("to", false) => Some(Breakpoint::To(rest.to_owned())),
+            ("block", false) => Some(Breakpoint::Blocks(rest.to_owned())),
+            ("fault", true) => Some(Breakpoint::Fault),
+            _ => None,
+        }
+    }
+
+    /// How it reads in the help and status line.
+    pub fn describe(&self) -> String {
+        match self {
+            Breakpoint::Label(text) => format!("label {text}"),
+            Breakpoint::To(name) => format!("to {name}"),
+            Breakpoint::Blocks(name) => format!("block {name}"),
+            Breakpoint::Fault => "fault".to_owned(),
+        }
+    }
+}
+
+/// What a prompt at the bottom is asking for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PromptKind {
+    /// A step number to jump to.
+    GoTo,
+    /// Text to filter the message flow by.
+    Filter,
+    /// A breakpoint to add.
+    Break,
+}
+
+/// A prompt being typed.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Prompt {
+    /// What it asks for.
+    pub kind: PromptKind,
+    /// What was typed.
+    pub text: String,
+}
+
+/// The UI's whole state.
+pub struct App {
+    /// Scenario name.
+    pub title: String,
+    /// What to observe.
+    pub description: String,
+    /// The runs (microkernel first, then monolithic).
+    pub runs: Vec<RunView>,
+    /// Which run is shown.
+    pub active: usize,
+    /// The current event.
+    pub step: usize,
+    /// Whether the replay is running.
+    pub playing: bool,
+    /// Index into [`SPEEDS`].
+    pub speed: usize,
+    /// The process shown in the inspector.
+    pub selected: usize,
+    /// The help overlay is open.
+    pub help: bool,
+    /// The compare pane replaces the process table and inspector.
+    pub compare: bool,
+    /// On a narrow terminal, the inspector is shown instead of the process table.
+    pub inspector: bool,
+    /// A prompt being typed.
+    pub prompt: Option<Prompt>,
+    /// Text the message flow is filtered by.
+    pub filter: Option<String>,
+    /// Flow rows that pass the filter (indices into the active timeline's rows).
+    pub visible_rows: Vec<usize>,
+    /// Breakpoints.
+    pub breakpoints: Vec<Breakpoint>,
+    /// A one-line notice (breakpoint hit, bad input).
+    pub notice: Option<String>,
+    /// The user asked to quit.
+    pub quit: bool,
+}
+
+impl App {
+    /// An app showing `runs`, at the first event of the first.
+    pub fn new(title: String, description: String, runs: Vec<RunView>) -> App {
+        let mut app = App {
+            title,
+            description,
+            runs,
+            active: 0,
+            step: 0,
+            playing: false,
+            speed: 2,
+            selected: 0,
+            help: false,
+            compare: false,
+            inspector: false,
+            prompt: None,
+            filter: None,
+            visible_rows: Vec::new(),
+            breakpoints: Vec::new(),
+            notice: None,
+            quit: false,
+        };
+        app.refilter();
+        app
+    }
+
+    /// The run shown.
+    pub fn run(&self) -> &RunView {
+        &self.runs[self.active]
+    }
+
+    /// The timeline shown.
+    pub fn timeline(&self) -> &Timeline {
+        &self.run().timeline
+    }
+
+    fn last_step(&self) -> usize {
+        self.timeline().len().saturating_sub(1)
+    }
+
+    /// Moves to `step` (clamped to the log).
+    pub fn go_to(&mut self, step: usize) {
+        self.step = step.min(self.last_step());
+    }
+
+    /// Handles one key press.
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        if self.prompt.is_some() {
+            self.prompt_key(key);
+            return;
+        }
+        if self.help {
+            self.help = false;
+            return;
+        }
+        self.notice = None;
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('q') => self.quit = true,
+            KeyCode::Char('c') if ctrl => self.quit = true,
+            KeyCode::Char('?') | KeyCode::F(1) => self.help = true,
+            KeyCode::Char('n') | KeyCode::Right => self.go_to(self.step + 1),
+            KeyCode::Char('p') | KeyCode::Left => self.go_to(self.step.saturating_sub(1)),
+            KeyCode::Char('N') | KeyCode::Char(']') | KeyCode::PageDown => self.next_message(),
+            KeyCode::Char('P') | KeyCode::Char('[') | KeyCode::PageUp => self.previous_message(),
+            KeyCode::Char('g') | KeyCode::Home => self.go_to(0),
+            KeyCode::Char('G') | KeyCode::End => self.go_to(usize::MAX),
+            KeyCode::Char(' ') => self.playing = !self.playing && self.step < self.last_step(),
+            KeyCode::Char('+') | KeyCode::Char('=') => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
+            KeyCode::Char('-') => self.speed = self.speed.saturating_sub(1),
+            KeyCode::Char('>') => self.run_to_breakpoint(),
+            KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => self.select_next(),
+            KeyCode::Char('c') => self.compare = !self.compare,
+            KeyCode::Char('i') | KeyCode::Enter => self.inspector = !self.inspector,
+            KeyCode::Char('m') => self.switch_mode(),
+            KeyCode::Char(':') => self.prompt = Some(Prompt { kind: PromptKind::GoTo, text: String::new() }),
+            KeyCode::Char('/') => self.prompt = Some(Prompt { kind: PromptKind::Filter, text: String::new() }),
+            KeyCode::Char('b') => self.prompt = Some(Prompt { kind: PromptKind::Break, text: String::new() }),
+            KeyCode::Char('B') => {
+                self.breakpoints.clear();
+                self.notice = Some("breakpoints cleared".into());
+            }
+            KeyCode::Esc => {
+                self.filter = None;
+                self.refilter();
+            }
+            _ => {}
+        }
+    }
+
+    fn select_next(&mut self) {
+        let count = self.timeline().snapshot_at(self.step).processes.len();
+        if count > 0 {
+            self.selected = (self.selected + 1) % count;
+        }
+    }
+
+    fn switch_mode(&mut self) {
+        if self.runs.len() < 2 {
+            return;
+        }
+        self.active = (self.active + 1) % self.runs.len();
+        self.step = 0;
+        self.selected = 0;
+        self.playing = false;
+        self.refilter();
+        self.notice = Some(format!("showing the {} run", self.run().mode));
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent) {
+        let Some(prompt) = self.prompt.as_mut() else { return };
+        match key.code {
+            KeyCode::Esc => self.prompt = None,
+            KeyCode::Backspace => {
+                prompt.text.pop();
+            }
+            KeyCode::Char(letter) => prompt.text.push(letter),
+            KeyCode::Enter => {
+                let prompt = self.prompt.take().expect("checked above");
+                self.submit(prompt);
+            }
+            _ => {}
+        }
+    }
+
+    fn submit(&mut self, prompt: Prompt) {
+        match prompt.kind {
+            PromptKind::GoTo => match prompt.text.trim().parse::<usize>() {
+                Ok(step) => self.go_to(step),
+                Err(_) => self.notice = Some(format!("not a step number: {:?}", prompt.text)),
+            },
+            PromptKind::Filter => {
+                let text = prompt.text.trim().to_owned();
+                self.filter = (!text.is_empty()).then_some(text);
+                self.refilter();
+            }
+            PromptKind::Break => match Breakpoint::parse(&prompt.text) {
+                Some(breakpoint) => {
+                    self.notice = Some(format!("breakpoint set: {}", breakpoint.describe()));
+                    self.breakpoints.push(breakpoint);
+                }
+                None => self.notice = Some("breakpoints: label TEXT, to NAME, block NAME, fault".into()),
+            },
+        }
+    }
+
+    /// Recomputes which flow rows pass the filter.
+    pub fn refilter(&mut self) {
+        let timeline = &self.runs[self.active].timeline;
+        self.visible_rows = match &self.filter {
+            None => (0..timeline.rows.len()).collect(),
+            Some(text) => {
+                let text = text.to_lowercase();
+                let log = &timeline.log;
+                let name = |index: Option<u32>| match index {
+                    Some(index) => log.process_name(mksim_kernel::ProcessId { index, generation: 0 }).to_lowercase(),
+                    None => "kernel".to_owned(),
+                };
+                timeline
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, row)| {
+                        name(row.from).contains(&text)
+                            || name(row.to).contains(&text)
+                            || row_text(timeline, row).to_lowercase().contains(&text)
+                    })
+                    .map(|(index, _)| index)
+                    .collect()
+            }
+        };
+    }
+
+    fn next_message(&mut self) {
+        let rows = &self.timeline().rows;
+        let next = self.visible_rows.iter().map(|&row| rows[row].event as usize).find(|&event| event > self.step);
+        match next {
+            Some(event) => self.step = event,
+            None => self.notice = Some("no later message".into()),
+        }
+    }
+
+    fn previous_message(&mut self) {
+        let rows = &self.timeline().rows;
+        let previous =
+            self.visible_rows.iter().rev().map(|&row| rows[row].event as usize).find(|&event| event < self.step);
+        match previous {
+            Some(event) => self.step = event,
+            None => self.go_to(0),
+        }
+    }
+
+    /// Advances a running replay by one tick; stops at the end or a breakpoint.
+    pub fn tick(&mut self) {
+        if self.playing {
+            self.advance(SPEEDS[self.speed]);
+        }
+    }
+
+    fn run_to_breakpoint(&mut self) {
+        if self.breakpoints.is_empty() {
+            self.notice = Some("no breakpoints: press b to add one".into());
+            return;
+        }
+        self.advance(usize::MAX);
+    }
+
+    fn advance(&mut self, events: usize) {
+        let last = self.last_step();
+        let target = self.step.saturating_add(events).min(last);
+        for step in self.step + 1..=target {
+            if let Some(hit) = self.breakpoint_at(step) {
+                self.step = step;
+                self.playing = false;
+                self.notice = Some(format!("breakpoint: {hit}"));
+                return;
+            }
+        }
+        self.step = target;
+        if self.step >= last {
+            self.playing = false;
+        }
+    }
+
+    /// The breakpoint event `step` hits, in words.
+    pub fn breakpoint_at(&self, step: usize) -> Option<String> {
+        let log = &self.timeline().log;
+        let event = log.events().get(step)?;
+        let process = log.process_name(event.process);
+        self.breakpoints.iter().find_map(|breakpoint| {
+            let hit = match (breakpoint, event.kind) {
+                (
+                    Breakpoint::Label(text),
+                    EventKind::MessageSent { message } | EventKind::ServiceCalled { message },
+                ) => log.message_content(message).contains(text.as_str()),
+                (Breakpoint::To(name), EventKind::MessageSent { message }) => {
+                    crate::report::receiver_name(log, message) == *name
+                }
+                (Breakpoint::Blocks(name), EventKind::Blocked { .. }) => process == name,
+                (Breakpoint::Fault, EventKind::Faulted { .. }) => true,
+                _ => false,
+            };
+            hit.then(|| format!("{} — {}", breakpoint.describe(), log.line(event).trim()))
+        })
+    }
+}
+
+/// The text drawn on a flow row (what the message says, or what happened).
+pub fn row_text(timeline: &Timeline, row: &FlowRow) -> String {
+    let log = &timeline.log;
+    let event = &log.events()[row.event as usize];
+    match (row.kind, event.kind) {
+        (RowKind::Message(_), EventKind::MessageSent { message } | EventKind::ServiceCalled { message }) => {
+            log.message_content(message)
+        }
+        (RowKind::Signal, EventKind::Signalled { bits, .. }) => format!("signal {bits:#x}"),
+        (RowKind::Signal, EventKind::Interrupt { bits, .. }) => format!("interrupt {bits:#x}"),
+        (RowKind::Dropped, EventKind::MessageDropped { message, .. }) => {
+            format!("dropped: {}", log.message_content(message))
+        }
+        (RowKind::Ended, EventKind::Exited { code }) => format!("exit({code})"),
+        (RowKind::Fault, EventKind::Faulted { reason }) => format!("FAULT: {reason}"),
+        _ => log.describe(event),
+    }
+}

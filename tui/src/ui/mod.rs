@@ -1,0 +1,83 @@
+//! The terminal UI: step through a run's message flow, inspect the system,
+//! and compare it with monolithic mode.
+//!
+//! The simulation runs on a worker thread and hands its finished logs to
+//! the UI over a channel; the UI keeps checkpoints of the replayed state, so
+//! every step, forwards or backwards, is computed from the log alone.
+
+pub mod app;
+pub mod timeline;
+pub mod view;
+
+use crate::run::{RunOptions, run};
+use crate::scenario::Scenario;
+use app::{App, RunView};
+use mksim_servers::system::Mode;
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use std::time::Duration;
+use timeline::Timeline;
+use view::Palette;
+
+/// Runs `scenario` in both modes and indexes the runs for the UI.
+pub fn prepare(scenario: &Scenario, options: &RunOptions) -> App {
+    let runs = [Mode::Microkernel, Mode::Monolithic]
+        .into_iter()
+        .map(|mode| {
+            let report = run(scenario, mode, options);
+            let timeline = Timeline::new(report.log.clone());
+            RunView { mode: mode.name(), profile: report.profile.clone(), timeline, report }
+        })
+        .collect();
+    App::new(scenario.name.clone(), scenario.description.clone(), runs)
+}
+
+/// Opens the UI on `scenario` and returns when the user quits.
+///
+/// # Errors
+/// When the terminal cannot be set up or drawn on.
+pub fn open(scenario: Scenario, options: RunOptions) -> std::io::Result<()> {
+    let (sender, receiver) = crossbeam_channel::bounded(1);
+    // The kernel is single-threaded by design (Rc inside); the whole simulation lives on this thread.
+    let worker = std::thread::spawn(move || {
+        let _ = sender.send(prepare(&scenario, &options));
+    });
+    let mut terminal = ratatui::init();
+    let palette = Palette::from_environment();
+    let result = (|| -> std::io::Result<()> {
+        let mut app = loop {
+            terminal.draw(|frame| {
+                frame.render_widget(ratatui::widgets::Paragraph::new(" simulating…"), frame.area());
+            })?;
+            match receiver.recv_timeout(Duration::from_millis(50)) {
+                Ok(app) => break app,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    if event::poll(Duration::ZERO)?
+                        && let Event::Key(key) = event::read()?
+                        && key.code == event::KeyCode::Char('q')
+                    {
+                        return Ok(());
+                    }
+                }
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    return Err(std::io::Error::other("the simulation stopped unexpectedly"));
+                }
+            }
+        };
+        while !app.quit {
+            terminal.draw(|frame| view::draw(frame, &app, palette))?;
+            if event::poll(Duration::from_millis(50))? {
+                if let Event::Key(key) = event::read()?
+                    && key.kind == KeyEventKind::Press
+                {
+                    app.handle_key(key);
+                }
+            } else {
+                app.tick();
+            }
+        }
+        Ok(())
+    })();
+    ratatui::restore();
+    drop(worker);
+    result
+}

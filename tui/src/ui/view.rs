@@ -1,0 +1,448 @@
+//! Drawing the UI from the app state. Nothing here changes the state.
+//!
+//! Every mark has its own glyph, so the screen reads without colour (for
+//! projectors and screen readers); colour, where the terminal has it and
+//! `NO_COLOR` is not set, only repeats what the glyphs say.
+
+use super::app::{App, PromptKind, SPEEDS, row_text};
+use super::timeline::{Activity, FlowRow, RowKind, Snapshot};
+use crate::run::OperationStats;
+use mksim_kernel::ProcessId;
+use mksim_kernel::message::MessageKind;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Whether to use colour (off when `NO_COLOR` is set, and in tests).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Palette {
+    /// Colour on.
+    pub colour: bool,
+}
+
+impl Palette {
+    /// Colour unless `NO_COLOR` says otherwise.
+    pub fn from_environment() -> Palette {
+        Palette { colour: std::env::var_os("NO_COLOR").is_none() }
+    }
+
+    fn fg(self, colour: Color) -> Style {
+        if self.colour { Style::new().fg(colour) } else { Style::new() }
+    }
+}
+
+/// From this width on, the process table and the inspector stand side by side;
+/// below it they share the space and `i` switches between them.
+pub const WIDE: u16 = 120;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, palette: Palette) {
+    let area = frame.area();
+    let flow_share = if app.compare { 30 } else { 50 };
+    let [title, flow, lower, event, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Percentage(flow_share),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let snapshot = app.timeline().snapshot_at(app.step);
+    draw_title(frame, title, app);
+    draw_flow(frame, flow, app, palette);
+    if app.compare {
+        draw_compare(frame, lower, app);
+    } else if lower.width >= WIDE {
+        let [table, inspector] = Layout::horizontal([Constraint::Percentage(58), Constraint::Fill(1)]).areas(lower);
+        draw_processes(frame, table, app, &snapshot, palette);
+        draw_inspector(frame, inspector, app, &snapshot);
+    } else if app.inspector {
+        draw_inspector(frame, lower, app, &snapshot);
+    } else {
+        draw_processes(frame, lower, app, &snapshot, palette);
+    }
+    draw_event_line(frame, event, app);
+    draw_status(frame, status, app, &snapshot);
+    if app.help {
+        draw_help(frame, area);
+    }
+}
+
+fn draw_title(frame: &mut Frame, area: Rect, app: &App) {
+    let text = format!(" mksim · {} — {}", app.title, app.description);
+    frame.render_widget(Paragraph::new(text).style(Style::new().add_modifier(Modifier::BOLD)), area);
+}
+
+fn name_of(app: &App, lane: Option<u32>) -> String {
+    match lane {
+        Some(index) => app.timeline().log.process_name(ProcessId { index, generation: 0 }).to_owned(),
+        None => "kernel".to_owned(),
+    }
+}
+
+/// The glyphs of an arrow: line, head towards the receiver (right, left), and style.
+fn arrow_glyphs(kind: RowKind) -> (char, char, char, Color) {
+    match kind {
+        RowKind::Message(MessageKind::Call | MessageKind::Send) => ('─', '▶', '◀', Color::Cyan),
+        RowKind::Message(MessageKind::Reply) => ('╌', '▷', '◁', Color::Green),
+        RowKind::Message(MessageKind::Async) => ('─', '»', '«', Color::Yellow),
+        RowKind::Message(MessageKind::Service) => ('═', '▶', '◀', Color::Blue),
+        RowKind::Signal => ('·', '⚡', '⚡', Color::Magenta),
+        RowKind::Dropped | RowKind::Fault => ('─', '✕', '✕', Color::Red),
+        RowKind::Ended => ('─', '■', '■', Color::DarkGray),
+    }
+}
+
+/// The rows to show: the last ones at or before the current step that pass the filter.
+fn shown_rows(app: &App, height: usize) -> Vec<usize> {
+    let rows = &app.timeline().rows;
+    let end = app.visible_rows.partition_point(|&row| rows[row].event as usize <= app.step);
+    let start = end.saturating_sub(height);
+    app.visible_rows[start..end].to_vec()
+}
+
+/// Lanes: the kernel (when something happens there), then processes. When
+/// they do not fit, only the processes in the rows on screen.
+fn lanes(app: &App, rows: &[usize], width: usize) -> Vec<Option<u32>> {
+    let timeline = app.timeline();
+    let on_screen: BTreeSet<Option<u32>> =
+        rows.iter().flat_map(|&row| [timeline.rows[row].from, timeline.rows[row].to]).collect();
+    let kernel_used = timeline.rows.iter().any(|row| row.from.is_none() || row.to.is_none());
+    let all = timeline.snapshot_at(app.step).processes.len() as u32;
+    let mut lanes: Vec<Option<u32>> = if kernel_used { vec![None] } else { Vec::new() };
+    if (lanes.len() + all as usize) * 9 <= width {
+        lanes.extend((0..all).map(Some));
+    } else {
+        lanes = on_screen.into_iter().collect();
+    }
+    lanes
+}
+
+fn draw_flow(frame: &mut Frame, area: Rect, app: &App, palette: Palette) {
+    let filter = app.filter.as_ref().map(|text| format!(" filter \"{text}\"")).unwrap_or_default();
+    let block = Block::bordered().title(format!(" message flow ({}){filter} ", app.run().mode));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if inner.height < 2 || inner.width < 20 {
+        return;
+    }
+    let time_width = 9usize;
+    let width = inner.width as usize - time_width;
+    let rows = shown_rows(app, inner.height as usize - 1);
+    let lanes = lanes(app, &rows, width);
+    if lanes.is_empty() {
+        frame.render_widget(Paragraph::new("no messages yet"), inner);
+        return;
+    }
+    let spacing = (width / lanes.len()).max(2);
+    let centre = |lane: Option<u32>| lanes.iter().position(|&shown| shown == lane).map(|at| at * spacing + spacing / 2);
+    let mut lines = vec![lane_header(app, &lanes, spacing, time_width)];
+    let current = app.timeline().row_at(app.step);
+    for &row_index in &rows {
+        let row = &app.timeline().rows[row_index];
+        let text = row_text(app.timeline(), row);
+        let cells = draw_row(row, &text, width, &lanes, &centre);
+        let time = app.timeline().log.events()[row.event as usize].time;
+        let (_, _, _, colour) = arrow_glyphs(row.kind);
+        let mut style = palette.fg(colour);
+        let is_current = current == Some(row_index);
+        if is_current {
+            style = style.add_modifier(Modifier::REVERSED | Modifier::BOLD);
+        }
+        let marker = if is_current { "▸" } else { " " };
+        lines.push(Line::from(vec![
+            Span::raw(format!("{marker}{time:>7} ")),
+            Span::styled(cells.into_iter().collect::<String>(), style),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn lane_header(app: &App, lanes: &[Option<u32>], spacing: usize, time_width: usize) -> Line<'static> {
+    let mut header = " ".repeat(time_width);
+    for &lane in lanes {
+        let name: String = name_of(app, lane).chars().take(spacing.saturating_sub(1)).collect();
+        header.push_str(&format!("{name:^spacing$}"));
+    }
+    Line::from(Span::styled(header, Style::new().add_modifier(Modifier::BOLD)))
+}
+
+fn draw_row(
+    row: &FlowRow,
+    text: &str,
+    width: usize,
+    lanes: &[Option<u32>],
+    centre: &dyn Fn(Option<u32>) -> Option<usize>,
+) -> Vec<char> {
+    let mut cells = vec![' '; width];
+    for &lane in lanes {
+        if let Some(x) = centre(lane).filter(|&x| x < width) {
+            cells[x] = '│';
+        }
+    }
+    let (line, right_head, left_head, _) = arrow_glyphs(row.kind);
+    let from = centre(row.from);
+    let to = centre(row.to);
+    let (start, label_start, label_end) = match (from, to) {
+        (Some(a), Some(b)) if a != b => {
+            let (low, high) = (a.min(b), a.max(b));
+            for cell in cells.iter_mut().take(high).skip(low + 1) {
+                *cell = line;
+            }
+            cells[a] = '●';
+            if b > a {
+                cells[high.min(width - 1)] = right_head
+            } else {
+                cells[low] = left_head
+            }
+            (low, low + 2, high.saturating_sub(1))
+        }
+        (Some(a), _) | (None, Some(a)) => {
+            cells[a.min(width - 1)] = right_head;
+            (a, a + 2, width)
+        }
+        (None, None) => (0, 1, width),
+    };
+    let room = label_end.saturating_sub(label_start);
+    let label: Vec<char> = format!(" {text} ").chars().take(room).collect();
+    let offset = label_start + room.saturating_sub(label.len()) / 2;
+    let _ = start;
+    for (at, letter) in label.into_iter().enumerate() {
+        if let Some(cell) = cells.get_mut(offset + at) {
+            *cell = letter;
+        }
+    }
+    cells
+}
+
+fn activity_words(app: &App, activity: Activity) -> String {
+    let log = &app.timeline().log;
+    match activity {
+        Activity::Ready => "ready".into(),
+        Activity::Running => "running".into(),
+        Activity::Blocked(on) => log.describe_blocked_on(on),
+        Activity::Exited(code) => format!("exited({code})"),
+        Activity::Faulted(reason) => format!("faulted({reason})"),
+    }
+}
+
+fn draw_processes(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot, palette: Palette) {
+    let header = Row::new(["process", "prio", "state", "cycles", "sent", "recv"])
+        .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let rows = snapshot.processes.iter().map(|process| {
+        let name = name_of(app, Some(process.index));
+        let priority = if process.priority == process.base_priority {
+            process.priority.to_string()
+        } else {
+            format!("{}↑{}", process.base_priority, process.priority)
+        };
+        let marker = if process.index as usize == app.selected { "▸" } else { " " };
+        let mut style = match process.activity {
+            Activity::Running => palette.fg(Color::Green).add_modifier(Modifier::BOLD),
+            Activity::Faulted(_) => palette.fg(Color::Red),
+            Activity::Exited(_) => palette.fg(Color::DarkGray),
+            _ => Style::new(),
+        };
+        if process.index as usize == app.selected {
+            style = style.add_modifier(Modifier::REVERSED);
+        }
+        Row::new(vec![
+            Cell::from(format!("{marker}{name}")),
+            Cell::from(priority),
+            Cell::from(activity_words(app, process.activity)),
+            Cell::from(process.cycles.to_string()),
+            Cell::from(process.sent.to_string()),
+            Cell::from(process.received.to_string()),
+        ])
+        .style(style)
+    });
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(5),
+        Constraint::Fill(1),
+        Constraint::Length(7),
+        Constraint::Length(4),
+        Constraint::Length(4),
+    ];
+    let table = Table::new(rows, widths).header(header).block(Block::bordered().title(" processes "));
+    frame.render_widget(table, area);
+}
+
+fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot) {
+    let log = &app.timeline().log;
+    let Some(process) = snapshot.processes.get(app.selected) else {
+        frame.render_widget(Block::bordered().title(" inspector "), area);
+        return;
+    };
+    let name = name_of(app, Some(process.index));
+    let mut lines = vec![Line::from(Span::styled("capabilities", Style::new().add_modifier(Modifier::BOLD)))];
+    if process.caps.is_empty() {
+        lines.push(Line::from("  none"));
+    }
+    for (slot, cap) in &process.caps {
+        lines.push(Line::from(format!("  {slot:>2} {} [{}]", log.describe_object(cap.object), cap.rights)));
+    }
+    let owned: Vec<_> = snapshot
+        .waiting
+        .iter()
+        .filter(|(port, _)| {
+            log.object_info(**port).and_then(|info| info.owner).map(|owner| owner.index) == Some(process.index)
+        })
+        .collect();
+    if !owned.is_empty() {
+        lines.push(Line::from(Span::styled("waiting on its ports", Style::new().add_modifier(Modifier::BOLD))));
+        for (port, messages) in owned {
+            let contents: Vec<String> = messages.iter().map(|&message| log.message_content(message)).collect();
+            lines.push(Line::from(format!("  {}: {}", log.describe_object(*port), contents.join(", "))));
+        }
+    }
+    let words: BTreeMap<_, _> = snapshot
+        .signalled
+        .iter()
+        .filter(|(word, _)| {
+            log.object_info(**word).and_then(|info| info.owner).map(|owner| owner.index) == Some(process.index)
+        })
+        .collect();
+    for (word, bits) in words {
+        lines.push(Line::from(format!("signalled into {}: {bits:#x}", log.describe_object(*word))));
+    }
+    if !process.console.is_empty() {
+        lines.push(Line::from(Span::styled("console", Style::new().add_modifier(Modifier::BOLD))));
+        for line in process.console.lines().rev().take(4).collect::<Vec<_>>().into_iter().rev() {
+            lines.push(Line::from(format!("  │ {line}")));
+        }
+    }
+    let block = Block::bordered().title(format!(" inspector: {name} "));
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}
+
+fn bar(value: f64, most: f64, width: usize) -> String {
+    let filled = if most > 0.0 { ((value / most) * width as f64).round() as usize } else { 0 };
+    "█".repeat(filled.min(width))
+}
+
+fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
+    let block = Block::bordered().title(" compare: microkernel (μ) against monolithic (M) ");
+    let (Some(micro), Some(mono)) = (app.runs.first(), app.runs.get(1)) else {
+        frame.render_widget(Paragraph::new("only one mode was run").block(block), area);
+        return;
+    };
+    let (a, b) = (&micro.report.metrics, &mono.report.metrics);
+    let ratio = |x: u64, y: u64| if y == 0 { "∞".to_owned() } else { format!("{:.1}×", x as f64 / y as f64) };
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{:<18}{:>12}{:>12}{:>8}", "total", "micro", "mono", "ratio"),
+        Style::new().add_modifier(Modifier::BOLD),
+    ))];
+    for (name, x, y) in [
+        ("messages", a.messages, b.messages),
+        ("context switches", a.context_switches, b.context_switches),
+        ("syscalls", a.syscalls, b.syscalls),
+        ("cycles", a.cycles, b.cycles),
+    ] {
+        lines.push(Line::from(format!("{name:<18}{x:>12}{y:>12}{:>8}", ratio(x, y))));
+    }
+    lines.push(Line::from(Span::styled(
+        "per operation: average cycles (messages, switches) and ratio",
+        Style::new().add_modifier(Modifier::BOLD),
+    )));
+    let empty = OperationStats::default();
+    let average =
+        |stats: &OperationStats, total: u64| if stats.count == 0 { 0.0 } else { total as f64 / stats.count as f64 };
+    let operations: BTreeSet<&String> =
+        micro.report.per_operation.keys().chain(mono.report.per_operation.keys()).collect();
+    let bar_width = (area.width as usize).saturating_sub(46).max(4);
+    for name in operations {
+        let x = micro.report.per_operation.get(name).unwrap_or(&empty);
+        let y = mono.report.per_operation.get(name).unwrap_or(&empty);
+        // Each operation's bars are scaled to its slower mode, so the two modes compare at a glance.
+        let most = average(x, x.cycles).max(average(y, y.cycles));
+        let cycle_ratio = if average(y, y.cycles) > 0.0 {
+            format!("{:.1}×", average(x, x.cycles) / average(y, y.cycles))
+        } else {
+            "-".to_owned()
+        };
+        for (mark, stats) in [("μ", x), ("M", y)] {
+            let cycles = average(stats, stats.cycles);
+            lines.push(Line::from(format!(
+                "{:<14}{mark} {:<bar_width$} {cycles:>7.0} ({:.1}, {:.1}) {}",
+                if mark == "μ" { name.as_str() } else { "" },
+                bar(cycles, most, bar_width),
+                average(stats, stats.messages),
+                average(stats, stats.context_switches),
+                if mark == "μ" { cycle_ratio.as_str() } else { "" },
+            )));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn draw_event_line(frame: &mut Frame, area: Rect, app: &App) {
+    let text = match (&app.prompt, &app.notice) {
+        (Some(prompt), _) => {
+            let question = match prompt.kind {
+                PromptKind::GoTo => "go to step",
+                PromptKind::Filter => "filter by process or operation",
+                PromptKind::Break => "break on (label TEXT | to NAME | block NAME | fault)",
+            };
+            format!("{question}: {}▏", prompt.text)
+        }
+        (None, Some(notice)) => notice.clone(),
+        (None, None) => match app.timeline().log.events().get(app.step) {
+            Some(event) => format!("#{} {}", app.step, app.timeline().log.line(event).trim_start()),
+            None => "no events".into(),
+        },
+    };
+    frame.render_widget(Paragraph::new(text), area);
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot) {
+    let playing =
+        if app.playing { format!("▶ ×{}", SPEEDS[app.speed]) } else { format!("⏸ ×{}", SPEEDS[app.speed]) };
+    let breakpoints = match app.breakpoints.len() {
+        0 => String::new(),
+        count => format!(" · {count} break"),
+    };
+    let text = format!(
+        " step {}/{} · t={} · {} · {} · {playing}{breakpoints} · ? help · q quit",
+        app.step,
+        app.timeline().len().saturating_sub(1),
+        snapshot.time,
+        app.run().mode,
+        app.run().profile,
+    );
+    frame.render_widget(Paragraph::new(text).style(Style::new().add_modifier(Modifier::REVERSED)), area);
+}
+
+/// Every key, as the help overlay lists them.
+pub const KEYS: [(&str, &str); 18] = [
+    ("n  →", "next event"),
+    ("p  ←", "previous event"),
+    ("N  ]  PgDn", "next message"),
+    ("P  [  PgUp", "previous message"),
+    ("space", "run / pause"),
+    ("+  -", "faster / slower"),
+    ("g  G", "start / end"),
+    (":", "go to step N"),
+    ("/", "filter by process or operation (Esc clears)"),
+    ("b", "add a breakpoint: label TEXT, to NAME, block NAME, fault"),
+    ("B", "clear breakpoints"),
+    (">", "run to the next breakpoint"),
+    ("↑ ↓  j k  Tab", "select a process for the inspector"),
+    ("i  Enter", "inspector / process table (narrow terminals)"),
+    ("c", "compare with monolithic mode"),
+    ("m", "show the other mode's run"),
+    ("?", "this help (any key closes it)"),
+    ("q", "quit"),
+];
+
+fn draw_help(frame: &mut Frame, area: Rect) {
+    let width = area.width.min(72);
+    let height = area.height.min(KEYS.len() as u16 + 2);
+    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
+    let lines: Vec<Line> = KEYS.iter().map(|(keys, what)| Line::from(format!(" {keys:<15} {what}"))).collect();
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" keys ")), popup);
+}
