@@ -304,9 +304,9 @@ impl FileSystem {
             blocks.push(self.allocate(device)?);
         }
         // Blocks a write past the end skips over still hold whatever a deleted file left there.
-        for index in first_new..needed {
+        for (index, &block) in blocks.iter().enumerate().skip(first_new) {
             if (index + 1) * block_size <= start {
-                self.cache.write(device, blocks[index], vec![0; block_size]).await?;
+                self.cache.write(device, block, vec![0; block_size]).await?;
             }
         }
         let mut position = start;
