@@ -254,14 +254,24 @@ impl Script {
                 self.messages.remove(to);
             }
             Op::Echo { on, times } => {
+                // Answer and wait for the next call in one trap (reply-and-receive), as servers should.
                 let port = self.cap(on)?;
                 let mut answered = 0;
-                while times.is_none_or(|times| answered < times) {
-                    let Incoming::Message(request) = sys.receive(port).await? else { continue };
-                    if let Some(reply) = request.reply {
-                        sys.reply(reply, Message::new(request.label, request.data)).await?;
-                    }
+                let mut incoming = if times == &Some(0) { None } else { Some(sys.receive(port).await?) };
+                while let Some(next) = incoming.take() {
+                    let Incoming::Message(request) = next else {
+                        incoming = Some(sys.receive(port).await?);
+                        continue;
+                    };
                     answered += 1;
+                    let last = times.is_some_and(|times| answered >= times);
+                    let answer = Message::new(request.label, request.data);
+                    match (request.reply, last) {
+                        (Some(reply), false) => incoming = Some(sys.reply_receive(reply, answer, port).await?),
+                        (Some(reply), true) => sys.reply(reply, answer).await?,
+                        (None, false) => incoming = Some(sys.receive(port).await?),
+                        (None, true) => {}
+                    }
                 }
             }
             _ => unreachable!("not an ipc op"),
