@@ -449,7 +449,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { closed_receives: true, faults: true, max_ops: 24 }
+        Options { closed_receives: true, faults: true, max_ops: 32 }
     }
 }
 
@@ -538,7 +538,8 @@ fn notification_op() -> BoxedStrategy<Op> {
         1 => (slot_ref(), slot_ref(), 0u64..8)
             .prop_map(|(process, notification, bits)| Op::Watch { process, notification, bits }),
         // Periods shorter than the interrupt cost (1235 cycles under sel4) are an interrupt storm:
-        // the kernel must still end every step (see `periodic_timers_that_cost_more_than_…`).
+        // the kernel must still end every step (see the test
+        // `periodic_timers_that_cost_more_than_their_period_still_let_the_run_end`).
         1 => (slot_ref(), 0u64..8, 0u64..5_000, prop::option::weighted(0.2, periodic())).prop_map(
             |(notification, bits, delay, period)| Op::ArmTimer { notification, bits, delay, period }
         ),
@@ -606,7 +607,7 @@ fn process_plan(options: Options) -> impl Strategy<Value = ProcessPlan> {
         2 => (1u32..4, full_policy()).prop_map(|(capacity, policy)| Some(PortPlan::Queue { capacity, policy })),
     ];
     let ops = prop::collection::vec(op_strategy(options), 0..=options.max_ops);
-    (1u8..5, prop::bool::weighted(0.3), port, 1u8..=3, ops)
+    (1u8..5, prop::bool::weighted(0.4), port, 1u8..=4, ops)
         .prop_map(|(priority, server, port, rounds, ops)| ProcessPlan { priority, server, port, rounds, ops })
 }
 

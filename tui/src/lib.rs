@@ -6,6 +6,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod check;
 pub mod export;
 pub mod report;

@@ -257,6 +257,8 @@ pub struct Timeline {
     checkpoints: Vec<Snapshot>,
     /// Rows of the message-flow view, in log order.
     pub rows: Vec<FlowRow>,
+    /// Some row starts or ends at the kernel (interrupts, service calls), so it gets a lane.
+    pub kernel_lane: bool,
 }
 
 fn owner_of(log: &EventLog, object: ObjectId) -> Option<u32> {
@@ -301,7 +303,8 @@ impl Timeline {
                 checkpoints.push(state.clone());
             }
         }
-        Timeline { log, checkpoints, rows }
+        let kernel_lane = rows.iter().any(|row| row.from.is_none() || row.to.is_none());
+        Timeline { log, checkpoints, rows, kernel_lane }
     }
 
     /// Number of events.

@@ -52,7 +52,7 @@ pub fn draw(frame: &mut Frame, app: &App, palette: Palette) {
     .areas(area);
     let snapshot = app.timeline().snapshot_at(app.step);
     draw_title(frame, title, app);
-    draw_flow(frame, flow, app, palette);
+    draw_flow(frame, flow, app, &snapshot, palette);
     if app.compare {
         draw_compare(frame, lower, app);
     } else if lower.width >= WIDE {
@@ -106,13 +106,12 @@ fn shown_rows(app: &App, height: usize) -> Vec<usize> {
 
 /// Lanes: the kernel (when something happens there), then processes. When
 /// they do not fit, only the processes in the rows on screen.
-fn lanes(app: &App, rows: &[usize], width: usize) -> Vec<Option<u32>> {
+fn lanes(app: &App, snapshot: &Snapshot, rows: &[usize], width: usize) -> Vec<Option<u32>> {
     let timeline = app.timeline();
     let on_screen: BTreeSet<Option<u32>> =
         rows.iter().flat_map(|&row| [timeline.rows[row].from, timeline.rows[row].to]).collect();
-    let kernel_used = timeline.rows.iter().any(|row| row.from.is_none() || row.to.is_none());
-    let all = timeline.snapshot_at(app.step).processes.len() as u32;
-    let mut lanes: Vec<Option<u32>> = if kernel_used { vec![None] } else { Vec::new() };
+    let all = snapshot.processes.len() as u32;
+    let mut lanes: Vec<Option<u32>> = if timeline.kernel_lane { vec![None] } else { Vec::new() };
     if (lanes.len() + all as usize) * 9 <= width {
         lanes.extend((0..all).map(Some));
     } else {
@@ -121,7 +120,7 @@ fn lanes(app: &App, rows: &[usize], width: usize) -> Vec<Option<u32>> {
     lanes
 }
 
-fn draw_flow(frame: &mut Frame, area: Rect, app: &App, palette: Palette) {
+fn draw_flow(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot, palette: Palette) {
     let filter = app.filter.as_ref().map(|text| format!(" filter \"{text}\"")).unwrap_or_default();
     let block = Block::bordered().title(format!(" message flow ({}){filter} ", app.run().mode));
     let inner = block.inner(area);
@@ -132,7 +131,7 @@ fn draw_flow(frame: &mut Frame, area: Rect, app: &App, palette: Palette) {
     let time_width = 9usize;
     let width = inner.width as usize - time_width;
     let rows = shown_rows(app, inner.height as usize - 1);
-    let lanes = lanes(app, &rows, width);
+    let lanes = lanes(app, snapshot, &rows, width);
     if lanes.is_empty() {
         frame.render_widget(Paragraph::new("no messages yet"), inner);
         return;

@@ -1,0 +1,191 @@
+//! `mksim bench`: how fast the simulator is on this machine, next to real
+//! IPC of the same shape. Figures are printed, never asserted: speed is
+//! checked by reading them, not by tests that could flake.
+
+use mksim_kernel::{Badge, Incoming, Kernel, KernelConfig, Message, Priority, ProcessSpec, Rights};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+/// Every figure `mksim bench` measures.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    /// Simulated messages per second of host time (one client calling one server, event log on).
+    pub sim_messages_per_sec: f64,
+    /// Host nanoseconds per simulated message, by number of client processes.
+    pub ns_per_message: BTreeMap<String, f64>,
+    /// Host nanoseconds per simulated file operation, by mode.
+    pub fs_ns_per_operation: BTreeMap<String, f64>,
+    /// Event-log memory per event: events and message records, message data aside.
+    pub bytes_per_event: f64,
+    /// Message data kept by the log, per event.
+    pub payload_bytes_per_event: f64,
+    /// Events in the large run, and the seconds it took.
+    pub large_run_events: u64,
+    /// Host seconds to simulate the large run.
+    pub large_run_seconds: f64,
+    /// Nanoseconds per direct function call.
+    pub function_call_ns: f64,
+    /// Round trips per second between two OS threads over crossbeam channels.
+    pub crossbeam_roundtrips_per_sec: f64,
+    /// Round trips per second between two OS threads over pipes.
+    pub pipe_roundtrips_per_sec: f64,
+}
+
+/// A kernel where `clients` programs each call one server `calls_each` times.
+fn call_storm(clients: u32, calls_each: u32) -> Kernel {
+    let config = KernelConfig { step_limit: u64::MAX, ..KernelConfig::default() };
+    let mut kernel = Kernel::new(config);
+    let server = kernel.create_process(ProcessSpec::server("server", Priority::new(10).expect("in range")));
+    let endpoint = kernel.create_endpoint(server);
+    let serve = kernel.grant(server, endpoint, Rights::all(), Badge::NONE).expect("free slot");
+    kernel.start(server, move |sys| async move {
+        let mut incoming = sys.receive(serve).await?;
+        loop {
+            let Incoming::Message(request) = incoming else { unreachable!("no notifications here") };
+            let reply = request.reply.expect("clients call");
+            incoming = sys.reply_receive(reply, Message::new(2, request.data), serve).await?;
+        }
+    });
+    for index in 0..clients {
+        let client = kernel.create_process(ProcessSpec::program("client", Priority::new(5).expect("in range")));
+        let call = kernel.grant(client, endpoint, Rights::SEND, Badge(u64::from(index) + 1)).expect("free slot");
+        kernel.start(client, move |sys| async move {
+            for round in 0..calls_each {
+                sys.call(call, Message::new(1, round.to_le_bytes())).await?;
+            }
+            Ok(0)
+        });
+    }
+    kernel
+}
+
+/// Runs a kernel and returns host time and messages sent.
+fn time_run(mut kernel: Kernel) -> (Duration, u64, Kernel) {
+    let start = Instant::now();
+    kernel.run();
+    let elapsed = start.elapsed();
+    let messages = kernel.totals().messages_sent.total();
+    (elapsed, messages, kernel)
+}
+
+fn ns_per(elapsed: Duration, count: u64) -> f64 {
+    elapsed.as_nanos() as f64 / count.max(1) as f64
+}
+
+#[inline(never)]
+fn direct_call(value: u64) -> u64 {
+    black_box(value.wrapping_mul(31).wrapping_add(7))
+}
+
+fn function_call_ns() -> f64 {
+    let rounds = 20_000_000u64;
+    let start = Instant::now();
+    let mut value = 0;
+    for round in 0..rounds {
+        value = direct_call(black_box(value ^ round));
+    }
+    black_box(value);
+    ns_per(start.elapsed(), rounds)
+}
+
+fn crossbeam_roundtrips_per_sec() -> f64 {
+    let rounds = 200_000u64;
+    let (to_server, requests) = crossbeam_channel::bounded::<u64>(1);
+    let (to_client, replies) = crossbeam_channel::bounded::<u64>(1);
+    let server = std::thread::spawn(move || {
+        while let Ok(value) = requests.recv() {
+            if to_client.send(value + 1).is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    for round in 0..rounds {
+        to_server.send(round).expect("the server thread is alive");
+        black_box(replies.recv().expect("the server thread answers"));
+    }
+    let elapsed = start.elapsed();
+    drop(to_server);
+    let _ = server.join();
+    rounds as f64 / elapsed.as_secs_f64()
+}
+
+fn pipe_roundtrips_per_sec() -> std::io::Result<f64> {
+    let rounds = 100_000u64;
+    let (mut request_reader, mut request_writer) = std::io::pipe()?;
+    let (mut reply_reader, mut reply_writer) = std::io::pipe()?;
+    let server = std::thread::spawn(move || {
+        let mut byte = [0u8; 1];
+        while request_reader.read_exact(&mut byte).is_ok() {
+            if reply_writer.write_all(&byte).is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    let mut byte = [0u8; 1];
+    for round in 0..rounds {
+        request_writer.write_all(&[round as u8])?;
+        reply_reader.read_exact(&mut byte)?;
+    }
+    let elapsed = start.elapsed();
+    drop(request_writer);
+    let _ = server.join();
+    Ok(rounds as f64 / elapsed.as_secs_f64())
+}
+
+/// Host time per file operation in each mode: a program writes, reads and
+/// reopens files through the file server (or the in-kernel file system).
+fn fs_ns_per_operation() -> BTreeMap<String, f64> {
+    let text = include_str!("bench_fs.ron");
+    let scenario = crate::scenario::Scenario::parse(text, "built-in bench workload").expect("the bench workload is valid");
+    let mut figures = BTreeMap::new();
+    for mode in [mksim_servers::system::Mode::Microkernel, mksim_servers::system::Mode::Monolithic] {
+        let mut system = mksim_servers::system::boot(scenario.system(scenario.kernel.clone()), mode);
+        let start = Instant::now();
+        system.kernel.run();
+        let elapsed = start.elapsed();
+        let operations = crate::run::per_operation(system.kernel.log())
+            .iter()
+            .filter(|(name, _)| name.starts_with("fs."))
+            .map(|(_, stats)| stats.count)
+            .sum();
+        figures.insert(mode.name().to_owned(), ns_per(elapsed, operations));
+    }
+    figures
+}
+
+/// Measures everything.
+///
+/// # Errors
+/// When the pipes for the baseline cannot be made.
+pub fn measure() -> std::io::Result<BenchReport> {
+    let (elapsed, messages, kernel) = time_run(call_storm(1, 500_000));
+    let sim_messages_per_sec = messages as f64 / elapsed.as_secs_f64();
+    let log = kernel.log();
+    let bytes_per_event = log.memory_bytes() as f64 / log.len().max(1) as f64;
+    let payload_bytes_per_event = log.payload_bytes() as f64 / log.len().max(1) as f64;
+    drop(kernel);
+    let mut ns_per_message = BTreeMap::new();
+    for clients in [10u32, 1_000, 10_000] {
+        let (elapsed, messages, _) = time_run(call_storm(clients, 200_000 / clients));
+        ns_per_message.insert(clients.to_string(), ns_per(elapsed, messages));
+    }
+    let (large_elapsed, _, large) = time_run(call_storm(1, 80_000));
+    let large_run_events = large.log().len() as u64;
+    Ok(BenchReport {
+        sim_messages_per_sec,
+        ns_per_message,
+        fs_ns_per_operation: fs_ns_per_operation(),
+        bytes_per_event,
+        payload_bytes_per_event,
+        large_run_events,
+        large_run_seconds: large_elapsed.as_secs_f64(),
+        function_call_ns: function_call_ns(),
+        crossbeam_roundtrips_per_sec: crossbeam_roundtrips_per_sec(),
+        pipe_roundtrips_per_sec: pipe_roundtrips_per_sec()?,
+    })
+}
