@@ -48,7 +48,16 @@ impl Kernel {
         let process = self.process_mut(holder);
         process.caps.put(slot, node);
         process.counters.capability_ops += 1;
-        self.emit(holder, EventKind::Capability { op, slot, object: capability.object, rights: capability.rights });
+        self.emit(
+            holder,
+            EventKind::Capability {
+                op,
+                slot,
+                object: capability.object,
+                rights: capability.rights,
+                badge: capability.badge,
+            },
+        );
         Ok(slot)
     }
 
@@ -144,7 +153,16 @@ impl Kernel {
         let Some(node) = self.process_mut(holder).caps.take(slot) else { return };
         let (capability, _) = self.tree.remove(node).expect("kernel bug: table names a dead node");
         self.process_mut(holder).counters.capability_ops += 1;
-        self.emit(holder, EventKind::Capability { op, slot, object: capability.object, rights: capability.rights });
+        self.emit(
+            holder,
+            EventKind::Capability {
+                op,
+                slot,
+                object: capability.object,
+                rights: capability.rights,
+                badge: capability.badge,
+            },
+        );
         if let Some(ObjectBody::Reply(reply)) = self.objects.get(capability.object).map(|object| &object.body) {
             let caller = reply.caller;
             self.objects.remove(capability.object);

@@ -127,7 +127,7 @@ pub enum EventKind {
     /// A timer interrupt fired into a notification.
     Interrupt { notification: ObjectId, bits: u64 },
     /// A capability table changed.
-    Capability { op: CapabilityOp, slot: Slot, object: ObjectId, rights: Rights },
+    Capability { op: CapabilityOp, slot: Slot, object: ObjectId, rights: Rights, badge: Badge },
     /// The process's effective priority changed (priority inheritance).
     PriorityChanged { priority: Priority },
     /// The process used the processor for this many cycles.

@@ -300,6 +300,7 @@ impl Kernel {
                 slot,
                 object: capability.object,
                 rights: capability.rights,
+                badge: capability.badge,
             },
         );
         self.objects.remove(capability.object);
@@ -377,6 +378,7 @@ impl Kernel {
                             slot: transfer.slot,
                             object: capability.object,
                             rights,
+                            badge: capability.badge,
                         },
                     );
                     caps.push(node);
@@ -452,6 +454,7 @@ impl Kernel {
                 slot,
                 object: capability.object,
                 rights: capability.rights,
+                badge: capability.badge,
             },
         );
         Some(slot)

@@ -127,8 +127,9 @@ impl EventLog {
             EventKind::Interrupt { notification, bits } => {
                 format!("interrupt into {} bits {bits:#x}", self.describe_object(notification))
             }
-            EventKind::Capability { op, slot, object, rights } => {
-                format!("{slot}: {} {} [{rights}]", describe_capability_op(op), self.describe_object(object))
+            EventKind::Capability { op, slot, object, rights, badge } => {
+                let badge = if badge.0 == 0 { String::new() } else { format!(" badge {}", badge.0) };
+                format!("{slot}: {} {} [{rights}]{badge}", describe_capability_op(op), self.describe_object(object))
             }
             EventKind::PriorityChanged { priority } => format!("runs at priority {priority}"),
             EventKind::Computed { cycles } => format!("computed {cycles} cycles"),

@@ -146,10 +146,11 @@ impl BlockCache {
         if self.capacity == 0 {
             return;
         }
-        if !self.blocks.contains_key(&block) && self.blocks.len() >= self.capacity {
-            if let Some(oldest) = self.recency.pop_front() {
-                self.blocks.remove(&oldest);
-            }
+        if !self.blocks.contains_key(&block)
+            && self.blocks.len() >= self.capacity
+            && let Some(oldest) = self.recency.pop_front()
+        {
+            self.blocks.remove(&oldest);
         }
         self.blocks.insert(block, data);
         self.touch(block);

@@ -81,7 +81,7 @@ fn audit_capabilities(kernel: &Kernel) -> CapabilityAudit {
                     created.insert((process, object));
                 }
             }
-            EventKind::Capability { op, slot, object, rights } => {
+            EventKind::Capability { op, slot, object, rights, .. } => {
                 let Some(process) = process else {
                     audit.inconsistent.push(format!("{}: capability change of the kernel", here()));
                     continue;

@@ -141,7 +141,8 @@ fn pipe_roundtrips_per_sec() -> std::io::Result<f64> {
 /// reopens files through the file server (or the in-kernel file system).
 fn fs_ns_per_operation() -> BTreeMap<String, f64> {
     let text = include_str!("bench_fs.ron");
-    let scenario = crate::scenario::Scenario::parse(text, "built-in bench workload").expect("the bench workload is valid");
+    let scenario =
+        crate::scenario::Scenario::parse(text, "built-in bench workload").expect("the bench workload is valid");
     let mut figures = BTreeMap::new();
     for mode in [mksim_servers::system::Mode::Microkernel, mksim_servers::system::Mode::Monolithic] {
         let mut system = mksim_servers::system::boot(scenario.system(scenario.kernel.clone()), mode);

@@ -336,13 +336,14 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonObject) {
             let to = owner(log, notification).map(|owner| log.process_name(owner));
             json.field("notification", notification.to_string()).field("to", to).field("bits", bits);
         }
-        EventKind::Capability { op, slot, object, rights } => {
+        EventKind::Capability { op, slot, object, rights, badge } => {
             let kind = log.object_info(object).map(|info| info.kind.name());
             json.field("op", capability_op_name(op))
                 .field("slot", slot.0)
                 .field("object", object.to_string())
                 .field("object_kind", kind)
-                .field("rights", rights.to_string());
+                .field("rights", rights.to_string())
+                .field("badge", badge.0);
         }
         EventKind::Computed { cycles } => {
             json.field("cycles", cycles);

@@ -103,6 +103,8 @@ pub struct App {
     pub compare: bool,
     /// On a narrow terminal, the inspector is shown instead of the process table.
     pub inspector: bool,
+    /// First operation row shown in the compare pane.
+    pub compare_scroll: usize,
     /// A prompt being typed.
     pub prompt: Option<Prompt>,
     /// Text the message flow is filtered by.
@@ -132,6 +134,7 @@ impl App {
             help: false,
             compare: false,
             inspector: false,
+            compare_scroll: 0,
             prompt: None,
             filter: None,
             visible_rows: Vec::new(),
@@ -188,6 +191,13 @@ impl App {
             KeyCode::Char('+') | KeyCode::Char('=') => self.speed = (self.speed + 1).min(SPEEDS.len() - 1),
             KeyCode::Char('-') => self.speed = self.speed.saturating_sub(1),
             KeyCode::Char('>') => self.run_to_breakpoint(),
+            KeyCode::Up | KeyCode::Char('k') if self.compare => {
+                self.compare_scroll = self.compare_scroll.saturating_sub(1)
+            }
+            KeyCode::Down | KeyCode::Char('j') if self.compare => {
+                let operations = self.runs.iter().map(|run| run.report.per_operation.len()).max().unwrap_or(0);
+                self.compare_scroll = (self.compare_scroll + 1).min(operations);
+            }
             KeyCode::Up | KeyCode::Char('k') => self.selected = self.selected.saturating_sub(1),
             KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => self.select_next(),
             KeyCode::Char('c') => self.compare = !self.compare,
@@ -271,22 +281,8 @@ impl App {
             None => (0..timeline.rows.len()).collect(),
             Some(text) => {
                 let text = text.to_lowercase();
-                let log = &timeline.log;
-                let name = |index: Option<u32>| match index {
-                    Some(index) => log.process_name(mksim_kernel::ProcessId { index, generation: 0 }).to_lowercase(),
-                    None => "kernel".to_owned(),
-                };
-                timeline
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, row)| {
-                        name(row.from).contains(&text)
-                            || name(row.to).contains(&text)
-                            || row_text(timeline, row).to_lowercase().contains(&text)
-                    })
-                    .map(|(index, _)| index)
-                    .collect()
+                let haystack = timeline.search_text();
+                (0..timeline.rows.len()).filter(|&row| haystack[row].contains(&text)).collect()
             }
         };
     }
@@ -338,21 +334,26 @@ impl App {
         }
         self.step = target;
         if self.step >= last {
+            if !self.playing || !self.breakpoints.is_empty() {
+                self.notice = Some("the end of the run: no breakpoint was hit".into());
+            }
             self.playing = false;
         }
     }
 
     /// The breakpoint event `step` hits, in words.
     pub fn breakpoint_at(&self, step: usize) -> Option<String> {
-        let log = &self.timeline().log;
+        let timeline = self.timeline();
+        let log = &timeline.log;
         let event = log.events().get(step)?;
         let process = log.process_name(event.process);
         self.breakpoints.iter().find_map(|breakpoint| {
             let hit = match (breakpoint, event.kind) {
-                (
-                    Breakpoint::Label(text),
-                    EventKind::MessageSent { message } | EventKind::ServiceCalled { message },
-                ) => log.message_content(message).contains(text.as_str()),
+                (Breakpoint::Label(text), EventKind::MessageSent { .. } | EventKind::ServiceCalled { .. }) => {
+                    // The row's cached text holds what the message says, so long runs are scanned quickly.
+                    let row = timeline.row_at(step).filter(|&row| timeline.rows[row].event as usize == step);
+                    row.is_some_and(|row| timeline.search_text()[row].contains(&text.to_lowercase()))
+                }
                 (Breakpoint::To(name), EventKind::MessageSent { message }) => {
                     crate::report::receiver_name(log, message) == *name
                 }

@@ -63,16 +63,26 @@ pub fn open(scenario: Scenario, options: RunOptions) -> std::io::Result<()> {
                 }
             }
         };
+        let mut dirty = true;
         while !app.quit {
-            terminal.draw(|frame| view::draw(frame, &app, palette))?;
-            if event::poll(Duration::from_millis(50))? {
-                if let Event::Key(key) = event::read()?
-                    && key.kind == KeyEventKind::Press
-                {
-                    app.handle_key(key);
+            if dirty {
+                terminal.draw(|frame| view::draw(frame, &app, palette))?;
+                dirty = false;
+            }
+            // Idle, the UI sleeps until a key arrives (or the terminal is resized); playing, it ticks.
+            let wait = if app.playing { Duration::from_millis(50) } else { Duration::from_secs(1) };
+            if event::poll(wait)? {
+                match event::read()? {
+                    Event::Key(key) if key.kind == KeyEventKind::Press => {
+                        app.handle_key(key);
+                        dirty = true;
+                    }
+                    Event::Resize(..) => dirty = true,
+                    _ => {}
                 }
-            } else {
+            } else if app.playing {
                 app.tick();
+                dirty = true;
             }
         }
         Ok(())

@@ -8,7 +8,7 @@
 
 use mksim_kernel::event::{BlockedOn, CapabilityOp, Event, EventKind, EventLog};
 use mksim_kernel::message::{MessageId, MessageKind};
-use mksim_kernel::{FaultReason, ObjectId, Priority, Rights};
+use mksim_kernel::{Badge, FaultReason, ObjectId, Priority, Rights};
 use mksim_userland::protocol::{ConsoleRequest, Request, decode};
 use std::collections::BTreeMap;
 
@@ -37,6 +37,8 @@ pub struct HeldCap {
     pub object: ObjectId,
     /// Its rights.
     pub rights: Rights,
+    /// Its badge.
+    pub badge: Badge,
 }
 
 /// One process at some step.
@@ -141,7 +143,9 @@ impl Snapshot {
                 self.unqueue(log, message);
             }
             EventKind::MessageDropped { message, .. } => self.unqueue(log, message),
-            EventKind::Capability { op, slot, object, rights } => self.capability(index, op, slot.0, object, rights),
+            EventKind::Capability { op, slot, object, rights, badge } => {
+                self.capability(index, op, slot.0, HeldCap { object, rights, badge })
+            }
             EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
                 *self.signalled.entry(notification).or_default() |= bits;
             }
@@ -204,7 +208,7 @@ impl Snapshot {
         }
     }
 
-    fn capability(&mut self, index: u32, op: CapabilityOp, slot: u32, object: ObjectId, rights: Rights) {
+    fn capability(&mut self, index: u32, op: CapabilityOp, slot: u32, held: HeldCap) {
         let Some(process) = self.process(index) else { return };
         match op {
             CapabilityOp::Granted
@@ -213,7 +217,7 @@ impl Snapshot {
             | CapabilityOp::Minted
             | CapabilityOp::Received
             | CapabilityOp::ReplyCreated => {
-                process.caps.insert(slot, HeldCap { object, rights });
+                process.caps.insert(slot, held);
             }
             CapabilityOp::Deleted | CapabilityOp::Revoked | CapabilityOp::SentAway | CapabilityOp::ReplyUsed => {
                 process.caps.remove(&slot);
@@ -259,6 +263,8 @@ pub struct Timeline {
     pub rows: Vec<FlowRow>,
     /// Some row starts or ends at the kernel (interrupts, service calls), so it gets a lane.
     pub kernel_lane: bool,
+    /// Each row's searchable text (lowercase: sender, receiver, what it says), made on first search.
+    search_text: std::cell::OnceCell<Vec<String>>,
 }
 
 fn owner_of(log: &EventLog, object: ObjectId) -> Option<u32> {
@@ -304,7 +310,7 @@ impl Timeline {
             }
         }
         let kernel_lane = rows.iter().any(|row| row.from.is_none() || row.to.is_none());
-        Timeline { log, checkpoints, rows, kernel_lane }
+        Timeline { log, checkpoints, rows, kernel_lane, search_text: std::cell::OnceCell::new() }
     }
 
     /// Number of events.
@@ -325,6 +331,22 @@ impl Timeline {
             state.apply(&self.log, event);
         }
         state
+    }
+
+    /// The lowercase text a search matches for each row: who sent it, to whom, and what it says.
+    pub fn search_text(&self) -> &[String] {
+        self.search_text.get_or_init(|| {
+            let name = |lane: Option<u32>| match lane {
+                Some(index) => self.log.process_name(mksim_kernel::ProcessId { index, generation: 0 }),
+                None => "kernel",
+            };
+            self.rows
+                .iter()
+                .map(|row| {
+                    format!("{} {} {}", name(row.from), name(row.to), super::app::row_text(self, row)).to_lowercase()
+                })
+                .collect()
+        })
     }
 
     /// The index of the last flow row at or before event `step`.

@@ -72,7 +72,7 @@ pub fn draw(frame: &mut Frame, app: &App, palette: Palette) {
 }
 
 fn draw_title(frame: &mut Frame, area: Rect, app: &App) {
-    let text = format!(" mksim · {} — {}", app.title, app.description);
+    let text = fit(&format!(" mksim · {} — {}", app.title, app.description), area.width as usize);
     frame.render_widget(Paragraph::new(text).style(Style::new().add_modifier(Modifier::BOLD)), area);
 }
 
@@ -90,7 +90,7 @@ fn arrow_glyphs(kind: RowKind) -> (char, char, char, Color) {
         RowKind::Message(MessageKind::Reply) => ('╌', '▷', '◁', Color::Green),
         RowKind::Message(MessageKind::Async) => ('─', '»', '«', Color::Yellow),
         RowKind::Message(MessageKind::Service) => ('═', '▶', '◀', Color::Blue),
-        RowKind::Signal => ('·', '⚡', '⚡', Color::Magenta),
+        RowKind::Signal => ('·', '↯', '↯', Color::Magenta),
         RowKind::Dropped | RowKind::Fault => ('─', '✕', '✕', Color::Red),
         RowKind::Ended => ('─', '■', '■', Color::DarkGray),
     }
@@ -177,44 +177,58 @@ fn draw_row(
     centre: &dyn Fn(Option<u32>) -> Option<usize>,
 ) -> Vec<char> {
     let mut cells = vec![' '; width];
+    // Every write goes through here, so a lane that falls off a narrow screen is simply not drawn.
+    let mut put = |at: usize, glyph: char| {
+        if let Some(cell) = cells.get_mut(at) {
+            *cell = glyph;
+        }
+    };
     for &lane in lanes {
-        if let Some(x) = centre(lane).filter(|&x| x < width) {
-            cells[x] = '│';
+        if let Some(x) = centre(lane) {
+            put(x, '│');
         }
     }
     let (line, right_head, left_head, _) = arrow_glyphs(row.kind);
-    let from = centre(row.from);
-    let to = centre(row.to);
-    let (start, label_start, label_end) = match (from, to) {
+    let (label_start, label_end) = match (centre(row.from), centre(row.to)) {
         (Some(a), Some(b)) if a != b => {
             let (low, high) = (a.min(b), a.max(b));
-            for cell in cells.iter_mut().take(high).skip(low + 1) {
-                *cell = line;
+            for at in low + 1..high {
+                put(at, line);
             }
-            cells[a] = '●';
+            put(a, '●');
             if b > a {
-                cells[high.min(width - 1)] = right_head
+                put(high, right_head)
             } else {
-                cells[low] = left_head
+                put(low, left_head)
             }
-            (low, low + 2, high.saturating_sub(1))
+            (low + 2, high.saturating_sub(1))
         }
         (Some(a), _) | (None, Some(a)) => {
-            cells[a.min(width - 1)] = right_head;
-            (a, a + 2, width)
+            put(a, right_head);
+            (a + 2, width)
         }
-        (None, None) => (0, 1, width),
+        (None, None) => (1, width),
     };
     let room = label_end.saturating_sub(label_start);
-    let label: Vec<char> = format!(" {text} ").chars().take(room).collect();
-    let offset = label_start + room.saturating_sub(label.len()) / 2;
-    let _ = start;
-    for (at, letter) in label.into_iter().enumerate() {
-        if let Some(cell) = cells.get_mut(offset + at) {
-            *cell = letter;
-        }
+    let label = fit(&format!(" {text} "), room);
+    let offset = label_start + room.saturating_sub(label.chars().count()) / 2;
+    for (at, letter) in label.chars().enumerate() {
+        put(offset + at, letter);
     }
     cells
+}
+
+/// `text` cut to `room` characters, ending in `…` when something was cut.
+fn fit(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_owned();
+    }
+    if room == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(room - 1).collect();
+    cut.push('…');
+    cut
 }
 
 fn activity_words(app: &App, activity: Activity) -> String {
@@ -282,7 +296,8 @@ fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot)
         lines.push(Line::from("  none"));
     }
     for (slot, cap) in &process.caps {
-        lines.push(Line::from(format!("  {slot:>2} {} [{}]", log.describe_object(cap.object), cap.rights)));
+        let badge = if cap.badge.0 == 0 { String::new() } else { format!(" badge {}", cap.badge.0) };
+        lines.push(Line::from(format!("  {slot:>2} {} [{}]{badge}", log.describe_object(cap.object), cap.rights)));
     }
     let owned: Vec<_> = snapshot
         .waiting
@@ -324,57 +339,85 @@ fn bar(value: f64, most: f64, width: usize) -> String {
 }
 
 fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
-    let block = Block::bordered().title(" compare: microkernel (μ) against monolithic (M) ");
+    let block = Block::bordered().title(" compare: microkernel (μ) against monolithic (M) · ↑↓ scroll ");
     let (Some(micro), Some(mono)) = (app.runs.first(), app.runs.get(1)) else {
         frame.render_widget(Paragraph::new("only one mode was run").block(block), area);
         return;
     };
+    let bold = Style::new().add_modifier(Modifier::BOLD);
     let (a, b) = (&micro.report.metrics, &mono.report.metrics);
-    let ratio = |x: u64, y: u64| if y == 0 { "∞".to_owned() } else { format!("{:.1}×", x as f64 / y as f64) };
-    let mut lines = vec![Line::from(Span::styled(
-        format!("{:<18}{:>12}{:>12}{:>8}", "total", "micro", "mono", "ratio"),
-        Style::new().add_modifier(Modifier::BOLD),
-    ))];
+    let ratio = |x: f64, y: f64| match (x, y) {
+        (_, y) if y > 0.0 => format!("{:.1}×", x / y),
+        (x, _) if x > 0.0 => "∞".to_owned(),
+        _ => "=".to_owned(),
+    };
+    let mut lines =
+        vec![Line::from(Span::styled(format!("{:<18}{:>12}{:>12}{:>8}", "total", "μ", "M", "ratio"), bold))];
     for (name, x, y) in [
         ("messages", a.messages, b.messages),
         ("context switches", a.context_switches, b.context_switches),
         ("syscalls", a.syscalls, b.syscalls),
         ("cycles", a.cycles, b.cycles),
     ] {
-        lines.push(Line::from(format!("{name:<18}{x:>12}{y:>12}{:>8}", ratio(x, y))));
+        lines.push(Line::from(format!("{name:<18}{x:>12}{y:>12}{:>8}", ratio(x as f64, y as f64))));
     }
+    let operations: BTreeSet<&String> =
+        micro.report.per_operation.keys().chain(mono.report.per_operation.keys()).collect();
+    if operations.is_empty() {
+        lines.push(Line::from("no client-stub operations here: the programs use raw IPC only"));
+        frame.render_widget(Paragraph::new(lines).block(block), area);
+        return;
+    }
+    // Name, count, two figures, ratio and the message and switch averages take 67 columns.
+    let bar_width = ((area.width as usize).saturating_sub(69) / 2).clamp(3, 30);
     lines.push(Line::from(Span::styled(
-        "per operation: average cycles (messages, switches) and ratio",
-        Style::new().add_modifier(Modifier::BOLD),
+        format!(
+            "{:<13}{:>5}  {:<w$} {:>8}  {:<w$} {:>8} {:>6}  msgs μ/M  sw μ/M",
+            "operation",
+            "count",
+            "",
+            "μ cycles",
+            "",
+            "M cycles",
+            "ratio",
+            w = bar_width
+        ),
+        bold,
     )));
     let empty = OperationStats::default();
     let average =
         |stats: &OperationStats, total: u64| if stats.count == 0 { 0.0 } else { total as f64 / stats.count as f64 };
-    let operations: BTreeSet<&String> =
-        micro.report.per_operation.keys().chain(mono.report.per_operation.keys()).collect();
-    let bar_width = (area.width as usize).saturating_sub(46).max(4);
+    let mut rows = Vec::new();
     for name in operations {
         let x = micro.report.per_operation.get(name).unwrap_or(&empty);
         let y = mono.report.per_operation.get(name).unwrap_or(&empty);
+        let (cx, cy) = (average(x, x.cycles), average(y, y.cycles));
         // Each operation's bars are scaled to its slower mode, so the two modes compare at a glance.
-        let most = average(x, x.cycles).max(average(y, y.cycles));
-        let cycle_ratio = if average(y, y.cycles) > 0.0 {
-            format!("{:.1}×", average(x, x.cycles) / average(y, y.cycles))
-        } else {
-            "-".to_owned()
-        };
-        for (mark, stats) in [("μ", x), ("M", y)] {
-            let cycles = average(stats, stats.cycles);
-            lines.push(Line::from(format!(
-                "{:<14}{mark} {:<bar_width$} {cycles:>7.0} ({:.1}, {:.1}) {}",
-                if mark == "μ" { name.as_str() } else { "" },
-                bar(cycles, most, bar_width),
-                average(stats, stats.messages),
-                average(stats, stats.context_switches),
-                if mark == "μ" { cycle_ratio.as_str() } else { "" },
-            )));
-        }
+        let most = cx.max(cy);
+        rows.push(Line::from(format!(
+            "{:<13}{:>5}  {:<w$} {cx:>8.0}  {:<w$} {cy:>8.0} {:>6}  {:>4.1}/{:<4.1} {:>3.1}/{:.1}",
+            fit(name, 13),
+            x.count.max(y.count),
+            bar(cx, most, bar_width),
+            bar(cy, most, bar_width),
+            if y.count > 0 && x.count > 0 { ratio(cx, cy) } else { "-".to_owned() },
+            average(x, x.messages),
+            average(y, y.messages),
+            average(x, x.context_switches),
+            average(y, y.context_switches),
+            w = bar_width
+        )));
     }
+    let room = (area.height as usize).saturating_sub(2 + lines.len());
+    let scroll = app.compare_scroll.min(rows.len().saturating_sub(room));
+    let hidden_after = rows.len().saturating_sub(scroll + room);
+    let mut shown: Vec<Line> = rows.into_iter().skip(scroll).take(room).collect();
+    if hidden_after > 0
+        && let Some(last) = shown.last_mut()
+    {
+        *last = Line::from(format!("  … {} more: ↓ to scroll", hidden_after + 1));
+    }
+    lines.extend(shown);
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
@@ -426,10 +469,10 @@ pub const KEYS: [(&str, &str); 18] = [
     ("g  G", "start / end"),
     (":", "go to step N"),
     ("/", "filter by process or operation (Esc clears)"),
-    ("b", "add a breakpoint: label TEXT, to NAME, block NAME, fault"),
+    ("b", "breakpoint: label TEXT | to NAME | block NAME | fault"),
     ("B", "clear breakpoints"),
     (">", "run to the next breakpoint"),
-    ("↑ ↓  j k  Tab", "select a process for the inspector"),
+    ("↑ ↓  j k  Tab", "select a process (scroll the compare pane)"),
     ("i  Enter", "inspector / process table (narrow terminals)"),
     ("c", "compare with monolithic mode"),
     ("m", "show the other mode's run"),
@@ -438,10 +481,12 @@ pub const KEYS: [(&str, &str); 18] = [
 ];
 
 fn draw_help(frame: &mut Frame, area: Rect) {
-    let width = area.width.min(72);
+    let width = area.width.min(82);
     let height = area.height.min(KEYS.len() as u16 + 2);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    let lines: Vec<Line> = KEYS.iter().map(|(keys, what)| Line::from(format!(" {keys:<15} {what}"))).collect();
+    let room = width.saturating_sub(2) as usize;
+    let lines: Vec<Line> =
+        KEYS.iter().map(|(keys, what)| Line::from(fit(&format!(" {keys:<15} {what}"), room))).collect();
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" keys ")), popup);
 }
