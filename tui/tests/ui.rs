@@ -732,3 +732,16 @@ fn compare_pane_shows_every_operation_at_80x24_when_scrolled() {
         assert!(seen.contains(operation.as_str()), "{operation} never shown while scrolling:\n{seen}");
     }
 }
+
+#[test]
+fn a_failed_call_shows_on_the_callers_lane() {
+    let app = app("capabilities");
+    let timeline = app.timeline();
+    let failed: Vec<String> = timeline
+        .rows
+        .iter()
+        .filter(|row| row.kind == mksim::ui::timeline::RowKind::Failed)
+        .map(|row| mksim::ui::app::row_text(timeline, row))
+        .collect();
+    assert_eq!(failed, ["call failed: invalid capability"], "bob's call after alice revoked his key");
+}

@@ -381,6 +381,8 @@ pub fn row_text(timeline: &Timeline, row: &FlowRow) -> String {
         }
         (RowKind::Ended, EventKind::Exited { code }) => format!("exit({code})"),
         (RowKind::Fault, EventKind::Faulted { reason }) => format!("FAULT: {reason}"),
+        (RowKind::Failed, EventKind::SyscallReturned { call, error: Some(error) })
+        | (RowKind::Failed, EventKind::Woken { call, error: Some(error) }) => format!("{call} failed: {error}"),
         _ => log.describe(event),
     }
 }

@@ -8,6 +8,7 @@
 
 use mksim_kernel::event::{BlockedOn, CapabilityOp, Event, EventKind, EventLog};
 use mksim_kernel::message::{MessageId, MessageKind};
+use mksim_kernel::syscall::SyscallKind;
 use mksim_kernel::{Badge, FaultReason, ObjectId, Priority, Rights};
 use mksim_userland::protocol::{ConsoleRequest, Request, decode};
 use std::collections::BTreeMap;
@@ -239,6 +240,8 @@ pub enum RowKind {
     Ended,
     /// A process was faulted.
     Fault,
+    /// A message syscall failed (errors are values: the caller carries on).
+    Failed,
 }
 
 /// One row of the message-flow view.
@@ -289,6 +292,11 @@ fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
             row(process, owner_of(log, notification), RowKind::Signal)
         }
         EventKind::Exited { .. } => row(process, process, RowKind::Ended),
+        EventKind::SyscallReturned { call, error: Some(_) } | EventKind::Woken { call, error: Some(_) }
+            if call.is_ipc() || matches!(call, SyscallKind::Receive | SyscallKind::TryReceive) =>
+        {
+            row(process, process, RowKind::Failed)
+        }
         EventKind::Faulted { .. } => row(process, process, RowKind::Fault),
         _ => None,
     }

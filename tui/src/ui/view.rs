@@ -93,6 +93,7 @@ fn arrow_glyphs(kind: RowKind) -> (char, char, char, Color) {
         RowKind::Signal => ('·', '↯', '↯', Color::Magenta),
         RowKind::Dropped | RowKind::Fault => ('─', '✕', '✕', Color::Red),
         RowKind::Ended => ('─', '■', '■', Color::DarkGray),
+        RowKind::Failed => ('─', '✕', '✕', Color::Red),
     }
 }
 
@@ -205,7 +206,13 @@ fn draw_row(
         }
         (Some(a), _) | (None, Some(a)) => {
             put(a, right_head);
-            (a + 2, width)
+            // A mark on a lane near the right edge gets its words on the left of the lane.
+            let wanted = text.chars().count() + 2;
+            if width.saturating_sub(a + 2) < wanted && a > width / 2 {
+                (a.saturating_sub(wanted + 1), a)
+            } else {
+                (a + 2, width)
+            }
         }
         (None, None) => (1, width),
     };
