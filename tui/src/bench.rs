@@ -190,3 +190,50 @@ pub fn measure() -> std::io::Result<BenchReport> {
         pipe_roundtrips_per_sec: pipe_roundtrips_per_sec()?,
     })
 }
+
+/// The figures in words, each with its ratio to the real baselines.
+pub fn describe(report: &BenchReport) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    let sim_ns = 1e9 / report.sim_messages_per_sec;
+    let crossbeam_ns = 1e9 / report.crossbeam_roundtrips_per_sec / 2.0;
+    let pipe_ns = 1e9 / report.pipe_roundtrips_per_sec / 2.0;
+    let _ = writeln!(text, "simulated IPC (1 client, 1 server, event log on)");
+    let _ = writeln!(
+        text,
+        "  {:>12.0} messages/s   {:>8.1} ns/message   {:.1}× a function call, {:.2}× a crossbeam message, {:.2}× a pipe message",
+        report.sim_messages_per_sec,
+        sim_ns,
+        sim_ns / report.function_call_ns,
+        sim_ns / crossbeam_ns,
+        sim_ns / pipe_ns,
+    );
+    let _ = writeln!(text, "host time per simulated message, by number of clients");
+    let base = report.ns_per_message.get("10").copied().unwrap_or(f64::NAN);
+    for (clients, ns) in &report.ns_per_message {
+        let _ = writeln!(text, "  {clients:>6} clients  {ns:>8.1} ns   {:.2}× the figure at 10", ns / base);
+    }
+    let _ = writeln!(text, "file-system workload (open, write, seek, read, close), host time per operation");
+    for (mode, ns) in &report.fs_ns_per_operation {
+        let _ = writeln!(text, "  {mode:<12} {ns:>10.0} ns");
+    }
+    let _ = writeln!(
+        text,
+        "event log: {:.1} bytes per event (events and message records), {:.1} bytes of message data per event",
+        report.bytes_per_event, report.payload_bytes_per_event
+    );
+    let _ = writeln!(text, "large run: {} events in {:.3} s", report.large_run_events, report.large_run_seconds);
+    let _ = writeln!(text, "baselines on this machine");
+    let _ = writeln!(text, "  direct function call         {:>10.2} ns", report.function_call_ns);
+    let _ = writeln!(
+        text,
+        "  crossbeam round trip         {:>10.0} /s  ({:.0} ns per message)",
+        report.crossbeam_roundtrips_per_sec, crossbeam_ns
+    );
+    let _ = writeln!(
+        text,
+        "  pipe round trip              {:>10.0} /s  ({:.0} ns per message)",
+        report.pipe_roundtrips_per_sec, pipe_ns
+    );
+    text
+}

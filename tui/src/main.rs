@@ -142,6 +142,12 @@ enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Measure the simulator's speed on this machine against real IPC of the same shape.
+    Bench {
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// List the built-in cost profiles.
     Profiles,
 }
@@ -296,6 +302,16 @@ fn command_export(
     Ok(())
 }
 
+fn command_bench(json: bool) -> Result<(), Failure> {
+    let report = mksim::bench::measure().map_err(|error| Failure::Input(format!("bench: {error}")))?;
+    if json {
+        print_json(&serde_json::to_value(&report).expect("bench figures serialize"));
+        return Ok(());
+    }
+    out!("{}", mksim::bench::describe(&report));
+    Ok(())
+}
+
 fn tour() -> Result<(), Failure> {
     let scenario = Scenario::parse(TOUR, "built-in tour")?;
     let options = RunOptions::default();
@@ -339,6 +355,7 @@ fn main() -> ExitCode {
             };
             mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
         }),
+        Some(Command::Bench { json }) => command_bench(json),
         Some(Command::Profiles) => {
             for name in mksim_kernel::CostProfile::built_in_names() {
                 let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
