@@ -407,7 +407,8 @@ impl Kernel {
         let reply = (envelope.kind == MessageKind::Call).then(|| {
             let body = ObjectBody::Reply(Reply { caller: envelope.sender, request: envelope.id });
             let object = self.objects.insert(None, body);
-            self.log.name_object(object, ObjectKind::Reply, Some(receiver));
+            // Reply objects stay out of the log's object directory: there is one per call, so the
+            // directory would grow with the run. Their capability events say what they are.
             let capability = Capability { object, rights: Rights::SEND, badge: Badge::NONE };
             let slot = self
                 .install(receiver, capability, None, CapabilityOp::ReplyCreated)

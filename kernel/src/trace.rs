@@ -127,6 +127,15 @@ impl EventLog {
             EventKind::Interrupt { notification, bits } => {
                 format!("interrupt into {} bits {bits:#x}", self.describe_object(notification))
             }
+            EventKind::Capability {
+                op: op @ (CapabilityOp::ReplyCreated | CapabilityOp::ReplyUsed),
+                slot,
+                object,
+                ..
+            } => {
+                let used = if op == CapabilityOp::ReplyUsed { " used" } else { "" };
+                format!("{slot}: reply capability {object}{used}")
+            }
             EventKind::Capability { op, slot, object, rights, badge } => {
                 let badge = if badge.0 == 0 { String::new() } else { format!(" badge {}", badge.0) };
                 format!("{slot}: {} {} [{rights}]{badge}", describe_capability_op(op), self.describe_object(object))

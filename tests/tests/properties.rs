@@ -155,7 +155,9 @@ fn audit_capabilities(kernel: &Kernel) -> CapabilityAudit {
                     let what = || format!("{}: {slot} holding {object} [{rights}] from m{}", here(), message.0);
                     if op == CapabilityOp::ReplyCreated {
                         replies += 1;
-                        let is_reply = log.object_info(object).is_some_and(|info| info.kind == ObjectKind::Reply);
+                        // Reply objects stay out of the log's directory; a reply capability must not
+                        // name any object the directory knows as something else.
+                        let is_reply = log.object_info(object).is_none_or(|info| info.kind == ObjectKind::Reply);
                         if record.kind != MessageKind::Call || !is_reply || rights != Rights::SEND {
                             audit.from_nothing.push(format!("{}: a reply capability out of place", what()));
                         }

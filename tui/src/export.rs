@@ -337,7 +337,8 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonObject) {
             json.field("notification", notification.to_string()).field("to", to).field("bits", bits);
         }
         EventKind::Capability { op, slot, object, rights, badge } => {
-            let kind = log.object_info(object).map(|info| info.kind.name());
+            let reply = matches!(op, CapabilityOp::ReplyCreated | CapabilityOp::ReplyUsed);
+            let kind = if reply { Some("reply") } else { log.object_info(object).map(|info| info.kind.name()) };
             json.field("op", capability_op_name(op))
                 .field("slot", slot.0)
                 .field("object", object.to_string())

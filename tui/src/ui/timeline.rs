@@ -40,6 +40,8 @@ pub struct HeldCap {
     pub rights: Rights,
     /// Its badge.
     pub badge: Badge,
+    /// A reply capability (made for an incoming call).
+    pub reply: bool,
 }
 
 /// One process at some step.
@@ -145,7 +147,8 @@ impl Snapshot {
             }
             EventKind::MessageDropped { message, .. } => self.unqueue(log, message),
             EventKind::Capability { op, slot, object, rights, badge } => {
-                self.capability(index, op, slot.0, HeldCap { object, rights, badge })
+                let reply = op == CapabilityOp::ReplyCreated;
+                self.capability(index, op, slot.0, HeldCap { object, rights, badge, reply })
             }
             EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
                 *self.signalled.entry(notification).or_default() |= bits;

@@ -304,7 +304,9 @@ fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot)
     }
     for (slot, cap) in &process.caps {
         let badge = if cap.badge.0 == 0 { String::new() } else { format!(" badge {}", cap.badge.0) };
-        lines.push(Line::from(format!("  {slot:>2} {} [{}]{badge}", log.describe_object(cap.object), cap.rights)));
+        let object =
+            if cap.reply { format!("reply {} (answers a call)", cap.object) } else { log.describe_object(cap.object) };
+        lines.push(Line::from(format!("  {slot:>2} {object} [{}]{badge}", cap.rights)));
     }
     let owned: Vec<_> = snapshot
         .waiting
