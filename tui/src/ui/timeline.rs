@@ -269,7 +269,7 @@ pub struct Timeline {
     pub rows: Vec<FlowRow>,
     /// Some row starts or ends at the kernel (interrupts, service calls), so it gets a lane.
     pub kernel_lane: bool,
-    /// Each row's searchable text (lowercase: sender, receiver, what it says), made on first search.
+    /// Each row's searchable text (lowercase: sender, receiver, what it says).
     search_text: std::cell::OnceCell<Vec<String>>,
 }
 
@@ -321,7 +321,10 @@ impl Timeline {
             }
         }
         let kernel_lane = rows.iter().any(|row| row.from.is_none() || row.to.is_none());
-        Timeline { log, checkpoints, rows, kernel_lane, search_text: std::cell::OnceCell::new() }
+        let timeline = Timeline { log, checkpoints, rows, kernel_lane, search_text: std::cell::OnceCell::new() };
+        // Made now, on the worker thread, so the first search does not stall the UI on a long run.
+        timeline.search_text();
+        timeline
     }
 
     /// Number of events.
