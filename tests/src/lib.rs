@@ -30,6 +30,8 @@
 
 #![deny(missing_docs)]
 
+pub mod binary;
+
 use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::syscall::{ServiceWork, SyscallValue};
 use mksim_kernel::{
