@@ -3,7 +3,7 @@
 
 use crate::capability::{Capability, NodeKey, Rights};
 use crate::error::SysError;
-use crate::event::{CapabilityOp, EventKind};
+use crate::event::CapabilityOp;
 use crate::ids::{Badge, ProcessId, Slot};
 use crate::kernel::Kernel;
 use crate::object::{FullPolicy, ObjectBody, ObjectKind, Queue};
@@ -48,16 +48,7 @@ impl Kernel {
         let process = self.process_mut(holder);
         process.caps.put(slot, node);
         process.counters.capability_ops += 1;
-        self.emit(
-            holder,
-            EventKind::Capability {
-                op,
-                slot,
-                object: capability.object,
-                rights: capability.rights,
-                badge: capability.badge,
-            },
-        );
+        self.emit_capability(holder, op, slot, capability);
         Ok(slot)
     }
 
@@ -153,16 +144,7 @@ impl Kernel {
         let Some(node) = self.process_mut(holder).caps.take(slot) else { return };
         let (capability, _) = self.tree.remove(node).expect("kernel bug: table names a dead node");
         self.process_mut(holder).counters.capability_ops += 1;
-        self.emit(
-            holder,
-            EventKind::Capability {
-                op,
-                slot,
-                object: capability.object,
-                rights: capability.rights,
-                badge: capability.badge,
-            },
-        );
+        self.emit_capability(holder, op, slot, capability);
         if let Some(ObjectBody::Reply(reply)) = self.objects.get(capability.object).map(|object| &object.body) {
             let caller = reply.caller;
             self.objects.remove(capability.object);

@@ -293,16 +293,7 @@ impl Kernel {
         self.process_mut(id).caps.take(slot);
         self.tree.remove(node);
         self.process_mut(id).held_replies.retain(|&held| held != capability.object);
-        self.emit(
-            id,
-            EventKind::Capability {
-                op: CapabilityOp::ReplyUsed,
-                slot,
-                object: capability.object,
-                rights: capability.rights,
-                badge: capability.badge,
-            },
-        );
+        self.emit_capability(id, CapabilityOp::ReplyUsed, slot, capability);
         self.objects.remove(capability.object);
         let envelope = self.commit(id, capability.object, message, MessageKind::Reply, Badge::NONE, Some(request));
         let waiting = self.is_alive(caller)
@@ -371,15 +362,11 @@ impl Kernel {
                     self.process_mut(id).caps.take(transfer.slot);
                     self.tree.relocate(node, Location::InTransit);
                     self.tree.restrict(node, rights);
-                    self.emit(
+                    self.emit_capability(
                         id,
-                        EventKind::Capability {
-                            op: CapabilityOp::SentAway,
-                            slot: transfer.slot,
-                            object: capability.object,
-                            rights,
-                            badge: capability.badge,
-                        },
+                        CapabilityOp::SentAway,
+                        transfer.slot,
+                        Capability { rights, ..capability },
                     );
                     caps.push(node);
                 }
@@ -448,16 +435,7 @@ impl Kernel {
         self.process_mut(receiver).caps.put(slot, node);
         self.tree.relocate(node, Location::Slot { process: receiver.index, slot });
         self.process_mut(receiver).counters.capability_ops += 1;
-        self.emit(
-            receiver,
-            EventKind::Capability {
-                op: CapabilityOp::Received,
-                slot,
-                object: capability.object,
-                rights: capability.rights,
-                badge: capability.badge,
-            },
-        );
+        self.emit_capability(receiver, CapabilityOp::Received, slot, capability);
         Some(slot)
     }
 

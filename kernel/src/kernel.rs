@@ -610,6 +610,12 @@ impl Kernel {
         self.log.push(Event { time: self.now, process, kind });
     }
 
+    /// Logs a change to `holder`'s capability table.
+    pub(crate) fn emit_capability(&mut self, holder: ProcessId, op: CapabilityOp, slot: Slot, capability: Capability) {
+        let Capability { object, rights, badge } = capability;
+        self.emit(holder, EventKind::Capability { op, slot, object, rights, badge });
+    }
+
     pub(crate) fn charge(&mut self, id: ProcessId, cycles: u64) {
         self.now = self.now.saturating_add(cycles);
         let process = self.process_mut(id);
