@@ -44,7 +44,14 @@ const TOUR: &str = include_str!("../../scenarios/tour.ron");
 
 /// A microkernel message-passing OS simulator.
 #[derive(Parser, Debug)]
-#[command(name = "mksim", version, about, long_about = None)]
+#[command(
+    name = "mksim",
+    version,
+    about,
+    long_about = None,
+    after_help = "With no command, mksim runs the built-in tour: a program writes a file, reads it back and \
+                  prints it, on the microkernel and then with the services inside a monolithic kernel."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
