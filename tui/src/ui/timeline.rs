@@ -13,8 +13,11 @@ use mksim_kernel::{Badge, FaultReason, ObjectId, Priority, Rights};
 use mksim_userland::protocol::{ConsoleRequest, Request, decode};
 use std::collections::BTreeMap;
 
-/// Events between two stored snapshots.
+/// Events between two stored snapshots, for up to [`PROCESSES_PER_INTERVAL`] processes.
 const CHECKPOINT_EVERY: usize = 1024;
+/// A snapshot grows with the processes; past this many, checkpoints are spaced further apart
+/// so that their memory stays proportional to the log, not to the log times the processes.
+const PROCESSES_PER_INTERVAL: usize = 64;
 
 /// What a process is doing, as far as the log tells.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -265,6 +268,8 @@ pub struct Timeline {
     /// The event log.
     pub log: EventLog,
     checkpoints: Vec<Snapshot>,
+    /// Events between two checkpoints.
+    interval: usize,
     /// Rows of the message-flow view, in log order.
     pub rows: Vec<FlowRow>,
     /// Some row starts or ends at the kernel (interrupts, service calls), so it gets a lane.
@@ -308,6 +313,8 @@ fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
 impl Timeline {
     /// Indexes a finished run's log.
     pub fn new(log: EventLog) -> Timeline {
+        let processes = log.events().iter().filter(|event| matches!(event.kind, EventKind::Spawned { .. })).count();
+        let interval = CHECKPOINT_EVERY * processes.div_ceil(PROCESSES_PER_INTERVAL).max(1);
         let mut checkpoints = vec![Snapshot::default()];
         let mut state = Snapshot::default();
         let mut rows = Vec::new();
@@ -316,12 +323,13 @@ impl Timeline {
             if let Some(row) = flow_row(&log, index, event) {
                 rows.push(row);
             }
-            if state.applied % CHECKPOINT_EVERY == 0 {
+            if state.applied % interval == 0 {
                 checkpoints.push(state.clone());
             }
         }
         let kernel_lane = rows.iter().any(|row| row.from.is_none() || row.to.is_none());
-        let timeline = Timeline { log, checkpoints, rows, kernel_lane, search_text: std::cell::OnceCell::new() };
+        let timeline =
+            Timeline { log, checkpoints, interval, rows, kernel_lane, search_text: std::cell::OnceCell::new() };
         // Made now, on the worker thread, so the first search does not stall the UI on a long run.
         timeline.search_text();
         timeline
@@ -340,7 +348,7 @@ impl Timeline {
     /// The state after event `step` (after nothing, when the log is empty).
     pub fn snapshot_at(&self, step: usize) -> Snapshot {
         let wanted = (step + 1).min(self.len());
-        let mut state = self.checkpoints[wanted / CHECKPOINT_EVERY].clone();
+        let mut state = self.checkpoints[wanted / self.interval].clone();
         for event in &self.log.events()[state.applied..wanted] {
             state.apply(&self.log, event);
         }
