@@ -1,9 +1,10 @@
 //! # mksim-userland: what simulated programs are written against
 //!
 //! Re-exports the kernel's syscall handle ([`Sys`]) and message types, and
-//! holds the demonstration programs the `mksim` binary runs by default.
-//! Typed client stubs for the name, file and device protocols and the
-//! interpreter for scripted programs in scenario files build on this.
+//! holds the typed protocols of the system services ([`protocol`]), the
+//! client stubs programs call in either mode ([`client`]), the interpreter
+//! for scripted programs in scenario files ([`script`], [`interpreter`]),
+//! and a small ping-pong system written directly in Rust ([`demo`]).
 //!
 //! Programs are `async` blocks: each `.await` on a [`Sys`] method is one
 //! syscall, after which the kernel decides who runs next.
