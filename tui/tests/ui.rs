@@ -4,6 +4,9 @@
 //! behaviour tests: stepping backwards is exact, the prompts, the ends of the
 //! log, and every key of the help on every scenario without a panic.
 
+mod common;
+
+use common::{codes, key};
 use mksim::run::RunOptions;
 use mksim::scenario::Scenario;
 use mksim::ui::app::App;
@@ -30,10 +33,6 @@ fn app(name: &str) -> App {
 fn app_from_text(text: &str) -> App {
     let scenario = Scenario::parse(text, "test scenario").expect("the scenario parses");
     mksim::ui::prepare(&scenario, &RunOptions::default())
-}
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
 }
 
 /// Presses each character of `keys` as a key: `\n` is Enter, `\x1b` is Esc.
@@ -539,25 +538,6 @@ fn the_table_selection_wraps_and_stops() {
     app.handle_key(key(KeyCode::Down));
     app.handle_key(key(KeyCode::Up));
     assert_eq!(app.selected, 1);
-}
-
-/// The key codes a help entry names: `n  →` is n and Right, and so on.
-fn codes(keys: &str) -> Vec<KeyCode> {
-    keys.split_whitespace()
-        .map(|name| match name {
-            "→" => KeyCode::Right,
-            "←" => KeyCode::Left,
-            "↑" => KeyCode::Up,
-            "↓" => KeyCode::Down,
-            "PgDn" => KeyCode::PageDown,
-            "PgUp" => KeyCode::PageUp,
-            "space" => KeyCode::Char(' '),
-            "Tab" => KeyCode::Tab,
-            "Enter" => KeyCode::Enter,
-            single if single.chars().count() == 1 => KeyCode::Char(single.chars().next().unwrap_or(' ')),
-            other => panic!("the help names a key this test does not know: {other:?}"),
-        })
-        .collect()
 }
 
 /// Every key of the help, and a few others, pressed on `scenario` in both

@@ -13,6 +13,9 @@
 //! MKSIM_UI_LARGE=1 cargo test --release -p mksim --test ui_speed -- --ignored --nocapture
 //! ```
 
+mod common;
+
+use common::{codes, key};
 use mksim::run::RunOptions;
 use mksim::scenario::Scenario;
 use mksim::ui::app::App;
@@ -21,7 +24,7 @@ use mksim::ui::view::{KEYS, Palette, draw};
 use mksim_kernel::event::BlockedOn;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyCode;
 use std::time::{Duration, Instant};
 
 /// The goal for a keypress or a frame.
@@ -106,29 +109,6 @@ impl Figures {
             eprintln!("  {:<58} {:>12.3?} {:>12.3?} {:>6}{over}", figure.what, figure.worst, mean, figure.count);
         }
     }
-}
-
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
-}
-
-/// The key codes a help entry names: `n  →` is n and Right, and so on.
-fn codes(keys: &str) -> Vec<KeyCode> {
-    keys.split_whitespace()
-        .map(|name| match name {
-            "→" => KeyCode::Right,
-            "←" => KeyCode::Left,
-            "↑" => KeyCode::Up,
-            "↓" => KeyCode::Down,
-            "PgDn" => KeyCode::PageDown,
-            "PgUp" => KeyCode::PageUp,
-            "space" => KeyCode::Char(' '),
-            "Tab" => KeyCode::Tab,
-            "Enter" => KeyCode::Enter,
-            single if single.chars().count() == 1 => KeyCode::Char(single.chars().next().unwrap_or(' ')),
-            other => panic!("the help names a key this test does not know: {other:?}"),
-        })
-        .collect()
 }
 
 /// Back to the plain view at `step` of the microkernel run, with nothing open.
