@@ -694,6 +694,11 @@ impl Kernel {
         &self.log
     }
 
+    /// The event log, keeping nothing else of the kernel (no copy of a long log).
+    pub fn into_log(self) -> EventLog {
+        self.log
+    }
+
     /// Sets how message contents are described in the trace (protocols live above the kernel).
     pub fn set_message_describer(&mut self, describer: crate::event::MessageDescriber) {
         self.log.set_describer(describer);

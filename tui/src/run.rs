@@ -115,7 +115,7 @@ fn report(system: System) -> RunReport {
     let processes = kernel.processes().iter().map(|process| process_report(kernel, process)).collect();
     let files = system.files();
     let console = system.console.borrow().by_process().clone();
-    RunReport {
+    let mut report = RunReport {
         mode: system.mode,
         profile: kernel.config().profile.name.clone(),
         seed: kernel.config().seed,
@@ -126,8 +126,11 @@ fn report(system: System) -> RunReport {
         console,
         files,
         per_operation: per_operation(kernel.log()),
-        log: kernel.log().clone(),
-    }
+        log: EventLog::default(),
+    };
+    // Moved, not cloned: a long run's log is most of its memory.
+    report.log = system.kernel.into_log();
+    report
 }
 
 fn process_report(kernel: &Kernel, process: &mksim_kernel::Process) -> ProcessReport {

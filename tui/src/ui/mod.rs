@@ -23,8 +23,9 @@ pub fn prepare(scenario: &Scenario, options: &RunOptions) -> App {
     let runs = [Mode::Microkernel, Mode::Monolithic]
         .into_iter()
         .map(|mode| {
-            let report = run(scenario, mode, options);
-            let timeline = Timeline::new(report.log.clone());
+            let mut report = run(scenario, mode, options);
+            // The timeline owns the log; the report keeps its figures for the compare pane.
+            let timeline = Timeline::new(std::mem::take(&mut report.log));
             RunView { mode: mode.name(), profile: report.profile.clone(), timeline, report }
         })
         .collect();
