@@ -58,6 +58,8 @@ pub enum FaultReason {
     Failed(i32),
     /// Fault injected from outside the process.
     Injected,
+    /// Killed through its process handle (a supervisor giving up on a hung server).
+    Killed,
 }
 
 impl fmt::Display for FaultReason {
@@ -68,6 +70,7 @@ impl fmt::Display for FaultReason {
             FaultReason::Panicked => write!(f, "program panicked"),
             FaultReason::Failed(code) => write!(f, "failed with code {code}"),
             FaultReason::Injected => write!(f, "fault injected"),
+            FaultReason::Killed => write!(f, "killed"),
         }
     }
 }
@@ -84,6 +87,8 @@ pub enum ProgramFault {
         /// Human-readable explanation, kept with the process.
         detail: String,
     },
+    /// A fault injected into the program (a server told to crash), with an explanation.
+    Injected(String),
 }
 
 impl From<SysError> for ProgramFault {
@@ -103,6 +108,7 @@ impl ProgramFault {
         match self {
             ProgramFault::Error(error) => FaultReason::UnhandledError(*error),
             ProgramFault::Failed { code, .. } => FaultReason::Failed(*code),
+            ProgramFault::Injected(_) => FaultReason::Injected,
         }
     }
 }

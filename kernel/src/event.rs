@@ -89,6 +89,42 @@ pub enum OutcomeKind {
     Deadlock,
     /// The step limit was reached first.
     StepLimit,
+    /// Service code inside the kernel failed and took the whole system down.
+    KernelPanic,
+}
+
+/// A fault injected into a server or a service module, as the log records it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub enum InjectedFault {
+    /// The server dies (a service module takes the kernel down).
+    Crash,
+    /// The server stops answering: it holds the request and waits for nothing.
+    Hang,
+    /// The server answers with a garbled reply.
+    CorruptReply,
+    /// The request is lost before the server handles it.
+    DropMessage,
+    /// The server holds the request for a while before handling it.
+    Delay,
+}
+
+impl InjectedFault {
+    /// Lowercase words, as scenarios and traces spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            InjectedFault::Crash => "crash",
+            InjectedFault::Hang => "hang",
+            InjectedFault::CorruptReply => "corrupt reply",
+            InjectedFault::DropMessage => "drop message",
+            InjectedFault::Delay => "delay",
+        }
+    }
+
+    /// True for faults that break the service rather than slow it down: in monolithic mode
+    /// these take the kernel down.
+    pub fn is_failure(self) -> bool {
+        self != InjectedFault::Delay
+    }
 }
 
 /// Every kind of kernel event.
@@ -112,6 +148,15 @@ pub enum EventKind {
     OperationBegan { label: u32 },
     /// The program's operation ended.
     OperationEnded { label: u32, failed: bool },
+    /// The program tries the operation `label` again after its server died (a free marker).
+    OperationRetried { label: u32 },
+    /// A fault was injected into this process (or, in monolithic mode, into the service code
+    /// it had called in the kernel).
+    FaultInjected { fault: InjectedFault },
+    /// A dead process was started again as a new incarnation (the event's process id).
+    Restarted,
+    /// Service code inside the kernel failed: the whole system stops.
+    KernelPanicked { fault: InjectedFault },
     /// A message reached its receiver (the event's process).
     MessageDelivered { message: MessageId },
     /// A message was thrown away.

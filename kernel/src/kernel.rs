@@ -85,6 +85,8 @@ pub struct Kernel {
     pub(crate) programs_alive: usize,
     /// Cycles spent idle or handling interrupts, charged to no process.
     pub(crate) kernel_cycles: u64,
+    /// Faults the kernel injects at set times, indexed by their timers.
+    pub(crate) scheduled_faults: Vec<crate::restart::ScheduledFault>,
 }
 
 impl Kernel {
@@ -107,6 +109,7 @@ impl Kernel {
             outcome: None,
             programs_alive: 0,
             kernel_cycles: 0,
+            scheduled_faults: Vec::new(),
         }
     }
 
@@ -153,6 +156,8 @@ impl Kernel {
             fault_detail: None,
             counts_as_program: false,
             started: false,
+            current_operation: None,
+            restarter: None,
         });
         self.emit(id, EventKind::Spawned { priority: spec.priority });
         id
@@ -289,6 +294,10 @@ impl Kernel {
         }
         self.steps += 1;
         self.fire_due_timers();
+        if self.outcome.is_some() {
+            // A fault injected at this moment panicked the kernel.
+            return false;
+        }
         match self.choose_next() {
             Some(process) => {
                 self.switch_to(process);
@@ -365,6 +374,7 @@ impl Kernel {
         let Some(mut program) = self.process_mut(id).program.take() else {
             panic!("kernel bug: running process {id} has no program");
         };
+        self.process(id).trap.borrow_mut().now = self.now;
         let mut context = Context::from_waker(Waker::noop());
         let polled = catch_unwind(AssertUnwindSafe(|| program.as_mut().poll(&mut context)));
         self.log_annotations(id);
@@ -376,7 +386,9 @@ impl Kernel {
             }
             Ok(Poll::Ready(Ok(code))) => self.terminate(id, ProcessState::Exited { code }),
             Ok(Poll::Ready(Err(fault))) => {
-                if let crate::error::ProgramFault::Failed { detail, .. } = &fault {
+                if let crate::error::ProgramFault::Failed { detail, .. }
+                | crate::error::ProgramFault::Injected(detail) = &fault
+                {
                     self.process_mut(id).fault_detail = Some(detail.clone());
                 }
                 self.terminate(id, ProcessState::Faulted { reason: fault.reason() });
@@ -397,8 +409,16 @@ impl Kernel {
         let annotations = std::mem::take(&mut self.process(id).trap.borrow_mut().annotations);
         for annotation in annotations {
             let kind = match annotation {
-                crate::sys::Annotation::Began { label } => EventKind::OperationBegan { label },
-                crate::sys::Annotation::Ended { label, failed } => EventKind::OperationEnded { label, failed },
+                crate::sys::Annotation::Began { label } => {
+                    self.process_mut(id).current_operation = Some(label);
+                    EventKind::OperationBegan { label }
+                }
+                crate::sys::Annotation::Ended { label, failed } => {
+                    self.process_mut(id).current_operation = None;
+                    EventKind::OperationEnded { label, failed }
+                }
+                crate::sys::Annotation::Retried { label } => EventKind::OperationRetried { label },
+                crate::sys::Annotation::Fault { fault } => EventKind::FaultInjected { fault },
             };
             self.emit(id, kind);
         }
@@ -456,6 +476,8 @@ impl Kernel {
             Syscall::Clock => Flow::Return(Ok(SyscallValue::Number(self.now))),
             Syscall::Random => Flow::Return(Ok(SyscallValue::Number(rand_core::Rng::next_u64(&mut self.rng)))),
             Syscall::KernelService { label, request, work } => self.sys_kernel_service(id, label, &request, work),
+            Syscall::Kill { process } => self.sys_kill(id, process),
+            Syscall::Restart { process } => self.sys_restart(id, process).into(),
             Syscall::Exit { code } => {
                 self.terminate(id, ProcessState::Exited { code });
                 Flow::Ended
@@ -503,6 +525,18 @@ impl Kernel {
         counters.service_calls += 1;
         counters.bytes_copied += work.bytes_copied;
         self.emit(id, EventKind::ServiceCalled { message });
+        if let Some(fault) = work.fault {
+            self.emit(id, EventKind::FaultInjected { fault });
+            if fault.is_failure() {
+                let detail = format!(
+                    "{} in the kernel's service code handling {}",
+                    fault.name(),
+                    self.log.message_content(message)
+                );
+                self.panic(id, fault, detail);
+                return Flow::Ended;
+            }
+        }
         if work.device_cycles == 0 {
             return Flow::Return(Ok(SyscallValue::Unit));
         }
@@ -540,11 +574,12 @@ impl Kernel {
         }
     }
 
-    fn end(&mut self, outcome: Outcome) {
+    pub(crate) fn end(&mut self, outcome: Outcome) {
         let kind = match outcome {
             Outcome::Completed => OutcomeKind::Completed,
             Outcome::Deadlock(_) => OutcomeKind::Deadlock,
             Outcome::StepLimit { .. } => OutcomeKind::StepLimit,
+            Outcome::KernelPanic(_) => OutcomeKind::KernelPanic,
         };
         self.emit(ProcessId::KERNEL, EventKind::RunEnded { outcome: kind });
         self.outcome = Some(outcome);
@@ -554,9 +589,12 @@ impl Kernel {
         // Only what was due when the step began: interrupts charged here move time on, and timers
         // that become due meanwhile wait for the next step, so a step always ends.
         let due_by = self.now;
-        while let Some((deadline, action)) = self.timers.pop_due(due_by) {
+        while self.outcome.is_none()
+            && let Some((deadline, action)) = self.timers.pop_due(due_by)
+        {
             match action {
                 TimerAction::Wake(id) => self.timer_expired(id),
+                TimerAction::Inject { which } => self.inject_scheduled(which),
                 TimerAction::Interrupt { notification, bits, period_cycles, owner } => {
                     if !self.is_alive(owner) || self.objects.get(notification).is_none() {
                         continue;

@@ -1,5 +1,6 @@
 //! How a run ends, and the report of a deadlock.
 
+use crate::event::InjectedFault;
 use crate::ids::ProcessId;
 use crate::process::ProcessState;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,8 @@ pub enum Outcome {
         /// The limit that was reached.
         limit: u64,
     },
+    /// Service code inside the kernel failed (monolithic mode): the whole system stopped.
+    KernelPanic(PanicReport),
 }
 
 impl Outcome {
@@ -54,4 +57,35 @@ impl DeadlockReport {
     pub fn cycle_members(&self) -> impl Iterator<Item = &BlockedProcess> {
         self.blocked.iter().filter(|blocked| blocked.in_cycle)
     }
+}
+
+/// What a kernel panic took down with it.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct PanicReport {
+    /// Virtual time of the panic.
+    pub time: u64,
+    /// The process whose call was inside the failing service code, or the kernel for a
+    /// fault that struck while no call was in it.
+    pub culprit: ProcessId,
+    /// The fault.
+    pub fault: InjectedFault,
+    /// Where it struck, in words ("the fs module while handling fs.write").
+    pub detail: String,
+    /// Every process that was still alive: its work is lost.
+    pub lost: Vec<LostWork>,
+}
+
+/// A process a kernel panic stopped.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct LostWork {
+    /// The process.
+    pub process: ProcessId,
+    /// Its name.
+    pub name: String,
+    /// True for servers.
+    pub is_server: bool,
+    /// What it was doing, in words.
+    pub description: String,
+    /// The label of the operation it was in the middle of, if any.
+    pub operation: Option<u32>,
 }

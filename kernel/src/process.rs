@@ -120,6 +120,10 @@ pub struct Process {
     pub(crate) counts_as_program: bool,
     /// Given its program: it cannot be given another.
     pub(crate) started: bool,
+    /// The operation it is in the middle of, from its markers (lost work in a kernel panic).
+    pub(crate) current_operation: Option<u32>,
+    /// Rebuilds it after it dies, when it was booted restartable.
+    pub(crate) restarter: Option<crate::restart::Restarter>,
 }
 
 impl Process {
@@ -161,6 +165,11 @@ impl Process {
     /// The explanation of its fault, if it gave one.
     pub fn fault_detail(&self) -> Option<&str> {
         self.fault_detail.as_deref()
+    }
+
+    /// True when a supervisor can restart it.
+    pub fn is_restartable(&self) -> bool {
+        self.restarter.is_some()
     }
 
     /// The notification bound to it, if any.

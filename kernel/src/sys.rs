@@ -26,6 +26,8 @@ pub(crate) struct Trap {
     pub response: Option<SyscallResult>,
     /// Operation markers left since the last poll; they cost nothing and take no step.
     pub annotations: Vec<Annotation>,
+    /// Virtual time when the kernel last polled the process.
+    pub now: u64,
 }
 
 /// A marker a program leaves in the log around an operation, for per-operation metrics.
@@ -33,6 +35,8 @@ pub(crate) struct Trap {
 pub(crate) enum Annotation {
     Began { label: u32 },
     Ended { label: u32, failed: bool },
+    Retried { label: u32 },
+    Fault { fault: crate::event::InjectedFault },
 }
 
 /// A process's handle on the kernel. Every method is one syscall.
@@ -403,6 +407,41 @@ impl Sys {
     /// Marks the end of an operation begun with [`Sys::begin_operation`].
     pub fn end_operation(&self, label: u32, failed: bool) {
         self.trap.borrow_mut().annotations.push(Annotation::Ended { label, failed });
+    }
+
+    /// Marks that the current operation is being tried again after its server died. Free.
+    pub fn retry_operation(&self, label: u32) {
+        self.trap.borrow_mut().annotations.push(Annotation::Retried { label });
+    }
+
+    /// Records in the log that a fault was injected into this process. Free: fault injection
+    /// is the simulator's doing, not the program's.
+    pub fn mark_fault(&self, fault: crate::event::InjectedFault) {
+        self.trap.borrow_mut().annotations.push(Annotation::Fault { fault });
+    }
+
+    /// The virtual time at which the process last resumed. Free: for the simulator's fault
+    /// injection, which must not add syscalls to the run; programs use [`Sys::clock`].
+    pub fn now(&self) -> u64 {
+        self.trap.borrow().now
+    }
+
+    /// Faults the process behind a process handle.
+    ///
+    /// # Errors
+    /// Invalid capability, wrong kind, rights (write on the handle).
+    pub async fn kill(&self, process: Slot) -> Result<(), SysError> {
+        self.unit(Syscall::Kill { process }).await
+    }
+
+    /// Restarts the dead process behind a process handle; the handle then names the new
+    /// incarnation. Returns a send capability to its service port.
+    ///
+    /// # Errors
+    /// Invalid capability, wrong kind, rights (write on the handle); invalid argument when the
+    /// process is still alive or was not booted restartable.
+    pub async fn restart(&self, process: Slot) -> Result<Slot, SysError> {
+        self.slot(Syscall::Restart { process }).await
     }
 
     /// Accounts for a service the kernel ran directly for this process (monolithic mode).

@@ -75,6 +75,11 @@ pub enum Syscall {
     Random,
     /// End the process with an exit code.
     Exit { code: i32 },
+    /// Fault the process behind a handle (a supervisor killing a hung server).
+    Kill { process: Slot },
+    /// Start the dead process behind a handle again, as a new incarnation with its boot-time
+    /// program; answers with a send capability to the service port of the new incarnation.
+    Restart { process: Slot },
     /// Account for a service the kernel ran directly for the caller (monolithic mode): the
     /// request is recorded, the work charged, and the caller waits out any device time.
     KernelService { label: u32, request: Vec<u8>, work: ServiceWork },
@@ -91,6 +96,8 @@ pub struct ServiceWork {
     pub device_cycles: u64,
     /// Device interrupts taken.
     pub interrupts: u64,
+    /// A fault injected into the service code on this call: a failure takes the kernel down.
+    pub fault: Option<crate::event::InjectedFault>,
 }
 
 /// What a successful syscall returns.
@@ -147,6 +154,8 @@ pub enum SyscallKind {
     Random,
     Exit,
     KernelService,
+    Kill,
+    Restart,
 }
 
 impl SyscallKind {
@@ -184,6 +193,8 @@ impl SyscallKind {
             Random => "random",
             Exit => "exit",
             KernelService => "service",
+            Kill => "kill",
+            Restart => "restart",
         }
     }
 
@@ -240,6 +251,8 @@ impl Syscall {
             Syscall::Random => SyscallKind::Random,
             Syscall::Exit { .. } => SyscallKind::Exit,
             Syscall::KernelService { .. } => SyscallKind::KernelService,
+            Syscall::Kill { .. } => SyscallKind::Kill,
+            Syscall::Restart { .. } => SyscallKind::Restart,
         }
     }
 }

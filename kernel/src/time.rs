@@ -16,6 +16,8 @@ pub(crate) enum TimerAction {
     Wake(ProcessId),
     /// Signal a notification, as a device interrupt would.
     Interrupt { notification: ObjectId, bits: u64, period_cycles: Option<u64>, owner: ProcessId },
+    /// Inject the scheduled fault with this index.
+    Inject { which: usize },
 }
 
 /// Armed timers in deadline order; equal deadlines fire in the order they were armed.

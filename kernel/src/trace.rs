@@ -106,6 +106,12 @@ impl EventLog {
             EventKind::OperationEnded { label, failed: true } => {
                 format!("ends {} (failed)", self.operation_name(label))
             }
+            EventKind::OperationRetried { label } => format!("retries {}", self.operation_name(label)),
+            EventKind::FaultInjected { fault } => format!("⚡ injected fault: {}", fault.name()),
+            EventKind::Restarted => "restarted as a new incarnation".to_owned(),
+            EventKind::KernelPanicked { fault } => {
+                format!("KERNEL PANIC: {} in service code inside the kernel", fault.name())
+            }
             EventKind::MessageDelivered { message } => {
                 format!(
                     "received {} from {}",
@@ -214,6 +220,7 @@ fn describe_outcome(outcome: OutcomeKind) -> &'static str {
         OutcomeKind::Completed => "completed",
         OutcomeKind::Deadlock => "deadlock",
         OutcomeKind::StepLimit => "step limit reached",
+        OutcomeKind::KernelPanic => "kernel panic",
     }
 }
 

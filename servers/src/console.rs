@@ -1,7 +1,7 @@
 //! The console: text output captured per client, as a terminal driver would
 //! show it. The capture is shared with whoever ran the system, to show and check.
 
-use crate::serve::{Answer, serve};
+use crate::serve::{Answer, ServerFaults, serve_with_faults};
 use mksim_kernel::{Incoming, Message, ProgramResult, Slot, Sys};
 use mksim_userland::protocol::{ConsoleRequest, ServiceError, SimpleReply, decode, encode, reply_label};
 use std::cell::RefCell;
@@ -37,8 +37,13 @@ impl ConsoleOutput {
 ///
 /// # Errors
 /// Faults when its own port fails.
-pub async fn console_server(sys: Sys, port: Slot, output: Rc<RefCell<ConsoleOutput>>) -> ProgramResult {
-    serve(&sys, port, async |incoming| {
+pub async fn console_server(
+    sys: Sys,
+    port: Slot,
+    output: Rc<RefCell<ConsoleOutput>>,
+    faults: Option<ServerFaults>,
+) -> ProgramResult {
+    serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(request) = incoming else { return Answer::Later };
         let reply = match decode::<ConsoleRequest>(&request.data) {
             Some(ConsoleRequest::Write { text }) => {

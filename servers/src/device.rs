@@ -3,9 +3,11 @@
 //! messages to that server, or by direct calls inside the kernel.
 
 use crate::block::{BlockDevice, Ramdisk};
-use crate::serve::{Answer, serve};
+use crate::fault::{FaultKind, SharedPlan};
+use crate::serve::{Answer, ServerFaults, serve_with_faults};
 use mksim_kernel::syscall::ServiceWork;
 use mksim_kernel::{Incoming, Message, ProgramResult, Slot, Sys, SysError};
+use mksim_userland::client::lookup_name;
 use mksim_userland::protocol::{BlockRequest, Request, ServiceError, SimpleReply, decode, encode, reply_label};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -22,8 +24,9 @@ pub async fn block_server(
     interrupt: Slot,
     disk: Rc<RefCell<Ramdisk>>,
     latency_cycles: u64,
+    faults: Option<ServerFaults>,
 ) -> ProgramResult {
-    serve(&sys, port, async |incoming| {
+    serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(request) = incoming else { return Answer::Later };
         let reply = match decode::<BlockRequest>(&request.data) {
             None => SimpleReply::Error(ServiceError::BadRequest),
@@ -53,6 +56,9 @@ fn perform(disk: &mut Ramdisk, transfer: BlockRequest) -> SimpleReply {
 
 /// The block device as the file server sees it: every block is a call to the block server.
 pub struct IpcBlockDevice {
+    /// The name server, to find the driver again after it restarts; without it a dead driver
+    /// fails every transfer.
+    pub name_server: Option<Slot>,
     /// The file server's syscall handle.
     pub sys: Sys,
     /// Send capability to the block server.
@@ -63,11 +69,44 @@ pub struct IpcBlockDevice {
     pub block_count: u32,
 }
 
+/// How often, and after how long a pause, the file server tries a transfer again while the
+/// driver is being restarted. Transfers are idempotent: a block read or written twice is the
+/// same block.
+const DRIVER_ATTEMPTS: u32 = 6;
+const DRIVER_BACKOFF_CYCLES: u64 = 1_000;
+
 impl IpcBlockDevice {
     async fn transfer(&mut self, request: BlockRequest) -> Result<SimpleReply, ServiceError> {
-        let message = Message::new(request.label(), encode(&request));
-        let answer = self.sys.call(self.port, message).await.map_err(|_| ServiceError::Io)?;
-        decode::<SimpleReply>(&answer.data).ok_or(ServiceError::Io)
+        let label = request.label();
+        let mut attempt = 0;
+        loop {
+            let driver_died = match self.sys.call(self.port, Message::new(label, encode(&request))).await {
+                Ok(answer) if answer.label == reply_label(label) => {
+                    return decode::<SimpleReply>(&answer.data).ok_or(ServiceError::Io);
+                }
+                Ok(_garbled) => false,
+                Err(SysError::PeerDead) if self.name_server.is_some() => true,
+                Err(_) => return Err(ServiceError::Io),
+            };
+            if attempt == DRIVER_ATTEMPTS {
+                return Err(ServiceError::Io);
+            }
+            self.sys.sleep(DRIVER_BACKOFF_CYCLES << attempt).await.map_err(|_| ServiceError::Io)?;
+            attempt += 1;
+            if driver_died {
+                self.find_driver_again().await;
+            }
+        }
+    }
+
+    /// Looks the driver up again at the name server, where its supervisor registers each new
+    /// incarnation. Until it has, the lookup answers with the dead one, and the next try says so.
+    async fn find_driver_again(&mut self) {
+        let Some(name_server) = self.name_server else { return };
+        if let Ok(port) = lookup_name(&self.sys, name_server, "block").await {
+            let _ = self.sys.delete(self.port).await;
+            self.port = port;
+        }
     }
 }
 
@@ -106,13 +145,35 @@ pub struct DirectBlockDevice {
     pub latency_cycles: u64,
     /// What the calls have cost so far.
     pub work: ServiceWork,
+    /// Faults planned for the driver module.
+    pub faults: Option<SharedPlan>,
+    /// Virtual time of the call the transfers belong to.
+    pub now: u64,
 }
 
 impl DirectBlockDevice {
-    fn count_transfer(&mut self) {
+    /// A device for the kernel's own use (mounting, reading the disk after a run): no faults.
+    pub fn quiet(disk: Rc<RefCell<Ramdisk>>) -> DirectBlockDevice {
+        DirectBlockDevice { disk, latency_cycles: 0, work: ServiceWork::default(), faults: None, now: 0 }
+    }
+
+    /// Counts one transfer, and fails it when an injected fault strikes the driver.
+    fn count_transfer(&mut self) -> Result<(), ServiceError> {
         self.work.function_calls += 1;
         self.work.device_cycles += self.latency_cycles;
         self.work.interrupts += 1;
+        let Some(plan) = &self.faults else { return Ok(()) };
+        match plan.borrow_mut().on_request("block", self.now) {
+            None => Ok(()),
+            Some(FaultKind::Delay(cycles)) => {
+                self.work.device_cycles += cycles;
+                Ok(())
+            }
+            Some(failure) => {
+                self.work.fault.get_or_insert(failure.logged());
+                Err(ServiceError::Io)
+            }
+        }
     }
 }
 
@@ -126,12 +187,12 @@ impl BlockDevice for DirectBlockDevice {
     }
 
     async fn read_block(&mut self, block: u32) -> Result<Vec<u8>, ServiceError> {
-        self.count_transfer();
+        self.count_transfer()?;
         self.disk.borrow().read(block)
     }
 
     async fn write_block(&mut self, block: u32, data: &[u8]) -> Result<(), ServiceError> {
-        self.count_transfer();
+        self.count_transfer()?;
         self.disk.borrow_mut().write(block, data)
     }
 }

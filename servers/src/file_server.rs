@@ -4,7 +4,7 @@
 
 use crate::device::IpcBlockDevice;
 use crate::filesystem::{FileSystem, FsConfig};
-use crate::serve::{Answer, serve};
+use crate::serve::{Answer, ServerFaults, serve_with_faults};
 use mksim_kernel::{Incoming, Message, ProgramFault, ProgramResult, Slot, Sys};
 use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, decode, encode, reply_label};
 
@@ -12,11 +12,17 @@ use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, decode, encode,
 ///
 /// # Errors
 /// Faults when the file system cannot be mounted or its own port fails.
-pub async fn file_server(sys: Sys, port: Slot, mut device: IpcBlockDevice, config: FsConfig) -> ProgramResult {
+pub async fn file_server(
+    sys: Sys,
+    port: Slot,
+    mut device: IpcBlockDevice,
+    config: FsConfig,
+    faults: Option<ServerFaults>,
+) -> ProgramResult {
     let mut fs = FileSystem::mount(&mut device, config)
         .await
         .map_err(|error| ProgramFault::failed(3, format!("cannot mount the file system: {error}")))?;
-    serve(&sys, port, async |incoming| {
+    serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(request) = incoming else { return Answer::Later };
         let reply = match decode::<FsRequest>(&request.data) {
             Some(operation) => fs.handle(&mut device, request.badge.0, operation).await,

@@ -14,11 +14,13 @@
 pub mod block;
 pub mod console;
 pub mod device;
+pub mod fault;
 pub mod file_server;
 pub mod filesystem;
 pub mod monolithic;
 pub mod name;
 pub mod serve;
+pub mod supervisor;
 pub mod system;
 pub mod timer;
 

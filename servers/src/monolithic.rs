@@ -6,6 +6,7 @@
 use crate::block::Ramdisk;
 use crate::console::ConsoleOutput;
 use crate::device::DirectBlockDevice;
+use crate::fault::{FaultKind, SharedPlan};
 use crate::filesystem::{FileSystem, FsConfig};
 use mksim_kernel::syscall::ServiceWork;
 use mksim_userland::client::KernelServices;
@@ -32,6 +33,8 @@ pub struct InKernelServices {
     pub storage: Option<InKernelStorage>,
     /// The timer period, when the scenario has a timer.
     pub timer_period_cycles: Option<u64>,
+    /// Faults planned for the service modules.
+    pub faults: Option<SharedPlan>,
 }
 
 impl InKernelServices {
@@ -40,31 +43,48 @@ impl InKernelServices {
     /// # Errors
     /// What the mount answers.
     pub fn mount(disk: &Rc<RefCell<Ramdisk>>, config: FsConfig) -> Result<FileSystem, ServiceError> {
-        let mut device = DirectBlockDevice { disk: Rc::clone(disk), latency_cycles: 0, work: ServiceWork::default() };
+        let mut device = DirectBlockDevice::quiet(Rc::clone(disk));
         run_ready(FileSystem::mount(&mut device, config))
+    }
+
+    /// The fault, if any, that strikes this call of `module` at `now`, with the work it adds.
+    fn strike(&self, module: &str, now: u64, work: &mut ServiceWork) -> Option<FaultKind> {
+        let fault = self.faults.as_ref()?.borrow_mut().on_request(module, now)?;
+        match fault {
+            FaultKind::Delay(cycles) => work.device_cycles += cycles,
+            failure => work.fault = Some(failure.logged()),
+        }
+        Some(fault)
     }
 }
 
+/// The work of a call that a failing module cut short: the kernel panics on it.
+fn failed(work: ServiceWork, fault: Option<FaultKind>) -> bool {
+    work.fault.is_some() && fault.is_some_and(|fault| fault.logged().is_failure())
+}
+
 impl KernelServices for InKernelServices {
-    fn fs(&self, client: u64, request: FsRequest) -> (FsReply, ServiceWork) {
+    fn fs(&self, client: u64, request: FsRequest, now: u64) -> (FsReply, ServiceWork) {
         let request_bytes = encode(&request).len() as u64;
-        let Some(storage) = &self.storage else {
+        let (Some(storage), Some(fs)) = (&self.storage, self.storage.as_ref().and_then(|storage| storage.fs.as_ref()))
+        else {
             return (
                 FsReply::Error(ServiceError::NotFound),
                 ServiceWork { function_calls: 1, ..ServiceWork::default() },
             );
         };
-        let Some(fs) = &storage.fs else {
-            return (
-                FsReply::Error(ServiceError::NotFound),
-                ServiceWork { function_calls: 1, ..ServiceWork::default() },
-            );
-        };
+        // The syscall handler calls the file system, which calls the cache.
+        let mut work = ServiceWork { function_calls: 2, ..ServiceWork::default() };
+        let fault = self.strike("fs", now, &mut work);
+        if failed(work, fault) {
+            return (FsReply::Error(ServiceError::Io), work);
+        }
         let mut device = DirectBlockDevice {
             disk: Rc::clone(&storage.disk),
             latency_cycles: storage.latency_cycles,
-            // The syscall handler calls the file system, which calls the cache.
-            work: ServiceWork { function_calls: 2, ..ServiceWork::default() },
+            work,
+            faults: self.faults.clone(),
+            now,
         };
         let reply = run_ready(fs.borrow_mut().handle(&mut device, client, request));
         let mut work = device.work;
@@ -72,14 +92,22 @@ impl KernelServices for InKernelServices {
         (reply, work)
     }
 
-    fn console_write(&self, client: u64, text: &str) -> ServiceWork {
-        self.console.borrow_mut().write(client, text);
-        ServiceWork { function_calls: 2, bytes_copied: text.len() as u64, ..ServiceWork::default() }
+    fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork {
+        let mut work = ServiceWork { function_calls: 2, bytes_copied: text.len() as u64, ..ServiceWork::default() };
+        let fault = self.strike("console", now, &mut work);
+        if !failed(work, fault) {
+            self.console.borrow_mut().write(client, text);
+        }
+        work
     }
 
-    fn timer_wait_cycles(&self, now: u64, ticks: u32) -> u64 {
-        let Some(period) = self.timer_period_cycles else { return 0 };
-        let next_tick = (now / period + u64::from(ticks)) * period;
-        next_tick.saturating_sub(now)
+    fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork {
+        let mut work = ServiceWork { function_calls: 1, ..ServiceWork::default() };
+        if let Some(period) = self.timer_period_cycles {
+            let next_tick = (now / period + u64::from(ticks)) * period;
+            work.device_cycles = next_tick.saturating_sub(now);
+        }
+        self.strike("timer", now, &mut work);
+        work
     }
 }

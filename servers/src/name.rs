@@ -13,12 +13,21 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Registry {
     names: BTreeMap<String, Slot>,
     allowed: BTreeMap<u64, BTreeSet<String>>,
+    /// Names a client may register again over the old entry: a supervisor re-registering a
+    /// restarted server (MINIX's reincarnation server republishing a driver).
+    replaceable: BTreeMap<u64, BTreeSet<String>>,
 }
 
 impl Registry {
     /// Lets the client with `badge` register `name`.
     pub fn allow(&mut self, badge: u64, name: &str) {
         self.allowed.entry(badge).or_default().insert(name.to_owned());
+    }
+
+    /// Lets the client with `badge` register `name` again over its current entry.
+    pub fn allow_replace(&mut self, badge: u64, name: &str) {
+        self.allow(badge, name);
+        self.replaceable.entry(badge).or_default().insert(name.to_owned());
     }
 
     /// Registers a capability the name server already holds (services booted with the system).
@@ -34,7 +43,8 @@ impl Registry {
         if !self.allowed.get(&badge).is_some_and(|names| names.contains(name)) {
             return Err(ServiceError::PermissionDenied);
         }
-        if self.names.contains_key(name) {
+        let may_replace = self.replaceable.get(&badge).is_some_and(|names| names.contains(name));
+        if self.names.contains_key(name) && !may_replace {
             return Err(ServiceError::AlreadyExists);
         }
         Ok(())
@@ -90,7 +100,10 @@ async fn register(sys: &Sys, registry: &mut Registry, request: &Received, name: 
         }
         return checked;
     }
-    registry.names.insert(name.to_owned(), request.caps[0]);
+    if let Some(old) = registry.names.insert(name.to_owned(), request.caps[0]) {
+        // The server it named died: its capability names a dead port.
+        let _ = sys.delete(old).await;
+    }
     Ok(())
 }
 

@@ -9,19 +9,23 @@
 use crate::block::Ramdisk;
 use crate::console::{ConsoleOutput, console_server};
 use crate::device::{DirectBlockDevice, IpcBlockDevice, block_server};
+use crate::fault::{FaultPlan, FaultSpec, SharedPlan, Trigger};
 use crate::file_server::file_server;
 use crate::filesystem::{FileSystem, FsConfig};
 use crate::monolithic::{InKernelServices, InKernelStorage};
 use crate::name::{Registry, name_server};
+use crate::serve::ServerFaults;
+use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
 use crate::timer::timer_server;
-use mksim_kernel::syscall::ServiceWork;
+use mksim_kernel::InjectedFault;
 use mksim_kernel::{
-    Badge, FullPolicy, Kernel, KernelConfig, ObjectId, Priority, ProcessId, ProcessSpec, ProgramResult, Rights, Slot,
+    Badge, FullPolicy, Kernel, KernelConfig, ObjectId, Priority, ProcessId, ProcessSpec, ProgramResult, Restarter,
+    Rights, Slot,
 };
 use mksim_userland::client::{Mode as ClientMode, Services};
 use mksim_userland::protocol::DESCRIBER;
 use mksim_userland::ready::run_ready;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -72,6 +76,31 @@ pub struct Servers {
     pub file: Option<(Priority, FsConfig)>,
     /// Timer server priority and tick period.
     pub timer: Option<(Priority, u64)>,
+    /// The supervisor, which restarts the servers it looks after (microkernel mode only:
+    /// in monolithic mode there is no server to restart).
+    pub supervisor: Option<SupervisorSpec>,
+}
+
+/// The supervisor server and the servers it looks after.
+#[derive(Clone, Debug)]
+pub struct SupervisorSpec {
+    /// Its priority.
+    pub priority: Priority,
+    /// Heartbeats to detect hung servers, if any.
+    pub heartbeat: Option<Heartbeat>,
+    /// The servers it looks after (`fs`, `block`, `console`, `timer`), with their policies.
+    pub wards: Vec<WardSpec>,
+}
+
+/// One server the supervisor looks after.
+#[derive(Clone, Debug)]
+pub struct WardSpec {
+    /// The server.
+    pub server: String,
+    /// When it is restarted.
+    pub policy: RestartPolicy,
+    /// Cycles before the first restart, doubled for each further one.
+    pub backoff_cycles: u64,
 }
 
 /// A kernel object the scenario creates at boot.
@@ -150,6 +179,8 @@ pub struct SystemSpec {
     pub objects: Vec<ObjectSpec>,
     /// The programs.
     pub programs: Vec<ProgramSpec>,
+    /// Faults to inject into the servers (microkernel) or service modules (monolithic).
+    pub faults: Vec<FaultSpec>,
 }
 
 /// A booted (and later, run) system.
@@ -172,8 +203,7 @@ impl System {
     /// Every file and its contents, read from the disk as it is now.
     pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
         let (Some(disk), Some(config)) = (&self.disk, self.fs_config) else { return BTreeMap::new() };
-        let copy = Rc::new(RefCell::new(disk.borrow().clone()));
-        let mut device = DirectBlockDevice { disk: copy, latency_cycles: 0, work: ServiceWork::default() };
+        let mut device = DirectBlockDevice::quiet(Rc::new(RefCell::new(disk.borrow().clone())));
         let Ok(mut fs) = run_ready(FileSystem::mount(&mut device, config)) else { return BTreeMap::new() };
         run_ready(fs.snapshot(&mut device)).unwrap_or_default()
     }
@@ -189,15 +219,36 @@ struct Boot {
     console: Rc<RefCell<ConsoleOutput>>,
     registry: Registry,
     name_server: Option<(ProcessId, Slot)>,
+    plan: Option<SharedPlan>,
+    /// System servers booted, by name, with their service ports.
+    servers: BTreeMap<&'static str, (ProcessId, ObjectId)>,
+}
+
+/// Gives a (re)starting server its service port, in slot 0.
+fn service_port(kernel: &mut Kernel, id: ProcessId) -> (ObjectId, Slot) {
+    let endpoint = kernel.create_endpoint(id);
+    let slot = kernel.grant(id, endpoint, Rights::all(), Badge::NONE).expect("a new process has free slots");
+    (endpoint, slot)
 }
 
 impl Boot {
-    /// Creates a server process with an endpoint and a capability to it in slot 0.
-    fn server(&mut self, name: &str, priority: Priority) -> (ProcessId, ObjectId, Slot) {
+    /// The faults planned for `server`, if the run plans any.
+    fn faults(&self, server: &'static str) -> Option<ServerFaults> {
+        self.plan.as_ref().map(|plan| ServerFaults { plan: Rc::clone(plan), server })
+    }
+
+    /// Creates a system server and boots it with `restarter`, which a supervisor can run again.
+    fn server(&mut self, name: &'static str, priority: Priority, restarter: Restarter) -> (ProcessId, ObjectId) {
         let id = self.kernel.create_process(ProcessSpec::server(name, priority));
-        let endpoint = self.kernel.create_endpoint(id);
-        let slot = self.kernel.grant(id, endpoint, Rights::all(), Badge::NONE).expect("a new process has free slots");
-        (id, endpoint, slot)
+        let endpoint = self.kernel.boot_restartable(id, restarter);
+        self.servers.insert(name, (id, endpoint));
+        (id, endpoint)
+    }
+
+    /// A capability to the name server for a system server, badged as its client, when a
+    /// supervisor may restart what it depends on and it must find it again.
+    fn name_server_for_servers(&self, supervised: bool) -> Option<(ProcessId, Slot)> {
+        self.name_server.filter(|_| supervised)
     }
 
     /// Gives the name server a capability to `endpoint` under `name`.
@@ -217,14 +268,24 @@ impl Boot {
 /// If the spec names an object or owner that does not exist; specs built by
 /// the scenario validator never do.
 pub fn boot(spec: SystemSpec, mode: Mode) -> System {
+    let seed = spec.kernel.seed;
     let mut kernel = Kernel::new(spec.kernel);
     kernel.set_message_describer(DESCRIBER);
     let console = Rc::new(RefCell::new(ConsoleOutput::default()));
-    let mut boot = Boot { kernel, console: Rc::clone(&console), registry: Registry::default(), name_server: None };
+    let plan = (!spec.faults.is_empty()).then(|| Rc::new(RefCell::new(FaultPlan::new(&spec.faults, seed))));
+    let mut boot = Boot {
+        kernel,
+        console: Rc::clone(&console),
+        registry: Registry::default(),
+        name_server: None,
+        plan,
+        servers: BTreeMap::new(),
+    };
     let registrations = spec.programs.iter().any(|program| !program.may_register.is_empty());
     let name_needed = mode == Mode::Microkernel || registrations;
     if let (Some(priority), true) = (spec.servers.name, name_needed) {
-        let (id, _, slot) = boot.server("name", priority);
+        let id = boot.kernel.create_process(ProcessSpec::server("name", priority));
+        let (_, slot) = service_port(&mut boot.kernel, id);
         boot.name_server = Some((id, slot));
     }
     let disk = spec.servers.block.map(|block| Rc::new(RefCell::new(Ramdisk::new(block.blocks, block.block_size))));
@@ -232,10 +293,14 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
     let client_mode = match mode {
         Mode::Microkernel => {
             boot_servers(&mut boot, &spec.servers, disk.as_ref());
+            if let Some(supervisor) = &spec.servers.supervisor {
+                boot_supervisor(&mut boot, supervisor);
+            }
             None
         }
-        Mode::Monolithic => Some(in_kernel_services(&spec.servers, disk.as_ref(), Rc::clone(&console))),
+        Mode::Monolithic => Some(in_kernel_services(&mut boot, &spec.servers, disk.as_ref())),
     };
+    schedule_timed_crashes(&mut boot, &spec.faults, mode);
     let programs = boot_programs(&mut boot, spec.objects, spec.programs, client_mode);
     if let Some((id, slot)) = boot.name_server {
         let registry = std::mem::take(&mut boot.registry);
@@ -245,54 +310,163 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
 }
 
 fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ramdisk>>>) {
+    let supervised =
+        |name: &str| servers.supervisor.as_ref().is_some_and(|spec| spec.wards.iter().any(|w| w.server == name));
     if let Some(priority) = servers.console {
-        let (id, endpoint, slot) = boot.server("console", priority);
-        boot.publish("console", endpoint);
-        let output = Rc::clone(&boot.console);
-        boot.kernel.start(id, move |sys| console_server(sys, slot, output));
-    }
-    let mut block_endpoint = None;
-    if let (Some(block), Some(disk)) = (servers.block, disk) {
-        let (id, endpoint, slot) = boot.server("block", block.priority);
-        let interrupt = boot.kernel.create_notification(id);
-        let interrupt = boot.kernel.grant(id, interrupt, Rights::all(), Badge::NONE).expect("free slots");
-        let disk = Rc::clone(disk);
-        boot.kernel.start(id, move |sys| block_server(sys, slot, interrupt, disk, block.latency_cycles));
-        block_endpoint = Some((endpoint, block));
-    }
-    if let (Some((priority, config)), Some((block_port, block))) = (servers.file, block_endpoint) {
-        let (id, endpoint, slot) = boot.server("fs", priority);
-        boot.publish("fs", endpoint);
-        let port = boot.kernel.grant(id, block_port, Rights::SEND, Badge::NONE).expect("free slots");
-        boot.kernel.start(id, move |sys| {
-            let device =
-                IpcBlockDevice { sys: sys.clone(), port, block_size: block.block_size, block_count: block.blocks };
-            file_server(sys, slot, device, config)
+        let (output, faults) = (Rc::clone(&boot.console), boot.faults("console"));
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let (output, faults) = (Rc::clone(&output), faults.clone());
+            kernel.start(id, move |sys| console_server(sys, slot, output, faults));
+            endpoint
         });
+        let (_, endpoint) = boot.server("console", priority, restarter);
+        boot.publish("console", endpoint);
+    }
+    // Where the driver's port is now: a restarted file server is given the current one.
+    let block_port: Rc<Cell<Option<ObjectId>>> = Rc::default();
+    if let (Some(block), Some(disk)) = (servers.block, disk) {
+        let (disk, faults, current) = (Rc::clone(disk), boot.faults("block"), Rc::clone(&block_port));
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let interrupt = kernel.create_notification(id);
+            let interrupt = kernel.grant(id, interrupt, Rights::all(), Badge::NONE).expect("free slots");
+            let (disk, faults) = (Rc::clone(&disk), faults.clone());
+            kernel.start(id, move |sys| block_server(sys, slot, interrupt, disk, block.latency_cycles, faults));
+            current.set(Some(endpoint));
+            endpoint
+        });
+        let (_, endpoint) = boot.server("block", block.priority, restarter);
+        if supervised("block") {
+            boot.publish("block", endpoint);
+        }
+    }
+    if let (Some((priority, config)), Some(block)) =
+        (servers.file, servers.block.filter(|_| block_port.get().is_some()))
+    {
+        let faults = boot.faults("fs");
+        let name_server = boot.name_server_for_servers(supervised("block"));
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let driver = block_port.get().expect("the block server boots first");
+            let port = kernel.grant(id, driver, Rights::SEND, Badge::NONE).expect("free slots");
+            let name_server = name_server.and_then(|(server, server_slot)| {
+                let badge = Badge(client_badge(id));
+                kernel.grant_derived(id, server, server_slot, Rights::SEND | Rights::GRANT, badge).ok()
+            });
+            let faults = faults.clone();
+            kernel.start(id, move |sys| {
+                let device = IpcBlockDevice {
+                    sys: sys.clone(),
+                    port,
+                    name_server,
+                    block_size: block.block_size,
+                    block_count: block.blocks,
+                };
+                file_server(sys, slot, device, config, faults)
+            });
+            endpoint
+        });
+        let (_, endpoint) = boot.server("fs", priority, restarter);
+        boot.publish("fs", endpoint);
     }
     if let Some((priority, period)) = servers.timer {
-        let (id, endpoint, slot) = boot.server("timer", priority);
+        let faults = boot.faults("timer");
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let tick = kernel.create_notification(id);
+            let tick = kernel.grant(id, tick, Rights::all(), Badge::NONE).expect("free slots");
+            let faults = faults.clone();
+            kernel.start(id, move |sys| timer_server(sys, slot, tick, period, faults));
+            endpoint
+        });
+        let (_, endpoint) = boot.server("timer", priority, restarter);
         boot.publish("timer", endpoint);
-        let tick = boot.kernel.create_notification(id);
-        let tick = boot.kernel.grant(id, tick, Rights::all(), Badge::NONE).expect("free slots");
-        boot.kernel.start(id, move |sys| timer_server(sys, slot, tick, period));
     }
 }
 
-fn in_kernel_services(
-    servers: &Servers,
-    disk: Option<&Rc<RefCell<Ramdisk>>>,
-    console: Rc<RefCell<ConsoleOutput>>,
-) -> ClientMode {
+/// Boots the supervisor with a handle on each server it looks after, and lets it register
+/// their names again.
+fn boot_supervisor(boot: &mut Boot, spec: &SupervisorSpec) {
+    let Some((name_server, name_slot)) = boot.name_server else { return };
+    let id = boot.kernel.create_process(ProcessSpec::server("supervisor", spec.priority));
+    let badge = client_badge(id);
+    let Ok(name_cap) =
+        boot.kernel.grant_derived(id, name_server, name_slot, Rights::SEND | Rights::GRANT, Badge(badge))
+    else {
+        return;
+    };
+    let mut wards = Vec::new();
+    for ward in spec.wards.iter().take(MAX_WARDS) {
+        let Some(&(server, endpoint)) = boot.servers.get(ward.server.as_str()) else { continue };
+        let handle = boot.kernel.create_process_handle(server);
+        let handle = boot.kernel.grant(id, handle, Rights::READ | Rights::WRITE, Badge::NONE).expect("free slots");
+        let port = boot.kernel.grant(id, endpoint, Rights::SEND, Badge::NONE).expect("free slots");
+        boot.registry.allow_replace(badge, &ward.server);
+        wards.push(Ward {
+            name: ward.server.clone(),
+            handle,
+            port,
+            policy: ward.policy,
+            backoff_cycles: ward.backoff_cycles,
+        });
+    }
+    let heartbeat = spec.heartbeat;
+    boot.kernel.start(id, move |sys| supervisor(sys, name_cap, wards, heartbeat));
+}
+
+/// Crashes at set times are the kernel's to inject: a server dies then even if idle; a
+/// service module takes the monolithic kernel down with it.
+fn schedule_timed_crashes(boot: &mut Boot, faults: &[FaultSpec], mode: Mode) {
+    for fault in faults.iter().filter(|fault| fault.is_timed_crash()) {
+        let Trigger::AtTime(at) = fault.trigger else { continue };
+        match mode {
+            Mode::Microkernel => {
+                if let Some(&(server, _)) = boot.servers.get(fault.server.as_str()) {
+                    boot.kernel.schedule_crash(at, server.index);
+                }
+            }
+            Mode::Monolithic => {
+                boot.kernel.schedule_panic(at, InjectedFault::Crash, format!("crash in the {} module", fault.server));
+            }
+        }
+    }
+}
+
+fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ramdisk>>>) -> ClientMode {
+    let (console, plan) = (Rc::clone(&boot.console), boot.plan.clone());
     let storage = match (servers.block, disk) {
         (Some(block), Some(disk)) => {
-            let fs = servers.file.and_then(|(_, config)| InKernelServices::mount(disk, config).ok()).map(RefCell::new);
+            let fs = servers.file.and_then(|(_, config)| mount_in_kernel(boot, disk, config)).map(RefCell::new);
             Some(InKernelStorage { disk: Rc::clone(disk), latency_cycles: block.latency_cycles, fs })
         }
         _ => None,
     };
-    let services = InKernelServices { console, storage, timer_period_cycles: servers.timer.map(|(_, period)| period) };
+    let services = InKernelServices {
+        console,
+        storage,
+        timer_period_cycles: servers.timer.map(|(_, period)| period),
+        faults: plan,
+    };
     ClientMode::Monolithic(Rc::new(services))
+}
+
+/// Mounts the file system inside the kernel at boot. The mount's block transfers count as the
+/// driver's requests, as the file server's do in microkernel mode, so a fault planned for the
+/// Nth transfer strikes the same one in both modes: during the mount, it panics the kernel as
+/// the run starts.
+fn mount_in_kernel(boot: &mut Boot, disk: &Rc<RefCell<Ramdisk>>, config: FsConfig) -> Option<FileSystem> {
+    let mut device = DirectBlockDevice::quiet(Rc::clone(disk));
+    device.faults = boot.plan.clone();
+    let mounted = run_ready(FileSystem::mount(&mut device, config)).ok();
+    if let Some(fault) = device.work.fault {
+        boot.kernel.schedule_panic(
+            0,
+            fault,
+            format!("{} in the block driver while mounting the file system", fault.name()),
+        );
+    }
+    mounted
 }
 
 fn boot_programs(

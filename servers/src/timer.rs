@@ -3,7 +3,7 @@
 //! tick. Clients wait for a number of ticks; their replies are sent on the
 //! tick that completes the wait.
 
-use crate::serve::{Answer, serve};
+use crate::serve::{Answer, ServerFaults, serve_with_faults};
 use mksim_kernel::{Incoming, Message, ProgramResult, Slot, Sys};
 use mksim_userland::protocol::{Request, ServiceError, SimpleReply, TimerRequest, decode, encode, reply_label};
 
@@ -11,13 +11,19 @@ use mksim_userland::protocol::{Request, ServiceError, SimpleReply, TimerRequest,
 ///
 /// # Errors
 /// Faults when its port, notification or timer cannot be set up.
-pub async fn timer_server(sys: Sys, port: Slot, tick: Slot, period_cycles: u64) -> ProgramResult {
+pub async fn timer_server(
+    sys: Sys,
+    port: Slot,
+    tick: Slot,
+    period_cycles: u64,
+    faults: Option<ServerFaults>,
+) -> ProgramResult {
     sys.bind_notification(tick).await?;
     sys.arm_timer(tick, 1, period_cycles, Some(period_cycles)).await?;
     let mut ticks: u64 = 0;
     let mut waiting: Vec<(u64, Slot)> = Vec::new();
     let done_label = reply_label(TimerRequest::Wait { ticks: 0 }.label());
-    serve(&sys, port, async |incoming| match incoming {
+    serve_with_faults(&sys, port, faults, async |incoming| match incoming {
         Incoming::Notification(_) => {
             ticks += 1;
             let (due, later): (Vec<_>, Vec<_>) = waiting.drain(..).partition(|&(deadline, _)| deadline <= ticks);

@@ -241,6 +241,7 @@ fn run(workload: &Workload, mode: Mode) -> Observed {
             },
         )),
         timer: None,
+        supervisor: None,
     };
     let journals: Vec<Journal> = workload.programs.iter().map(|_| Journal::default()).collect();
     let programs = workload
@@ -259,7 +260,7 @@ fn run(workload: &Workload, mode: Mode) -> Observed {
         })
         .collect();
     let kernel = KernelConfig { seed: workload.seed, ..KernelConfig::default() };
-    let mut system = boot(SystemSpec { kernel, servers, objects: Vec::new(), programs }, mode);
+    let mut system = boot(SystemSpec { kernel, servers, objects: Vec::new(), programs, faults: Vec::new() }, mode);
     let outcome = system.kernel.run().clone();
     let exits = system
         .programs

@@ -455,6 +455,7 @@ proptest! {
                 }
             }
             Outcome::StepLimit { limit } => prop_assert_eq!(*limit, STEP_LIMIT),
+            Outcome::KernelPanic(report) => prop_assert!(false, "no service code runs in the kernel here: {report:?}"),
         }
     }
 

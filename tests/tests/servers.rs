@@ -18,6 +18,7 @@ fn servers() -> Servers {
         block: Some(BlockServerSpec { priority: level(18), blocks: 32, block_size: 128, latency_cycles: 1000 }),
         file: Some((level(15), FsConfig::default())),
         timer: None,
+        supervisor: None,
     }
 }
 
@@ -46,6 +47,7 @@ fn garbage_sent_to_the_servers_gets_bad_request_and_they_keep_serving() {
         kernel: KernelConfig::default(),
         servers: servers(),
         objects: Vec::new(),
+        faults: Vec::new(),
         programs: vec![ProgramSpec {
             name: "fuzzer".into(),
             priority: level(5),

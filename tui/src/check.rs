@@ -49,12 +49,14 @@ impl Cases<'_> {
     }
 }
 
-fn outcome_matches(outcome: &Outcome, expected: ExpectedOutcome) -> bool {
+/// True when a run that ended with `outcome` ended as `expected`.
+pub fn outcome_matches(outcome: &Outcome, expected: ExpectedOutcome) -> bool {
     matches!(
         (outcome, expected),
         (Outcome::Completed, ExpectedOutcome::Completed)
             | (Outcome::Deadlock(_), ExpectedOutcome::Deadlock)
             | (Outcome::StepLimit { .. }, ExpectedOutcome::StepLimit)
+            | (Outcome::KernelPanic(_), ExpectedOutcome::KernelPanic)
     )
 }
 
@@ -71,7 +73,7 @@ fn check_bounds(cases: &mut Cases<'_>, bounds: Option<Bounds>, messages: u64) {
 fn check_mode(scenario: &Scenario, report: &RunReport, cases: &mut Vec<Case>) {
     let mut cases = Cases { mode: Some(report.mode.name()), cases };
     let expect = &scenario.expect;
-    let wanted = expect.outcome.unwrap_or(ExpectedOutcome::Completed);
+    let wanted = expect.outcome_in(report.mode);
     cases.add(format!("outcome {wanted:?}"), outcome_matches(&report.outcome, wanted), || {
         let mut detail = format!("the run ended with {}", report.outcome_name());
         for process in report.processes.iter().filter(|process| process.fault.is_some()) {
@@ -79,6 +81,17 @@ fn check_mode(scenario: &Scenario, report: &RunReport, cases: &mut Vec<Case>) {
         }
         detail
     });
+    if report.mode == Mode::Microkernel {
+        for (server, count) in &expect.restarts {
+            let seen = report.reliability.restarts.get(server).copied().unwrap_or(0);
+            cases
+                .add(format!("{server} restarted {count} times"), seen == *count, || format!("restarted {seen} times"));
+        }
+    }
+    if wanted == ExpectedOutcome::KernelPanic {
+        // Nothing a panicked system shows is to be relied on: its outcome is the expectation.
+        return;
+    }
     for (name, code) in &expect.exit_codes {
         let seen = report.process(name).and_then(|process| process.exit_code);
         cases.add(format!("exit code of {name} is {code}"), seen == Some(*code), || {
@@ -146,7 +159,7 @@ pub fn check(scenario: &Scenario, options: &RunOptions) -> ScenarioCheck {
     let mut cases = Vec::new();
     check_mode(scenario, &micro, &mut cases);
     check_mode(scenario, &mono, &mut cases);
-    if scenario.expect.faulted.is_empty() {
+    if scenario.expect.faulted.is_empty() && scenario.faults.is_empty() {
         check_agreement(&micro, &mono, &mut cases);
     }
     ScenarioCheck { scenario: scenario.name.clone(), file: scenario.file.clone(), cases }

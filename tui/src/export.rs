@@ -229,6 +229,10 @@ fn event_name(kind: &EventKind) -> &'static str {
         EventKind::ServiceCalled { .. } => "service_called",
         EventKind::OperationBegan { .. } => "operation_began",
         EventKind::OperationEnded { .. } => "operation_ended",
+        EventKind::OperationRetried { .. } => "operation_retried",
+        EventKind::FaultInjected { .. } => "fault_injected",
+        EventKind::Restarted => "restarted",
+        EventKind::KernelPanicked { .. } => "kernel_panicked",
         EventKind::MessageDelivered { .. } => "message_delivered",
         EventKind::MessageDropped { .. } => "message_dropped",
         EventKind::Blocked { .. } => "blocked",
@@ -275,6 +279,7 @@ fn outcome_name(outcome: OutcomeKind) -> &'static str {
         OutcomeKind::Completed => "completed",
         OutcomeKind::Deadlock => "deadlock",
         OutcomeKind::StepLimit => "step_limit",
+        OutcomeKind::KernelPanic => "kernel_panic",
     }
 }
 
@@ -327,6 +332,15 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonObject) {
         }
         EventKind::OperationEnded { label, failed } => {
             json.field("label", label).field("operation", log.operation_name(label)).field("failed", failed);
+        }
+        EventKind::OperationRetried { label } => {
+            json.field("label", label).field("operation", log.operation_name(label));
+        }
+        EventKind::FaultInjected { fault } | EventKind::KernelPanicked { fault } => {
+            json.field("fault", fault.name());
+        }
+        EventKind::Restarted => {
+            json.field("generation", event.process.generation);
         }
         EventKind::Blocked { on } => blocked_fields(log, event, on, json),
         EventKind::Switched { direct } => {

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+pub mod campaign;
 pub mod check;
 pub mod export;
 pub mod report;

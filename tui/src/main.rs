@@ -7,12 +7,14 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use mksim::check::check;
+use mksim::campaign::{Campaign, run_campaign};
+use mksim::check::{check, outcome_matches};
 use mksim::export::{Format, export};
 use mksim::report::{compare_mode_json, comparison, message_trace, run_json, summary};
 use mksim::run::{RunOptions, run};
-use mksim::scenario::{ExpectedOutcome, Scenario, ScenarioError, load_profile};
+use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
 use mksim_kernel::Outcome;
+use mksim_servers::fault::FaultSpec;
 use mksim_servers::system::Mode;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,6 +90,10 @@ struct Overrides {
     /// Seed of the run's random stream.
     #[arg(long)]
     seed: Option<u64>,
+    /// Inject a fault besides the scenario's: SERVER:KIND@WHEN, e.g. block:crash@msg=3, fs:hang@t=50000,
+    /// fs:delay=5000@p=0.1 (KIND: crash, hang, corrupt, drop, delay=CYCLES; WHEN: msg=N, t=CYCLES, p=PROB).
+    #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
+    faults: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -149,6 +155,29 @@ enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
+    /// Run a fault campaign: the scenario over many seeds with faults, in both modes, in parallel.
+    Faults {
+        /// The scenario file (without faults of its own, each seed gets one random fault).
+        scenario: PathBuf,
+        /// Seeds to run.
+        #[arg(long, default_value_t = 100)]
+        runs: u64,
+        /// The first seed (the scenario's by default).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Cost profile.
+        #[arg(long)]
+        profile: Option<String>,
+        /// Faults to inject instead of the scenario's (SERVER:KIND@WHEN, as for run).
+        #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
+        faults: Vec<String>,
+        /// Host threads (all cores by default).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure the simulator's speed on this machine against real IPC of the same shape.
     Bench {
         /// Print JSON instead.
@@ -173,25 +202,47 @@ impl From<ScenarioError> for Failure {
     }
 }
 
-fn options(overrides: &Overrides) -> Result<RunOptions, Failure> {
-    let profile = match &overrides.profile {
-        Some(name) => Some(load_profile(name).map_err(Failure::Input)?),
-        None => None,
-    };
-    Ok(RunOptions { profile, seed: overrides.seed })
+fn profile(name: Option<&str>) -> Result<Option<mksim_kernel::CostProfile>, Failure> {
+    name.map(|name| load_profile(name).map_err(Failure::Input)).transpose()
+}
+
+/// Faults from the command line, checked against the servers the scenario boots.
+fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, Failure> {
+    texts
+        .iter()
+        .map(|text| {
+            let fault = parse_cli_fault(text).map_err(|message| Failure::Input(format!("--fault {message}")))?;
+            if !scenario.boots(&fault.server) {
+                return Err(Failure::Input(format!(
+                    "--fault `{text}`: {} does not boot {}",
+                    scenario.file, fault.server
+                )));
+            }
+            Ok(fault)
+        })
+        .collect()
+}
+
+/// The run settings for `scenario`: the overrides, and the command line's faults added to its own.
+fn options(overrides: &Overrides, scenario: &Scenario) -> Result<RunOptions, Failure> {
+    let extra = cli_faults(scenario, &overrides.faults)?;
+    let faults = (!extra.is_empty()).then(|| scenario.faults.iter().cloned().chain(extra).collect());
+    Ok(RunOptions { profile: profile(overrides.profile.as_deref())?, seed: overrides.seed, faults })
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
     Ok(Scenario::load(&path.display().to_string())?)
 }
 
-fn outcome_as_expected(scenario: &Scenario, outcome: &Outcome) -> bool {
-    matches!(
-        (scenario.expect.outcome.unwrap_or(ExpectedOutcome::Completed), outcome),
-        (ExpectedOutcome::Completed, Outcome::Completed)
-            | (ExpectedOutcome::Deadlock, Outcome::Deadlock(_))
-            | (ExpectedOutcome::StepLimit, Outcome::StepLimit { .. })
-    )
+/// Loads a scenario and its run settings.
+fn prepare(path: &Path, overrides: &Overrides) -> Result<(Scenario, RunOptions), Failure> {
+    let scenario = load(path)?;
+    let options = options(overrides, &scenario)?;
+    Ok((scenario, options))
+}
+
+fn outcome_as_expected(scenario: &Scenario, mode: Mode, outcome: &Outcome) -> bool {
+    outcome_matches(outcome, scenario.expect.outcome_in(mode))
 }
 
 fn print_json(value: &serde_json::Value) {
@@ -213,7 +264,7 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
         outln!();
         out!("{}", summary(&report));
     }
-    if outcome_as_expected(scenario, &report.outcome) { Ok(()) } else { Err(Failure::Expectations) }
+    if outcome_as_expected(scenario, mode, &report.outcome) { Ok(()) } else { Err(Failure::Expectations) }
 }
 
 fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Result<(), Failure> {
@@ -231,7 +282,8 @@ fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Res
         outln!();
         out!("{}", comparison(&micro, &mono));
     }
-    let expected = outcome_as_expected(scenario, &micro.outcome) && outcome_as_expected(scenario, &mono.outcome);
+    let expected = outcome_as_expected(scenario, Mode::Microkernel, &micro.outcome)
+        && outcome_as_expected(scenario, Mode::Monolithic, &mono.outcome);
     if expected { Ok(()) } else { Err(Failure::Expectations) }
 }
 
@@ -338,40 +390,79 @@ fn tour() -> Result<(), Failure> {
     out!("{}", comparison(&micro, &mono));
     outln!();
     outln!("Try: mksim run scenarios/file_io.ron, mksim compare scenarios/file_io.ron, mksim check scenarios/");
-    let expected = outcome_as_expected(&scenario, &micro.outcome) && outcome_as_expected(&scenario, &mono.outcome);
+    let expected = outcome_as_expected(&scenario, Mode::Microkernel, &micro.outcome)
+        && outcome_as_expected(&scenario, Mode::Monolithic, &mono.outcome);
     if expected { Ok(()) } else { Err(Failure::Expectations) }
+}
+
+struct FaultsCommand {
+    scenario: PathBuf,
+    runs: u64,
+    seed: Option<u64>,
+    profile: Option<String>,
+    faults: Vec<String>,
+    threads: Option<usize>,
+    json: bool,
+}
+
+fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
+    let scenario = load(&command.scenario)?;
+    let faults = cli_faults(&scenario, &command.faults)?;
+    let options = RunOptions {
+        profile: profile(command.profile.as_deref())?,
+        seed: None,
+        faults: (!faults.is_empty()).then_some(faults),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let campaign = Campaign {
+        runs: command.runs,
+        first_seed: command.seed.unwrap_or(scenario.kernel.seed),
+        threads: command.threads.unwrap_or(cores).max(1),
+    };
+    let report = run_campaign(&scenario, &options, &campaign);
+    if command.json {
+        print_json(&serde_json::json!({ "microkernel": report.microkernel, "monolithic": report.monolithic }));
+    } else {
+        out!("{}", mksim::campaign::describe(&report));
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        None => tour(),
-        Some(Command::Run { scenario, mode, overrides, json, events }) => {
-            options(&overrides).and_then(|options| command_run(&load(&scenario)?, mode.into(), &options, json, events))
-        }
-        Some(Command::Compare { scenario, overrides, json }) => {
-            options(&overrides).and_then(|options| command_compare(&load(&scenario)?, &options, json))
-        }
-        Some(Command::Check { paths, json }) => command_check(&paths, json),
-        Some(Command::Export { scenario, format, output, mode, overrides }) => options(&overrides)
-            .and_then(|options| command_export(&load(&scenario)?, format, output.as_deref(), mode.into(), &options)),
-        Some(Command::Tui { scenario, overrides }) => options(&overrides).and_then(|options| {
-            let scenario = match scenario {
-                Some(path) => load(&path)?,
-                None => Scenario::parse(TOUR, "built-in tour")?,
-            };
-            mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
-        }),
-        Some(Command::Bench { json }) => command_bench(json),
-        Some(Command::Profiles) => {
-            for name in mksim_kernel::CostProfile::built_in_names() {
-                let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
-                let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
-                outln!("{name:<11} {}{estimated}", profile.description);
+    let result =
+        match cli.command {
+            None => tour(),
+            Some(Command::Run { scenario, mode, overrides, json, events }) => prepare(&scenario, &overrides)
+                .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
+            Some(Command::Compare { scenario, overrides, json }) => prepare(&scenario, &overrides)
+                .and_then(|(scenario, options)| command_compare(&scenario, &options, json)),
+            Some(Command::Check { paths, json }) => command_check(&paths, json),
+            Some(Command::Export { scenario, format, output, mode, overrides }) => prepare(&scenario, &overrides)
+                .and_then(|(scenario, options)| {
+                    command_export(&scenario, format, output.as_deref(), mode.into(), &options)
+                }),
+            Some(Command::Tui { scenario, overrides }) => (|| {
+                let scenario = match scenario {
+                    Some(path) => load(&path)?,
+                    None => Scenario::parse(TOUR, "built-in tour")?,
+                };
+                let options = options(&overrides, &scenario)?;
+                mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
+            })(),
+            Some(Command::Faults { scenario, runs, seed, profile, faults, threads, json }) => {
+                command_faults(FaultsCommand { scenario, runs, seed, profile, faults, threads, json })
             }
-            Ok(())
-        }
-    };
+            Some(Command::Bench { json }) => command_bench(json),
+            Some(Command::Profiles) => {
+                for name in mksim_kernel::CostProfile::built_in_names() {
+                    let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
+                    let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
+                    outln!("{name:<11} {}{estimated}", profile.description);
+                }
+                Ok(())
+            }
+        };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Expectations) => ExitCode::from(1),

@@ -42,7 +42,11 @@ pub fn message_trace(log: &EventLog) -> String {
             EventKind::MessageDropped { .. }
             | EventKind::Faulted { .. }
             | EventKind::Exited { .. }
-            | EventKind::Interrupt { .. } => {
+            | EventKind::Interrupt { .. }
+            | EventKind::FaultInjected { .. }
+            | EventKind::Restarted
+            | EventKind::OperationRetried { .. }
+            | EventKind::KernelPanicked { .. } => {
                 format!("{sender} {}", log.describe(event))
             }
             EventKind::RunEnded { .. } => log.describe(event),
@@ -80,6 +84,23 @@ fn per_operation_json(report: &RunReport) -> Value {
         (name.clone(), value)
     });
     Value::Object(entries.collect())
+}
+
+fn panic_json(report: &RunReport) -> Value {
+    let Outcome::KernelPanic(panic) = &report.outcome else { return Value::Null };
+    let lost: Vec<Value> = panic
+        .lost
+        .iter()
+        .map(|lost| {
+            json!({
+                "process": lost.name,
+                "server": lost.is_server,
+                "state": lost.description,
+                "operation": lost.operation.map(|label| report.log.operation_name(label)),
+            })
+        })
+        .collect();
+    json!({"time": panic.time, "fault": panic.fault.name(), "detail": panic.detail, "lost": lost})
 }
 
 /// A run as one JSON object.
@@ -120,6 +141,8 @@ pub fn run_json(report: &RunReport, scenario: &str) -> Value {
         "per_operation": per_operation_json(report),
         "processes": processes,
         "deadlock": deadlock,
+        "kernel_panic": panic_json(report),
+        "reliability": report.reliability,
         "console": report.console,
     })
 }
@@ -147,6 +170,17 @@ pub fn summary(report: &RunReport) -> String {
                 let _ = writeln!(text, "  {:<10} {}{cycle}", blocked.name, blocked.description);
             }
         }
+        Outcome::KernelPanic(panic) => {
+            let _ = writeln!(text, "outcome: KERNEL PANIC at {} cycles: {}", panic.time, panic.detail);
+            let _ = writeln!(text, "  the whole system stopped; the work of every process is lost:");
+            for lost in &panic.lost {
+                let operation = match lost.operation {
+                    Some(label) => format!(", in the middle of {}", report.log.operation_name(label)),
+                    None => String::new(),
+                };
+                let _ = writeln!(text, "  {:<10} {}{operation}", lost.name, lost.description);
+            }
+        }
     }
     let metrics = &report.metrics;
     let _ = writeln!(
@@ -165,6 +199,21 @@ pub fn summary(report: &RunReport) -> String {
     );
     for process in report.processes.iter().filter(|process| process.fault.is_some()) {
         let _ = writeln!(text, "{} faulted: {}", process.name, process.fault.as_deref().unwrap_or(""));
+    }
+    let figures = &report.reliability;
+    if figures.failures_injected + figures.delays_injected > 0 || figures.total_restarts() > 0 {
+        let restarts: Vec<String> = figures.restarts.iter().map(|(name, count)| format!("{name} ×{count}")).collect();
+        let restarts = if restarts.is_empty() { "none".to_owned() } else { restarts.join(", ") };
+        let _ = writeln!(
+            text,
+            "faults injected {} (+{} delays)  restarts: {restarts}",
+            figures.failures_injected, figures.delays_injected
+        );
+        let _ = writeln!(
+            text,
+            "client operations: {} succeeded, {} failed, {} retried",
+            figures.ops_succeeded, figures.ops_failed, figures.ops_retried
+        );
     }
     for (name, output) in &report.console {
         let _ = writeln!(text, "console of {name}:");

@@ -4,6 +4,7 @@
 use crate::scenario::Scenario;
 use mksim_kernel::event::{EventKind, EventLog};
 use mksim_kernel::{CostProfile, Counters, Kernel, Outcome, ProcessState};
+use mksim_servers::fault::FaultSpec;
 use mksim_servers::system::{Mode, System, boot};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -15,6 +16,78 @@ pub struct RunOptions {
     pub profile: Option<CostProfile>,
     /// Another seed.
     pub seed: Option<u64>,
+    /// Faults to inject instead of the scenario's own.
+    pub faults: Option<Vec<FaultSpec>>,
+}
+
+/// What faults did to a run, and how the clients fared: a fault campaign's figures.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize)]
+pub struct Reliability {
+    /// Faults injected that break a service (crash, hang, corrupt reply, drop).
+    pub failures_injected: u64,
+    /// Delays injected.
+    pub delays_injected: u64,
+    /// True when the kernel panicked.
+    pub kernel_panic: bool,
+    /// Restarts by server.
+    pub restarts: BTreeMap<String, u64>,
+    /// Client operations that ended well.
+    pub ops_succeeded: u64,
+    /// Client operations that ended in an error, or never ended (lost in a panic, or cut off
+    /// when their program faulted).
+    pub ops_failed: u64,
+    /// Client operations sent again at least once after their server died.
+    pub ops_retried: u64,
+}
+
+impl Reliability {
+    /// Restarts of every server together.
+    pub fn total_restarts(&self) -> u64 {
+        self.restarts.values().sum()
+    }
+
+    /// Reads the figures off a run's log.
+    pub fn from_log(log: &EventLog) -> Reliability {
+        let mut figures = Reliability::default();
+        // Per process index: whether its open operation has been retried.
+        let mut open: BTreeMap<u32, bool> = BTreeMap::new();
+        for event in log.events() {
+            let process = event.process.index;
+            match event.kind {
+                EventKind::OperationBegan { .. } => {
+                    open.insert(process, false);
+                }
+                EventKind::OperationRetried { .. } => {
+                    open.insert(process, true);
+                }
+                EventKind::OperationEnded { failed, .. } => {
+                    if open.remove(&process) == Some(true) {
+                        figures.ops_retried += 1;
+                    }
+                    if failed { figures.ops_failed += 1 } else { figures.ops_succeeded += 1 }
+                }
+                EventKind::FaultInjected { fault } if fault.is_failure() => figures.failures_injected += 1,
+                EventKind::FaultInjected { .. } => figures.delays_injected += 1,
+                EventKind::Restarted => {
+                    *figures.restarts.entry(log.process_name(event.process).to_owned()).or_default() += 1;
+                }
+                EventKind::KernelPanicked { .. } => figures.kernel_panic = true,
+                EventKind::Exited { .. } | EventKind::Faulted { .. } => {
+                    if let Some(retried) = open.remove(&process) {
+                        figures.ops_failed += 1;
+                        figures.ops_retried += u64::from(retried);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Operations still open when the run ended: lost with a panicked kernel, or stuck.
+        for retried in open.into_values() {
+            figures.ops_failed += 1;
+            figures.ops_retried += u64::from(retried);
+        }
+        figures
+    }
 }
 
 /// The headline numbers of a run.
@@ -84,6 +157,8 @@ pub struct RunReport {
     pub files: BTreeMap<String, Vec<u8>>,
     /// Per operation kind (`fs.read`, ...).
     pub per_operation: BTreeMap<String, OperationStats>,
+    /// Faults, restarts and how client operations fared.
+    pub reliability: Reliability,
     /// The event log.
     pub log: EventLog,
 }
@@ -97,7 +172,8 @@ pub fn run(scenario: &Scenario, mode: Mode, options: &RunOptions) -> RunReport {
     if let Some(seed) = options.seed {
         kernel_config.seed = seed;
     }
-    let mut system = boot(scenario.system(kernel_config), mode);
+    let faults = options.faults.clone().unwrap_or_else(|| scenario.faults.clone());
+    let mut system = boot(scenario.system_with_faults(kernel_config, faults), mode);
     system.kernel.run();
     report(system)
 }
@@ -126,6 +202,7 @@ fn report(system: System) -> RunReport {
         console,
         files,
         per_operation: per_operation(kernel.log()),
+        reliability: Reliability::from_log(kernel.log()),
         log: EventLog::default(),
     };
     // Moved, not cloned: a long run's log is most of its memory.
@@ -222,6 +299,7 @@ impl RunReport {
             Outcome::Completed => "completed",
             Outcome::Deadlock(_) => "deadlock",
             Outcome::StepLimit { .. } => "step_limit",
+            Outcome::KernelPanic(_) => "kernel_panic",
         }
     }
 }

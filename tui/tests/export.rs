@@ -84,7 +84,13 @@ fn hello_log(mode: Mode) -> EventLog {
         }),
     };
     let servers = Servers { name: Some(priority(20)), console: Some(priority(15)), ..Servers::default() };
-    let spec = SystemSpec { kernel: KernelConfig::default(), servers, objects: Vec::new(), programs: vec![program] };
+    let spec = SystemSpec {
+        kernel: KernelConfig::default(),
+        servers,
+        objects: Vec::new(),
+        programs: vec![program],
+        faults: Vec::new(),
+    };
     let mut system = boot(spec, mode);
     assert_eq!(system.kernel.run(), &Outcome::Completed);
     system.kernel.log().clone()

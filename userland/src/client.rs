@@ -8,9 +8,12 @@
 
 use crate::protocol::{
     ConsoleRequest, FsReply, FsRequest, NameRequest, Request, ServiceError, SimpleReply, TimerRequest, decode, encode,
+    reply_label,
 };
 use mksim_kernel::syscall::ServiceWork;
 use mksim_kernel::{Message, Slot, Sys, SysError};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 /// Why a stub call failed.
@@ -26,12 +29,12 @@ pub enum ClientError {
 
 /// The services as monolithic mode links them into the kernel.
 pub trait KernelServices {
-    /// Runs a file-system request for `client` and says what it cost.
-    fn fs(&self, client: u64, request: FsRequest) -> (FsReply, ServiceWork);
+    /// Runs a file-system request for `client` at time `now` and says what it cost.
+    fn fs(&self, client: u64, request: FsRequest, now: u64) -> (FsReply, ServiceWork);
     /// Appends console output for `client`.
-    fn console_write(&self, client: u64, text: &str) -> ServiceWork;
-    /// Cycles until `ticks` timer ticks from `now` have passed.
-    fn timer_wait_cycles(&self, now: u64, ticks: u32) -> u64;
+    fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork;
+    /// The work of waiting from `now` until `ticks` timer ticks have passed.
+    fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork;
 }
 
 /// How a program reaches the services.
@@ -43,6 +46,29 @@ pub enum Mode {
     Monolithic(Rc<dyn KernelServices>),
 }
 
+/// How many times a stub tries again after its server died, and the first pause (doubled
+/// each time): long enough, in all, for a supervisor's usual backoff and restart.
+const RETRY_ATTEMPTS: u32 = 5;
+const RETRY_BACKOFF_CYCLES: u64 = 2_000;
+
+/// What a program knows of the servers it talks to.
+#[derive(Default)]
+struct Connections {
+    /// Capabilities from lookups, by name.
+    ports: BTreeMap<String, Slot>,
+    /// How many times each service was found dead and looked up again: its incarnation as
+    /// this program knows it.
+    reconnects: BTreeMap<String, u32>,
+    /// The file-server incarnation each open descriptor belongs to.
+    descriptors: BTreeMap<u32, u32>,
+}
+
+impl Connections {
+    fn incarnation(&self, service: &str) -> u32 {
+        self.reconnects.get(service).copied().unwrap_or(0)
+    }
+}
+
 /// A program's access to the system services.
 pub struct Services {
     sys: Sys,
@@ -52,13 +78,29 @@ pub struct Services {
     name_server: Option<Slot>,
     /// The client's identity as servers see it (its badge).
     client: u64,
-    looked_up: std::collections::BTreeMap<String, Slot>,
+    connections: RefCell<Connections>,
+}
+
+/// Looks `name` up at the name server through `name_server`, unmarked: for servers and for
+/// stubs finding a restarted service again inside an operation.
+///
+/// # Errors
+/// Not found; peer dead; the name server's other errors.
+pub async fn lookup_name(sys: &Sys, name_server: Slot, name: &str) -> Result<Slot, ClientError> {
+    let request = NameRequest::Lookup { name: name.to_owned() };
+    let message = Message { label: request.label(), data: encode(&request), caps: Vec::new() };
+    let answer = sys.call(name_server, message).await?;
+    match decode::<SimpleReply>(&answer.data) {
+        Some(SimpleReply::Done) => answer.caps.first().copied().ok_or(ClientError::Service(ServiceError::Io)),
+        Some(SimpleReply::Error(error)) => Err(error.into()),
+        _ => Err(ServiceError::BadRequest.into()),
+    }
 }
 
 impl Services {
     /// Services for the program behind `sys`, which servers know by `client`.
     pub fn new(sys: Sys, mode: Mode, name_server: Option<Slot>, client: u64) -> Services {
-        Services { sys, mode, name_server, client, looked_up: Default::default() }
+        Services { sys, mode, name_server, client, connections: RefCell::default() }
     }
 
     /// The program's syscall handle.
@@ -82,46 +124,98 @@ impl Services {
         result
     }
 
-    async fn call_server(&self, port: Slot, request: &impl Request, message: Message) -> Result<Vec<u8>, ClientError> {
-        let message = Message { label: request.label(), data: encode(request), ..message };
-        let answer = self.sys.call(port, message).await?;
-        Ok(answer.data)
-    }
-
     /// Looks a name up at the name server; the answer is a send capability badged for this client.
     ///
     /// # Errors
     /// Not found; peer dead; no name server capability (invalid capability).
     pub async fn lookup(&mut self, name: &str) -> Result<Slot, ClientError> {
-        if let Some(&slot) = self.looked_up.get(name) {
+        if let Some(&slot) = self.connections.borrow().ports.get(name) {
             return Ok(slot);
         }
         let request = NameRequest::Lookup { name: name.to_owned() };
         let name_server = self.name_server()?;
-        let slot = self
-            .marked(request.label(), async {
-                let message = Message { label: request.label(), data: encode(&request), caps: Vec::new() };
-                let answer = self.sys.call(name_server, message).await?;
-                match decode::<SimpleReply>(&answer.data) {
-                    Some(SimpleReply::Done) => {
-                        answer.caps.first().copied().ok_or(ClientError::Service(ServiceError::Io))
-                    }
-                    Some(SimpleReply::Error(error)) => Err(error.into()),
-                    _ => Err(ServiceError::BadRequest.into()),
-                }
-            })
-            .await?;
-        self.looked_up.insert(name.to_owned(), slot);
+        let slot = self.marked(request.label(), lookup_name(&self.sys, name_server, name)).await?;
+        self.connections.borrow_mut().ports.insert(name.to_owned(), slot);
         Ok(slot)
     }
 
     /// Forgets a looked-up capability (after its server died), so the next call looks it up again.
     pub fn forget(&mut self, name: &str) {
-        self.looked_up.remove(name);
+        self.connections.borrow_mut().ports.remove(name);
     }
 
     fn name_server(&self) -> Result<Slot, ClientError> {
         self.name_server.ok_or(ClientError::Sys(SysError::InvalidCapability))
+    }
+
+    /// Looks `service` up before its first use, as an operation of its own; after a server
+    /// died, the operation that found out looks it up again inside itself.
+    async fn connect(&mut self, service: &str) -> Result<(), ClientError> {
+        let known = {
+            let connections = self.connections.borrow();
+            connections.ports.contains_key(service) || connections.incarnation(service) > 0
+        };
+        if !known {
+            self.lookup(service).await?;
+        }
+        Ok(())
+    }
+
+    /// The capability to `service`, looked up again (unmarked) when the last one died.
+    async fn port(&self, service: &str) -> Result<Slot, ClientError> {
+        if let Some(&slot) = self.connections.borrow().ports.get(service) {
+            return Ok(slot);
+        }
+        let slot = lookup_name(&self.sys, self.name_server()?, service).await?;
+        self.connections.borrow_mut().ports.insert(service.to_owned(), slot);
+        Ok(slot)
+    }
+
+    /// Drops the capability to a service found dead; the next call looks it up again.
+    async fn disconnect(&self, service: &str) {
+        let dead = {
+            let mut connections = self.connections.borrow_mut();
+            *connections.reconnects.entry(service.to_owned()).or_default() += 1;
+            connections.ports.remove(service)
+        };
+        if let Some(slot) = dead {
+            // Only frees the slot: the capability names a dead port.
+            let _ = self.sys.delete(slot).await;
+        }
+    }
+
+    /// Calls `service` with `request` and returns the reply's data. When the server is gone
+    /// (peer dead) or its reply is garbled, the call is sent again, to the service looked up
+    /// afresh, only if `retry` says that is safe; a service that cannot even be looked up was
+    /// sent nothing, so that is always tried again. Pauses grow between tries, and the tries
+    /// are few: no client waits for ever for a service that does not come back.
+    async fn call_service(&self, service: &str, request: &impl Request, retry: bool) -> Result<Vec<u8>, ClientError> {
+        let label = request.label();
+        let mut attempt = 0;
+        loop {
+            let failure = match self.port(service).await {
+                Err(unreachable) => unreachable,
+                Ok(port) => match self.sys.call(port, Message::new(label, encode(request))).await {
+                    Ok(answer) if answer.label == reply_label(label) => return Ok(answer.data),
+                    Ok(_) if !retry => return Err(ServiceError::CorruptReply.into()),
+                    Ok(_) => ServiceError::CorruptReply.into(),
+                    Err(SysError::PeerDead) => {
+                        self.disconnect(service).await;
+                        if !retry {
+                            return Err(SysError::PeerDead.into());
+                        }
+                        SysError::PeerDead.into()
+                    }
+                    Err(error) => return Err(error.into()),
+                },
+            };
+            if attempt == RETRY_ATTEMPTS {
+                return Err(failure);
+            }
+            self.sys.retry_operation(label);
+            self.sys.sleep(RETRY_BACKOFF_CYCLES << attempt).await?;
+            attempt += 1;
+        }
     }
 
     /// Registers the capability in `slot` under `name` (the name server keeps a copy).
@@ -133,8 +227,9 @@ impl Services {
         let name_server = self.name_server()?;
         self.marked(request.label(), async {
             let message = Message::default().with_copy(slot, mksim_kernel::Rights::SEND | mksim_kernel::Rights::GRANT);
-            let data = self.call_server(name_server, &request, message).await?;
-            match decode::<SimpleReply>(&data) {
+            let message = Message { label: request.label(), data: encode(&request), ..message };
+            let answer = self.sys.call(name_server, message).await?;
+            match decode::<SimpleReply>(&answer.data) {
                 Some(SimpleReply::Done) => Ok(()),
                 Some(SimpleReply::Error(error)) => Err(error.into()),
                 _ => Err(ServiceError::BadRequest.into()),
@@ -143,21 +238,22 @@ impl Services {
         .await
     }
 
-    /// Writes text to this process's console output.
+    /// Writes text to this process's console output. Not sent again if the console died while
+    /// handling it: the text may already be on the screen.
     ///
     /// # Errors
     /// The console server's or the kernel's errors.
     pub async fn print(&mut self, text: &str) -> Result<(), ClientError> {
         let request = ConsoleRequest::Write { text: text.to_owned() };
         if let Mode::Monolithic(services) = &self.mode {
-            let work = services.console_write(self.client, text);
+            let work = services.console_write(self.client, text, self.sys.now());
             return self.marked(request.label(), self.in_kernel(&request, work)).await;
         }
-        let console = self.lookup("console").await?;
-        self.marked(request.label(), self.simple_call(console, &request)).await.map(|_| ())
+        self.connect("console").await?;
+        self.marked(request.label(), self.simple_call("console", &request, false)).await.map(|_| ())
     }
 
-    /// Waits for `ticks` ticks of the timer server.
+    /// Waits for `ticks` ticks of the timer server (waited again if the timer server died).
     ///
     /// # Errors
     /// The timer server's or the kernel's errors.
@@ -165,32 +261,42 @@ impl Services {
         let request = TimerRequest::Wait { ticks };
         if let Mode::Monolithic(services) = &self.mode {
             let now = self.sys.clock().await?;
-            let cycles = services.timer_wait_cycles(now, ticks);
-            let work = ServiceWork { function_calls: 1, device_cycles: cycles, ..ServiceWork::default() };
+            let work = services.timer_wait(now, ticks);
             return self.marked(request.label(), self.in_kernel(&request, work)).await;
         }
-        let timer = self.lookup("timer").await?;
-        self.marked(request.label(), self.simple_call(timer, &request)).await.map(|_| ())
+        self.connect("timer").await?;
+        self.marked(request.label(), self.simple_call("timer", &request, true)).await.map(|_| ())
     }
 
     /// Sends a file-system request and returns the reply; a reply carrying an error becomes `Err`.
+    ///
+    /// After the file server restarts, descriptors opened at the old one are stale: using one
+    /// fails with [`ServiceError::StaleHandle`] without a message, rather than reach whatever
+    /// file the new server gave that number. Open, stat and readdir are sent again after the
+    /// server died; the others are reported failed (see [`FsRequest::is_safe_to_retry`]).
     ///
     /// # Errors
     /// The file server's error, or the kernel's (peer dead when the file server died).
     pub async fn fs(&mut self, request: FsRequest) -> Result<FsReply, ClientError> {
         let label = request.label();
         let reply = if let Mode::Monolithic(services) = &self.mode {
-            let (reply, work) = services.fs(self.client, request.clone());
+            let (reply, work) = services.fs(self.client, request.clone(), self.sys.now());
             self.marked(label, async {
                 self.in_kernel(&request, work).await?;
                 Ok(reply)
             })
             .await?
         } else {
-            let fs = self.lookup("fs").await?;
+            self.connect("fs").await?;
             self.marked(label, async {
-                let data = self.call_server(fs, &request, Message::default()).await?;
-                decode::<FsReply>(&data).ok_or(ClientError::Service(ServiceError::BadRequest))
+                if self.is_stale(&request) {
+                    return Err(ServiceError::StaleHandle.into());
+                }
+                let incarnation = self.connections.borrow().incarnation("fs");
+                let data = self.call_service("fs", &request, request.is_safe_to_retry()).await?;
+                let reply = decode::<FsReply>(&data).ok_or(ClientError::Service(ServiceError::BadRequest))?;
+                self.track_descriptor(&request, &reply, incarnation);
+                Ok(reply)
             })
             .await?
         };
@@ -200,13 +306,35 @@ impl Services {
         }
     }
 
+    fn is_stale(&self, request: &FsRequest) -> bool {
+        let connections = self.connections.borrow();
+        let current = connections.incarnation("fs");
+        request.descriptor().and_then(|fd| connections.descriptors.get(&fd)).is_some_and(|&opened| opened != current)
+    }
+
+    /// Remembers which file server handed out a descriptor (`incarnation` when the request was
+    /// first sent: a retry that reached a newer one gets a descriptor of that one).
+    fn track_descriptor(&self, request: &FsRequest, reply: &FsReply, incarnation: u32) {
+        let mut connections = self.connections.borrow_mut();
+        let current = connections.incarnation("fs").max(incarnation);
+        match (request, reply) {
+            (_, FsReply::Descriptor(fd)) => {
+                connections.descriptors.insert(*fd, current);
+            }
+            (FsRequest::Close { fd }, FsReply::Done) => {
+                connections.descriptors.remove(fd);
+            }
+            _ => {}
+        }
+    }
+
     async fn in_kernel(&self, request: &impl Request, work: ServiceWork) -> Result<(), ClientError> {
         self.sys.kernel_service(request.label(), encode(request), work).await?;
         Ok(())
     }
 
-    async fn simple_call(&self, port: Slot, request: &impl Request) -> Result<Vec<u8>, ClientError> {
-        let data = self.call_server(port, request, Message::default()).await?;
+    async fn simple_call(&self, service: &str, request: &impl Request, retry: bool) -> Result<Vec<u8>, ClientError> {
+        let data = self.call_service(service, request, retry).await?;
         match decode::<SimpleReply>(&data) {
             Some(SimpleReply::Done) => Ok(Vec::new()),
             Some(SimpleReply::Data(bytes)) => Ok(bytes),

@@ -42,19 +42,23 @@ struct Script {
 ///
 /// # Errors
 /// The process faults (code 1) with the failing step and its error when an
-/// operation fails unexpectedly or an expectation is not met.
-pub async fn run(services: Services, caps: BTreeMap<String, Slot>, ops: Vec<Op>) -> ProgramResult {
+/// operation fails unexpectedly or an expectation is not met, unless
+/// `keep_going`: then it goes on with the next step, and exits with 1 at the
+/// end if any step failed (a client that must survive its servers' faults).
+pub async fn run(services: Services, caps: BTreeMap<String, Slot>, ops: Vec<Op>, keep_going: bool) -> ProgramResult {
     let mut script = Script { services, caps, fds: BTreeMap::new(), messages: BTreeMap::new() };
+    let mut failed = false;
     for (index, op) in ops.iter().enumerate() {
         match script.op(op).await {
             Ok(()) => {}
             Err(Stop::Exit(code)) => return Ok(code),
+            Err(Stop::Failed(_)) if keep_going => failed = true,
             Err(Stop::Failed(why)) => {
                 return Err(ProgramFault::failed(1, format!("step {} ({}): {why}", index + 1, summary(op))));
             }
         }
     }
-    Ok(0)
+    Ok(i32::from(failed))
 }
 
 /// The name of an operation, for failure messages.

@@ -24,7 +24,15 @@ pub enum Service {
     Block = 4,
     /// The timer server.
     Timer = 5,
+    /// The supervisor's heartbeat, which every supervised server answers.
+    Supervisor = 6,
 }
+
+/// The label of a heartbeat: a supervisor asks a server whether it still answers.
+pub const HEARTBEAT: u32 = ((Service::Supervisor as u32) << 8) | 1;
+
+/// What an injected reply corruption flips in the label, so the client's check sees it.
+pub const CORRUPTION_MASK: u32 = 0x80;
 
 impl Service {
     fn from_label(label: u32) -> Option<Service> {
@@ -34,6 +42,7 @@ impl Service {
             3 => Some(Service::Console),
             4 => Some(Service::Block),
             5 => Some(Service::Timer),
+            6 => Some(Service::Supervisor),
             _ => None,
         }
     }
@@ -103,6 +112,13 @@ pub enum ServiceError {
     /// The device failed, or the server behind it is gone.
     #[error("i/o error")]
     Io,
+    /// The descriptor was opened at a file server that has since restarted: its open files
+    /// died with it (NFS's ESTALE).
+    #[error("stale file handle")]
+    StaleHandle,
+    /// The reply did not pass the client's check (its label was not the request's).
+    #[error("corrupt reply")]
+    CorruptReply,
 }
 
 /// Name server requests.
@@ -184,6 +200,26 @@ impl Request for FsRequest {
 }
 
 impl FsRequest {
+    /// True when sending the request again after the file server died cannot do harm: it
+    /// changes nothing on disk a second time and needs no state the server lost. Opening
+    /// (even with create) is: the descriptor died with the server, and a file created by the
+    /// first try is simply opened by the second. Mkdir and unlink are not: a second try
+    /// answers "already exists" or "not found" for what the first try did.
+    pub fn is_safe_to_retry(&self) -> bool {
+        matches!(self, FsRequest::Open { .. } | FsRequest::Stat { .. } | FsRequest::Readdir { .. })
+    }
+
+    /// The descriptor the request uses, if any.
+    pub fn descriptor(&self) -> Option<u32> {
+        match self {
+            FsRequest::Read { fd, .. }
+            | FsRequest::Write { fd, .. }
+            | FsRequest::Seek { fd, .. }
+            | FsRequest::Close { fd } => Some(*fd),
+            _ => None,
+        }
+    }
+
     /// The operation's name (`open`, `read`, ...), for per-operation metrics.
     pub fn name(&self) -> &'static str {
         match self {
@@ -351,6 +387,7 @@ pub fn reply_label(request_label: u32) -> u32 {
 
 fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
     let text = match service {
+        Service::Supervisor => "alive".to_owned(),
         Service::Fs => match decode::<FsReply>(data)? {
             FsReply::Done => "ok".to_owned(),
             FsReply::Descriptor(fd) => format!("fd {fd}"),
@@ -382,6 +419,7 @@ pub fn describe(label: u32, data: &[u8]) -> Option<String> {
         Service::Console => decode::<ConsoleRequest>(data)?.to_string(),
         Service::Block => decode::<BlockRequest>(data)?.to_string(),
         Service::Timer => decode::<TimerRequest>(data)?.to_string(),
+        Service::Supervisor => "heartbeat".to_owned(),
     })
 }
 
@@ -408,6 +446,7 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
         (4, 1) => "block.read",
         (4, 2) => "block.write",
         (5, 1) => "timer.wait",
+        (6, 1) => "heartbeat",
         _ => return None,
     };
     Some(name)

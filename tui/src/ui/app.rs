@@ -358,7 +358,10 @@ impl App {
                     crate::report::receiver_name(log, message) == *name
                 }
                 (Breakpoint::Blocks(name), EventKind::Blocked { .. }) => process == name,
-                (Breakpoint::Fault, EventKind::Faulted { .. }) => true,
+                (
+                    Breakpoint::Fault,
+                    EventKind::Faulted { .. } | EventKind::FaultInjected { .. } | EventKind::KernelPanicked { .. },
+                ) => true,
                 _ => false,
             };
             hit.then(|| format!("{} — {}", breakpoint.describe(), log.line(event).trim()))
@@ -381,6 +384,10 @@ pub fn row_text(timeline: &Timeline, row: &FlowRow) -> String {
         }
         (RowKind::Ended, EventKind::Exited { code }) => format!("exit({code})"),
         (RowKind::Fault, EventKind::Faulted { reason }) => format!("FAULT: {reason}"),
+        (RowKind::Injected, EventKind::FaultInjected { fault }) => format!("injected: {}", fault.name()),
+        (RowKind::Restarted, _) => "restarted by the supervisor".into(),
+        (RowKind::Retried, EventKind::OperationRetried { label }) => format!("retry {}", log.operation_name(label)),
+        (RowKind::Panic, EventKind::KernelPanicked { fault }) => format!("KERNEL PANIC ({})", fault.name()),
         (RowKind::Failed, EventKind::SyscallReturned { call, error: Some(error) })
         | (RowKind::Failed, EventKind::Woken { call, error: Some(error) }) => format!("{call} failed: {error}"),
         _ => log.describe(event),

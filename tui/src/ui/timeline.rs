@@ -32,6 +32,8 @@ pub enum Activity {
     Exited(i32),
     /// Ended by the kernel.
     Faulted(FaultReason),
+    /// Stopped by a kernel panic, with its work.
+    Lost,
 }
 
 /// A capability in a process's table.
@@ -68,6 +70,8 @@ pub struct ProcessView {
     pub caps: BTreeMap<u32, HeldCap>,
     /// Its console output so far.
     pub console: String,
+    /// How many times a supervisor has restarted it.
+    pub incarnation: u32,
 }
 
 /// The whole system at some step.
@@ -114,6 +118,7 @@ impl Snapshot {
                     received: 0,
                     caps: BTreeMap::new(),
                     console: String::new(),
+                    incarnation: 0,
                 };
                 if index as usize == self.processes.len() {
                     self.processes.push(view);
@@ -135,6 +140,21 @@ impl Snapshot {
             EventKind::Woken { .. } => self.set_activity(index, Activity::Ready),
             EventKind::Exited { code } => self.end(index, Activity::Exited(code)),
             EventKind::Faulted { reason } => self.end(index, Activity::Faulted(reason)),
+            EventKind::Restarted => {
+                if let Some(process) = self.process(index) {
+                    process.activity = Activity::Ready;
+                    process.priority = process.base_priority;
+                    process.incarnation = event.process.generation;
+                }
+            }
+            EventKind::KernelPanicked { .. } => {
+                self.running = None;
+                for process in &mut self.processes {
+                    if !matches!(process.activity, Activity::Exited(_) | Activity::Faulted(_)) {
+                        process.activity = Activity::Lost;
+                    }
+                }
+            }
             EventKind::PriorityChanged { priority } => {
                 if let Some(process) = self.process(index) {
                     process.priority = priority;
@@ -248,6 +268,14 @@ pub enum RowKind {
     Fault,
     /// A message syscall failed (errors are values: the caller carries on).
     Failed,
+    /// A fault was injected.
+    Injected,
+    /// A supervisor restarted the process.
+    Restarted,
+    /// A client tried an operation again after its server died.
+    Retried,
+    /// Service code in the kernel failed: the system stopped.
+    Panic,
 }
 
 /// One row of the message-flow view.
@@ -306,6 +334,10 @@ fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
             row(process, process, RowKind::Failed)
         }
         EventKind::Faulted { .. } => row(process, process, RowKind::Fault),
+        EventKind::FaultInjected { .. } => row(process, process, RowKind::Injected),
+        EventKind::Restarted => row(process, process, RowKind::Restarted),
+        EventKind::OperationRetried { .. } => row(process, process, RowKind::Retried),
+        EventKind::KernelPanicked { .. } => row(process, process, RowKind::Panic),
         _ => None,
     }
 }

@@ -94,6 +94,10 @@ fn arrow_glyphs(kind: RowKind) -> (char, char, char, Color) {
         RowKind::Dropped | RowKind::Fault => ('─', '✕', '✕', Color::Red),
         RowKind::Ended => ('─', '■', '■', Color::DarkGray),
         RowKind::Failed => ('─', '✕', '✕', Color::Red),
+        RowKind::Injected => ('─', '!', '!', Color::Yellow),
+        RowKind::Restarted => ('─', '↻', '↻', Color::Green),
+        RowKind::Retried => ('─', '↺', '↺', Color::Cyan),
+        RowKind::Panic => ('─', '!', '!', Color::Red),
     }
 }
 
@@ -246,6 +250,7 @@ fn activity_words(app: &App, activity: Activity) -> String {
         Activity::Blocked(on) => log.describe_blocked_on(on),
         Activity::Exited(code) => format!("exited({code})"),
         Activity::Faulted(reason) => format!("faulted({reason})"),
+        Activity::Lost => "lost in the kernel panic".into(),
     }
 }
 
@@ -253,7 +258,10 @@ fn draw_processes(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot,
     let header = Row::new(["process", "prio", "state", "cycles", "sent", "recv"])
         .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
     let rows = snapshot.processes.iter().map(|process| {
-        let name = name_of(app, Some(process.index));
+        let mut name = name_of(app, Some(process.index));
+        if process.incarnation > 0 {
+            name.push_str(&format!(" ↻{}", process.incarnation));
+        }
         let priority = if process.priority == process.base_priority {
             process.priority.to_string()
         } else {
@@ -262,7 +270,7 @@ fn draw_processes(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot,
         let marker = if process.index as usize == app.selected { "▸" } else { " " };
         let mut style = match process.activity {
             Activity::Running => palette.fg(Color::Green).add_modifier(Modifier::BOLD),
-            Activity::Faulted(_) => palette.fg(Color::Red),
+            Activity::Faulted(_) | Activity::Lost => palette.fg(Color::Red),
             Activity::Exited(_) => palette.fg(Color::DarkGray),
             _ => Style::new(),
         };

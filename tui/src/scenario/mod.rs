@@ -3,7 +3,11 @@
 //! that boots has already been checked. Every error names the file, line,
 //! column and the item at fault.
 
+mod faults;
+
+pub use faults::{FAULTABLE_SERVERS, parse_cli_fault};
 use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, Priority};
+use mksim_servers::fault::FaultSpec;
 use mksim_servers::filesystem::FsConfig;
 use mksim_servers::system::{BlockServerSpec, CapSpec, ObjectSpec, ObjectSpecKind, ProgramSpec, Servers, SystemSpec};
 use mksim_userland::script::{Op, Policy, check_names, parse_rights};
@@ -51,6 +55,8 @@ struct RawScenario {
     objects: Vec<RawObject>,
     processes: Vec<RawProcess>,
     #[serde(default)]
+    faults: Vec<faults::RawFault>,
+    #[serde(default)]
     expect: Expectations,
 }
 
@@ -89,11 +95,12 @@ struct RawServers {
     block: Option<RawBlock>,
     file: Option<RawFile>,
     timer: Option<RawTimer>,
+    supervisor: Option<faults::RawSupervisor>,
 }
 
 impl Default for RawServers {
     fn default() -> Self {
-        RawServers { name: true, console: true, block: None, file: None, timer: None }
+        RawServers { name: true, console: true, block: None, file: None, timer: None, supervisor: None }
     }
 }
 
@@ -181,6 +188,9 @@ struct RawProcess {
     may_register: Vec<String>,
     #[serde(default)]
     caps: Vec<RawCap>,
+    /// Go on with the next step when one fails (and exit with 1 at the end), rather than fault.
+    #[serde(default)]
+    keep_going: bool,
     program: Vec<Op>,
 }
 
@@ -193,6 +203,19 @@ pub enum ExpectedOutcome {
     Deadlock,
     /// The step limit stopped the run.
     StepLimit,
+    /// Service code in the kernel failed and took the system down (monolithic mode).
+    KernelPanic,
+}
+
+impl Expectations {
+    /// How a run in `mode` is expected to end.
+    pub fn outcome_in(&self, mode: mksim_servers::system::Mode) -> ExpectedOutcome {
+        let both = self.outcome.unwrap_or(ExpectedOutcome::Completed);
+        match mode {
+            mksim_servers::system::Mode::Microkernel => both,
+            mksim_servers::system::Mode::Monolithic => self.monolithic_outcome.unwrap_or(both),
+        }
+    }
 }
 
 /// Bounds on a count.
@@ -211,8 +234,13 @@ pub struct Bounds {
 #[derive(Clone, PartialEq, Eq, Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Expectations {
-    /// How the run ends (in both modes).
+    /// How the run ends (in both modes, unless `monolithic_outcome` says otherwise).
     pub outcome: Option<ExpectedOutcome>,
+    /// How the monolithic run ends, when that differs (a fault that panics the kernel). When it
+    /// is `KernelPanic`, the observable expectations below are checked in microkernel mode only.
+    pub monolithic_outcome: Option<ExpectedOutcome>,
+    /// Restarts by server, exactly (microkernel mode).
+    pub restarts: BTreeMap<String, u64>,
     /// Exit codes by process.
     pub exit_codes: BTreeMap<String, i32>,
     /// Processes that must end faulted.
@@ -237,6 +265,7 @@ pub struct ProcessDecl {
     name_server: bool,
     may_register: Vec<String>,
     caps: Vec<CapSpec>,
+    keep_going: bool,
     program: Vec<Op>,
 }
 
@@ -255,6 +284,8 @@ pub struct Scenario {
     objects: Vec<ObjectSpec>,
     /// The processes, in boot order.
     pub processes: Vec<ProcessDecl>,
+    /// Faults to inject.
+    pub faults: Vec<FaultSpec>,
     /// What its runs must show.
     pub expect: Expectations,
 }
@@ -265,7 +296,7 @@ const BLOCK_SIZE_MAX: u32 = 1000;
 const BLOCKS_MAX: u32 = 65_536;
 
 /// Names the built-in servers take in the process table.
-const SERVER_NAMES: [&str; 5] = ["name", "console", "block", "fs", "timer"];
+const SERVER_NAMES: [&str; 6] = ["name", "console", "block", "fs", "timer", "supervisor"];
 
 /// Line and column (1-based, in characters) of a byte offset.
 fn position(text: &str, offset: usize) -> (usize, usize) {
@@ -435,11 +466,17 @@ impl Scenario {
 
     /// The system this scenario describes, with its programs, to boot in either mode.
     pub fn system(&self, kernel: KernelConfig) -> SystemSpec {
+        self.system_with_faults(kernel, self.faults.clone())
+    }
+
+    /// [`Scenario::system`] with `faults` instead of the scenario's own.
+    pub fn system_with_faults(&self, kernel: KernelConfig, faults: Vec<FaultSpec>) -> SystemSpec {
         let programs = self
             .processes
             .iter()
             .map(|process| {
                 let ops = process.program.clone();
+                let keep_going = process.keep_going;
                 ProgramSpec {
                     name: process.name.clone(),
                     priority: process.priority,
@@ -448,12 +485,17 @@ impl Scenario {
                     may_register: process.may_register.clone(),
                     caps: process.caps.clone(),
                     program: Box::new(move |services, caps| {
-                        Box::pin(mksim_userland::interpreter::run(services, caps, ops))
+                        Box::pin(mksim_userland::interpreter::run(services, caps, ops, keep_going))
                     }),
                 }
             })
             .collect();
-        SystemSpec { kernel, servers: self.servers.clone(), objects: self.objects.clone(), programs }
+        SystemSpec { kernel, servers: self.servers.clone(), objects: self.objects.clone(), programs, faults }
+    }
+
+    /// True when the scenario boots the built-in server `name` (`fs`, `block`, ...).
+    pub fn boots(&self, name: &str) -> bool {
+        server_booted(&self.servers, name)
     }
 
     /// Names of the processes the scenario declares (servers aside).
@@ -465,7 +507,9 @@ impl Scenario {
 impl Validator<'_> {
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
         let kernel = self.kernel(&raw.kernel)?;
-        let servers = self.servers(&raw.servers)?;
+        let mut servers = self.servers(&raw.servers)?;
+        servers.supervisor = self.supervisor(raw.servers.supervisor.as_ref(), &servers)?;
+        let faults = self.faults(&raw.faults, &servers)?;
         let names = self.process_names(&raw.processes, &servers)?;
         let objects = self.objects(&raw.objects, &names)?;
         let services = self.registrable_names(&raw.processes, &servers);
@@ -482,6 +526,7 @@ impl Validator<'_> {
             servers,
             objects,
             processes,
+            faults,
             expect: raw.expect,
         })
     }
@@ -562,7 +607,14 @@ impl Validator<'_> {
             None => None,
         };
         let level = |value: u8| priority(value).expect("constant priorities are in range");
-        Ok(Servers { name: raw.name.then(|| level(20)), console: raw.console.then(|| level(12)), block, file, timer })
+        Ok(Servers {
+            name: raw.name.then(|| level(20)),
+            console: raw.console.then(|| level(12)),
+            block,
+            file,
+            timer,
+            supervisor: None,
+        })
     }
 
     fn process_names(&self, processes: &[RawProcess], servers: &Servers) -> Result<BTreeSet<String>, ScenarioError> {
@@ -707,6 +759,7 @@ impl Validator<'_> {
             name_server: raw.name_server,
             may_register: raw.may_register.clone(),
             caps,
+            keep_going: raw.keep_going,
             program: raw.program.clone(),
         })
     }
@@ -763,6 +816,17 @@ impl Validator<'_> {
     }
 
     fn expectations(&self, expect: &Expectations, names: &BTreeSet<String>) -> Result<(), ScenarioError> {
+        for server in expect.restarts.keys() {
+            if !faults::FAULTABLE_SERVERS.contains(&server.as_str()) {
+                let needle = format!("\"{server}\"");
+                return Err(self.error(
+                    Some("restarts"),
+                    &needle,
+                    format!("expect.restarts \"{server}\""),
+                    format!("only {} can be restarted", faults::FAULTABLE_SERVERS.join(", ")),
+                ));
+            }
+        }
         let mentioned = expect.exit_codes.keys().chain(expect.console.keys()).chain(expect.faulted.iter());
         for name in mentioned {
             if !names.contains(name) {
@@ -786,6 +850,7 @@ fn server_booted(servers: &Servers, name: &str) -> bool {
         "block" => servers.block.is_some(),
         "fs" => servers.file.is_some(),
         "timer" => servers.timer.is_some(),
+        "supervisor" => servers.supervisor.is_some(),
         _ => false,
     }
 }

@@ -1,0 +1,234 @@
+//! Fault campaigns: the same scenario over many seeds, each with faults, in
+//! both modes, the way MINIX 3's fault-injection experiments measured that a
+//! failing driver need not take the system down.
+//!
+//! For every seed the campaign first runs the scenario without faults
+//! (microkernel mode) as the reference: the files it leaves are what a run
+//! should have written, and the requests each server handled bound where a
+//! random fault can strike. Then it runs the faulted scenario in both modes.
+//! A scenario that declares faults (or a command line that adds some) gets
+//! those; one that declares none gets one random failure per seed: a crash,
+//! hang, corrupt reply or dropped request at a request the reference shows
+//! the server handles, so every fault manifests.
+//!
+//! Seeds run in parallel on every core; each simulation stays on one thread
+//! and the figures are summed in seed order, so the report does not depend
+//! on the scheduling of the host threads.
+
+use crate::run::{RunOptions, RunReport, run};
+use crate::scenario::{FAULTABLE_SERVERS, Scenario};
+use mksim_kernel::event::EventKind;
+use mksim_kernel::{MessageKind, Outcome};
+use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
+use mksim_servers::system::Mode;
+use rand_chacha::ChaCha8Rng;
+use rand_core::{Rng, SeedableRng};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How a campaign runs.
+#[derive(Clone, Debug)]
+pub struct Campaign {
+    /// Seeds to run.
+    pub runs: u64,
+    /// The first seed; the others follow it.
+    pub first_seed: u64,
+    /// Host threads to run seeds on.
+    pub threads: usize,
+}
+
+/// A campaign's figures for one mode.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize)]
+pub struct ModeFigures {
+    /// Runs made.
+    pub runs: u64,
+    /// Runs that ended in a kernel panic: the whole system went down.
+    pub system_crashes: u64,
+    /// Servers restarted by the supervisor, over all runs.
+    pub server_restarts: u64,
+    /// Client operations that failed (an error, or lost with the system).
+    pub client_ops_failed: u64,
+    /// Client operations sent again after their server died (each counted once).
+    pub client_ops_retried: u64,
+    /// Client operations that succeeded.
+    pub client_ops_succeeded: u64,
+    /// Bytes of file data the fault-free run has on disk that the faulted run does not.
+    pub data_lost: u64,
+    /// Runs in which a failure (crash, hang, corrupt reply, drop) struck.
+    pub faults_manifested: u64,
+    /// Runs that ended neither cleanly nor in a panic: some client never finished.
+    pub clients_blocked: u64,
+}
+
+/// What a campaign found, per mode.
+#[derive(Clone, Debug, Serialize)]
+pub struct CampaignReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The seeds run, first and last.
+    pub seeds: (u64, u64),
+    /// True when the faults were drawn at random, one per seed.
+    pub random_faults: bool,
+    /// Microkernel mode.
+    pub microkernel: ModeFigures,
+    /// Monolithic mode.
+    pub monolithic: ModeFigures,
+}
+
+/// One seed's figures in both modes.
+struct SeedFigures {
+    microkernel: ModeFigures,
+    monolithic: ModeFigures,
+}
+
+/// Runs `campaign` over `scenario`, with `options` (a profile; `faults` to use instead of the
+/// scenario's, when given and not empty).
+pub fn run_campaign(scenario: &Scenario, options: &RunOptions, campaign: &Campaign) -> CampaignReport {
+    let declared = options.faults.clone().unwrap_or_else(|| scenario.faults.clone());
+    let next = AtomicU64::new(0);
+    let results: Mutex<Vec<(u64, SeedFigures)>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..campaign.threads.max(1) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= campaign.runs {
+                        break;
+                    }
+                    let seed = campaign.first_seed.wrapping_add(index);
+                    let figures = run_seed(scenario, options, &declared, seed);
+                    results.lock().expect("no campaign thread panics while holding it").push((index, figures));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("the campaign threads have ended");
+    results.sort_by_key(|(index, _)| *index);
+    let mut report = CampaignReport {
+        scenario: scenario.name.clone(),
+        seeds: (campaign.first_seed, campaign.first_seed.wrapping_add(campaign.runs.saturating_sub(1))),
+        random_faults: declared.is_empty(),
+        microkernel: ModeFigures::default(),
+        monolithic: ModeFigures::default(),
+    };
+    for (_, figures) in results {
+        add(&mut report.microkernel, figures.microkernel);
+        add(&mut report.monolithic, figures.monolithic);
+    }
+    report
+}
+
+fn add(total: &mut ModeFigures, run: ModeFigures) {
+    total.runs += run.runs;
+    total.system_crashes += run.system_crashes;
+    total.server_restarts += run.server_restarts;
+    total.client_ops_failed += run.client_ops_failed;
+    total.client_ops_retried += run.client_ops_retried;
+    total.client_ops_succeeded += run.client_ops_succeeded;
+    total.data_lost += run.data_lost;
+    total.faults_manifested += run.faults_manifested;
+    total.clients_blocked += run.clients_blocked;
+}
+
+fn run_seed(scenario: &Scenario, options: &RunOptions, declared: &[FaultSpec], seed: u64) -> SeedFigures {
+    let reference_options = RunOptions { seed: Some(seed), faults: Some(Vec::new()), ..options.clone() };
+    let reference = run(scenario, Mode::Microkernel, &reference_options);
+    let faults =
+        if declared.is_empty() { random_fault(&reference, seed).into_iter().collect() } else { declared.to_vec() };
+    let faulted = RunOptions { seed: Some(seed), faults: Some(faults), ..options.clone() };
+    let figures = |mode| figures(&run(scenario, mode, &faulted), &reference);
+    SeedFigures { microkernel: figures(Mode::Microkernel), monolithic: figures(Mode::Monolithic) }
+}
+
+/// One failure at a request the reference run shows the server handles, drawn from `seed`.
+fn random_fault(reference: &RunReport, seed: u64) -> Option<FaultSpec> {
+    let handled = requests_handled(reference);
+    let targets: Vec<(&str, u64)> = FAULTABLE_SERVERS
+        .iter()
+        .filter_map(|&server| handled.get(server).map(|&count| (server, count)))
+        .filter(|&(_, count)| count > 0)
+        .collect();
+    let mut draws = ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473);
+    let pick = |draws: &mut ChaCha8Rng, n: u64| draws.next_u64() % n;
+    let (server, count) = *targets.get(pick(&mut draws, targets.len().max(1) as u64) as usize)?;
+    let kinds = [FaultKind::Crash, FaultKind::Hang, FaultKind::CorruptReply, FaultKind::DropMessage];
+    let kind = kinds[pick(&mut draws, kinds.len() as u64) as usize];
+    let at = 1 + pick(&mut draws, count);
+    Some(FaultSpec { server: server.to_owned(), kind, trigger: Trigger::AtMessage(at) })
+}
+
+/// Requests each server received in a run (calls and sends to it; heartbeats aside, as the
+/// fault plan counts them).
+fn requests_handled(report: &RunReport) -> BTreeMap<String, u64> {
+    let log = &report.log;
+    let mut handled = BTreeMap::new();
+    for event in log.events() {
+        let EventKind::MessageDelivered { message } = event.kind else { continue };
+        let record = log.message(message);
+        let request = matches!(record.kind, MessageKind::Call | MessageKind::Send | MessageKind::Async);
+        if request && record.label != mksim_userland::protocol::HEARTBEAT {
+            *handled.entry(log.process_name(event.process).to_owned()).or_default() += 1;
+        }
+    }
+    handled
+}
+
+fn figures(report: &RunReport, reference: &RunReport) -> ModeFigures {
+    let reliability = &report.reliability;
+    let crashed = matches!(report.outcome, Outcome::KernelPanic(_));
+    ModeFigures {
+        runs: 1,
+        system_crashes: u64::from(crashed),
+        server_restarts: reliability.total_restarts(),
+        client_ops_failed: reliability.ops_failed,
+        client_ops_retried: reliability.ops_retried,
+        client_ops_succeeded: reliability.ops_succeeded,
+        data_lost: data_lost(report, reference),
+        faults_manifested: u64::from(reliability.failures_injected > 0),
+        clients_blocked: u64::from(!crashed && !report.outcome.is_completed()),
+    }
+}
+
+/// Bytes the reference run left in its files that this run did not leave at the same place.
+pub fn data_lost(report: &RunReport, reference: &RunReport) -> u64 {
+    reference
+        .files
+        .iter()
+        .map(|(path, expected)| {
+            let got = report.files.get(path).map_or(&[][..], Vec::as_slice);
+            expected.iter().enumerate().filter(|&(at, byte)| got.get(at) != Some(byte)).count() as u64
+        })
+        .sum()
+}
+
+/// Reads one figure of a mode.
+type Figure = fn(&ModeFigures) -> u64;
+
+/// The report as text, a column per mode.
+pub fn describe(report: &CampaignReport) -> String {
+    use std::fmt::Write;
+    let mut text = String::new();
+    let faults = if report.random_faults { "one random fault per seed" } else { "the scenario's faults" };
+    let _ =
+        writeln!(text, "fault campaign: {}, seeds {}..={}, {faults}", report.scenario, report.seeds.0, report.seeds.1);
+    let _ = writeln!(text);
+    let _ = writeln!(text, "{:<28} {:>12} {:>12}", "", "microkernel", "monolithic");
+    let (micro, mono) = (&report.microkernel, &report.monolithic);
+    let rows: [(&str, Figure); 9] = [
+        ("runs", |f| f.runs),
+        ("faults manifested (runs)", |f| f.faults_manifested),
+        ("system crashes", |f| f.system_crashes),
+        ("clients blocked (runs)", |f| f.clients_blocked),
+        ("server restarts", |f| f.server_restarts),
+        ("client ops succeeded", |f| f.client_ops_succeeded),
+        ("client ops failed", |f| f.client_ops_failed),
+        ("client ops retried", |f| f.client_ops_retried),
+        ("data lost (bytes)", |f| f.data_lost),
+    ];
+    for (name, value) in rows {
+        let _ = writeln!(text, "{name:<28} {:>12} {:>12}", value(micro), value(mono));
+    }
+    text
+}

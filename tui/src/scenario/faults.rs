@@ -1,0 +1,248 @@
+//! The fault-isolation parts of a scenario: the supervisor and the faults to
+//! inject, as written in RON and as checked.
+//!
+//! ```ron
+//! servers: (file: (), supervisor: (
+//!     restart: { "fs": Always, "block": AtMost(3) },
+//!     heartbeat: (period_cycles: 50000, timeout_cycles: 20000),
+//! )),
+//! faults: [
+//!     (server: "block", kind: Crash, at: Message(3)),
+//!     (server: "fs", kind: Delay(5000), at: Random(0.05)),
+//! ],
+//! ```
+
+use super::{Validator, find_after, priority, section_start, server_booted};
+use crate::scenario::ScenarioError;
+use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
+use mksim_servers::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy};
+use mksim_servers::system::{Servers, SupervisorSpec, WardSpec};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The servers a fault or a supervisor can name.
+pub const FAULTABLE_SERVERS: [&str; 4] = ["console", "block", "fs", "timer"];
+
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename = "Supervisor")]
+pub(super) struct RawSupervisor {
+    #[serde(default = "supervisor_priority")]
+    priority: u8,
+    /// Server name → policy.
+    #[serde(default)]
+    restart: BTreeMap<String, RawPolicy>,
+    #[serde(default = "backoff_cycles")]
+    backoff_cycles: u64,
+    #[serde(default)]
+    heartbeat: Option<RawHeartbeat>,
+}
+
+fn supervisor_priority() -> u8 {
+    22
+}
+
+fn backoff_cycles() -> u64 {
+    1_000
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename = "Policy")]
+enum RawPolicy {
+    Never,
+    Always,
+    AtMost(u32),
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, rename = "Heartbeat")]
+struct RawHeartbeat {
+    period_cycles: u64,
+    timeout_cycles: u64,
+}
+
+/// One fault as a scenario writes it.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename = "Fault")]
+pub(super) struct RawFault {
+    server: String,
+    kind: RawFaultKind,
+    at: RawTrigger,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename = "FaultKind")]
+enum RawFaultKind {
+    Crash,
+    Hang,
+    CorruptReply,
+    DropMessage,
+    Delay(u64),
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename = "Trigger")]
+enum RawTrigger {
+    Time(u64),
+    Message(u64),
+    Random(f64),
+}
+
+impl Validator<'_> {
+    pub(super) fn supervisor(
+        &self,
+        raw: Option<&RawSupervisor>,
+        servers: &Servers,
+    ) -> Result<Option<SupervisorSpec>, ScenarioError> {
+        let Some(raw) = raw else { return Ok(None) };
+        let at = find_after(self.text, section_start(self.text, "servers"), "supervisor");
+        let error = |message: String| self.error_at(at, "servers.supervisor".into(), message);
+        if servers.name.is_none() {
+            return Err(error("the supervisor needs the name server, to register restarted servers again".into()));
+        }
+        let priority =
+            priority(raw.priority).ok_or_else(|| error(format!("priority {} is out of range 0..=31", raw.priority)))?;
+        let heartbeat = match raw.heartbeat {
+            Some(beat) if beat.period_cycles == 0 || beat.timeout_cycles == 0 => {
+                return Err(error("heartbeat period_cycles and timeout_cycles must be at least 1".into()));
+            }
+            Some(beat) => Some(Heartbeat { period_cycles: beat.period_cycles, timeout_cycles: beat.timeout_cycles }),
+            None => None,
+        };
+        let mut wards = Vec::new();
+        for (server, policy) in &raw.restart {
+            if !FAULTABLE_SERVERS.contains(&server.as_str()) || !server_booted(servers, server) {
+                let needle = format!("\"{server}\"");
+                let at = find_after(self.text, at, &needle);
+                return Err(self.error_at(
+                    at,
+                    format!("servers.supervisor.restart \"{server}\""),
+                    format!("is not a server the scenario boots (it can look after {})", booted_list(servers)),
+                ));
+            }
+            let policy = match *policy {
+                RawPolicy::Never => RestartPolicy::Never,
+                RawPolicy::Always => RestartPolicy::Always,
+                RawPolicy::AtMost(limit) => RestartPolicy::AtMost(limit),
+            };
+            wards.push(WardSpec { server: server.clone(), policy, backoff_cycles: raw.backoff_cycles });
+        }
+        debug_assert!(wards.len() <= MAX_WARDS);
+        Ok(Some(SupervisorSpec { priority, heartbeat, wards }))
+    }
+
+    pub(super) fn faults(&self, raw: &[RawFault], servers: &Servers) -> Result<Vec<FaultSpec>, ScenarioError> {
+        let mut faults = Vec::new();
+        let mut from = section_start(self.text, "faults");
+        for (index, fault) in raw.iter().enumerate() {
+            let needle = format!("\"{}\"", fault.server);
+            from = find_after(self.text, from, &needle);
+            let item = format!("faults[{index}] (server \"{}\")", fault.server);
+            let spec = parse_fault(fault, servers).map_err(|message| self.error_at(from, item, message))?;
+            faults.push(spec);
+            from += needle.len();
+        }
+        Ok(faults)
+    }
+}
+
+fn booted_list(servers: &Servers) -> String {
+    let booted: Vec<&str> = FAULTABLE_SERVERS.iter().copied().filter(|server| server_booted(servers, server)).collect();
+    if booted.is_empty() { "none of the servers it could".into() } else { booted.join(", ") }
+}
+
+fn parse_fault(raw: &RawFault, servers: &Servers) -> Result<FaultSpec, String> {
+    if !FAULTABLE_SERVERS.contains(&raw.server.as_str()) || !server_booted(servers, &raw.server) {
+        return Err(format!("is not a server the scenario boots (faults can strike {})", booted_list(servers)));
+    }
+    let kind = match raw.kind {
+        RawFaultKind::Crash => FaultKind::Crash,
+        RawFaultKind::Hang => FaultKind::Hang,
+        RawFaultKind::CorruptReply => FaultKind::CorruptReply,
+        RawFaultKind::DropMessage => FaultKind::DropMessage,
+        RawFaultKind::Delay(cycles) => FaultKind::Delay(cycles),
+    };
+    let trigger = match raw.at {
+        RawTrigger::Time(at) => Trigger::AtTime(at),
+        RawTrigger::Message(0) => return Err("Message(n) counts from 1".into()),
+        RawTrigger::Message(n) => Trigger::AtMessage(n),
+        RawTrigger::Random(p) if !(0.0..=1.0).contains(&p) => {
+            return Err(format!("Random({p}) is not a probability between 0 and 1"));
+        }
+        RawTrigger::Random(p) => Trigger::Random(p),
+    };
+    Ok(FaultSpec { server: raw.server.clone(), kind, trigger })
+}
+
+/// Parses a fault given on the command line: `SERVER:KIND@WHEN`, where KIND is `crash`,
+/// `hang`, `corrupt`, `drop` or `delay=CYCLES`, and WHEN is `msg=N`, `t=CYCLES` or `p=PROB`
+/// (`block:crash@msg=3`, `fs:delay=5000@p=0.1`).
+///
+/// # Errors
+/// What is wrong with it, in words.
+pub fn parse_cli_fault(text: &str) -> Result<FaultSpec, String> {
+    let usage = "expected SERVER:KIND@WHEN, e.g. block:crash@msg=3 (KIND: crash, hang, corrupt, drop, delay=CYCLES; \
+                 WHEN: msg=N, t=CYCLES, p=PROBABILITY)";
+    let (server, rest) = text.split_once(':').ok_or_else(|| format!("`{text}`: {usage}"))?;
+    let (kind, when) = rest.split_once('@').ok_or_else(|| format!("`{text}`: {usage}"))?;
+    let number = |value: &str, what: &str| {
+        value.parse::<u64>().map_err(|_| format!("`{text}`: {what} `{value}` is not a number"))
+    };
+    let kind = match kind.split_once('=') {
+        None if kind == "crash" => FaultKind::Crash,
+        None if kind == "hang" => FaultKind::Hang,
+        None if kind == "corrupt" => FaultKind::CorruptReply,
+        None if kind == "drop" => FaultKind::DropMessage,
+        Some(("delay", cycles)) => FaultKind::Delay(number(cycles, "delay")?),
+        _ => return Err(format!("`{text}`: unknown fault kind `{kind}`; {usage}")),
+    };
+    let trigger = match when.split_once('=') {
+        Some(("msg", n)) => match number(n, "message number")? {
+            0 => return Err(format!("`{text}`: msg counts from 1")),
+            n => Trigger::AtMessage(n),
+        },
+        Some(("t", at)) => Trigger::AtTime(number(at, "time")?),
+        Some(("p", p)) => match p.parse::<f64>() {
+            Ok(p) if (0.0..=1.0).contains(&p) => Trigger::Random(p),
+            _ => return Err(format!("`{text}`: p={p} is not a probability between 0 and 1")),
+        },
+        _ => return Err(format!("`{text}`: unknown trigger `{when}`; {usage}")),
+    };
+    if !FAULTABLE_SERVERS.contains(&server) {
+        return Err(format!("`{text}`: faults can strike {}, not `{server}`", FAULTABLE_SERVERS.join(", ")));
+    }
+    Ok(FaultSpec { server: server.to_owned(), kind, trigger })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_faults_parse_every_kind_and_trigger() {
+        let fault = parse_cli_fault("block:crash@msg=3").unwrap();
+        assert_eq!(
+            (fault.server.as_str(), fault.kind, fault.trigger),
+            ("block", FaultKind::Crash, Trigger::AtMessage(3))
+        );
+        assert_eq!(parse_cli_fault("fs:delay=500@p=0.25").unwrap().kind, FaultKind::Delay(500));
+        assert_eq!(parse_cli_fault("fs:hang@t=900").unwrap().trigger, Trigger::AtTime(900));
+        assert_eq!(parse_cli_fault("console:corrupt@msg=1").unwrap().kind, FaultKind::CorruptReply);
+        assert_eq!(parse_cli_fault("timer:drop@msg=2").unwrap().kind, FaultKind::DropMessage);
+    }
+
+    #[test]
+    fn bad_command_line_faults_say_what_is_wrong() {
+        for (text, words) in [
+            ("fs-crash", "expected SERVER:KIND@WHEN"),
+            ("fs:explode@msg=1", "unknown fault kind"),
+            ("fs:crash@msg=0", "counts from 1"),
+            ("fs:crash@p=2", "not a probability"),
+            ("fs:crash@soon", "unknown trigger"),
+            ("name:crash@msg=1", "not `name`"),
+            ("fs:delay=x@msg=1", "is not a number"),
+        ] {
+            let error = parse_cli_fault(text).unwrap_err();
+            assert!(error.contains(words), "{text}: {error}");
+        }
+    }
+}
