@@ -7,7 +7,8 @@
 //! under the server's name, where clients find it again. A periodic timer
 //! sends each live server a heartbeat call with a timeout: a server that does
 //! not answer in time is taken for hung, killed, and handled as any other
-//! death.
+//! death. A server just restarted skips one round: it may still be starting
+//! up, and a timeout shorter than its start would kill it again and again.
 
 use mksim_kernel::{Message, ProgramResult, Rights, Slot, Sys, SysError};
 use mksim_userland::protocol::{HEARTBEAT, NameRequest, Request, encode};
@@ -68,6 +69,9 @@ struct Watched {
     ward: Ward,
     restarts: u32,
     alive: bool,
+    /// Just restarted: it may still be starting up (a file server mounting), so it skips one
+    /// heartbeat round, as MINIX's reincarnation server waits for a restarted driver's hello.
+    starting: bool,
 }
 
 /// Looks after `wards`, re-registering restarted ones through `name_server`.
@@ -82,7 +86,8 @@ pub async fn supervisor(sys: Sys, name_server: Slot, wards: Vec<Ward>, heartbeat
     if let Some(heartbeat) = heartbeat {
         sys.arm_timer(events, HEARTBEAT_BIT, heartbeat.period_cycles, Some(heartbeat.period_cycles)).await?;
     }
-    let mut watched: Vec<Watched> = wards.into_iter().map(|ward| Watched { ward, restarts: 0, alive: true }).collect();
+    let mut watched: Vec<Watched> =
+        wards.into_iter().map(|ward| Watched { ward, restarts: 0, alive: true, starting: false }).collect();
     loop {
         let bits = sys.wait(events).await?;
         for (bit, ward) in watched.iter_mut().enumerate() {
@@ -92,7 +97,10 @@ pub async fn supervisor(sys: Sys, name_server: Slot, wards: Vec<Ward>, heartbeat
             }
         }
         if let (true, Some(heartbeat)) = (bits & HEARTBEAT_BIT != 0, heartbeat) {
-            for ward in watched.iter().filter(|ward| ward.alive) {
+            for ward in watched.iter_mut().filter(|ward| ward.alive) {
+                if std::mem::take(&mut ward.starting) {
+                    continue;
+                }
                 check_pulse(&sys, &ward.ward, heartbeat.timeout_cycles).await?;
             }
         }
@@ -111,6 +119,7 @@ async fn reincarnate(sys: &Sys, name_server: Slot, events: Slot, bit: usize, wat
     let Ok(port) = sys.restart(watched.ward.handle).await else { return };
     watched.restarts += 1;
     watched.alive = true;
+    watched.starting = true;
     let _ = sys.delete(watched.ward.port).await;
     watched.ward.port = port;
     // A death before the watch is in place still signals: watching a dead process signals at once.
