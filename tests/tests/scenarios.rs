@@ -167,6 +167,22 @@ fn the_deadlock_trace_ends_in_a_deadlock() {
 }
 
 #[test]
+fn the_driver_restart_trace_shows_the_crash_the_restart_and_the_retried_transfer() {
+    insta::assert_snapshot!(
+        "driver_restart_trace",
+        message_trace(&run_file("driver_restart.ron", Mode::Microkernel).log)
+    );
+}
+
+#[test]
+fn the_same_driver_crash_in_monolithic_mode_is_a_kernel_panic_that_loses_the_editor() {
+    insta::assert_snapshot!(
+        "driver_restart_monolithic_summary",
+        summary(&run_file("driver_restart.ron", Mode::Monolithic))
+    );
+}
+
+#[test]
 fn the_file_io_comparison_table() {
     let micro = run_file("file_io.ron", Mode::Microkernel);
     let mono = run_file("file_io.ron", Mode::Monolithic);
