@@ -525,15 +525,13 @@ impl Kernel {
         counters.service_calls += 1;
         counters.bytes_copied += work.bytes_copied;
         self.emit(id, EventKind::ServiceCalled { message });
-        if let Some(fault) = work.fault {
-            self.emit(id, EventKind::FaultInjected { fault });
-            if fault.is_failure() {
-                let detail = format!(
-                    "{} in the kernel's service code handling {}",
-                    fault.name(),
-                    self.log.message_content(message)
-                );
-                self.panic(id, fault, detail);
+        if let Some(crate::syscall::ServiceFault { kind, module }) = work.fault {
+            self.emit(id, EventKind::FaultInjected { fault: kind });
+            if kind.is_failure() {
+                let request = self.log.message_content(message);
+                let detail =
+                    format!("{} in the kernel's {} module while handling {request}", kind.name(), module.name());
+                self.panic(id, kind, detail);
                 return Flow::Ended;
             }
         }

@@ -97,7 +97,38 @@ pub struct ServiceWork {
     /// Device interrupts taken.
     pub interrupts: u64,
     /// A fault injected into the service code on this call: a failure takes the kernel down.
-    pub fault: Option<crate::event::InjectedFault>,
+    pub fault: Option<ServiceFault>,
+}
+
+/// A fault that struck service code inside the kernel, and where.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ServiceFault {
+    /// What went wrong.
+    pub kind: crate::event::InjectedFault,
+    /// The module it struck.
+    pub module: ServiceModule,
+}
+
+/// The service modules a monolithic kernel links in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum ServiceModule {
+    FileSystem,
+    BlockDriver,
+    Console,
+    Timer,
+}
+
+impl ServiceModule {
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceModule::FileSystem => "file system",
+            ServiceModule::BlockDriver => "block driver",
+            ServiceModule::Console => "console driver",
+            ServiceModule::Timer => "timer driver",
+        }
+    }
 }
 
 /// What a successful syscall returns.

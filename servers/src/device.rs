@@ -5,7 +5,7 @@
 use crate::block::{BlockDevice, Ramdisk};
 use crate::fault::{FaultKind, SharedPlan};
 use crate::serve::{Answer, ServerFaults, serve_with_faults};
-use mksim_kernel::syscall::ServiceWork;
+use mksim_kernel::syscall::{ServiceFault, ServiceModule, ServiceWork};
 use mksim_kernel::{Incoming, Message, ProgramResult, Slot, Sys, SysError};
 use mksim_userland::client::lookup_name;
 use mksim_userland::protocol::{BlockRequest, Request, ServiceError, SimpleReply, decode, encode, reply_label};
@@ -170,7 +170,8 @@ impl DirectBlockDevice {
                 Ok(())
             }
             Some(failure) => {
-                self.work.fault.get_or_insert(failure.logged());
+                let fault = ServiceFault { kind: failure.logged(), module: ServiceModule::BlockDriver };
+                self.work.fault.get_or_insert(fault);
                 Err(ServiceError::Io)
             }
         }

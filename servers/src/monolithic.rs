@@ -8,7 +8,7 @@ use crate::console::ConsoleOutput;
 use crate::device::DirectBlockDevice;
 use crate::fault::{FaultKind, SharedPlan};
 use crate::filesystem::{FileSystem, FsConfig};
-use mksim_kernel::syscall::ServiceWork;
+use mksim_kernel::syscall::{ServiceFault, ServiceModule, ServiceWork};
 use mksim_userland::client::KernelServices;
 use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, encode};
 use mksim_userland::ready::run_ready;
@@ -47,12 +47,12 @@ impl InKernelServices {
         run_ready(FileSystem::mount(&mut device, config))
     }
 
-    /// The fault, if any, that strikes this call of `module` at `now`, with the work it adds.
-    fn strike(&self, module: &str, now: u64, work: &mut ServiceWork) -> Option<FaultKind> {
-        let fault = self.faults.as_ref()?.borrow_mut().on_request(module, now)?;
+    /// The fault, if any, that strikes this call of `server`'s module at `now`, with the work it adds.
+    fn strike(&self, server: &str, module: ServiceModule, now: u64, work: &mut ServiceWork) -> Option<FaultKind> {
+        let fault = self.faults.as_ref()?.borrow_mut().on_request(server, now)?;
         match fault {
             FaultKind::Delay(cycles) => work.device_cycles += cycles,
-            failure => work.fault = Some(failure.logged()),
+            failure => work.fault = Some(ServiceFault { kind: failure.logged(), module }),
         }
         Some(fault)
     }
@@ -75,7 +75,7 @@ impl KernelServices for InKernelServices {
         };
         // The syscall handler calls the file system, which calls the cache.
         let mut work = ServiceWork { function_calls: 2, ..ServiceWork::default() };
-        let fault = self.strike("fs", now, &mut work);
+        let fault = self.strike("fs", ServiceModule::FileSystem, now, &mut work);
         if failed(work, fault) {
             return (FsReply::Error(ServiceError::Io), work);
         }
@@ -94,7 +94,7 @@ impl KernelServices for InKernelServices {
 
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork {
         let mut work = ServiceWork { function_calls: 2, bytes_copied: text.len() as u64, ..ServiceWork::default() };
-        let fault = self.strike("console", now, &mut work);
+        let fault = self.strike("console", ServiceModule::Console, now, &mut work);
         if !failed(work, fault) {
             self.console.borrow_mut().write(client, text);
         }
@@ -107,7 +107,7 @@ impl KernelServices for InKernelServices {
             let next_tick = (now / period + u64::from(ticks)) * period;
             work.device_cycles = next_tick.saturating_sub(now);
         }
-        self.strike("timer", now, &mut work);
+        self.strike("timer", ServiceModule::Timer, now, &mut work);
         work
     }
 }

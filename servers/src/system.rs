@@ -18,6 +18,7 @@ use crate::serve::ServerFaults;
 use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
 use crate::timer::timer_server;
 use mksim_kernel::InjectedFault;
+use mksim_kernel::syscall::ServiceModule;
 use mksim_kernel::{
     Badge, FullPolicy, Kernel, KernelConfig, ObjectId, Priority, ProcessId, ProcessSpec, ProgramResult, Restarter,
     Rights, Slot,
@@ -427,7 +428,8 @@ fn schedule_timed_crashes(boot: &mut Boot, faults: &[FaultSpec], mode: Mode) {
                 }
             }
             Mode::Monolithic => {
-                boot.kernel.schedule_panic(at, InjectedFault::Crash, format!("crash in the {} module", fault.server));
+                let detail = format!("crash in the kernel's {} module", module_of(&fault.server).name());
+                boot.kernel.schedule_panic(at, InjectedFault::Crash, detail);
             }
         }
     }
@@ -451,6 +453,16 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
     ClientMode::Monolithic(Rc::new(services))
 }
 
+/// The module of the kernel that holds a server's code in monolithic mode.
+fn module_of(server: &str) -> ServiceModule {
+    match server {
+        "fs" => ServiceModule::FileSystem,
+        "block" => ServiceModule::BlockDriver,
+        "console" => ServiceModule::Console,
+        _ => ServiceModule::Timer,
+    }
+}
+
 /// Mounts the file system inside the kernel at boot. The mount's block transfers count as the
 /// driver's requests, as the file server's do in microkernel mode, so a fault planned for the
 /// Nth transfer strikes the same one in both modes: during the mount, it panics the kernel as
@@ -460,11 +472,9 @@ fn mount_in_kernel(boot: &mut Boot, disk: &Rc<RefCell<Ramdisk>>, config: FsConfi
     device.faults = boot.plan.clone();
     let mounted = run_ready(FileSystem::mount(&mut device, config)).ok();
     if let Some(fault) = device.work.fault {
-        boot.kernel.schedule_panic(
-            0,
-            fault,
-            format!("{} in the block driver while mounting the file system", fault.name()),
-        );
+        let detail =
+            format!("{} in the kernel's block driver module while mounting the file system", fault.kind.name());
+        boot.kernel.schedule_panic(0, fault.kind, detail);
     }
     mounted
 }
