@@ -232,6 +232,20 @@ fn ratio(micro: f64, mono: f64) -> String {
 pub fn comparison(micro: &RunReport, mono: &RunReport) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "{:<22} {:>14} {:>14} {:>8}", "", "microkernel", "monolithic", "ratio");
+    if !micro.outcome.is_completed() || !mono.outcome.is_completed() {
+        // The figures of a run that stopped early (a kernel panic) are not the same workload's.
+        let _ = writeln!(text, "{:<22} {:>14} {:>14}", "outcome", micro.outcome_name(), mono.outcome_name());
+    }
+    let restarts = micro.reliability.total_restarts() + mono.reliability.total_restarts();
+    if restarts > 0 {
+        let _ = writeln!(
+            text,
+            "{:<22} {:>14} {:>14}",
+            "server restarts",
+            micro.reliability.total_restarts(),
+            mono.reliability.total_restarts()
+        );
+    }
     let rows = [
         ("syscalls", micro.metrics.syscalls, mono.metrics.syscalls),
         ("messages", micro.metrics.messages, mono.metrics.messages),
