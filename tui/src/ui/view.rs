@@ -370,6 +370,13 @@ fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
     };
     let mut lines =
         vec![Line::from(Span::styled(format!("{:<18}{:>12}{:>12}{:>8}", "total", "μ", "M", "ratio"), bold))];
+    let (end_a, end_b) = (&micro.report, &mono.report);
+    if !end_a.outcome.is_completed() || !end_b.outcome.is_completed() {
+        // Short words, so they fit the columns: "panicked" is the monolithic kernel going down.
+        let word = |report: &crate::run::RunReport| report.outcome_name().replace("kernel_panic", "panicked");
+        let (x, y) = (word(end_a), word(end_b));
+        lines.push(Line::from(Span::styled(format!("{:<18}{x:>12}{y:>12}", "outcome"), bold)));
+    }
     for (name, x, y) in [
         ("messages", a.messages, b.messages),
         ("context switches", a.context_switches, b.context_switches),
