@@ -18,7 +18,6 @@ use crate::syscall::{Syscall, SyscallKind, SyscallResult, SyscallValue};
 use crate::time::{TimerAction, Timers};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -138,7 +137,7 @@ impl Kernel {
             state: ProcessState::Ready,
             caps: Default::default(),
             program: None,
-            trap: Rc::new(RefCell::new(Trap::default())),
+            trap: Rc::new(Trap::default()),
             blocked_call: None,
             blocked_since: 0,
             outgoing: None,
@@ -383,7 +382,7 @@ impl Kernel {
             }
             Ok(Poll::Pending) => {
                 self.process_mut(id).program = Some(program);
-                let request = self.process(id).trap.borrow_mut().request.take();
+                let request = self.process(id).trap.request.take();
                 match request {
                     Some(request) => self.execute(id, request),
                     None => self.terminate(id, ProcessState::Faulted { reason: FaultReason::NotASyscall }),
@@ -394,14 +393,16 @@ impl Kernel {
 
     /// Logs the operation markers a program left in its trap during the last poll.
     fn log_annotations(&mut self, id: ProcessId) {
-        let annotations = std::mem::take(&mut self.process(id).trap.borrow_mut().annotations);
-        for annotation in annotations {
+        let mut annotations = self.process(id).trap.annotations.take();
+        for annotation in annotations.drain(..) {
             let kind = match annotation {
                 crate::sys::Annotation::Began { label } => EventKind::OperationBegan { label },
                 crate::sys::Annotation::Ended { label, failed } => EventKind::OperationEnded { label, failed },
             };
             self.emit(id, kind);
         }
+        // The emptied list goes back, so a program that annotates every operation does not allocate every time.
+        self.process(id).trap.annotations.set(annotations);
     }
 
     fn execute(&mut self, id: ProcessId, request: Syscall) {
@@ -465,7 +466,7 @@ impl Kernel {
 
     fn finish_syscall(&mut self, id: ProcessId, call: SyscallKind, result: SyscallResult) {
         let error = result.as_ref().err().copied();
-        self.process(id).trap.borrow_mut().response = Some(result);
+        self.process(id).trap.response.set(Some(result));
         self.emit(id, EventKind::SyscallReturned { call, error });
     }
 
@@ -662,7 +663,7 @@ impl Kernel {
         process.state = ProcessState::Ready;
         let priority = process.effective_priority;
         let error = result.as_ref().err().copied();
-        process.trap.borrow_mut().response = Some(result);
+        process.trap.response.set(Some(result));
         self.run_queue.push_back(id, priority);
         self.emit(id, EventKind::Woken { call, error });
     }
