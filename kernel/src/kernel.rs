@@ -197,7 +197,7 @@ impl Kernel {
             senders: Default::default(),
             receivers: Default::default(),
         };
-        self.create_object(Some(owner), ObjectBody::Queue(queue))
+        self.create_object(Some(owner), ObjectBody::Queue(Box::new(queue)))
     }
 
     /// Creates a notification that dies with `owner`.
