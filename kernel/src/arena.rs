@@ -75,6 +75,20 @@ impl<T> Arena<T> {
         Some(value)
     }
 
+    /// Removes the value at `key` and drops it where it is; the slot's generation moves on.
+    /// Returns false if it was already gone.
+    pub fn discard(&mut self, key: ArenaKey) -> bool {
+        let Some(entry) = self.entries.get_mut(key.index as usize) else { return false };
+        if entry.generation != key.generation || entry.value.is_none() {
+            return false;
+        }
+        entry.value = None;
+        entry.generation = entry.generation.wrapping_add(1);
+        self.free.push(key.index);
+        self.live -= 1;
+        true
+    }
+
     /// How many values are live.
     pub fn len(&self) -> usize {
         self.live
@@ -110,5 +124,9 @@ mod tests {
         assert_eq!(arena.get(second), Some(&"second"));
         assert_eq!(arena.remove(first), None);
         assert_eq!(arena.len(), 1);
+        assert!(arena.discard(second));
+        assert!(!arena.discard(second));
+        assert_eq!(arena.get(second), None);
+        assert!(arena.is_empty());
     }
 }

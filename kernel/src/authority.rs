@@ -83,7 +83,7 @@ impl Kernel {
             senders: Default::default(),
             receivers: Default::default(),
         };
-        self.sys_create(id, ObjectBody::Queue(queue))
+        self.sys_create(id, ObjectBody::Queue(Box::new(queue)))
     }
 
     pub(crate) fn sys_create_region(&mut self, id: ProcessId, size: u32) -> Result<SyscallValue, SysError> {
@@ -147,7 +147,7 @@ impl Kernel {
         self.emit_capability(holder, op, slot, capability);
         if let Some(ObjectBody::Reply(reply)) = self.objects.get(capability.object).map(|object| &object.body) {
             let caller = reply.caller;
-            self.objects.remove(capability.object);
+            self.objects.discard(capability.object);
             self.process_mut(holder).held_replies.retain(|&held| held != capability.object);
             let waiting = self.is_alive(caller)
                 && matches!(self.process(caller).state, ProcessState::ReplyBlocked { reply, .. } if reply == capability.object);

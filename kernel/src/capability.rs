@@ -34,16 +34,20 @@ bitflags::bitflags! {
 impl fmt::Display for Rights {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let letters = [
-            (Rights::SEND, 's'),
-            (Rights::RECEIVE, 'r'),
-            (Rights::GRANT, 'g'),
-            (Rights::READ, 'R'),
-            (Rights::WRITE, 'W'),
+            (Rights::SEND, b's'),
+            (Rights::RECEIVE, b'r'),
+            (Rights::GRANT, b'g'),
+            (Rights::READ, b'R'),
+            (Rights::WRITE, b'W'),
         ];
-        for (right, letter) in letters {
-            write!(f, "{}", if self.contains(right) { letter } else { '-' })?;
+        // One write of the five letters: exports print the rights of every capability event.
+        let mut text = [b'-'; 5];
+        for (place, (right, letter)) in text.iter_mut().zip(letters) {
+            if self.contains(right) {
+                *place = letter;
+            }
         }
-        Ok(())
+        f.write_str(std::str::from_utf8(&text).expect("ASCII letters"))
     }
 }
 

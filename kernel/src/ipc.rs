@@ -294,7 +294,7 @@ impl Kernel {
         self.tree.remove(node);
         self.process_mut(id).held_replies.retain(|&held| held != capability.object);
         self.emit_capability(id, CapabilityOp::ReplyUsed, slot, capability);
-        self.objects.remove(capability.object);
+        self.objects.discard(capability.object);
         let envelope = self.commit(id, capability.object, message, MessageKind::Reply, Badge::NONE, Some(request));
         let waiting = self.is_alive(caller)
             && matches!(self.process(caller).state, ProcessState::ReplyBlocked { reply, .. } if reply == capability.object);

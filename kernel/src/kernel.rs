@@ -18,7 +18,6 @@ use crate::syscall::{Syscall, SyscallKind, SyscallResult, SyscallValue};
 use crate::time::{TimerAction, Timers};
 use rand_chacha::ChaCha8Rng;
 use rand_core::SeedableRng;
-use std::cell::RefCell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -141,7 +140,7 @@ impl Kernel {
             state: ProcessState::Ready,
             caps: Default::default(),
             program: None,
-            trap: Rc::new(RefCell::new(Trap::default())),
+            trap: Rc::new(Trap::default()),
             blocked_call: None,
             blocked_since: 0,
             outgoing: None,
@@ -203,7 +202,7 @@ impl Kernel {
             senders: Default::default(),
             receivers: Default::default(),
         };
-        self.create_object(Some(owner), ObjectBody::Queue(queue))
+        self.create_object(Some(owner), ObjectBody::Queue(Box::new(queue)))
     }
 
     /// Creates a notification that dies with `owner`.
@@ -374,7 +373,7 @@ impl Kernel {
         let Some(mut program) = self.process_mut(id).program.take() else {
             panic!("kernel bug: running process {id} has no program");
         };
-        self.process(id).trap.borrow_mut().now = self.now;
+        self.process(id).trap.now.set(self.now);
         let mut context = Context::from_waker(Waker::noop());
         let polled = catch_unwind(AssertUnwindSafe(|| program.as_mut().poll(&mut context)));
         self.log_annotations(id);
@@ -395,7 +394,7 @@ impl Kernel {
             }
             Ok(Poll::Pending) => {
                 self.process_mut(id).program = Some(program);
-                let request = self.process(id).trap.borrow_mut().request.take();
+                let request = self.process(id).trap.request.take();
                 match request {
                     Some(request) => self.execute(id, request),
                     None => self.terminate(id, ProcessState::Faulted { reason: FaultReason::NotASyscall }),
@@ -406,8 +405,8 @@ impl Kernel {
 
     /// Logs the operation markers a program left in its trap during the last poll.
     fn log_annotations(&mut self, id: ProcessId) {
-        let annotations = std::mem::take(&mut self.process(id).trap.borrow_mut().annotations);
-        for annotation in annotations {
+        let mut annotations = self.process(id).trap.annotations.take();
+        for annotation in annotations.drain(..) {
             let kind = match annotation {
                 crate::sys::Annotation::Began { label } => {
                     self.process_mut(id).current_operation = Some(label);
@@ -422,6 +421,8 @@ impl Kernel {
             };
             self.emit(id, kind);
         }
+        // The emptied list goes back, so a program that annotates every operation does not allocate every time.
+        self.process(id).trap.annotations.set(annotations);
     }
 
     fn execute(&mut self, id: ProcessId, request: Syscall) {
@@ -487,7 +488,7 @@ impl Kernel {
 
     fn finish_syscall(&mut self, id: ProcessId, call: SyscallKind, result: SyscallResult) {
         let error = result.as_ref().err().copied();
-        self.process(id).trap.borrow_mut().response = Some(result);
+        self.process(id).trap.response.set(Some(result));
         self.emit(id, EventKind::SyscallReturned { call, error });
     }
 
@@ -698,7 +699,7 @@ impl Kernel {
         process.state = ProcessState::Ready;
         let priority = process.effective_priority;
         let error = result.as_ref().err().copied();
-        process.trap.borrow_mut().response = Some(result);
+        process.trap.response.set(Some(result));
         self.run_queue.push_back(id, priority);
         self.emit(id, EventKind::Woken { call, error });
     }

@@ -107,7 +107,9 @@ pub(crate) struct Reply {
 #[derive(Debug)]
 pub(crate) enum ObjectBody {
     Endpoint(Endpoint),
-    Queue(Queue),
+    /// Boxed: a queue is the largest body and the rarest, and every reply object (one per call)
+    /// is moved in and out of the table at the size of the largest body.
+    Queue(Box<Queue>),
     Notification(Notification),
     Reply(Reply),
     Region(Vec<u8>),
@@ -176,6 +178,11 @@ impl ObjectTable {
         self.objects.remove(key(id))
     }
 
+    /// Removes an object nobody needs any more, without moving it out first.
+    pub fn discard(&mut self, id: ObjectId) -> bool {
+        self.objects.discard(key(id))
+    }
+
     pub fn endpoint_mut(&mut self, id: ObjectId) -> Option<&mut Endpoint> {
         match &mut self.get_mut(id)?.body {
             ObjectBody::Endpoint(endpoint) => Some(endpoint),
@@ -185,7 +192,7 @@ impl ObjectTable {
 
     pub fn queue_mut(&mut self, id: ObjectId) -> Option<&mut Queue> {
         match &mut self.get_mut(id)?.body {
-            ObjectBody::Queue(queue) => Some(queue),
+            ObjectBody::Queue(queue) => Some(queue.as_mut()),
             _ => None,
         }
     }

@@ -9,7 +9,6 @@ use crate::metrics::Counters;
 use crate::sys::Trap;
 use crate::syscall::SyscallKind;
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -98,7 +97,7 @@ pub struct Process {
     pub(crate) state: ProcessState,
     pub(crate) caps: CapabilityTable,
     pub(crate) program: Option<ProgramFuture>,
-    pub(crate) trap: Rc<RefCell<Trap>>,
+    pub(crate) trap: Rc<Trap>,
     /// The syscall a blocked process is in.
     pub(crate) blocked_call: Option<SyscallKind>,
     pub(crate) blocked_since: u64,

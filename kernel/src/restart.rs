@@ -20,7 +20,6 @@ use crate::process::ProcessState;
 use crate::sys::Trap;
 use crate::syscall::SyscallValue;
 use crate::time::TimerAction;
-use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Builds a server incarnation: given the kernel and the new process's id, it creates the
@@ -145,7 +144,7 @@ impl Kernel {
         process.id = id;
         process.state = ProcessState::Ready;
         process.effective_priority = process.base_priority;
-        process.trap = Rc::new(RefCell::new(Trap::default()));
+        process.trap = Rc::new(Trap::default());
         process.bound_notification = None;
         process.watchers.clear();
         process.held_replies.clear();

@@ -13,21 +13,24 @@ use crate::ids::{Badge, ProcessId, Slot};
 use crate::message::{Incoming, Message, Received};
 use crate::object::FullPolicy;
 use crate::syscall::{Blocking, Syscall, SyscallResult, SyscallValue};
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
 /// The request a process has made and the answer the kernel has for it.
-#[derive(Debug, Default)]
+///
+/// Plain cells, not a `RefCell`: the program and the kernel never hold a
+/// borrow across the other's turn, they only move values in and out.
+#[derive(Default)]
 pub(crate) struct Trap {
-    pub request: Option<Syscall>,
-    pub response: Option<SyscallResult>,
+    pub request: Cell<Option<Syscall>>,
+    pub response: Cell<Option<SyscallResult>>,
     /// Operation markers left since the last poll; they cost nothing and take no step.
-    pub annotations: Vec<Annotation>,
+    pub annotations: Cell<Vec<Annotation>>,
     /// Virtual time when the kernel last polled the process.
-    pub now: u64,
+    pub now: Cell<u64>,
 }
 
 /// A marker a program leaves in the log around an operation, for per-operation metrics.
@@ -42,27 +45,34 @@ pub(crate) enum Annotation {
 /// A process's handle on the kernel. Every method is one syscall.
 #[derive(Clone)]
 pub struct Sys {
-    trap: Rc<RefCell<Trap>>,
+    trap: Rc<Trap>,
     process: ProcessId,
 }
 
-struct SyscallFuture {
-    trap: Rc<RefCell<Trap>>,
+/// One syscall in flight: the first poll hands the request to the kernel and
+/// returns `Pending`; a later poll finds the answer and converts it with `answer`.
+///
+/// Every typed [`Sys`] method returns one of these directly, rather than an
+/// `async fn` awaiting it, so a syscall is one small future and the answer
+/// is converted once instead of being moved through a future per layer.
+#[must_use = "a syscall does nothing until it is awaited"]
+struct SyscallFuture<'a, T> {
+    trap: &'a Trap,
     request: Option<Syscall>,
+    answer: fn(SyscallValue) -> T,
 }
 
-impl Future for SyscallFuture {
-    type Output = SyscallResult;
+impl<T> Future for SyscallFuture<'_, T> {
+    type Output = Result<T, SysError>;
 
-    fn poll(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<SyscallResult> {
+    fn poll(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let mut trap = this.trap.borrow_mut();
         if let Some(request) = this.request.take() {
-            trap.request = Some(request);
+            this.trap.request.set(Some(request));
             return Poll::Pending;
         }
-        match trap.response.take() {
-            Some(result) => Poll::Ready(result),
+        match this.trap.response.take() {
+            Some(result) => Poll::Ready(result.map(this.answer)),
             None => Poll::Pending,
         }
     }
@@ -72,8 +82,50 @@ fn kernel_bug(value: SyscallValue) -> ! {
     panic!("kernel bug: syscall answered with an unexpected value {value:?}")
 }
 
+fn to_unit(value: SyscallValue) {
+    match value {
+        SyscallValue::Unit => (),
+        other => kernel_bug(other),
+    }
+}
+
+fn to_slot(value: SyscallValue) -> Slot {
+    match value {
+        SyscallValue::Slot(slot) => slot,
+        other => kernel_bug(other),
+    }
+}
+
+fn to_number(value: SyscallValue) -> u64 {
+    match value {
+        SyscallValue::Number(number) => number,
+        other => kernel_bug(other),
+    }
+}
+
+fn to_incoming(value: SyscallValue) -> Incoming {
+    match value {
+        SyscallValue::Incoming(incoming) => incoming,
+        other => kernel_bug(other),
+    }
+}
+
+fn to_reply(value: SyscallValue) -> Received {
+    match value {
+        SyscallValue::Reply(received) => received,
+        other => kernel_bug(other),
+    }
+}
+
+fn to_bytes(value: SyscallValue) -> Vec<u8> {
+    match value {
+        SyscallValue::Bytes(bytes) => bytes,
+        other => kernel_bug(other),
+    }
+}
+
 impl Sys {
-    pub(crate) fn new(trap: Rc<RefCell<Trap>>, process: ProcessId) -> Sys {
+    pub(crate) fn new(trap: Rc<Trap>, process: ProcessId) -> Sys {
         Sys { trap, process }
     }
 
@@ -82,356 +134,358 @@ impl Sys {
         self.process
     }
 
+    fn request<T>(&self, request: Syscall, answer: fn(SyscallValue) -> T) -> SyscallFuture<'_, T> {
+        SyscallFuture { trap: &self.trap, request: Some(request), answer }
+    }
+
     /// Makes any syscall.
     ///
     /// # Errors
     /// Whatever the kernel answers for that request.
-    pub async fn syscall(&self, request: Syscall) -> SyscallResult {
-        SyscallFuture { trap: Rc::clone(&self.trap), request: Some(request) }.await
-    }
-
-    async fn unit(&self, request: Syscall) -> Result<(), SysError> {
-        match self.syscall(request).await? {
-            SyscallValue::Unit => Ok(()),
-            other => kernel_bug(other),
-        }
-    }
-
-    async fn slot(&self, request: Syscall) -> Result<Slot, SysError> {
-        match self.syscall(request).await? {
-            SyscallValue::Slot(slot) => Ok(slot),
-            other => kernel_bug(other),
-        }
-    }
-
-    async fn number(&self, request: Syscall) -> Result<u64, SysError> {
-        match self.syscall(request).await? {
-            SyscallValue::Number(number) => Ok(number),
-            other => kernel_bug(other),
-        }
-    }
-
-    async fn incoming(&self, request: Syscall) -> Result<Incoming, SysError> {
-        match self.syscall(request).await? {
-            SyscallValue::Incoming(incoming) => Ok(incoming),
-            other => kernel_bug(other),
-        }
-    }
-
-    async fn reply_of(&self, request: Syscall) -> Result<Received, SysError> {
-        match self.syscall(request).await? {
-            SyscallValue::Reply(received) => Ok(received),
-            other => kernel_bug(other),
-        }
+    pub fn syscall(&self, request: Syscall) -> impl Future<Output = SyscallResult> + '_ {
+        self.request(request, |value| value)
     }
 
     /// Sends through an endpoint (waits for a receiver) or a queue port (waits only when full and the policy says so).
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights, message too large, queue full, peer dead, deadlock.
-    pub async fn send(&self, port: Slot, message: Message) -> Result<(), SysError> {
-        self.unit(Syscall::Send { port, message, blocking: Blocking::Forever }).await
+    pub fn send(&self, port: Slot, message: Message) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Send { port, message, blocking: Blocking::Forever }, to_unit)
     }
 
     /// Like [`Sys::send`], giving up with timed-out after `cycles`.
     ///
     /// # Errors
     /// As [`Sys::send`], plus timed out.
-    pub async fn send_timeout(&self, port: Slot, message: Message, cycles: u64) -> Result<(), SysError> {
-        self.unit(Syscall::Send { port, message, blocking: Blocking::Timeout(cycles) }).await
+    pub fn send_timeout(
+        &self,
+        port: Slot,
+        message: Message,
+        cycles: u64,
+    ) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Send { port, message, blocking: Blocking::Timeout(cycles) }, to_unit)
     }
 
     /// Sends only if it can be done at once.
     ///
     /// # Errors
     /// As [`Sys::send`], plus would-block.
-    pub async fn try_send(&self, port: Slot, message: Message) -> Result<(), SysError> {
-        self.unit(Syscall::Send { port, message, blocking: Blocking::Never }).await
+    pub fn try_send(&self, port: Slot, message: Message) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Send { port, message, blocking: Blocking::Never }, to_unit)
     }
 
     /// Receives from any sender.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights, peer dead, quota exceeded (no slot for a reply capability).
-    pub async fn receive(&self, port: Slot) -> Result<Incoming, SysError> {
-        self.incoming(Syscall::Receive { port, from: None, blocking: Blocking::Forever }).await
+    pub fn receive(&self, port: Slot) -> impl Future<Output = Result<Incoming, SysError>> + '_ {
+        self.request(Syscall::Receive { port, from: None, blocking: Blocking::Forever }, to_incoming)
     }
 
     /// Receives only from senders whose capability carries `badge`.
     ///
     /// # Errors
     /// As [`Sys::receive`].
-    pub async fn receive_from(&self, port: Slot, badge: Badge) -> Result<Incoming, SysError> {
-        self.incoming(Syscall::Receive { port, from: Some(badge), blocking: Blocking::Forever }).await
+    pub fn receive_from(&self, port: Slot, badge: Badge) -> impl Future<Output = Result<Incoming, SysError>> + '_ {
+        self.request(Syscall::Receive { port, from: Some(badge), blocking: Blocking::Forever }, to_incoming)
     }
 
     /// Receives, giving up with timed-out after `cycles`.
     ///
     /// # Errors
     /// As [`Sys::receive`], plus timed out.
-    pub async fn receive_timeout(&self, port: Slot, cycles: u64) -> Result<Incoming, SysError> {
-        self.incoming(Syscall::Receive { port, from: None, blocking: Blocking::Timeout(cycles) }).await
+    pub fn receive_timeout(&self, port: Slot, cycles: u64) -> impl Future<Output = Result<Incoming, SysError>> + '_ {
+        self.request(Syscall::Receive { port, from: None, blocking: Blocking::Timeout(cycles) }, to_incoming)
     }
 
     /// Receives only if a message is already there.
     ///
     /// # Errors
     /// As [`Sys::receive`], plus would-block.
-    pub async fn try_receive(&self, port: Slot) -> Result<Incoming, SysError> {
-        self.incoming(Syscall::Receive { port, from: None, blocking: Blocking::Never }).await
+    pub fn try_receive(&self, port: Slot) -> impl Future<Output = Result<Incoming, SysError>> + '_ {
+        self.request(Syscall::Receive { port, from: None, blocking: Blocking::Never }, to_incoming)
     }
 
     /// Sends on an endpoint and waits for the reply.
     ///
     /// # Errors
     /// As [`Sys::send`]; peer dead also when the server dies or drops the reply capability.
-    pub async fn call(&self, port: Slot, message: Message) -> Result<Received, SysError> {
-        self.reply_of(Syscall::Call { port, message, blocking: Blocking::Forever }).await
+    pub fn call(&self, port: Slot, message: Message) -> impl Future<Output = Result<Received, SysError>> + '_ {
+        self.request(Syscall::Call { port, message, blocking: Blocking::Forever }, to_reply)
     }
 
     /// Like [`Sys::call`], giving up with timed-out after `cycles` (counted from the call).
     ///
     /// # Errors
     /// As [`Sys::call`], plus timed out.
-    pub async fn call_timeout(&self, port: Slot, message: Message, cycles: u64) -> Result<Received, SysError> {
-        self.reply_of(Syscall::Call { port, message, blocking: Blocking::Timeout(cycles) }).await
+    pub fn call_timeout(
+        &self,
+        port: Slot,
+        message: Message,
+        cycles: u64,
+    ) -> impl Future<Output = Result<Received, SysError>> + '_ {
+        self.request(Syscall::Call { port, message, blocking: Blocking::Timeout(cycles) }, to_reply)
     }
 
     /// Answers a call. Never blocks; a reply to a caller that has gone is dropped and counted.
     ///
     /// # Errors
     /// Invalid capability, wrong kind (not a reply capability), message too large.
-    pub async fn reply(&self, reply: Slot, message: Message) -> Result<(), SysError> {
-        self.unit(Syscall::Reply { reply, message }).await
+    pub fn reply(&self, reply: Slot, message: Message) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Reply { reply, message }, to_unit)
     }
 
     /// Answers a call and receives the next message, in one syscall.
     ///
     /// # Errors
     /// As [`Sys::reply`] (then nothing is received), or as [`Sys::receive`].
-    pub async fn reply_receive(&self, reply: Slot, message: Message, port: Slot) -> Result<Incoming, SysError> {
+    pub fn reply_receive(
+        &self,
+        reply: Slot,
+        message: Message,
+        port: Slot,
+    ) -> impl Future<Output = Result<Incoming, SysError>> + '_ {
         let request = Syscall::ReplyReceive { reply, message, port, from: None, blocking: Blocking::Forever };
-        self.incoming(request).await
+        self.request(request, to_incoming)
     }
 
     /// ORs `bits` (and the capability's badge) into a notification. Never blocks.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights, peer dead.
-    pub async fn signal(&self, notification: Slot, bits: u64) -> Result<(), SysError> {
-        self.unit(Syscall::Signal { notification, bits }).await
+    pub fn signal(&self, notification: Slot, bits: u64) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Signal { notification, bits }, to_unit)
     }
 
     /// Waits until a notification has bits, then takes and clears them.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights, peer dead.
-    pub async fn wait(&self, notification: Slot) -> Result<u64, SysError> {
-        self.number(Syscall::Wait { notification, blocking: Blocking::Forever }).await
+    pub fn wait(&self, notification: Slot) -> impl Future<Output = Result<u64, SysError>> + '_ {
+        self.request(Syscall::Wait { notification, blocking: Blocking::Forever }, to_number)
     }
 
     /// Like [`Sys::wait`], giving up with timed-out after `cycles`.
     ///
     /// # Errors
     /// As [`Sys::wait`], plus timed out.
-    pub async fn wait_timeout(&self, notification: Slot, cycles: u64) -> Result<u64, SysError> {
-        self.number(Syscall::Wait { notification, blocking: Blocking::Timeout(cycles) }).await
+    pub fn wait_timeout(&self, notification: Slot, cycles: u64) -> impl Future<Output = Result<u64, SysError>> + '_ {
+        self.request(Syscall::Wait { notification, blocking: Blocking::Timeout(cycles) }, to_number)
     }
 
     /// Takes and clears a notification's bits without waiting (zero when none).
     ///
     /// # Errors
     /// As [`Sys::wait`].
-    pub async fn poll(&self, notification: Slot) -> Result<u64, SysError> {
-        self.number(Syscall::Wait { notification, blocking: Blocking::Never }).await
+    pub fn poll(&self, notification: Slot) -> impl Future<Output = Result<u64, SysError>> + '_ {
+        self.request(Syscall::Wait { notification, blocking: Blocking::Never }, to_number)
     }
 
     /// Makes an endpoint owned by this process; returns a capability with every right.
     ///
     /// # Errors
     /// Quota exceeded.
-    pub async fn create_endpoint(&self) -> Result<Slot, SysError> {
-        self.slot(Syscall::CreateEndpoint).await
+    pub fn create_endpoint(&self) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        self.request(Syscall::CreateEndpoint, to_slot)
     }
 
     /// Makes a queue port holding at most `capacity` messages.
     ///
     /// # Errors
     /// Quota exceeded; invalid argument for a zero capacity.
-    pub async fn create_queue(&self, capacity: u32, policy: FullPolicy) -> Result<Slot, SysError> {
-        self.slot(Syscall::CreateQueue { capacity, policy }).await
+    pub fn create_queue(&self, capacity: u32, policy: FullPolicy) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        self.request(Syscall::CreateQueue { capacity, policy }, to_slot)
     }
 
     /// Makes a notification.
     ///
     /// # Errors
     /// Quota exceeded.
-    pub async fn create_notification(&self) -> Result<Slot, SysError> {
-        self.slot(Syscall::CreateNotification).await
+    pub fn create_notification(&self) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        self.request(Syscall::CreateNotification, to_slot)
     }
 
     /// Makes a zero-filled memory region of `size` bytes.
     ///
     /// # Errors
     /// Quota exceeded (also when larger than the kernel's region limit).
-    pub async fn create_region(&self, size: u32) -> Result<Slot, SysError> {
-        self.slot(Syscall::CreateRegion { size }).await
+    pub fn create_region(&self, size: u32) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        self.request(Syscall::CreateRegion { size }, to_slot)
     }
 
     /// Copies a capability into a new slot, keeping at most `rights`.
     ///
     /// # Errors
     /// Invalid capability, wrong kind (reply capabilities cannot be copied), quota exceeded.
-    pub async fn copy(&self, slot: Slot, rights: Rights) -> Result<Slot, SysError> {
-        self.slot(Syscall::Copy { slot, rights }).await
+    pub fn copy(&self, slot: Slot, rights: Rights) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        self.request(Syscall::Copy { slot, rights }, to_slot)
     }
 
     /// Copies a capability with at most `rights` and a badge.
     ///
     /// # Errors
     /// As [`Sys::copy`]; invalid argument when the capability already has another badge.
-    pub async fn mint(&self, slot: Slot, rights: Rights, badge: Badge) -> Result<Slot, SysError> {
-        self.slot(Syscall::Mint { slot, rights, badge }).await
+    pub fn mint(&self, slot: Slot, rights: Rights, badge: Badge) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        self.request(Syscall::Mint { slot, rights, badge }, to_slot)
     }
 
     /// Deletes the capability in `slot`.
     ///
     /// # Errors
     /// Invalid capability.
-    pub async fn delete(&self, slot: Slot) -> Result<(), SysError> {
-        self.unit(Syscall::Delete { slot }).await
+    pub fn delete(&self, slot: Slot) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Delete { slot }, to_unit)
     }
 
     /// Deletes every capability derived from the one in `slot`, everywhere; returns how many.
     ///
     /// # Errors
     /// Invalid capability.
-    pub async fn revoke(&self, slot: Slot) -> Result<u64, SysError> {
-        self.number(Syscall::Revoke { slot }).await
+    pub fn revoke(&self, slot: Slot) -> impl Future<Output = Result<u64, SysError>> + '_ {
+        self.request(Syscall::Revoke { slot }, to_number)
     }
 
     /// Reads `len` bytes at `offset` of a region.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights (read), invalid argument (out of bounds), peer dead.
-    pub async fn region_read(&self, region: Slot, offset: u32, len: u32) -> Result<Vec<u8>, SysError> {
-        match self.syscall(Syscall::RegionRead { region, offset, len }).await? {
-            SyscallValue::Bytes(bytes) => Ok(bytes),
-            other => kernel_bug(other),
-        }
+    pub fn region_read(
+        &self,
+        region: Slot,
+        offset: u32,
+        len: u32,
+    ) -> impl Future<Output = Result<Vec<u8>, SysError>> + '_ {
+        self.request(Syscall::RegionRead { region, offset, len }, to_bytes)
     }
 
     /// Writes `data` at `offset` of a region.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights (write), invalid argument (out of bounds), peer dead.
-    pub async fn region_write(&self, region: Slot, offset: u32, data: &[u8]) -> Result<(), SysError> {
-        self.unit(Syscall::RegionWrite { region, offset, data: data.to_vec() }).await
+    pub fn region_write(
+        &self,
+        region: Slot,
+        offset: u32,
+        data: &[u8],
+    ) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::RegionWrite { region, offset, data: data.to_vec() }, to_unit)
     }
 
     /// Binds a notification to this process: its receives also return the notification's bits.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights (receive), invalid argument (already bound).
-    pub async fn bind_notification(&self, notification: Slot) -> Result<(), SysError> {
-        self.unit(Syscall::BindNotification { notification }).await
+    pub fn bind_notification(&self, notification: Slot) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::BindNotification { notification }, to_unit)
     }
 
     /// Signals `notification` with `bits` when the process behind the handle in `process` dies.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights (read on the handle, send on the notification).
-    pub async fn watch(&self, process: Slot, notification: Slot, bits: u64) -> Result<(), SysError> {
-        self.unit(Syscall::Watch { process, notification, bits }).await
+    pub fn watch(
+        &self,
+        process: Slot,
+        notification: Slot,
+        bits: u64,
+    ) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Watch { process, notification, bits }, to_unit)
     }
 
     /// Arms a timer interrupt into a notification after `delay_cycles`, repeating every `period_cycles`.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights (send), invalid argument (zero period).
-    pub async fn arm_timer(
+    pub fn arm_timer(
         &self,
         notification: Slot,
         bits: u64,
         delay_cycles: u64,
         period_cycles: Option<u64>,
-    ) -> Result<(), SysError> {
-        self.unit(Syscall::ArmTimer { notification, bits, delay_cycles, period_cycles }).await
+    ) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::ArmTimer { notification, bits, delay_cycles, period_cycles }, to_unit)
     }
 
     /// Sleeps for `cycles` of virtual time.
     ///
     /// # Errors
     /// None in practice; the result type keeps every syscall alike.
-    pub async fn sleep(&self, cycles: u64) -> Result<(), SysError> {
-        self.unit(Syscall::Sleep { cycles }).await
+    pub fn sleep(&self, cycles: u64) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Sleep { cycles }, to_unit)
     }
 
     /// Uses the processor for `cycles` (it may be preempted in between).
     ///
     /// # Errors
     /// None in practice.
-    pub async fn compute(&self, cycles: u64) -> Result<(), SysError> {
-        self.unit(Syscall::Compute { cycles }).await
+    pub fn compute(&self, cycles: u64) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Compute { cycles }, to_unit)
     }
 
     /// Lets other ready processes of the same priority run first.
     ///
     /// # Errors
     /// None in practice.
-    pub async fn yield_now(&self) -> Result<(), SysError> {
-        self.unit(Syscall::Yield).await
+    pub fn yield_now(&self) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Yield, to_unit)
     }
 
     /// The current virtual time in cycles.
     ///
     /// # Errors
     /// None in practice.
-    pub async fn clock(&self) -> Result<u64, SysError> {
-        self.number(Syscall::Clock).await
+    pub fn clock(&self) -> impl Future<Output = Result<u64, SysError>> + '_ {
+        self.request(Syscall::Clock, to_number)
     }
 
     /// A number from the run's seeded random stream.
     ///
     /// # Errors
     /// None in practice.
-    pub async fn random(&self) -> Result<u64, SysError> {
-        self.number(Syscall::Random).await
+    pub fn random(&self) -> impl Future<Output = Result<u64, SysError>> + '_ {
+        self.request(Syscall::Random, to_number)
     }
 
     /// Marks the start of an operation (a client-stub call) in the event log. Free: not a syscall.
     pub fn begin_operation(&self, label: u32) {
-        self.trap.borrow_mut().annotations.push(Annotation::Began { label });
+        self.annotate(Annotation::Began { label });
     }
 
     /// Marks the end of an operation begun with [`Sys::begin_operation`].
     pub fn end_operation(&self, label: u32, failed: bool) {
-        self.trap.borrow_mut().annotations.push(Annotation::Ended { label, failed });
+        self.annotate(Annotation::Ended { label, failed });
+    }
+
+    fn annotate(&self, annotation: Annotation) {
+        let mut annotations = self.trap.annotations.take();
+        annotations.push(annotation);
+        self.trap.annotations.set(annotations);
     }
 
     /// Marks that the current operation is being tried again after its server died. Free.
     pub fn retry_operation(&self, label: u32) {
-        self.trap.borrow_mut().annotations.push(Annotation::Retried { label });
+        self.annotate(Annotation::Retried { label });
     }
 
     /// Records in the log that a fault was injected into this process. Free: fault injection
     /// is the simulator's doing, not the program's.
     pub fn mark_fault(&self, fault: crate::event::InjectedFault) {
-        self.trap.borrow_mut().annotations.push(Annotation::Fault { fault });
+        self.annotate(Annotation::Fault { fault });
     }
 
     /// The virtual time at which the process last resumed. Free: for the simulator's fault
     /// injection, which must not add syscalls to the run; programs use [`Sys::clock`].
     pub fn now(&self) -> u64 {
-        self.trap.borrow().now
+        self.trap.now.get()
     }
 
     /// Faults the process behind a process handle.
     ///
     /// # Errors
     /// Invalid capability, wrong kind, rights (write on the handle).
-    pub async fn kill(&self, process: Slot) -> Result<(), SysError> {
-        self.unit(Syscall::Kill { process }).await
+    pub fn kill(&self, process: Slot) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Kill { process }, to_unit)
     }
 
     /// Restarts the dead process behind a process handle; the handle then names the new
@@ -440,21 +494,21 @@ impl Sys {
     /// # Errors
     /// Invalid capability, wrong kind, rights (write on the handle); invalid argument when the
     /// process is still alive or was not booted restartable.
-    pub async fn restart(&self, process: Slot) -> Result<Slot, SysError> {
-        self.slot(Syscall::Restart { process }).await
+    pub fn restart(&self, process: Slot) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        self.request(Syscall::Restart { process }, to_slot)
     }
 
     /// Accounts for a service the kernel ran directly for this process (monolithic mode).
     ///
     /// # Errors
     /// None in practice.
-    pub async fn kernel_service(
+    pub fn kernel_service(
         &self,
         label: u32,
         request: Vec<u8>,
         work: crate::syscall::ServiceWork,
-    ) -> Result<(), SysError> {
-        self.unit(Syscall::KernelService { label, request, work }).await
+    ) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::KernelService { label, request, work }, to_unit)
     }
 
     /// Ends the process with `code`. The kernel never resumes it, so this does not return.

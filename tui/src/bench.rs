@@ -26,6 +26,12 @@ pub struct BenchReport {
     pub large_run_events: u64,
     /// Host seconds to simulate the large run.
     pub large_run_seconds: f64,
+    /// Events in the built-in scenario of about a million events (an echo server and a file workload).
+    pub scenario_events: u64,
+    /// Host seconds to parse, boot and run that scenario and build its report, as `mksim run` does.
+    pub scenario_run_seconds: f64,
+    /// Host seconds to turn that report into the JSON `mksim run --json` prints, trace hash included.
+    pub scenario_json_seconds: f64,
     /// Nanoseconds per direct function call.
     pub function_call_ns: f64,
     /// Round trips per second between two OS threads over crossbeam channels.
@@ -159,6 +165,21 @@ fn fs_ns_per_operation() -> BTreeMap<String, f64> {
     figures
 }
 
+/// The figures of the million-event scenario: events, seconds to run and report, seconds to make its JSON.
+fn scenario_seconds() -> (u64, f64, f64) {
+    let text = include_str!("bench_scenario.ron");
+    let start = Instant::now();
+    let scenario =
+        crate::scenario::Scenario::parse(text, "built-in bench scenario").expect("the bench scenario is valid");
+    let report = crate::run::run(&scenario, mksim_servers::system::Mode::Microkernel, &Default::default());
+    let run_seconds = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let json = crate::report::run_json(&report, &scenario.name);
+    black_box(serde_json::to_string_pretty(&json).expect("JSON values always print"));
+    let json_seconds = start.elapsed().as_secs_f64();
+    (report.log.len() as u64, run_seconds, json_seconds)
+}
+
 /// Measures everything.
 ///
 /// # Errors
@@ -177,6 +198,8 @@ pub fn measure() -> std::io::Result<BenchReport> {
     }
     let (large_elapsed, _, large) = time_run(call_storm(1, 80_000));
     let large_run_events = large.log().len() as u64;
+    drop(large);
+    let (scenario_events, scenario_run_seconds, scenario_json_seconds) = scenario_seconds();
     Ok(BenchReport {
         sim_messages_per_sec,
         ns_per_message,
@@ -185,6 +208,9 @@ pub fn measure() -> std::io::Result<BenchReport> {
         payload_bytes_per_event,
         large_run_events,
         large_run_seconds: large_elapsed.as_secs_f64(),
+        scenario_events,
+        scenario_run_seconds,
+        scenario_json_seconds,
         function_call_ns: function_call_ns(),
         crossbeam_roundtrips_per_sec: crossbeam_roundtrips_per_sec(),
         pipe_roundtrips_per_sec: pipe_roundtrips_per_sec()?,
@@ -223,6 +249,14 @@ pub fn describe(report: &BenchReport) -> String {
         report.bytes_per_event, report.payload_bytes_per_event
     );
     let _ = writeln!(text, "large run: {} events in {:.3} s", report.large_run_events, report.large_run_seconds);
+    let _ = writeln!(
+        text,
+        "scenario of {} events: {:.3} s to run and report, {:.3} s for its JSON (trace hash included), {:.3} s in all",
+        report.scenario_events,
+        report.scenario_run_seconds,
+        report.scenario_json_seconds,
+        report.scenario_run_seconds + report.scenario_json_seconds
+    );
     let _ = writeln!(text, "baselines on this machine");
     let _ = writeln!(text, "  direct function call         {:>10.2} ns", report.function_call_ns);
     let _ = writeln!(

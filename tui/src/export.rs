@@ -143,7 +143,11 @@ pub fn export(log: &EventLog, format: Format) -> String {
 /// message) changes it.
 #[must_use]
 pub fn trace_hash(log: &EventLog) -> String {
-    blake3::hash(jsonl(log).as_bytes()).to_hex().to_string()
+    let mut hasher = blake3::Hasher::new();
+    write_jsonl(log, |chunk| {
+        hasher.update(chunk.as_bytes());
+    });
+    hasher.finalize().to_hex().to_string()
 }
 
 // ----- shared -----
@@ -285,39 +289,52 @@ fn outcome_name(outcome: OutcomeKind) -> &'static str {
 
 // ----- JSON Lines -----
 
+/// How much JSON Lines text is gathered before it is handed on (to the hasher, or the export string).
+const JSONL_CHUNK_BYTES: usize = 64 * 1024;
+
 fn jsonl(log: &EventLog) -> String {
     let mut text = String::new();
-    for (seq, event) in log.events().iter().enumerate() {
-        text.push_str(&event_json(log, seq, event));
-        text.push('\n');
-    }
+    write_jsonl(log, |chunk| text.push_str(chunk));
     text
 }
 
-fn event_json(log: &EventLog, seq: usize, event: &Event) -> String {
-    let mut json = JsonObject::new();
-    json.field("seq", seq)
-        .field("time", event.time)
-        .field("process", log.process_name(event.process))
-        .field("pid", (!event.process.is_kernel()).then_some(event.process.index))
-        .field("event", event_name(&event.kind));
-    kind_fields(log, event, &mut json);
-    json.finish()
+/// Writes the JSON Lines export in chunks of whole lines, so a long log is never held as text at once.
+fn write_jsonl(log: &EventLog, mut sink: impl FnMut(&str)) {
+    let mut line = JsonLine::default();
+    for (seq, event) in log.events().iter().enumerate() {
+        event_json(log, seq, event, &mut line);
+        if line.text.len() >= JSONL_CHUNK_BYTES {
+            sink(line.chunk());
+            line.text.clear();
+        }
+    }
+    sink(line.chunk());
 }
 
-fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonObject) {
+fn event_json(log: &EventLog, seq: usize, event: &Event, json: &mut JsonLine) {
+    json.begin();
+    json.number("seq", seq as u64)
+        .number("time", event.time)
+        .string("process", log.process_name(event.process))
+        .optional_number("pid", (!event.process.is_kernel()).then_some(event.process.index))
+        .string("event", event_name(&event.kind));
+    kind_fields(log, event, json);
+    json.end();
+}
+
+fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
     match event.kind {
         EventKind::Spawned { priority } | EventKind::PriorityChanged { priority } => {
-            json.field("priority", priority.level());
+            json.number("priority", priority.level());
         }
         EventKind::Created { object, kind } => {
-            json.field("object", object.to_string()).field("object_kind", kind.name());
+            json.object("object", object).string("object_kind", kind.name());
         }
         EventKind::SyscallEntered { call } => {
-            json.field("call", call.name());
+            json.string("call", call.name());
         }
         EventKind::SyscallReturned { call, error } | EventKind::Woken { call, error } => {
-            json.field("call", call.name()).field("error", error.map(|error| error.to_string()));
+            json.string("call", call.name()).optional_display("error", error);
         }
         EventKind::MessageSent { message } | EventKind::ServiceCalled { message } => {
             message_fields(log, message, intended_receiver(log, message), json);
@@ -325,76 +342,76 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonObject) {
         EventKind::MessageDelivered { message } => message_fields(log, message, Some(event.process), json),
         EventKind::MessageDropped { message, reason } => {
             message_fields(log, message, intended_receiver(log, message), json);
-            json.field("reason", drop_reason_name(reason));
+            json.string("reason", drop_reason_name(reason));
         }
         EventKind::OperationBegan { label } => {
-            json.field("label", label).field("operation", log.operation_name(label));
+            json.number("label", label).string("operation", &log.operation_name(label));
         }
         EventKind::OperationEnded { label, failed } => {
-            json.field("label", label).field("operation", log.operation_name(label)).field("failed", failed);
+            json.number("label", label).string("operation", &log.operation_name(label)).boolean("failed", failed);
         }
         EventKind::OperationRetried { label } => {
-            json.field("label", label).field("operation", log.operation_name(label));
+            json.number("label", label).string("operation", &log.operation_name(label));
         }
         EventKind::FaultInjected { fault } | EventKind::KernelPanicked { fault } => {
-            json.field("fault", fault.name());
+            json.string("fault", fault.name());
         }
         EventKind::Restarted => {
-            json.field("generation", event.process.generation);
+            json.number("generation", event.process.generation);
         }
         EventKind::Blocked { on } => blocked_fields(log, event, on, json),
         EventKind::Switched { direct } => {
-            json.field("direct", direct);
+            json.boolean("direct", direct);
         }
         EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
             let to = owner(log, notification).map(|owner| log.process_name(owner));
-            json.field("notification", notification.to_string()).field("to", to).field("bits", bits);
+            json.object("notification", notification).optional_string("to", to).number("bits", bits);
         }
         EventKind::Capability { op, slot, object, rights, badge } => {
             let reply = matches!(op, CapabilityOp::ReplyCreated | CapabilityOp::ReplyUsed);
             let kind = if reply { Some("reply") } else { log.object_info(object).map(|info| info.kind.name()) };
-            json.field("op", capability_op_name(op))
-                .field("slot", slot.0)
-                .field("object", object.to_string())
-                .field("object_kind", kind)
-                .field("rights", rights.to_string())
-                .field("badge", badge.0);
+            json.string("op", capability_op_name(op))
+                .number("slot", slot.0)
+                .object("object", object)
+                .optional_string("object_kind", kind)
+                .display("rights", rights)
+                .number("badge", badge.0);
         }
         EventKind::Computed { cycles } => {
-            json.field("cycles", cycles);
+            json.number("cycles", cycles);
         }
         EventKind::Idle { until } => {
-            json.field("until", until);
+            json.number("until", until);
         }
         EventKind::Faulted { reason } => {
-            json.field("reason", reason.to_string());
+            json.display("reason", reason);
         }
         EventKind::Exited { code } => {
-            json.field("code", code);
+            json.signed("code", code.into());
         }
         EventKind::RunEnded { outcome } => {
-            json.field("outcome", outcome_name(outcome));
+            json.string("outcome", outcome_name(outcome));
         }
     }
 }
 
-fn message_fields(log: &EventLog, id: MessageId, receiver: Option<ProcessId>, json: &mut JsonObject) {
+fn message_fields(log: &EventLog, id: MessageId, receiver: Option<ProcessId>, json: &mut JsonLine) {
     let record = log.message(id);
-    let port = (record.kind != MessageKind::Service).then(|| record.port.to_string());
-    json.field("message", id.0)
-        .field("kind", record.kind.name())
-        .field("label", record.label)
-        .field("operation", log.message_content(id))
-        .field("bytes", record.bytes)
-        .field("caps", record.caps)
-        .field("from", log.process_name(record.sender))
-        .field("to", receiver.map(|receiver| log.process_name(receiver)))
-        .field("port", port)
-        .field("badge", record.badge.0)
-        .field("answers", record.answers.map(|call| call.0));
+    let port = (record.kind != MessageKind::Service).then_some(record.port);
+    json.number("message", id.0)
+        .string("kind", record.kind.name())
+        .number("label", record.label)
+        .string("operation", &log.message_content(id))
+        .number("bytes", record.bytes)
+        .number("caps", record.caps)
+        .string("from", log.process_name(record.sender))
+        .optional_string("to", receiver.map(|receiver| log.process_name(receiver)))
+        .optional_object("port", port)
+        .number("badge", record.badge.0)
+        .optional_number("answers", record.answers.map(|call| call.0));
 }
 
-fn blocked_fields(log: &EventLog, event: &Event, on: BlockedOn, json: &mut JsonObject) {
+fn blocked_fields(log: &EventLog, event: &Event, on: BlockedOn, json: &mut JsonLine) {
     let (wait, object, peer, until) = match on {
         BlockedOn::Send(port) => ("send", Some(port), owner(log, port), None),
         BlockedOn::Receive(port) => ("receive", Some(port), None, None),
@@ -403,11 +420,198 @@ fn blocked_fields(log: &EventLog, event: &Event, on: BlockedOn, json: &mut JsonO
         BlockedOn::Sleep(until) => ("sleep", None, None, Some(until)),
         BlockedOn::Device(until) => ("device", None, None, Some(until)),
     };
-    json.field("wait", wait)
-        .field("on", log.describe(event))
-        .field("object", object.map(|object| object.to_string()))
-        .field("peer", peer.map(|peer| log.process_name(peer)))
-        .field("until", until);
+    json.string("wait", wait)
+        .string("on", &log.describe(event))
+        .optional_object("object", object)
+        .optional_string("peer", peer.map(|peer| log.process_name(peer)))
+        .optional_number("until", until);
+}
+
+/// Writes JSON objects one line at a time straight into a text buffer, keys in call order.
+///
+/// It writes exactly what serde_json writes for the same values (integers in
+/// decimal, strings escaped as serde_json escapes them), so the export and
+/// its hash are the same bytes as when every field went through serde_json,
+/// without a string per field.
+#[derive(Default)]
+struct JsonLine {
+    /// Whole lines so far; bytes rather than a `String` so digits need no UTF-8 check one by one.
+    text: Vec<u8>,
+    /// Reused for values that are put into words before they are escaped.
+    scratch: String,
+    first_field: bool,
+}
+
+impl JsonLine {
+    fn begin(&mut self) {
+        self.text.push(b'{');
+        self.first_field = true;
+    }
+
+    fn end(&mut self) {
+        self.text.extend_from_slice(b"}\n");
+    }
+
+    /// The lines written since the last clear.
+    fn chunk(&self) -> &str {
+        std::str::from_utf8(&self.text).expect("only UTF-8 text and ASCII are ever written")
+    }
+
+    /// The key (plain ASCII, nothing to escape) and its colon.
+    fn key(&mut self, key: &str) -> &mut JsonLine {
+        debug_assert!(key.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_'));
+        if !self.first_field {
+            self.text.push(b',');
+        }
+        self.first_field = false;
+        self.text.push(b'"');
+        self.text.extend_from_slice(key.as_bytes());
+        self.text.extend_from_slice(b"\":");
+        self
+    }
+
+    fn number(&mut self, key: &str, value: impl Into<u64>) -> &mut JsonLine {
+        self.key(key);
+        push_decimal(&mut self.text, value.into());
+        self
+    }
+
+    fn signed(&mut self, key: &str, value: i64) -> &mut JsonLine {
+        self.key(key);
+        if value < 0 {
+            self.text.push(b'-');
+        }
+        push_decimal(&mut self.text, value.unsigned_abs());
+        self
+    }
+
+    fn optional_number(&mut self, key: &str, value: Option<impl Into<u64>>) -> &mut JsonLine {
+        match value {
+            Some(value) => self.number(key, value),
+            None => self.null(key),
+        }
+    }
+
+    fn boolean(&mut self, key: &str, value: bool) -> &mut JsonLine {
+        self.key(key);
+        self.text.extend_from_slice(if value { b"true" } else { b"false" });
+        self
+    }
+
+    fn null(&mut self, key: &str) -> &mut JsonLine {
+        self.key(key);
+        self.text.extend_from_slice(b"null");
+        self
+    }
+
+    fn string(&mut self, key: &str, value: &str) -> &mut JsonLine {
+        self.key(key);
+        push_json_string(&mut self.text, value);
+        self
+    }
+
+    fn optional_string(&mut self, key: &str, value: Option<&str>) -> &mut JsonLine {
+        match value {
+            Some(value) => self.string(key, value),
+            None => self.null(key),
+        }
+    }
+
+    /// A value's `Display` text as a JSON string.
+    fn display(&mut self, key: &str, value: impl fmt::Display) -> &mut JsonLine {
+        use std::fmt::Write;
+        self.key(key);
+        self.scratch.clear();
+        let _ = write!(self.scratch, "{value}");
+        push_json_string(&mut self.text, &self.scratch);
+        self
+    }
+
+    /// An object id as a JSON string, the text its `Display` gives (`#3`, `#3.1`), written directly.
+    fn object(&mut self, key: &str, id: ObjectId) -> &mut JsonLine {
+        self.key(key);
+        self.text.extend_from_slice(b"\"#");
+        push_decimal(&mut self.text, id.index.into());
+        if id.generation != 0 {
+            self.text.push(b'.');
+            push_decimal(&mut self.text, id.generation.into());
+        }
+        self.text.push(b'"');
+        self
+    }
+
+    fn optional_object(&mut self, key: &str, id: Option<ObjectId>) -> &mut JsonLine {
+        match id {
+            Some(id) => self.object(key, id),
+            None => self.null(key),
+        }
+    }
+
+    fn optional_display(&mut self, key: &str, value: Option<impl fmt::Display>) -> &mut JsonLine {
+        match value {
+            Some(value) => self.display(key, value),
+            None => self.null(key),
+        }
+    }
+}
+
+/// Appends `value` in decimal: the text `Display` gives, without going through the formatter,
+/// which costs more than the digits themselves on a long export.
+fn push_decimal(text: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    text.extend_from_slice(&digits[start..]);
+}
+
+/// True for the bytes a JSON string cannot hold as they are.
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
+}
+
+/// Appends `value` as a JSON string, escaped as serde_json escapes it: quote,
+/// backslash and control characters only (`\b \t \n \f \r` by name, the rest
+/// as `\u00xx`); everything else, non-ASCII included, as it is.
+fn push_json_string(text: &mut Vec<u8>, value: &str) {
+    text.push(b'"');
+    if !value.bytes().any(needs_escape) {
+        text.extend_from_slice(value.as_bytes());
+        text.push(b'"');
+        return;
+    }
+    let mut plain_from = 0;
+    for (index, byte) in value.bytes().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\x08' => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            b'\x0c' => "\\f",
+            b'\r' => "\\r",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        text.extend_from_slice(&value.as_bytes()[plain_from..index]);
+        plain_from = index + 1;
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            text.extend_from_slice(b"\\u00");
+            text.push(HEX[usize::from(byte >> 4)]);
+            text.push(HEX[usize::from(byte & 0xf)]);
+        } else {
+            text.extend_from_slice(escape.as_bytes());
+        }
+    }
+    text.extend_from_slice(&value.as_bytes()[plain_from..]);
+    text.push(b'"');
 }
 
 // ----- Chrome trace -----
@@ -841,4 +1045,44 @@ fn mermaid_text(text: &str) -> String {
         }
     }
     safe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        let mut every_ascii: String = (0u8..0x80).map(char::from).collect();
+        every_ascii.push_str("é → ✓ \u{2028} 𝄞 \"quoted\" back\\slash");
+        for value in [every_ascii.as_str(), "", "plain", "\u{7f}", "ends with \n"] {
+            let mut written = Vec::new();
+            push_json_string(&mut written, value);
+            assert_eq!(String::from_utf8(written).unwrap(), serde_json::to_string(value).unwrap(), "{value:?}");
+        }
+    }
+
+    #[test]
+    fn a_line_is_one_object_with_its_fields_in_order() {
+        let mut line = JsonLine::default();
+        line.begin();
+        line.number("seq", 7u64)
+            .number("time", u64::MAX)
+            .number("zero", 0u8)
+            .signed("code", -3)
+            .optional_number("pid", None::<u32>)
+            .boolean("direct", true);
+        line.display("object", ObjectId { index: 2, generation: 1 }).optional_string("to", Some("a \"b\""));
+        line.end();
+        for id in [ObjectId { index: 0, generation: 0 }, ObjectId { index: 4_000_000_000, generation: u32::MAX }] {
+            let mut object = JsonLine::default();
+            object.begin();
+            object.object("o", id).end();
+            assert_eq!(object.chunk(), format!("{{\"o\":\"{id}\"}}\n"));
+        }
+        assert_eq!(
+            line.chunk(),
+            "{\"seq\":7,\"time\":18446744073709551615,\"zero\":0,\"code\":-3,\"pid\":null,\"direct\":true,\"object\":\"#2.1\",\"to\":\"a \\\"b\\\"\"}\n"
+        );
+    }
 }
