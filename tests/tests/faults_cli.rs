@@ -1,0 +1,175 @@
+//! `mksim faults` and the `--fault` option, driven as people use them: the
+//! campaign's figures in text and JSON, faults given on the command line,
+//! and the exit status when the input is wrong (2) or a run ends in a kernel
+//! panic the scenario does not expect (1).
+
+use mksim_tests::binary::{mksim_binary, workspace};
+use serde_json::Value;
+use std::process::{Command, Output};
+
+/// Runs `mksim` with `args` in the workspace root.
+fn mksim(args: &[&str]) -> Output {
+    Command::new(mksim_binary()).args(args).current_dir(workspace()).output().expect("mksim runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("mksim prints UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_status(output: &Output, expected: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(expected),
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        output.status,
+        stdout(output),
+        stderr(output)
+    );
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output)).unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout(output)))
+}
+
+/// One figure of one mode in a campaign's JSON.
+#[track_caller]
+fn figure(report: &Value, mode: &str, name: &str) -> u64 {
+    report[mode][name].as_u64().unwrap_or_else(|| panic!("no count {mode}.{name} in {report:#}"))
+}
+
+const FIGURES: [&str; 9] = [
+    "runs",
+    "system_crashes",
+    "server_restarts",
+    "client_ops_failed",
+    "client_ops_retried",
+    "client_ops_succeeded",
+    "data_lost",
+    "faults_manifested",
+    "clients_blocked",
+];
+
+#[test]
+fn faults_json_shows_no_system_crash_in_microkernel_mode_and_one_per_fault_in_monolithic_mode() {
+    let output = mksim(&["faults", "scenarios/fault_campaign.ron", "--runs", "30", "--threads", "2", "--json"]);
+    assert_status(&output, 0);
+    let report = json(&output);
+    for mode in ["microkernel", "monolithic"] {
+        let fields: Vec<&str> =
+            report[mode].as_object().expect("an object per mode").keys().map(String::as_str).collect();
+        let mut expected = FIGURES.to_vec();
+        expected.sort_unstable();
+        assert_eq!(fields, expected, "{mode}");
+        assert_eq!(figure(&report, mode, "runs"), 30);
+        assert_eq!(figure(&report, mode, "faults_manifested"), 30, "{report:#}");
+        assert_eq!(figure(&report, mode, "clients_blocked"), 0, "{report:#}");
+    }
+    assert_eq!(figure(&report, "microkernel", "system_crashes"), 0, "{report:#}");
+    assert!(figure(&report, "microkernel", "server_restarts") > 0, "{report:#}");
+    assert_eq!(figure(&report, "monolithic", "system_crashes"), 30, "{report:#}");
+    assert_eq!(figure(&report, "monolithic", "server_restarts"), 0, "{report:#}");
+}
+
+#[test]
+fn faults_prints_a_table_with_a_column_per_mode() {
+    let output = mksim(&["faults", "scenarios/fault_campaign.ron", "--runs", "12", "--seed", "100"]);
+    assert_status(&output, 0);
+    let text = stdout(&output);
+    assert!(text.starts_with("fault campaign: fault-campaign, seeds 100..=111, one random fault per seed\n"), "{text}");
+    let row = |name: &str| -> Vec<String> {
+        let line = text.lines().find(|line| line.starts_with(name)).unwrap_or_else(|| panic!("no {name} row:\n{text}"));
+        line[name.len()..].split_whitespace().map(str::to_owned).collect()
+    };
+    assert_eq!(row("runs"), ["12", "12"]);
+    assert_eq!(row("system crashes"), ["0", "12"]);
+    assert_eq!(row("clients blocked (runs)"), ["0", "0"]);
+    assert!(text.contains("microkernel") && text.contains("monolithic"), "{text}");
+}
+
+#[test]
+fn faults_gives_the_same_figures_on_one_thread_as_on_three() {
+    let campaign = |threads: &str| {
+        let output = mksim(&["faults", "scenarios/fault_campaign.ron", "--runs", "16", "--threads", threads, "--json"]);
+        assert_status(&output, 0);
+        stdout(&output)
+    };
+    assert_eq!(campaign("1"), campaign("3"));
+}
+
+#[test]
+fn faults_with_only_delays_from_the_command_line_crashes_neither_mode() {
+    let output = mksim(&[
+        "faults",
+        "scenarios/fault_campaign.ron",
+        "--runs",
+        "8",
+        "--fault",
+        "fs:delay=2000@p=0.5",
+        "--fault",
+        "block:delay=500@msg=3",
+        "--json",
+    ]);
+    assert_status(&output, 0);
+    let report = json(&output);
+    for mode in ["microkernel", "monolithic"] {
+        for name in ["system_crashes", "faults_manifested", "clients_blocked", "client_ops_failed", "data_lost"] {
+            assert_eq!(figure(&report, mode, name), 0, "{mode}.{name} in {report:#}");
+        }
+    }
+}
+
+#[test]
+fn a_fault_on_the_command_line_of_run_reaches_the_run_and_its_json() {
+    let output = mksim(&["run", "scenarios/fs_restart.ron", "--fault", "console:corrupt@msg=1", "--json"]);
+    // The run completes; the writer's one print fails with a corrupt reply its script did not expect.
+    assert_status(&output, 0);
+    let report = json(&output);
+    assert_eq!(report["reliability"]["failures_injected"], 2, "the scenario's fault and this one: {report:#}");
+    assert_eq!(report["reliability"]["restarts"]["fs"], 1, "{report:#}");
+    let processes = report["processes"].as_array().expect("a list of processes");
+    let writer = processes.iter().find(|process| process["name"] == "writer").expect("the writer is listed");
+    assert_eq!(writer["fault"], "failed with code 1: step 8 (print): corrupt reply", "{writer:#}");
+
+    let output =
+        mksim(&["run", "scenarios/hello.ron", "--mode", "monolithic", "--fault", "console:crash@msg=1", "--json"]);
+    assert_status(&output, 1);
+    let report = json(&output);
+    assert_eq!(report["outcome"], "kernel_panic", "{report:#}");
+    assert_eq!(report["kernel_panic"]["fault"], "crash", "{report:#}");
+    assert_eq!(report["kernel_panic"]["lost"][0]["process"], "hello", "{report:#}");
+    assert_eq!(report["kernel_panic"]["lost"][0]["operation"], "console.write", "{report:#}");
+}
+
+#[test]
+fn a_kernel_panic_the_scenario_expects_is_a_success() {
+    for file in ["scenarios/driver_restart.ron", "scenarios/fs_restart.ron", "scenarios/hung_server.ron"] {
+        let output = mksim(&["run", file, "--mode", "monolithic"]);
+        assert_status(&output, 0);
+        assert!(stdout(&output).contains("KERNEL PANIC"), "{file}:\n{}", stdout(&output));
+    }
+}
+
+#[test]
+fn bad_faults_on_the_command_line_are_refused_with_status_2() {
+    for (fault, words) in [
+        ("fs:explode@msg=1", "unknown fault kind"),
+        ("fs:crash@msg=0", "counts from 1"),
+        ("fs:crash@p=1.5", "not a probability"),
+        ("fs:crash", "expected SERVER:KIND@WHEN"),
+        ("timer:crash@msg=1", "does not boot timer"),
+        ("name:crash@msg=1", "not `name`"),
+    ] {
+        for command in ["faults", "run"] {
+            let output = mksim(&[command, "scenarios/fault_campaign.ron", "--fault", fault]);
+            assert_status(&output, 2);
+            let error = stderr(&output);
+            assert!(error.contains(words), "{command} --fault {fault}: {error}");
+            assert!(stdout(&output).is_empty(), "{command} --fault {fault}: {}", stdout(&output));
+        }
+    }
+}
