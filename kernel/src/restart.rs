@@ -126,6 +126,11 @@ impl Kernel {
             return Err(SysError::InvalidArgument);
         }
         let restarter = self.process(target).restarter.clone().ok_or(SysError::InvalidArgument)?;
+        // Checked before anything changes: a restart that cannot hand over the new port's
+        // capability must not have restarted anything either.
+        if !self.has_free_slot(id) {
+            return Err(SysError::QuotaExceeded);
+        }
         let reborn = self.reincarnate(target);
         if let Some(ObjectBody::Process(named)) = self.objects.get_mut(handle).map(|object| &mut object.body) {
             *named = reborn;

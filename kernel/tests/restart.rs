@@ -445,7 +445,6 @@ fn kills_restarts_and_scheduled_crashes_give_the_same_log_for_the_same_seed() {
 }
 
 #[test]
-#[ignore = "bug: a restart that fails with QuotaExceeded (no free slot for the port) has already restarted the process"]
 fn a_restart_that_cannot_hand_back_the_port_restarts_nothing() {
     let mut kernel = kernel_with(|config| config.limits.capability_slots_max = 2);
     let echo = restartable_echo(&mut kernel);

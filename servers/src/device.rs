@@ -3,9 +3,9 @@
 //! messages to that server, or by direct calls inside the kernel.
 
 use crate::block::{BlockDevice, Ramdisk};
-use crate::fault::{FaultKind, SharedPlan};
+use crate::fault::{SharedPlan, is_cut_short, strike_in_kernel};
 use crate::serve::{Answer, ServerFaults, serve_with_faults};
-use mksim_kernel::syscall::{ServiceFault, ServiceModule, ServiceWork};
+use mksim_kernel::syscall::{ServiceModule, ServiceWork};
 use mksim_kernel::{Incoming, Message, ProgramResult, Slot, Sys, SysError};
 use mksim_userland::client::lookup_name;
 use mksim_userland::protocol::{BlockRequest, Request, ServiceError, SimpleReply, decode, encode, reply_label};
@@ -163,18 +163,10 @@ impl DirectBlockDevice {
         self.work.device_cycles += self.latency_cycles;
         self.work.interrupts += 1;
         let Some(plan) = &self.faults else { return Ok(()) };
-        match plan.borrow_mut().on_request("block", self.now) {
-            None => Ok(()),
-            Some(FaultKind::Delay(cycles)) => {
-                self.work.device_cycles += cycles;
-                Ok(())
-            }
-            Some(failure) => {
-                let fault = ServiceFault { kind: failure.logged(), module: ServiceModule::BlockDriver };
-                self.work.fault.get_or_insert(fault);
-                Err(ServiceError::Io)
-            }
+        if let Some(fault) = plan.borrow_mut().on_request("block", self.now) {
+            strike_in_kernel(&mut self.work, fault, ServiceModule::BlockDriver);
         }
+        if is_cut_short(&self.work) { Err(ServiceError::Io) } else { Ok(()) }
     }
 }
 

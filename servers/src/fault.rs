@@ -12,6 +12,7 @@
 //! fault), never from the host, so a run is repeatable.
 
 use mksim_kernel::InjectedFault;
+use mksim_kernel::syscall::{ServiceFault, ServiceModule, ServiceWork};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use std::cell::RefCell;
@@ -138,6 +139,23 @@ impl FaultPlan {
     pub fn handled(&self, server: &str) -> u64 {
         self.handled.get(server).copied().unwrap_or(0)
     }
+}
+
+/// Records a fault that struck service code inside the kernel (monolithic mode) in the work
+/// of the call: a delay adds device time, a failure marks the call for the kernel to panic on.
+/// The log shows one fault per call: a failure over a delay.
+pub fn strike_in_kernel(work: &mut ServiceWork, fault: FaultKind, module: ServiceModule) {
+    if let FaultKind::Delay(cycles) = fault {
+        work.device_cycles += cycles;
+    }
+    if !is_cut_short(work) {
+        work.fault = Some(ServiceFault { kind: fault.logged(), module });
+    }
+}
+
+/// True when a failure struck the call: the module stops there and the kernel panics.
+pub fn is_cut_short(work: &ServiceWork) -> bool {
+    work.fault.is_some_and(|fault| fault.kind.is_failure())
 }
 
 /// A number in [0, 1) from 53 random bits.

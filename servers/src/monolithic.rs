@@ -6,9 +6,9 @@
 use crate::block::Ramdisk;
 use crate::console::ConsoleOutput;
 use crate::device::DirectBlockDevice;
-use crate::fault::{FaultKind, SharedPlan};
+use crate::fault::{SharedPlan, is_cut_short, strike_in_kernel};
 use crate::filesystem::{FileSystem, FsConfig};
-use mksim_kernel::syscall::{ServiceFault, ServiceModule, ServiceWork};
+use mksim_kernel::syscall::{ServiceModule, ServiceWork};
 use mksim_userland::client::KernelServices;
 use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, encode};
 use mksim_userland::ready::run_ready;
@@ -47,20 +47,13 @@ impl InKernelServices {
         run_ready(FileSystem::mount(&mut device, config))
     }
 
-    /// The fault, if any, that strikes this call of `server`'s module at `now`, with the work it adds.
-    fn strike(&self, server: &str, module: ServiceModule, now: u64, work: &mut ServiceWork) -> Option<FaultKind> {
-        let fault = self.faults.as_ref()?.borrow_mut().on_request(server, now)?;
-        match fault {
-            FaultKind::Delay(cycles) => work.device_cycles += cycles,
-            failure => work.fault = Some(ServiceFault { kind: failure.logged(), module }),
+    /// Lets the fault planned, if any, strike this call of `server`'s module at `now`.
+    fn strike(&self, server: &str, module: ServiceModule, now: u64, work: &mut ServiceWork) {
+        let Some(plan) = &self.faults else { return };
+        if let Some(fault) = plan.borrow_mut().on_request(server, now) {
+            strike_in_kernel(work, fault, module);
         }
-        Some(fault)
     }
-}
-
-/// The work of a call that a failing module cut short: the kernel panics on it.
-fn failed(work: ServiceWork, fault: Option<FaultKind>) -> bool {
-    work.fault.is_some() && fault.is_some_and(|fault| fault.logged().is_failure())
 }
 
 impl KernelServices for InKernelServices {
@@ -75,8 +68,8 @@ impl KernelServices for InKernelServices {
         };
         // The syscall handler calls the file system, which calls the cache.
         let mut work = ServiceWork { function_calls: 2, ..ServiceWork::default() };
-        let fault = self.strike("fs", ServiceModule::FileSystem, now, &mut work);
-        if failed(work, fault) {
+        self.strike("fs", ServiceModule::FileSystem, now, &mut work);
+        if is_cut_short(&work) {
             return (FsReply::Error(ServiceError::Io), work);
         }
         let mut device = DirectBlockDevice {
@@ -94,8 +87,8 @@ impl KernelServices for InKernelServices {
 
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork {
         let mut work = ServiceWork { function_calls: 2, bytes_copied: text.len() as u64, ..ServiceWork::default() };
-        let fault = self.strike("console", ServiceModule::Console, now, &mut work);
-        if !failed(work, fault) {
+        self.strike("console", ServiceModule::Console, now, &mut work);
+        if !is_cut_short(&work) {
             self.console.borrow_mut().write(client, text);
         }
         work

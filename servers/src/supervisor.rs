@@ -7,8 +7,10 @@
 //! under the server's name, where clients find it again. A periodic timer
 //! sends each live server a heartbeat call with a timeout: a server that does
 //! not answer in time is taken for hung, killed, and handled as any other
-//! death. A server just restarted skips one round: it may still be starting
-//! up, and a timeout shorter than its start would kill it again and again.
+//! death. A server just booted or restarted skips one round: it may still be
+//! starting up, and a timeout shorter than its start would kill it again and
+//! again. A heartbeat period and timeout shorter than a server's start still
+//! do: they must leave room for it.
 
 use mksim_kernel::{Message, ProgramResult, Rights, Slot, Sys, SysError};
 use mksim_userland::protocol::{HEARTBEAT, NameRequest, Request, encode};
@@ -69,8 +71,8 @@ struct Watched {
     ward: Ward,
     restarts: u32,
     alive: bool,
-    /// Just restarted: it may still be starting up (a file server mounting), so it skips one
-    /// heartbeat round, as MINIX's reincarnation server waits for a restarted driver's hello.
+    /// Just booted or restarted: it may still be starting up (a file server mounting), so it
+    /// skips one heartbeat round, as MINIX's reincarnation server waits for a driver's hello.
     starting: bool,
 }
 
@@ -87,7 +89,7 @@ pub async fn supervisor(sys: Sys, name_server: Slot, wards: Vec<Ward>, heartbeat
         sys.arm_timer(events, HEARTBEAT_BIT, heartbeat.period_cycles, Some(heartbeat.period_cycles)).await?;
     }
     let mut watched: Vec<Watched> =
-        wards.into_iter().map(|ward| Watched { ward, restarts: 0, alive: true, starting: false }).collect();
+        wards.into_iter().map(|ward| Watched { ward, restarts: 0, alive: true, starting: true }).collect();
     loop {
         let bits = sys.wait(events).await?;
         for (bit, ward) in watched.iter_mut().enumerate() {

@@ -731,7 +731,6 @@ fn in_monolithic_mode_a_delay_slows_the_call_down_and_the_run_completes() {
 }
 
 #[test]
-#[ignore = "bug: in monolithic mode an injected delay is not logged (no FaultInjected event), so delays_injected is 0"]
 fn in_monolithic_mode_a_delay_is_logged_where_it_strikes_as_in_microkernel_mode() {
     let scenario = system("", "", &client("client", FILE_WORK));
     let faults = vec![fault("fs", FaultKind::Delay(50_000), Trigger::AtMessage(2))];
