@@ -3,40 +3,9 @@
 //! (0 success, 1 expectations failed or the run ended unexpectedly, 2 bad
 //! input or usage).
 
-use mksim_tests::binary::{mksim_binary, workspace};
+use mksim_tests::binary::{assert_status, json, mksim, stdout, workspace};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-/// Runs `mksim` with `args` in the workspace root.
-fn mksim(args: &[&str]) -> Output {
-    Command::new(mksim_binary()).args(args).current_dir(workspace()).output().expect("mksim runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("mksim prints UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// The exit status, with both streams in the message when it is not `expected`.
-#[track_caller]
-fn assert_status(output: &Output, expected: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(expected),
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        stderr(output)
-    );
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_str(&stdout(output)).unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout(output)))
-}
 
 /// A folder of its own for one test's files, emptied first.
 fn scratch(test: &str) -> PathBuf {

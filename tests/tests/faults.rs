@@ -125,35 +125,30 @@ fn injections(report: &RunReport, name: &str) -> Vec<Seen> {
     events_of(report, name).into_iter().filter(|seen| matches!(seen.kind, EventKind::FaultInjected { .. })).collect()
 }
 
+/// What `pick` makes of the events concerning `name`, where it makes anything.
+fn picked<T>(report: &RunReport, name: &str, pick: impl Fn(&Seen) -> Option<T>) -> Vec<T> {
+    events_of(report, name).iter().filter_map(pick).collect()
+}
+
 /// The faults injected into `name`, with their times.
 fn injected(report: &RunReport, name: &str) -> Vec<(u64, InjectedFault)> {
-    injections(report, name)
-        .into_iter()
-        .filter_map(|seen| match seen.kind {
-            EventKind::FaultInjected { fault } => Some((seen.time, fault)),
-            _ => None,
-        })
-        .collect()
+    picked(report, name, |seen| match seen.kind {
+        EventKind::FaultInjected { fault } => Some((seen.time, fault)),
+        _ => None,
+    })
 }
 
 /// When and why `name` was faulted, every incarnation.
 fn deaths(report: &RunReport, name: &str) -> Vec<(u64, FaultReason)> {
-    events_of(report, name)
-        .into_iter()
-        .filter_map(|seen| match seen.kind {
-            EventKind::Faulted { reason } => Some((seen.time, reason)),
-            _ => None,
-        })
-        .collect()
+    picked(report, name, |seen| match seen.kind {
+        EventKind::Faulted { reason } => Some((seen.time, reason)),
+        _ => None,
+    })
 }
 
 /// When `name` was restarted, and as which incarnation.
 fn restarts(report: &RunReport, name: &str) -> Vec<(u64, ProcessId)> {
-    events_of(report, name)
-        .into_iter()
-        .filter(|seen| seen.kind == EventKind::Restarted)
-        .map(|seen| (seen.time, seen.process))
-        .collect()
+    picked(report, name, |seen| (seen.kind == EventKind::Restarted).then_some((seen.time, seen.process)))
 }
 
 /// A request delivered to a server: its position in the log, the incarnation it reached,

@@ -3,38 +3,8 @@
 //! and the exit status when the input is wrong (2) or a run ends in a kernel
 //! panic the scenario does not expect (1).
 
-use mksim_tests::binary::{mksim_binary, workspace};
+use mksim_tests::binary::{assert_status, json, mksim, stderr, stdout};
 use serde_json::Value;
-use std::process::{Command, Output};
-
-/// Runs `mksim` with `args` in the workspace root.
-fn mksim(args: &[&str]) -> Output {
-    Command::new(mksim_binary()).args(args).current_dir(workspace()).output().expect("mksim runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).expect("mksim prints UTF-8")
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_status(output: &Output, expected: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(expected),
-        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        output.status,
-        stdout(output),
-        stderr(output)
-    );
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_str(&stdout(output)).unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", stdout(output)))
-}
 
 /// One figure of one mode in a campaign's JSON.
 #[track_caller]
