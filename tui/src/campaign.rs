@@ -58,7 +58,8 @@ pub struct ModeFigures {
     pub data_lost: u64,
     /// Runs in which a failure (crash, hang, corrupt reply, drop) struck.
     pub faults_manifested: u64,
-    /// Runs that ended neither cleanly nor in a panic: some client never finished.
+    /// Runs that ended neither cleanly nor in a panic where the fault-free run ended cleanly:
+    /// some client never finished (a deadlock report, or the step limit).
     pub clients_blocked: u64,
 }
 
@@ -187,7 +188,8 @@ fn figures(report: &RunReport, reference: &RunReport) -> ModeFigures {
         client_ops_succeeded: reliability.ops_succeeded,
         data_lost: data_lost(report, reference),
         faults_manifested: u64::from(reliability.failures_injected > 0),
-        clients_blocked: u64::from(!crashed && !report.outcome.is_completed()),
+        // A run the fault-free reference also ends blocked (a deadlock scenario) is not the fault's doing.
+        clients_blocked: u64::from(!crashed && !report.outcome.is_completed() && reference.outcome.is_completed()),
     }
 }
 
