@@ -76,10 +76,14 @@ pub struct CampaignReport {
     pub microkernel: ModeFigures,
     /// Monolithic mode.
     pub monolithic: ModeFigures,
+    /// With random faults: both modes' figures by the fault drawn (`crash in fs`).
+    pub by_fault: BTreeMap<String, (ModeFigures, ModeFigures)>,
 }
 
 /// One seed's figures in both modes.
 struct SeedFigures {
+    /// The random fault's kind and server (`crash in fs`), when the campaign drew one.
+    drawn: Option<String>,
     microkernel: ModeFigures,
     monolithic: ModeFigures,
 }
@@ -113,10 +117,16 @@ pub fn run_campaign(scenario: &Scenario, options: &RunOptions, campaign: &Campai
         random_faults: declared.is_empty(),
         microkernel: ModeFigures::default(),
         monolithic: ModeFigures::default(),
+        by_fault: BTreeMap::new(),
     };
     for (_, figures) in results {
         add(&mut report.microkernel, figures.microkernel);
         add(&mut report.monolithic, figures.monolithic);
+        if let Some(drawn) = figures.drawn {
+            let (micro, mono) = report.by_fault.entry(drawn).or_default();
+            add(micro, figures.microkernel);
+            add(mono, figures.monolithic);
+        }
     }
     report
 }
@@ -138,9 +148,13 @@ fn run_seed(scenario: &Scenario, options: &RunOptions, declared: &[FaultSpec], s
     let reference = run(scenario, Mode::Microkernel, &reference_options);
     let faults =
         if declared.is_empty() { random_fault(&reference, seed).into_iter().collect() } else { declared.to_vec() };
+    let drawn = match (declared.is_empty(), faults.first()) {
+        (true, Some(fault)) => Some(format!("{} in {}", fault.kind.logged().name(), fault.server)),
+        _ => None,
+    };
     let faulted = RunOptions { seed: Some(seed), faults: Some(faults), ..options.clone() };
     let figures = |mode| figures(&run(scenario, mode, &faulted), &reference);
-    SeedFigures { microkernel: figures(Mode::Microkernel), monolithic: figures(Mode::Monolithic) }
+    SeedFigures { drawn, microkernel: figures(Mode::Microkernel), monolithic: figures(Mode::Monolithic) }
 }
 
 /// One failure at a request the reference run shows the server handles, drawn from `seed`.
@@ -231,6 +245,27 @@ pub fn describe(report: &CampaignReport) -> String {
     ];
     for (name, value) in rows {
         let _ = writeln!(text, "{name:<28} {:>12} {:>12}", value(micro), value(mono));
+    }
+    if !report.by_fault.is_empty() {
+        let _ = writeln!(text);
+        let _ = writeln!(
+            text,
+            "{:<26} {:>5} {:>9} {:>9} {:>9} {:>10} {:>10}",
+            "by fault drawn", "runs", "restarts", "blocked", "μ failed", "μ lost B", "M lost B"
+        );
+        for (fault, (micro, mono)) in &report.by_fault {
+            let _ = writeln!(
+                text,
+                "{fault:<26} {:>5} {:>9} {:>9} {:>9} {:>10} {:>10}",
+                micro.runs,
+                micro.server_restarts,
+                micro.clients_blocked,
+                micro.client_ops_failed,
+                micro.data_lost,
+                mono.data_lost
+            );
+        }
+        let _ = writeln!(text, "(μ microkernel, M monolithic: every one of these runs crashed the monolithic kernel)");
     }
     text
 }
