@@ -328,12 +328,40 @@ fn a_thousand_seed_campaign_never_crashes_the_microkernel_and_always_crashes_the
     assert!(micro.client_ops_succeeded > mono.client_ops_succeeded, "{context}");
 }
 
+/// The breakdown by the fault drawn covers every run once, names kind and server, and shows
+/// each kind's own signature: a crash or hang in a supervised server gets it restarted, a
+/// corrupt reply or a dropped request does not.
+#[test]
+fn a_random_campaign_breaks_its_figures_down_by_the_fault_drawn() {
+    let report = campaign(&campaign_scenario(), &RunOptions::default(), 120, 0, 2);
+    let runs: u64 = report.by_fault.values().map(|(micro, _)| micro.runs).sum();
+    assert_eq!(runs, 120, "{:#?}", report.by_fault);
+    for (drawn, (micro, mono)) in &report.by_fault {
+        let (kind, server) = drawn.split_once(" in ").unwrap_or_else(|| panic!("`{drawn}` is not `KIND in SERVER`"));
+        assert!(["console", "block", "fs"].contains(&server), "{drawn}");
+        assert_eq!(mono.system_crashes, mono.runs, "{drawn}: every one crashes the monolith");
+        assert_eq!(micro.system_crashes, 0, "{drawn}");
+        match kind {
+            "crash" | "hang" => assert!(micro.server_restarts >= micro.runs, "{drawn}: {micro:?}"),
+            "corrupt reply" | "drop message" => assert_eq!(micro.server_restarts, 0, "{drawn}: {micro:?}"),
+            other => panic!("a campaign draws failures only, not {other}"),
+        }
+    }
+    let declared = RunOptions {
+        faults: Some(vec![fault("fs", FaultKind::Crash, Trigger::AtMessage(2))]),
+        ..RunOptions::default()
+    };
+    assert!(campaign(&campaign_scenario(), &declared, 5, 0, 1).by_fault.is_empty(), "declared faults are not drawn");
+}
+
 #[test]
 fn a_campaign_report_does_not_depend_on_the_number_of_threads() {
     let scenario = campaign_scenario();
     let reports: Vec<CampaignReport> =
         [1, 2, 3].into_iter().map(|threads| campaign(&scenario, &RunOptions::default(), 40, 500, threads)).collect();
-    let figures = |report: &CampaignReport| (report.seeds, report.random_faults, report.microkernel, report.monolithic);
+    let figures = |report: &CampaignReport| {
+        (report.seeds, report.random_faults, report.microkernel, report.monolithic, report.by_fault.clone())
+    };
     assert_eq!(figures(&reports[0]), figures(&reports[1]), "1 thread against 2");
     assert_eq!(figures(&reports[0]), figures(&reports[2]), "1 thread against 3");
     assert_eq!(reports[0].microkernel.runs, 40);
