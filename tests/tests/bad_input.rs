@@ -856,3 +856,70 @@ proptest! {
         }
     }
 }
+
+// ----- faults and the supervisor -----
+
+#[test]
+fn a_fault_on_a_server_the_scenario_does_not_boot_is_refused_at_its_name() {
+    let text =
+        edit(&scenario_text("driver_restart.ron"), "(server: \"block\", kind: Crash", "(server: \"nmae\", kind: Crash");
+    let line = line_of(&text, "\"nmae\"");
+    assert_refused("fault_server", &text, line, "faults[0] (server \"nmae\")", &["not a server", "console, block, fs"]);
+}
+
+#[test]
+fn a_random_fault_needs_a_probability() {
+    let text = edit(&scenario_text("driver_restart.ron"), "at: Message(6)", "at: Random(1.5)");
+    let line = line_of(&text, "Random(1.5)");
+    assert_refused(
+        "fault_probability",
+        &text,
+        line,
+        "faults[0] (server \"block\")",
+        &["Random(1.5)", "between 0 and 1"],
+    );
+}
+
+#[test]
+fn message_triggers_count_from_one() {
+    let text = edit(&scenario_text("fs_restart.ron"), "at: Message(3)", "at: Message(0)");
+    assert_refused("fault_message_zero", &text, line_of(&text, "Message(0)"), "faults[0] (server \"fs\")", &["from 1"]);
+}
+
+#[test]
+fn an_unknown_fault_kind_lists_the_kinds() {
+    let text = edit(&scenario_text("driver_restart.ron"), "kind: Crash", "kind: Explode");
+    let error = assert_refused("fault_kind", &text, line_of(&text, "Explode"), "field `kind`", &["Explode"]);
+    for kind in ["Crash", "Hang", "CorruptReply", "DropMessage", "Delay"] {
+        assert!(error.message.contains(kind), "{error}");
+    }
+}
+
+#[test]
+fn the_supervisor_can_only_look_after_booted_servers() {
+    let text =
+        edit(&scenario_text("driver_restart.ron"), "restart: { \"block\": Always }", "restart: { \"blok\": Always }");
+    let item = "servers.supervisor.restart \"blok\"";
+    assert_refused("supervisor_ward", &text, line_of(&text, "\"blok\""), item, &["not a server the scenario boots"]);
+}
+
+#[test]
+fn the_supervisor_needs_the_name_server() {
+    let text = edit(&scenario_text("driver_restart.ron"), "servers: (", "servers: (name: false,");
+    let line = line_of(&text, "supervisor: (");
+    assert_refused("supervisor_name", &text, line, "servers.supervisor", &["needs the name server"]);
+}
+
+#[test]
+fn a_bad_command_line_fault_is_refused_with_status_2() {
+    let scenario = workspace().join("scenarios/hello.ron");
+    let scenario = scenario.to_str().expect("a UTF-8 path");
+    for (fault, words) in [
+        ("fs:crash@msg=1", "does not boot fs"),
+        ("console:explode@msg=1", "unknown fault kind"),
+        ("console:crash", "expected SERVER:KIND@WHEN"),
+    ] {
+        let printed = assert_refused_by_binary(&mksim(&["run", scenario, "--fault", fault]));
+        assert!(printed.contains(words), "{fault}: {printed}");
+    }
+}
