@@ -55,14 +55,16 @@ pub struct Sys {
 /// Every typed [`Sys`] method returns one of these directly, rather than an
 /// `async fn` awaiting it, so a syscall is one small future and the answer
 /// is converted once instead of being moved through a future per layer.
+/// The conversion is a type parameter, not a function pointer, so it is
+/// inlined where the program awaits.
 #[must_use = "a syscall does nothing until it is awaited"]
-struct SyscallFuture<'a, T> {
+struct SyscallFuture<'a, A> {
     trap: &'a Trap,
     request: Option<Syscall>,
-    answer: fn(SyscallValue) -> T,
+    answer: A,
 }
 
-impl<T> Future for SyscallFuture<'_, T> {
+impl<T, A: Fn(SyscallValue) -> T + Unpin> Future for SyscallFuture<'_, A> {
     type Output = Result<T, SysError>;
 
     fn poll(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Self::Output> {
@@ -72,7 +74,7 @@ impl<T> Future for SyscallFuture<'_, T> {
             return Poll::Pending;
         }
         match this.trap.response.take() {
-            Some(result) => Poll::Ready(result.map(this.answer)),
+            Some(result) => Poll::Ready(result.map(&this.answer)),
             None => Poll::Pending,
         }
     }
@@ -134,7 +136,7 @@ impl Sys {
         self.process
     }
 
-    fn request<T>(&self, request: Syscall, answer: fn(SyscallValue) -> T) -> SyscallFuture<'_, T> {
+    fn request<T, A: Fn(SyscallValue) -> T>(&self, request: Syscall, answer: A) -> SyscallFuture<'_, A> {
         SyscallFuture { trap: &self.trap, request: Some(request), answer }
     }
 
