@@ -432,14 +432,14 @@ impl Kernel {
         self.charge(id, cycles);
         self.process_mut(id).counters.syscalls += 1;
         self.emit(id, EventKind::SyscallEntered { call });
-        match self.dispatch(id, request) {
+        match self.dispatch(id, request, call) {
             Flow::Return(result) => self.finish_syscall(id, call, result),
             Flow::Blocked | Flow::Busy | Flow::Ended => {}
         }
     }
 
-    fn dispatch(&mut self, id: ProcessId, request: Syscall) -> Flow {
-        let call = request.kind();
+    /// Carries out `request`, whose kind the caller has worked out already as `call`.
+    fn dispatch(&mut self, id: ProcessId, request: Syscall, call: SyscallKind) -> Flow {
         match request {
             Syscall::Send { port, message, blocking } => self.sys_send(id, port, message, blocking, call),
             Syscall::Receive { port, from, blocking } => self.sys_receive(id, port, from, blocking, call),
