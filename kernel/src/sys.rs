@@ -84,6 +84,8 @@ fn kernel_bug(value: SyscallValue) -> ! {
     panic!("kernel bug: syscall answered with an unexpected value {value:?}")
 }
 
+// The answer conversions are inlined into the programs (another crate) that await syscalls.
+#[inline]
 fn to_unit(value: SyscallValue) {
     match value {
         SyscallValue::Unit => (),
@@ -91,6 +93,7 @@ fn to_unit(value: SyscallValue) {
     }
 }
 
+#[inline]
 fn to_slot(value: SyscallValue) -> Slot {
     match value {
         SyscallValue::Slot(slot) => slot,
@@ -98,6 +101,7 @@ fn to_slot(value: SyscallValue) -> Slot {
     }
 }
 
+#[inline]
 fn to_number(value: SyscallValue) -> u64 {
     match value {
         SyscallValue::Number(number) => number,
@@ -105,6 +109,7 @@ fn to_number(value: SyscallValue) -> u64 {
     }
 }
 
+#[inline]
 fn to_incoming(value: SyscallValue) -> Incoming {
     match value {
         SyscallValue::Incoming(incoming) => incoming,
@@ -112,6 +117,7 @@ fn to_incoming(value: SyscallValue) -> Incoming {
     }
 }
 
+#[inline]
 fn to_reply(value: SyscallValue) -> Received {
     match value {
         SyscallValue::Reply(received) => received,
@@ -119,6 +125,7 @@ fn to_reply(value: SyscallValue) -> Received {
     }
 }
 
+#[inline]
 fn to_bytes(value: SyscallValue) -> Vec<u8> {
     match value {
         SyscallValue::Bytes(bytes) => bytes,
