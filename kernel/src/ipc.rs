@@ -207,6 +207,10 @@ impl Kernel {
         from: Option<Badge>,
     ) -> Option<Result<Received, SysError>> {
         let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
+        // A server usually waits before its clients call: then there is nobody to search.
+        if endpoint.senders.is_empty() {
+            return None;
+        }
         let processes = &self.processes;
         let envelope_of = |sender: ProcessId| {
             &processes[sender.index as usize].outgoing.as_ref().expect("kernel bug: sender without message").envelope
