@@ -5,7 +5,7 @@
 //! derivation nodes in transit, and it is recorded in the event log. From then
 //! on it is either delivered exactly once or dropped with a recorded reason.
 
-use crate::capability::{Capability, Location, Rights};
+use crate::capability::{Capability, Location, NodeKey, Rights};
 use crate::config::DeadlockPolicy;
 use crate::error::SysError;
 use crate::event::{CapabilityOp, DropReason, EventKind};
@@ -207,6 +207,10 @@ impl Kernel {
         from: Option<Badge>,
     ) -> Option<Result<Received, SysError>> {
         let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
+        // A server usually waits before its clients call: then there is nobody to search.
+        if endpoint.senders.is_empty() {
+            return None;
+        }
         let processes = &self.processes;
         let envelope_of = |sender: ProcessId| {
             &processes[sender.index as usize].outgoing.as_ref().expect("kernel bug: sender without message").envelope
@@ -348,8 +352,28 @@ impl Kernel {
         badge: Badge,
         answers: Option<crate::message::MessageId>,
     ) -> Envelope {
-        let mut caps = Vec::with_capacity(message.caps.len());
-        for transfer in &message.caps {
+        // Most messages carry no capabilities: they skip the transfer loop and its vector.
+        let caps = if message.caps.is_empty() { Vec::new() } else { self.commit_capabilities(id, &message.caps) };
+        let bytes = message.data.len() as u64;
+        let message_id =
+            self.log.record_message(id, port, kind, badge, message.label, &message.data, caps.len(), answers);
+        let copy_cycles = self.config.profile.copy_cycles(bytes);
+        self.charge(id, copy_cycles);
+        let counters = &mut self.process_mut(id).counters;
+        counters.messages_sent.count(kind);
+        counters.bytes_copied += bytes;
+        if let Some(object) = self.objects.get_mut(port) {
+            object.counters.messages += 1;
+            object.counters.bytes += bytes;
+        }
+        self.emit(id, EventKind::MessageSent { message: message_id });
+        Envelope { id: message_id, sender: id, badge, label: message.label, data: message.data, caps, kind }
+    }
+
+    /// Puts the capabilities a checked message carries in transit, copied or moved out of the sender's table.
+    fn commit_capabilities(&mut self, id: ProcessId, transfers: &[crate::message::CapTransfer]) -> Vec<NodeKey> {
+        let mut caps = Vec::with_capacity(transfers.len());
+        for transfer in transfers {
             let node = self.process(id).caps.get(transfer.slot).expect("kernel bug: validated slot emptied");
             let capability = self.tree.capability(node).expect("kernel bug: table names a dead node");
             let rights = capability.rights & transfer.rights;
@@ -373,20 +397,7 @@ impl Kernel {
             }
             self.process_mut(id).counters.capability_ops += 1;
         }
-        let bytes = message.data.len() as u64;
-        let message_id =
-            self.log.record_message(id, port, kind, badge, message.label, &message.data, caps.len(), answers);
-        let copy_cycles = self.config.profile.copy_cycles(bytes);
-        self.charge(id, copy_cycles);
-        let counters = &mut self.process_mut(id).counters;
-        counters.messages_sent.count(kind);
-        counters.bytes_copied += bytes;
-        if let Some(object) = self.objects.get_mut(port) {
-            object.counters.messages += 1;
-            object.counters.bytes += bytes;
-        }
-        self.emit(id, EventKind::MessageSent { message: message_id });
-        Envelope { id: message_id, sender: id, badge, label: message.label, data: message.data, caps, kind }
+        caps
     }
 
     /// Hands a message to its receiver: a reply capability for a call, then the carried capabilities.
@@ -403,14 +414,8 @@ impl Kernel {
             self.process_mut(receiver).held_replies.push(object);
             (slot, object)
         });
-        let mut caps = Vec::with_capacity(envelope.caps.len());
-        let mut caps_lost = 0;
-        for node in envelope.caps {
-            match self.place_in_table(receiver, node) {
-                Some(slot) => caps.push(slot),
-                None => caps_lost += 1,
-            }
-        }
+        let (caps, caps_lost) =
+            if envelope.caps.is_empty() { (Vec::new(), 0) } else { self.place_all_in_table(receiver, envelope.caps) };
         self.process_mut(receiver).counters.messages_received += 1;
         self.emit(receiver, EventKind::MessageDelivered { message: envelope.id });
         let received = Received {
@@ -424,8 +429,21 @@ impl Kernel {
         (received, reply.map(|(_, object)| object))
     }
 
+    /// Moves the capabilities a message carried into the receiver's table: the slots they took, and how many were lost.
+    fn place_all_in_table(&mut self, receiver: ProcessId, nodes: Vec<NodeKey>) -> (Vec<Slot>, u32) {
+        let mut caps = Vec::with_capacity(nodes.len());
+        let mut caps_lost = 0;
+        for node in nodes {
+            match self.place_in_table(receiver, node) {
+                Some(slot) => caps.push(slot),
+                None => caps_lost += 1,
+            }
+        }
+        (caps, caps_lost)
+    }
+
     /// Moves a capability in transit into the receiver's table; `None` if it was revoked or the table is full.
-    fn place_in_table(&mut self, receiver: ProcessId, node: crate::capability::NodeKey) -> Option<Slot> {
+    fn place_in_table(&mut self, receiver: ProcessId, node: NodeKey) -> Option<Slot> {
         let capability = self.tree.capability(node)?;
         let limit = self.config.limits.capability_slots_max;
         let Some(slot) = self.process(receiver).caps.free_slot(limit) else {
@@ -491,8 +509,15 @@ impl Kernel {
                 ObjectBody::Queue(queue) => &mut queue.receivers,
                 _ => return None,
             };
-            let position = receivers.iter().position(|waiting| waiting.accepts(badge))?;
-            let receiver = receivers.remove(position).expect("position just found").process;
+            // Usually the longest-waiting receiver takes any badge: popping it skips the search and
+            // the shifting a removal from the middle of the queue needs.
+            let waiting = if receivers.front()?.accepts(badge) {
+                receivers.pop_front()
+            } else {
+                let position = receivers.iter().position(|waiting| waiting.accepts(badge))?;
+                receivers.remove(position)
+            };
+            let receiver = waiting.expect("kernel bug: a receiver just found vanished").process;
             if kind != MessageKind::Call || self.has_free_slot(receiver) {
                 return Some(receiver);
             }

@@ -406,7 +406,9 @@ impl Kernel {
     /// Logs the operation markers a program left in its trap during the last poll.
     fn log_annotations(&mut self, id: ProcessId) {
         let mut annotations = self.process(id).trap.annotations.take();
-        for annotation in annotations.drain(..) {
+        // Markers are plain values: reading them and then clearing the list costs nothing when there
+        // are none, as after most polls, where a draining iterator still has to be set up and dropped.
+        for &annotation in &annotations {
             let kind = match annotation {
                 crate::sys::Annotation::Began { label } => {
                     self.process_mut(id).current_operation = Some(label);
@@ -421,6 +423,7 @@ impl Kernel {
             };
             self.emit(id, kind);
         }
+        annotations.clear();
         // The emptied list goes back, so a program that annotates every operation does not allocate every time.
         self.process(id).trap.annotations.set(annotations);
     }
@@ -432,14 +435,14 @@ impl Kernel {
         self.charge(id, cycles);
         self.process_mut(id).counters.syscalls += 1;
         self.emit(id, EventKind::SyscallEntered { call });
-        match self.dispatch(id, request) {
+        match self.dispatch(id, request, call) {
             Flow::Return(result) => self.finish_syscall(id, call, result),
             Flow::Blocked | Flow::Busy | Flow::Ended => {}
         }
     }
 
-    fn dispatch(&mut self, id: ProcessId, request: Syscall) -> Flow {
-        let call = request.kind();
+    /// Carries out `request`, whose kind the caller has worked out already as `call`.
+    fn dispatch(&mut self, id: ProcessId, request: Syscall, call: SyscallKind) -> Flow {
         match request {
             Syscall::Send { port, message, blocking } => self.sys_send(id, port, message, blocking, call),
             Syscall::Receive { port, from, blocking } => self.sys_receive(id, port, from, blocking, call),

@@ -55,14 +55,16 @@ pub struct Sys {
 /// Every typed [`Sys`] method returns one of these directly, rather than an
 /// `async fn` awaiting it, so a syscall is one small future and the answer
 /// is converted once instead of being moved through a future per layer.
+/// The conversion is a type parameter, not a function pointer, so it is
+/// inlined where the program awaits.
 #[must_use = "a syscall does nothing until it is awaited"]
-struct SyscallFuture<'a, T> {
+struct SyscallFuture<'a, A> {
     trap: &'a Trap,
     request: Option<Syscall>,
-    answer: fn(SyscallValue) -> T,
+    answer: A,
 }
 
-impl<T> Future for SyscallFuture<'_, T> {
+impl<T, A: Fn(SyscallValue) -> T + Unpin> Future for SyscallFuture<'_, A> {
     type Output = Result<T, SysError>;
 
     fn poll(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<Self::Output> {
@@ -72,7 +74,7 @@ impl<T> Future for SyscallFuture<'_, T> {
             return Poll::Pending;
         }
         match this.trap.response.take() {
-            Some(result) => Poll::Ready(result.map(this.answer)),
+            Some(result) => Poll::Ready(result.map(&this.answer)),
             None => Poll::Pending,
         }
     }
@@ -82,6 +84,8 @@ fn kernel_bug(value: SyscallValue) -> ! {
     panic!("kernel bug: syscall answered with an unexpected value {value:?}")
 }
 
+// The answer conversions are inlined into the programs (another crate) that await syscalls.
+#[inline]
 fn to_unit(value: SyscallValue) {
     match value {
         SyscallValue::Unit => (),
@@ -89,6 +93,7 @@ fn to_unit(value: SyscallValue) {
     }
 }
 
+#[inline]
 fn to_slot(value: SyscallValue) -> Slot {
     match value {
         SyscallValue::Slot(slot) => slot,
@@ -96,6 +101,7 @@ fn to_slot(value: SyscallValue) -> Slot {
     }
 }
 
+#[inline]
 fn to_number(value: SyscallValue) -> u64 {
     match value {
         SyscallValue::Number(number) => number,
@@ -103,6 +109,7 @@ fn to_number(value: SyscallValue) -> u64 {
     }
 }
 
+#[inline]
 fn to_incoming(value: SyscallValue) -> Incoming {
     match value {
         SyscallValue::Incoming(incoming) => incoming,
@@ -110,6 +117,7 @@ fn to_incoming(value: SyscallValue) -> Incoming {
     }
 }
 
+#[inline]
 fn to_reply(value: SyscallValue) -> Received {
     match value {
         SyscallValue::Reply(received) => received,
@@ -117,6 +125,7 @@ fn to_reply(value: SyscallValue) -> Received {
     }
 }
 
+#[inline]
 fn to_bytes(value: SyscallValue) -> Vec<u8> {
     match value {
         SyscallValue::Bytes(bytes) => bytes,
@@ -134,7 +143,7 @@ impl Sys {
         self.process
     }
 
-    fn request<T>(&self, request: Syscall, answer: fn(SyscallValue) -> T) -> SyscallFuture<'_, T> {
+    fn request<T, A: Fn(SyscallValue) -> T>(&self, request: Syscall, answer: A) -> SyscallFuture<'_, A> {
         SyscallFuture { trap: &self.trap, request: Some(request), answer }
     }
 
