@@ -108,11 +108,6 @@ impl FaultPlan {
         FaultPlan { armed, handled: BTreeMap::new() }
     }
 
-    /// True when no fault is planned.
-    pub fn is_empty(&self) -> bool {
-        self.armed.is_empty()
-    }
-
     /// Counts one request `server` is about to handle at time `now`, and says which fault, if
     /// any, strikes it. At most one fault strikes a request: the first in the plan's order.
     pub fn on_request(&mut self, server: &str, now: u64) -> Option<FaultKind> {

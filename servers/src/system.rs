@@ -463,16 +463,11 @@ fn module_of(server: &str) -> ServiceModule {
     }
 }
 
-/// Mounts the file system inside the kernel at boot. The mount's block transfers count as the
-/// driver's requests, as the file server's do in microkernel mode, so a fault planned for the
-/// Nth transfer strikes the same one in both modes: during the mount, it panics the kernel as
-/// the run starts.
+/// Mounts the file system inside the kernel at boot; a failure injected into the mount panics
+/// the kernel as the run starts.
 fn mount_in_kernel(boot: &mut Boot, disk: &Rc<RefCell<Ramdisk>>, config: FsConfig) -> Option<FileSystem> {
-    let mut device = DirectBlockDevice::quiet(Rc::clone(disk));
-    device.faults = boot.plan.clone();
-    let mounted = run_ready(FileSystem::mount(&mut device, config)).ok();
-    // A delay at boot costs nobody anything: only a failure matters here.
-    if let Some(fault) = device.work.fault.filter(|fault| fault.kind.is_failure()) {
+    let (mounted, failure) = InKernelServices::mount(disk, config, boot.plan.clone());
+    if let Some(fault) = failure {
         let detail =
             format!("{} in the kernel's block driver module while mounting the file system", fault.kind.name());
         boot.kernel.schedule_panic(0, fault.kind, detail);
