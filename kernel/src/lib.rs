@@ -27,6 +27,7 @@
 //! user programs in the `mksim-servers` crate. Time is simulated cycles
 //! charged by a [`CostProfile`], never read from the host.
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod arena;

@@ -9,6 +9,7 @@
 //! Servers never panic on client input: a request that does not decode, or
 //! comes with the wrong capabilities, gets an error reply.
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod block;

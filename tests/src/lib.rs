@@ -28,6 +28,7 @@
 //!
 //! Every run is bounded by [`STEP_LIMIT`].
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod binary;

@@ -4,6 +4,7 @@
 //! them, and exporting their event logs. The binary in `main.rs` is a thin
 //! layer over this library, which the workspace tests use directly.
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bench;

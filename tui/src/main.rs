@@ -3,7 +3,16 @@
 //! With no arguments it runs the built-in tour scenario and prints its
 //! message trace and the comparison with monolithic mode.
 
-#![forbid(unsafe_code)]
+// Denied, with one exception: the allocator in `huge_pages`.
+#![deny(unsafe_code)]
+
+#[cfg(target_os = "linux")]
+mod huge_pages;
+
+/// Large blocks (the event log of a long run) on huge pages: see `huge_pages`.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: huge_pages::HugePageAllocator = huge_pages::HugePageAllocator;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};

@@ -9,6 +9,7 @@
 //! Programs are `async` blocks: each `.await` on a [`Sys`] method is one
 //! syscall, after which the kernel decides who runs next.
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod client;
