@@ -192,6 +192,9 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        /// Runs per simulation figure: the best and the median are reported.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        repeats: u32,
     },
     /// List the built-in cost profiles.
     Profiles,
@@ -370,8 +373,8 @@ fn command_export(
     Ok(())
 }
 
-fn command_bench(json: bool) -> Result<(), Failure> {
-    let report = mksim::bench::measure().map_err(|error| Failure::Input(format!("bench: {error}")))?;
+fn command_bench(json: bool, repeats: u32) -> Result<(), Failure> {
+    let report = mksim::bench::measure(repeats).map_err(|error| Failure::Input(format!("bench: {error}")))?;
     if json {
         print_json(&serde_json::to_value(&report).expect("bench figures serialize"));
         return Ok(());
@@ -462,7 +465,7 @@ fn main() -> ExitCode {
             Some(Command::Faults { scenario, runs, seed, profile, faults, threads, json }) => {
                 command_faults(FaultsCommand { scenario, runs, seed, profile, faults, threads, json })
             }
-            Some(Command::Bench { json }) => command_bench(json),
+            Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
             Some(Command::Profiles) => {
                 for name in mksim_kernel::CostProfile::built_in_names() {
                     let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
