@@ -135,6 +135,18 @@ impl DerivationTree {
         Some((removed.capability, removed.location))
     }
 
+    /// Deletes a node whose capability the caller no longer needs. A node with no relatives
+    /// (every reply capability: they are never copied) is dropped in place, without the moves
+    /// and relinking [`DerivationTree::remove`] does.
+    pub fn discard(&mut self, node: NodeKey) {
+        let alone = self.nodes.get(node).is_some_and(|entry| entry.parent.is_none() && entry.children.is_empty());
+        if alone {
+            self.nodes.discard(node);
+        } else {
+            self.remove(node);
+        }
+    }
+
     /// Every node derived from `node`, directly or not, deepest last.
     pub fn descendants(&self, node: NodeKey) -> Vec<NodeKey> {
         let mut found = Vec::new();
@@ -253,6 +265,20 @@ mod tests {
         tree.remove(middle);
         assert_eq!(tree.descendants(root), vec![leaf]);
         assert!(tree.is_derived_from(leaf, root));
+    }
+
+    #[test]
+    fn discarding_a_node_with_relatives_keeps_the_tree_linked() {
+        let mut tree = DerivationTree::default();
+        let root = tree.insert(capability(), Location::InTransit, None);
+        let middle = tree.insert(capability(), Location::InTransit, Some(root));
+        let leaf = tree.insert(capability(), Location::InTransit, Some(middle));
+        let loner = tree.insert(capability(), Location::InTransit, None);
+        tree.discard(middle);
+        tree.discard(loner);
+        assert_eq!(tree.descendants(root), vec![leaf]);
+        assert_eq!(tree.capability(loner), None);
+        assert_eq!(tree.len(), 2);
     }
 
     #[test]

@@ -295,7 +295,7 @@ impl Kernel {
         let (caller, request) = (*caller, *request);
         self.validate_message(id, &message, true)?;
         self.process_mut(id).caps.take(slot);
-        self.tree.remove(node);
+        self.tree.discard(node);
         self.process_mut(id).held_replies.retain(|&held| held != capability.object);
         self.emit_capability(id, CapabilityOp::ReplyUsed, slot, capability);
         self.objects.discard(capability.object);
