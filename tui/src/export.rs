@@ -43,7 +43,9 @@
 //! export) tells apart logs that differ in anything a view shows, and two logs
 //! whose messages differ only in bytes no describer reads hash the same.
 
-use mksim_kernel::event::{BlockedOn, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind};
+use mksim_kernel::event::{
+    BlockedOn, CapabilityChange, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind,
+};
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::syscall::SyscallKind;
 use mksim_kernel::{ObjectId, ProcessId};
@@ -244,7 +246,9 @@ fn event_name(kind: &EventKind) -> &'static str {
         EventKind::Switched { .. } => "switched",
         EventKind::Signalled { .. } => "signalled",
         EventKind::Interrupt { .. } => "interrupt",
-        EventKind::Capability { .. } => "capability",
+        EventKind::Capability { .. }
+        | EventKind::ReplyCapabilityCreated { .. }
+        | EventKind::ReplyCapabilityUsed { .. } => "capability",
         EventKind::PriorityChanged { .. } => "priority_changed",
         EventKind::Computed { .. } => "computed",
         EventKind::Idle { .. } => "idle",
@@ -365,9 +369,13 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
         }
         EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
             let to = owner(log, notification).map(|owner| log.process_name(owner));
-            json.object("notification", notification).optional_string("to", to).number("bits", bits);
+            json.object("notification", notification).optional_string("to", to).number("bits", log.bits(bits));
         }
-        EventKind::Capability { op, slot, object, rights, badge } => {
+        EventKind::Capability { .. }
+        | EventKind::ReplyCapabilityCreated { .. }
+        | EventKind::ReplyCapabilityUsed { .. } => {
+            let change = log.capability_change(event).expect("a capability event records a change");
+            let CapabilityChange { op, slot, object, rights, badge } = change;
             let reply = matches!(op, CapabilityOp::ReplyCreated | CapabilityOp::ReplyUsed);
             let kind = if reply { Some("reply") } else { log.object_info(object).map(|info| info.kind.name()) };
             json.string("op", capability_op_name(op))
@@ -933,10 +941,12 @@ impl<'a> Diagram<'a> {
                 }
                 EventKind::Signalled { notification, bits } => {
                     let receiver = owner(self.log, notification).map_or(Party::Kernel, party);
+                    let bits = self.log.bits(bits);
                     self.note(&[party(event.process), receiver], &format!("signal bits {bits:#x}"));
                 }
                 EventKind::Interrupt { notification, bits } => {
                     let receiver = owner(self.log, notification).map_or(Party::Kernel, party);
+                    let bits = self.log.bits(bits);
                     self.note(&[receiver], &format!("interrupt bits {bits:#x}"));
                 }
                 _ => {}
