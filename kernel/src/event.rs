@@ -14,6 +14,7 @@ use crate::object::ObjectKind;
 use crate::syscall::SyscallKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 
 /// One kernel event. Its sequence number is its position in the log.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -260,13 +261,22 @@ pub struct MessageRecord {
     pub badge: Badge,
     /// The operation label.
     pub label: u32,
-    /// Data bytes.
-    pub bytes: u32,
     /// Capabilities carried.
     pub caps: u32,
+    /// For a reply: one more than the id of the call it answers. The call was recorded before
+    /// the reply, so its id is below `u32::MAX` and this never overflows; the niche of
+    /// `NonZeroU32` keeps the option in four bytes.
+    answers: Option<NonZeroU32>,
+    /// Where the message's data ends in the log's byte arena. It starts where the previous
+    /// message's ends, so the start and the length need no room of their own.
+    data_end: u64,
+}
+
+impl MessageRecord {
     /// For a reply: the call it answers.
-    pub answers: Option<MessageId>,
-    data_start: usize,
+    pub fn answers(&self) -> Option<MessageId> {
+        self.answers.map(|call| MessageId(call.get() - 1))
+    }
 }
 
 /// Puts protocol messages into words. Protocols live above the kernel, so views hand these in.
@@ -369,11 +379,12 @@ impl EventLog {
         answers: Option<MessageId>,
     ) -> MessageId {
         let id = MessageId(u32::try_from(self.messages.len()).expect("more than 4 billion messages in one run"));
-        let data_start = self.payload.len();
+        debug_assert!(answers.is_none_or(|call| call < id), "a reply answers an earlier call");
+        let answers = answers.map(|call| NonZeroU32::MIN.saturating_add(call.0));
         self.payload.extend_from_slice(data);
-        let bytes = data.len() as u32;
+        let data_end = self.payload.len() as u64;
         let caps = caps as u32;
-        self.messages.push(MessageRecord { sender, port, kind, badge, label, bytes, caps, answers, data_start });
+        self.messages.push(MessageRecord { sender, port, kind, badge, label, caps, answers, data_end });
         id
     }
 
@@ -426,8 +437,20 @@ impl EventLog {
 
     /// The data bytes of a message.
     pub fn message_data(&self, id: MessageId) -> &[u8] {
-        let record = self.message(id);
-        &self.payload[record.data_start..record.data_start + record.bytes as usize]
+        let (start, end) = self.data_range(id);
+        &self.payload[start as usize..end as usize]
+    }
+
+    /// How many data bytes a message carried.
+    pub fn message_bytes(&self, id: MessageId) -> u64 {
+        let (start, end) = self.data_range(id);
+        end - start
+    }
+
+    /// Where a message's data lies in the byte arena: from the end of the previous message's to the end of its own.
+    fn data_range(&self, id: MessageId) -> (u64, u64) {
+        let start = id.0.checked_sub(1).map_or(0, |previous| self.message(MessageId(previous)).data_end);
+        (start, self.message(id).data_end)
     }
 
     /// Every message record, by id.
@@ -466,5 +489,10 @@ mod tests {
     #[test]
     fn an_event_stays_small() {
         assert!(size_of::<Event>() <= 32, "Event is {} bytes", size_of::<Event>());
+    }
+
+    #[test]
+    fn a_message_record_stays_small() {
+        assert!(size_of::<MessageRecord>() <= 48, "MessageRecord is {} bytes", size_of::<MessageRecord>());
     }
 }

@@ -80,7 +80,8 @@ impl EventLog {
     /// A message in words: `call m4 fs.read(fd=3, len=512) (8 B)`.
     pub fn describe_message(&self, id: MessageId) -> String {
         let record = self.message(id);
-        let mut text = format!("{} m{} {} ({} B", record.kind.name(), id.0, self.message_content(id), record.bytes);
+        let bytes = self.message_bytes(id);
+        let mut text = format!("{} m{} {} ({bytes} B", record.kind.name(), id.0, self.message_content(id));
         if record.caps > 0 {
             let _ = write!(text, ", {} cap{}", record.caps, if record.caps == 1 { "" } else { "s" });
         }
@@ -170,7 +171,7 @@ impl EventLog {
     fn describe_sent(&self, message: MessageId) -> String {
         let record = self.message(message);
         let target = match record.kind {
-            MessageKind::Reply => match record.answers {
+            MessageKind::Reply => match record.answers() {
                 Some(call) => self.process_name(self.message(call).sender).to_owned(),
                 None => "?".to_owned(),
             },

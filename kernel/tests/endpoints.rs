@@ -258,7 +258,7 @@ fn a_call_gives_the_server_a_reply_capability_and_returns_its_answer() {
     let log = kernel.log();
     let kinds: Vec<_> = log.messages().iter().map(|record| record.kind).collect();
     assert_eq!(kinds, vec![MessageKind::Call, MessageKind::Reply]);
-    assert_eq!(log.messages()[1].answers, Some(MessageId(0)));
+    assert_eq!(log.messages()[1].answers(), Some(MessageId(0)));
     assert_eq!(counters(&kernel, link.client).messages_sent.call, 1);
     assert_eq!(counters(&kernel, link.server).messages_sent.reply, 1);
     assert!(events_of(&kernel, link.client).contains(&EventKind::Blocked { on: BlockedOn::Reply(link.server) }));

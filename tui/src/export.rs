@@ -215,7 +215,7 @@ fn message_fates(log: &EventLog) -> Vec<Fate> {
 fn intended_receiver(log: &EventLog, id: MessageId) -> Option<ProcessId> {
     let record = log.message(id);
     match record.kind {
-        MessageKind::Reply => record.answers.map(|call| log.message(call).sender),
+        MessageKind::Reply => record.answers().map(|call| log.message(call).sender),
         MessageKind::Service => Some(ProcessId::KERNEL),
         MessageKind::Send | MessageKind::Call | MessageKind::Async => log.object_info(record.port)?.owner,
     }
@@ -410,13 +410,13 @@ fn message_fields(log: &EventLog, id: MessageId, receiver: Option<ProcessId>, js
         .string("kind", record.kind.name())
         .number("label", record.label)
         .string("operation", &log.message_content(id))
-        .number("bytes", record.bytes)
+        .number("bytes", log.message_bytes(id))
         .number("caps", record.caps)
         .string("from", log.process_name(record.sender))
         .optional_string("to", receiver.map(|receiver| log.process_name(receiver)))
         .optional_object("port", port)
         .number("badge", record.badge.0)
-        .optional_number("answers", record.answers.map(|call| call.0));
+        .optional_number("answers", record.answers().map(|call| call.0));
 }
 
 fn blocked_fields(log: &EventLog, event: &Event, on: BlockedOn, json: &mut JsonLine) {

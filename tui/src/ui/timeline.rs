@@ -321,7 +321,7 @@ fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
         EventKind::MessageSent { message } => {
             let record = log.message(message);
             let to = match record.kind {
-                MessageKind::Reply => record.answers.map(|call| log.message(call).sender.index),
+                MessageKind::Reply => record.answers().map(|call| log.message(call).sender.index),
                 _ => owner_of(log, record.port),
             };
             row(process, to, RowKind::Message(record.kind))
