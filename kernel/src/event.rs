@@ -3,7 +3,8 @@
 //! It is the single source of truth for every view (text trace, exports, the
 //! TUI). Events are small fixed-size values; message contents are kept once,
 //! in a side table of [`MessageRecord`]s and a byte arena, and events refer to
-//! them by [`MessageId`].
+//! them by [`MessageId`]. The few details too big for an event (most
+//! capability changes, the bits of signals) live in side tables of their own.
 
 use crate::capability::Rights;
 use crate::error::{FaultReason, SysError};
@@ -13,6 +14,7 @@ use crate::object::ObjectKind;
 use crate::syscall::SyscallKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 
 /// One kernel event. Its sequence number is its position in the log.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -80,6 +82,54 @@ pub enum CapabilityOp {
     ReplyUsed,
 }
 
+/// A change to some process's capability table, in full.
+///
+/// Read it from an event with [`EventLog::capability_change`]: the event itself
+/// holds either an index into the log's table of changes or, for the reply
+/// capabilities every call makes and every reply uses, the change in short.
+#[allow(missing_docs)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CapabilityChange {
+    pub op: CapabilityOp,
+    pub slot: Slot,
+    pub object: ObjectId,
+    pub rights: Rights,
+    pub badge: Badge,
+}
+
+impl CapabilityChange {
+    /// The short event for a reply capability made or used up, when it has the rights and badge
+    /// the kernel gives every reply capability, so the short event says it all.
+    fn as_reply_event(&self) -> Option<EventKind> {
+        if self.rights != REPLY_RIGHTS || self.badge != Badge::NONE {
+            return None;
+        }
+        let CapabilityChange { slot, object, .. } = *self;
+        match self.op {
+            CapabilityOp::ReplyCreated => Some(EventKind::ReplyCapabilityCreated { slot, object }),
+            CapabilityOp::ReplyUsed => Some(EventKind::ReplyCapabilityUsed { slot, object }),
+            _ => None,
+        }
+    }
+
+    /// A reply capability change, as its short event stands for.
+    fn reply(op: CapabilityOp, slot: Slot, object: ObjectId) -> CapabilityChange {
+        CapabilityChange { op, slot, object, rights: REPLY_RIGHTS, badge: Badge::NONE }
+    }
+}
+
+/// The rights of every reply capability: it can answer its call, nothing more.
+const REPLY_RIGHTS: Rights = Rights::SEND;
+
+/// Where the log keeps a capability change that does not fit in its event.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct CapabilityChangeId(u32);
+
+/// Where the log keeps the bits of a signal or an interrupt (a whole word does not fit in the
+/// event); read them with [`EventLog::bits`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct BitsId(u32);
+
 /// How a run ended.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum OutcomeKind {
@@ -128,6 +178,10 @@ impl InjectedFault {
 }
 
 /// Every kind of kernel event.
+///
+/// It takes 16 bytes, so an [`Event`] takes 32: the tag shares the spare values of
+/// [`BlockedOn`]'s, and every other variant's fields fit in the 12 bytes after it
+/// (one 8-byte word at most). Bigger details go to the log's side tables.
 // Variant fields are named for what they hold; the variant's doc says the rest.
 #[allow(missing_docs)]
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -167,12 +221,19 @@ pub enum EventKind {
     Woken { call: SyscallKind, error: Option<SysError> },
     /// The processor switched to this process; `direct` when an IPC handed over without the scheduler.
     Switched { direct: bool },
-    /// A notification was signalled.
-    Signalled { notification: ObjectId, bits: u64 },
-    /// A timer interrupt fired into a notification.
-    Interrupt { notification: ObjectId, bits: u64 },
-    /// A capability table changed.
-    Capability { op: CapabilityOp, slot: Slot, object: ObjectId, rights: Rights, badge: Badge },
+    /// A notification was signalled with these bits.
+    Signalled { notification: ObjectId, bits: BitsId },
+    /// A timer interrupt fired into a notification with these bits.
+    Interrupt { notification: ObjectId, bits: BitsId },
+    /// A capability table changed; [`EventLog::capability_change`] tells how.
+    Capability { change: CapabilityChangeId },
+    /// A reply capability was made for an incoming call.
+    ///
+    /// There is one per call, so it is kept apart from [`EventKind::Capability`]: it fits in the
+    /// event, with nothing to write elsewhere. [`EventLog::capability_change`] reads it all the same.
+    ReplyCapabilityCreated { slot: Slot, object: ObjectId },
+    /// A reply capability was used up by replying; like [`EventKind::ReplyCapabilityCreated`], one per call.
+    ReplyCapabilityUsed { slot: Slot, object: ObjectId },
     /// The process's effective priority changed (priority inheritance).
     PriorityChanged { priority: Priority },
     /// The process used the processor for this many cycles.
@@ -200,13 +261,22 @@ pub struct MessageRecord {
     pub badge: Badge,
     /// The operation label.
     pub label: u32,
-    /// Data bytes.
-    pub bytes: u32,
     /// Capabilities carried.
     pub caps: u32,
+    /// For a reply: one more than the id of the call it answers. The call was recorded before
+    /// the reply, so its id is below `u32::MAX` and this never overflows; the niche of
+    /// `NonZeroU32` keeps the option in four bytes.
+    answers: Option<NonZeroU32>,
+    /// Where the message's data ends in the log's byte arena. It starts where the previous
+    /// message's ends, so the start and the length need no room of their own.
+    data_end: u64,
+}
+
+impl MessageRecord {
     /// For a reply: the call it answers.
-    pub answers: Option<MessageId>,
-    data_start: usize,
+    pub fn answers(&self) -> Option<MessageId> {
+        self.answers.map(|call| MessageId(call.get() - 1))
+    }
 }
 
 /// Puts protocol messages into words. Protocols live above the kernel, so views hand these in.
@@ -226,6 +296,10 @@ pub struct EventLog {
     events: Vec<Event>,
     messages: Vec<MessageRecord>,
     payload: Vec<u8>,
+    /// Capability changes other than those of plain reply capabilities, by [`CapabilityChangeId`].
+    capability_changes: Vec<CapabilityChange>,
+    /// The bits of signals and interrupts, by [`BitsId`].
+    bits: Vec<u64>,
     process_names: Vec<String>,
     objects: BTreeMap<ObjectId, ObjectInfo>,
 }
@@ -244,6 +318,8 @@ impl PartialEq for EventLog {
         self.events == other.events
             && self.messages == other.messages
             && self.payload == other.payload
+            && self.capability_changes == other.capability_changes
+            && self.bits == other.bits
             && self.process_names == other.process_names
             && self.objects == other.objects
     }
@@ -303,12 +379,50 @@ impl EventLog {
         answers: Option<MessageId>,
     ) -> MessageId {
         let id = MessageId(u32::try_from(self.messages.len()).expect("more than 4 billion messages in one run"));
-        let data_start = self.payload.len();
+        debug_assert!(answers.is_none_or(|call| call < id), "a reply answers an earlier call");
+        let answers = answers.map(|call| NonZeroU32::MIN.saturating_add(call.0));
         self.payload.extend_from_slice(data);
-        let bytes = data.len() as u32;
+        let data_end = self.payload.len() as u64;
         let caps = caps as u32;
-        self.messages.push(MessageRecord { sender, port, kind, badge, label, bytes, caps, answers, data_start });
+        self.messages.push(MessageRecord { sender, port, kind, badge, label, caps, answers, data_end });
         id
+    }
+
+    /// The event for a capability change: reply capabilities in short, the rest kept in the side table.
+    pub(crate) fn capability_event(&mut self, change: CapabilityChange) -> EventKind {
+        if let Some(short) = change.as_reply_event() {
+            return short;
+        }
+        let id =
+            u32::try_from(self.capability_changes.len()).expect("more than 4 billion capability changes in one run");
+        self.capability_changes.push(change);
+        EventKind::Capability { change: CapabilityChangeId(id) }
+    }
+
+    /// Keeps the bits of a signal or an interrupt, for its event to refer to.
+    pub(crate) fn record_bits(&mut self, bits: u64) -> BitsId {
+        let id = u32::try_from(self.bits.len()).expect("more than 4 billion signals in one run");
+        self.bits.push(bits);
+        BitsId(id)
+    }
+
+    /// The capability change an event records, or `None` for other events.
+    pub fn capability_change(&self, event: &Event) -> Option<CapabilityChange> {
+        match event.kind {
+            EventKind::Capability { change } => Some(self.capability_changes[change.0 as usize]),
+            EventKind::ReplyCapabilityCreated { slot, object } => {
+                Some(CapabilityChange::reply(CapabilityOp::ReplyCreated, slot, object))
+            }
+            EventKind::ReplyCapabilityUsed { slot, object } => {
+                Some(CapabilityChange::reply(CapabilityOp::ReplyUsed, slot, object))
+            }
+            _ => None,
+        }
+    }
+
+    /// The bits of a signal or an interrupt.
+    pub fn bits(&self, id: BitsId) -> u64 {
+        self.bits[id.0 as usize]
     }
 
     /// All events, oldest first.
@@ -323,8 +437,20 @@ impl EventLog {
 
     /// The data bytes of a message.
     pub fn message_data(&self, id: MessageId) -> &[u8] {
-        let record = self.message(id);
-        &self.payload[record.data_start..record.data_start + record.bytes as usize]
+        let (start, end) = self.data_range(id);
+        &self.payload[start as usize..end as usize]
+    }
+
+    /// How many data bytes a message carried.
+    pub fn message_bytes(&self, id: MessageId) -> u64 {
+        let (start, end) = self.data_range(id);
+        end - start
+    }
+
+    /// Where a message's data lies in the byte arena: from the end of the previous message's to the end of its own.
+    fn data_range(&self, id: MessageId) -> (u64, u64) {
+        let start = id.0.checked_sub(1).map_or(0, |previous| self.message(MessageId(previous)).data_end);
+        (start, self.message(id).data_end)
     }
 
     /// Every message record, by id.
@@ -342,9 +468,12 @@ impl EventLog {
         self.events.is_empty()
     }
 
-    /// Bytes the log holds, events and message records, message data aside.
+    /// Bytes the log holds, events with their side tables and message records, message data aside.
     pub fn memory_bytes(&self) -> usize {
-        self.events.len() * size_of::<Event>() + self.messages.len() * size_of::<MessageRecord>()
+        self.events.len() * size_of::<Event>()
+            + self.messages.len() * size_of::<MessageRecord>()
+            + self.capability_changes.len() * size_of::<CapabilityChange>()
+            + self.bits.len() * size_of::<u64>()
     }
 
     /// Bytes of message data the log holds.
@@ -359,6 +488,11 @@ mod tests {
 
     #[test]
     fn an_event_stays_small() {
-        assert!(size_of::<Event>() <= 40, "Event is {} bytes", size_of::<Event>());
+        assert!(size_of::<Event>() <= 32, "Event is {} bytes", size_of::<Event>());
+    }
+
+    #[test]
+    fn a_message_record_stays_small() {
+        assert!(size_of::<MessageRecord>() <= 48, "MessageRecord is {} bytes", size_of::<MessageRecord>());
     }
 }

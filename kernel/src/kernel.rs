@@ -5,7 +5,7 @@
 use crate::capability::{Capability, DerivationTree, Location, NodeKey, Rights};
 use crate::config::KernelConfig;
 use crate::error::{FaultReason, SysError};
-use crate::event::{CapabilityOp, Event, EventKind, EventLog, OutcomeKind};
+use crate::event::{CapabilityChange, CapabilityOp, Event, EventKind, EventLog, OutcomeKind};
 use crate::ids::{Badge, ObjectId, Priority, ProcessId, Slot};
 use crate::message::MessageId;
 use crate::metrics::Counters;
@@ -653,7 +653,8 @@ impl Kernel {
     /// Logs a change to `holder`'s capability table.
     pub(crate) fn emit_capability(&mut self, holder: ProcessId, op: CapabilityOp, slot: Slot, capability: Capability) {
         let Capability { object, rights, badge } = capability;
-        self.emit(holder, EventKind::Capability { op, slot, object, rights, badge });
+        let kind = self.log.capability_event(CapabilityChange { op, slot, object, rights, badge });
+        self.emit(holder, kind);
     }
 
     pub(crate) fn charge(&mut self, id: ProcessId, cycles: u64) {

@@ -77,7 +77,8 @@ impl Kernel {
             word.bound_to = None;
         }
         for (notification, bits) in std::mem::take(&mut self.process_mut(id).watchers) {
-            self.emit(ProcessId::KERNEL, EventKind::Signalled { notification, bits });
+            let logged = self.log.record_bits(bits);
+            self.emit(ProcessId::KERNEL, EventKind::Signalled { notification, bits: logged });
             self.signal_object(notification, bits);
         }
     }

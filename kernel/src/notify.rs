@@ -34,7 +34,8 @@ impl Kernel {
         let capability = self.notification_capability(id, slot, Rights::SEND)?;
         let bits = bits | capability.badge.0;
         self.process_mut(id).counters.notifications_sent += 1;
-        self.emit(id, EventKind::Signalled { notification: capability.object, bits });
+        let logged = self.log.record_bits(bits);
+        self.emit(id, EventKind::Signalled { notification: capability.object, bits: logged });
         self.signal_object(capability.object, bits);
         Ok(SyscallValue::Unit)
     }
@@ -127,7 +128,8 @@ impl Kernel {
         let cycles = self.config.profile.interrupt_cycles;
         self.now = self.now.saturating_add(cycles);
         self.kernel_cycles = self.kernel_cycles.saturating_add(cycles);
-        self.emit(ProcessId::KERNEL, EventKind::Interrupt { notification, bits });
+        let logged = self.log.record_bits(bits);
+        self.emit(ProcessId::KERNEL, EventKind::Interrupt { notification, bits: logged });
         if let Some(woken) = self.signal_object(notification, bits) {
             self.handoff = Some(woken);
         }

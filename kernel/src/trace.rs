@@ -3,7 +3,7 @@
 //! Everything here reads only the event log, so any view can describe a run
 //! after the kernel that produced it is gone.
 
-use crate::event::{BlockedOn, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind};
+use crate::event::{BlockedOn, CapabilityChange, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind};
 use crate::ids::{ObjectId, ProcessId};
 use crate::kernel::Kernel;
 use crate::message::{MessageId, MessageKind};
@@ -80,7 +80,8 @@ impl EventLog {
     /// A message in words: `call m4 fs.read(fd=3, len=512) (8 B)`.
     pub fn describe_message(&self, id: MessageId) -> String {
         let record = self.message(id);
-        let mut text = format!("{} m{} {} ({} B", record.kind.name(), id.0, self.message_content(id), record.bytes);
+        let bytes = self.message_bytes(id);
+        let mut text = format!("{} m{} {} ({bytes} B", record.kind.name(), id.0, self.message_content(id));
         if record.caps > 0 {
             let _ = write!(text, ", {} cap{}", record.caps, if record.caps == 1 { "" } else { "s" });
         }
@@ -128,23 +129,16 @@ impl EventLog {
             EventKind::Switched { direct: true } => "runs (direct switch by IPC)".to_owned(),
             EventKind::Switched { direct: false } => "runs (context switch)".to_owned(),
             EventKind::Signalled { notification, bits } => {
-                format!("signal {} bits {bits:#x}", self.describe_object(notification))
+                format!("signal {} bits {:#x}", self.describe_object(notification), self.bits(bits))
             }
             EventKind::Interrupt { notification, bits } => {
-                format!("interrupt into {} bits {bits:#x}", self.describe_object(notification))
+                format!("interrupt into {} bits {:#x}", self.describe_object(notification), self.bits(bits))
             }
-            EventKind::Capability {
-                op: op @ (CapabilityOp::ReplyCreated | CapabilityOp::ReplyUsed),
-                slot,
-                object,
-                ..
-            } => {
-                let used = if op == CapabilityOp::ReplyUsed { " used" } else { "" };
-                format!("{slot}: reply capability {object}{used}")
-            }
-            EventKind::Capability { op, slot, object, rights, badge } => {
-                let badge = if badge.0 == 0 { String::new() } else { format!(" badge {}", badge.0) };
-                format!("{slot}: {} {} [{rights}]{badge}", describe_capability_op(op), self.describe_object(object))
+            EventKind::Capability { .. }
+            | EventKind::ReplyCapabilityCreated { .. }
+            | EventKind::ReplyCapabilityUsed { .. } => {
+                let change = self.capability_change(event).expect("a capability event records a change");
+                self.describe_capability_change(change)
             }
             EventKind::PriorityChanged { priority } => format!("runs at priority {priority}"),
             EventKind::Computed { cycles } => format!("computed {cycles} cycles"),
@@ -153,6 +147,17 @@ impl EventLog {
             EventKind::Exited { code } => format!("exited with code {code}"),
             EventKind::RunEnded { outcome } => format!("run ended: {}", describe_outcome(outcome)),
         }
+    }
+
+    /// A capability change in words: `slot 2: minted endpoint #3 of pong [s----] badge 7`.
+    pub fn describe_capability_change(&self, change: CapabilityChange) -> String {
+        let CapabilityChange { op, slot, object, rights, badge } = change;
+        if matches!(op, CapabilityOp::ReplyCreated | CapabilityOp::ReplyUsed) {
+            let used = if op == CapabilityOp::ReplyUsed { " used" } else { "" };
+            return format!("{slot}: reply capability {object}{used}");
+        }
+        let badge = if badge.0 == 0 { String::new() } else { format!(" badge {}", badge.0) };
+        format!("{slot}: {} {} [{rights}]{badge}", describe_capability_op(op), self.describe_object(object))
     }
 
     /// An operation's name from its label (`fs.read`), or `operation N` when no describer knows it.
@@ -166,7 +171,7 @@ impl EventLog {
     fn describe_sent(&self, message: MessageId) -> String {
         let record = self.message(message);
         let target = match record.kind {
-            MessageKind::Reply => match record.answers {
+            MessageKind::Reply => match record.answers() {
                 Some(call) => self.process_name(self.message(call).sender).to_owned(),
                 None => "?".to_owned(),
             },

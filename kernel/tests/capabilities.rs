@@ -13,13 +13,7 @@ use mksim_kernel::*;
 
 /// The capability operations logged for `id`, with their slots.
 fn capability_ops(kernel: &Kernel, id: ProcessId) -> Vec<(CapabilityOp, Slot)> {
-    events_of(kernel, id)
-        .into_iter()
-        .filter_map(|kind| match kind {
-            EventKind::Capability { op, slot, .. } => Some((op, slot)),
-            _ => None,
-        })
-        .collect()
+    capability_changes(kernel, id).into_iter().map(|change| (change.op, change.slot)).collect()
 }
 
 #[test]

@@ -258,16 +258,14 @@ fn a_call_gives_the_server_a_reply_capability_and_returns_its_answer() {
     let log = kernel.log();
     let kinds: Vec<_> = log.messages().iter().map(|record| record.kind).collect();
     assert_eq!(kinds, vec![MessageKind::Call, MessageKind::Reply]);
-    assert_eq!(log.messages()[1].answers, Some(MessageId(0)));
+    assert_eq!(log.messages()[1].answers(), Some(MessageId(0)));
     assert_eq!(counters(&kernel, link.client).messages_sent.call, 1);
     assert_eq!(counters(&kernel, link.server).messages_sent.reply, 1);
     assert!(events_of(&kernel, link.client).contains(&EventKind::Blocked { on: BlockedOn::Reply(link.server) }));
-    let ops: Vec<_> = events_of(&kernel, link.server)
+    let ops: Vec<_> = capability_changes(&kernel, link.server)
         .into_iter()
-        .filter_map(|kind| match kind {
-            EventKind::Capability { op, slot, .. } if slot == reply_slot => Some(op),
-            _ => None,
-        })
+        .filter(|change| change.slot == reply_slot)
+        .map(|change| change.op)
         .collect();
     assert_eq!(ops, vec![CapabilityOp::ReplyCreated, CapabilityOp::ReplyUsed]);
 }

@@ -45,7 +45,7 @@ fn a_signal_wakes_a_waiting_process_with_its_bits() {
 
     assert_eq!(got.get(), vec![0b100]);
     assert!(events_of(&kernel, waiter).contains(&EventKind::Blocked { on: BlockedOn::Notification(word) }));
-    assert!(events_of(&kernel, signaller).contains(&EventKind::Signalled { notification: word, bits: 0b100 }));
+    assert!(signals(&kernel).contains(&(signaller, word, 0b100)));
     assert_eq!(counters(&kernel, signaller).notifications_sent, 1);
 }
 
@@ -123,13 +123,7 @@ fn the_badges_of_signalling_capabilities_are_ored_into_the_bits() {
     run_clean(&mut kernel);
 
     assert_eq!(got.get(), vec![0b1011]);
-    let signalled: Vec<_> = event_kinds(&kernel)
-        .into_iter()
-        .filter_map(|kind| match kind {
-            EventKind::Signalled { bits, .. } => Some(bits),
-            _ => None,
-        })
-        .collect();
+    let signalled: Vec<_> = signals(&kernel).into_iter().map(|(_, _, bits)| bits).collect();
     assert_eq!(signalled, vec![0b01, 0b1010], "the log shows the bits with the badge in");
 }
 
@@ -446,7 +440,7 @@ fn a_one_shot_timer_signals_once_after_its_delay() {
     assert_eq!(interrupt_times(&kernel).len(), 1);
     let interrupt = find_event(&kernel, |kind| matches!(kind, EventKind::Interrupt { .. })).unwrap();
     assert_eq!(interrupt.process, ProcessId::KERNEL);
-    assert_eq!(interrupt.kind, EventKind::Interrupt { notification: word, bits: 0b100 });
+    assert_eq!(signals(&kernel), vec![(ProcessId::KERNEL, word, 0b100)]);
     assert!(kernel.kernel_cycles() >= kernel.config().profile.interrupt_cycles);
 }
 

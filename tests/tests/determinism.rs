@@ -71,5 +71,5 @@ fn the_event_log_stays_compact() {
     kernel.run();
     let log = kernel.log();
     let bytes_per_event = log.memory_bytes() as f64 / log.len() as f64;
-    assert!(bytes_per_event < 48.0, "{bytes_per_event:.1} bytes per event");
+    assert!(bytes_per_event < 40.0, "{bytes_per_event:.1} bytes per event");
 }

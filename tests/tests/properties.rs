@@ -7,7 +7,7 @@
 //! should hold, and then compare that with the kernel's own state.
 
 use mksim_kernel::capability::NodeKey;
-use mksim_kernel::event::{BlockedOn, CapabilityOp, DropReason, MessageRecord};
+use mksim_kernel::event::{BlockedOn, CapabilityChange, CapabilityOp, DropReason, MessageRecord};
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::syscall::{Syscall, SyscallValue};
 use mksim_kernel::{
@@ -81,7 +81,11 @@ fn audit_capabilities(kernel: &Kernel) -> CapabilityAudit {
                     created.insert((process, object));
                 }
             }
-            EventKind::Capability { op, slot, object, rights, .. } => {
+            EventKind::Capability { .. }
+            | EventKind::ReplyCapabilityCreated { .. }
+            | EventKind::ReplyCapabilityUsed { .. } => {
+                let change = log.capability_change(event).expect("a capability event records a change");
+                let CapabilityChange { op, slot, object, rights, .. } = change;
                 let Some(process) = process else {
                     audit.inconsistent.push(format!("{}: capability change of the kernel", here()));
                     continue;
@@ -184,7 +188,7 @@ fn audit_capabilities(kernel: &Kernel) -> CapabilityAudit {
         }
         if let Some(process) = process
             && !arriving[process].is_empty()
-            && !matches!(event.kind, EventKind::Capability { .. })
+            && log.capability_change(event).is_none()
         {
             audit.inconsistent.push(format!("{}: capabilities arrived outside a delivery", here()));
             arriving[process].clear();

@@ -65,7 +65,7 @@ fn messages_during(log: &EventLog, request: &str, occurrence: usize) -> Vec<Stri
     let end = (start + 1..contents.len())
         .find(|&index| {
             log.messages()[index].kind == MessageKind::Reply
-                && log.messages()[index].answers == Some(MessageId(start as u32))
+                && log.messages()[index].answers() == Some(MessageId(start as u32))
         })
         .unwrap_or_else(|| panic!("request {:?} was never answered", contents[start]));
     assert!(contents[end].starts_with(&answer), "{:?} does not answer {:?}", contents[end], contents[start]);

@@ -43,7 +43,9 @@
 //! export) tells apart logs that differ in anything a view shows, and two logs
 //! whose messages differ only in bytes no describer reads hash the same.
 
-use mksim_kernel::event::{BlockedOn, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind};
+use mksim_kernel::event::{
+    BlockedOn, CapabilityChange, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind,
+};
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::syscall::SyscallKind;
 use mksim_kernel::{ObjectId, ProcessId};
@@ -213,7 +215,7 @@ fn message_fates(log: &EventLog) -> Vec<Fate> {
 fn intended_receiver(log: &EventLog, id: MessageId) -> Option<ProcessId> {
     let record = log.message(id);
     match record.kind {
-        MessageKind::Reply => record.answers.map(|call| log.message(call).sender),
+        MessageKind::Reply => record.answers().map(|call| log.message(call).sender),
         MessageKind::Service => Some(ProcessId::KERNEL),
         MessageKind::Send | MessageKind::Call | MessageKind::Async => log.object_info(record.port)?.owner,
     }
@@ -244,7 +246,9 @@ fn event_name(kind: &EventKind) -> &'static str {
         EventKind::Switched { .. } => "switched",
         EventKind::Signalled { .. } => "signalled",
         EventKind::Interrupt { .. } => "interrupt",
-        EventKind::Capability { .. } => "capability",
+        EventKind::Capability { .. }
+        | EventKind::ReplyCapabilityCreated { .. }
+        | EventKind::ReplyCapabilityUsed { .. } => "capability",
         EventKind::PriorityChanged { .. } => "priority_changed",
         EventKind::Computed { .. } => "computed",
         EventKind::Idle { .. } => "idle",
@@ -365,9 +369,13 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
         }
         EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
             let to = owner(log, notification).map(|owner| log.process_name(owner));
-            json.object("notification", notification).optional_string("to", to).number("bits", bits);
+            json.object("notification", notification).optional_string("to", to).number("bits", log.bits(bits));
         }
-        EventKind::Capability { op, slot, object, rights, badge } => {
+        EventKind::Capability { .. }
+        | EventKind::ReplyCapabilityCreated { .. }
+        | EventKind::ReplyCapabilityUsed { .. } => {
+            let change = log.capability_change(event).expect("a capability event records a change");
+            let CapabilityChange { op, slot, object, rights, badge } = change;
             let reply = matches!(op, CapabilityOp::ReplyCreated | CapabilityOp::ReplyUsed);
             let kind = if reply { Some("reply") } else { log.object_info(object).map(|info| info.kind.name()) };
             json.string("op", capability_op_name(op))
@@ -402,13 +410,13 @@ fn message_fields(log: &EventLog, id: MessageId, receiver: Option<ProcessId>, js
         .string("kind", record.kind.name())
         .number("label", record.label)
         .string("operation", &log.message_content(id))
-        .number("bytes", record.bytes)
+        .number("bytes", log.message_bytes(id))
         .number("caps", record.caps)
         .string("from", log.process_name(record.sender))
         .optional_string("to", receiver.map(|receiver| log.process_name(receiver)))
         .optional_object("port", port)
         .number("badge", record.badge.0)
-        .optional_number("answers", record.answers.map(|call| call.0));
+        .optional_number("answers", record.answers().map(|call| call.0));
 }
 
 fn blocked_fields(log: &EventLog, event: &Event, on: BlockedOn, json: &mut JsonLine) {
@@ -933,10 +941,12 @@ impl<'a> Diagram<'a> {
                 }
                 EventKind::Signalled { notification, bits } => {
                     let receiver = owner(self.log, notification).map_or(Party::Kernel, party);
+                    let bits = self.log.bits(bits);
                     self.note(&[party(event.process), receiver], &format!("signal bits {bits:#x}"));
                 }
                 EventKind::Interrupt { notification, bits } => {
                     let receiver = owner(self.log, notification).map_or(Party::Kernel, party);
+                    let bits = self.log.bits(bits);
                     self.note(&[receiver], &format!("interrupt bits {bits:#x}"));
                 }
                 _ => {}

@@ -12,7 +12,7 @@ use std::fmt::Write;
 pub fn receiver_name(log: &EventLog, message: mksim_kernel::message::MessageId) -> String {
     let record = log.message(message);
     let receiver: Option<ProcessId> = match record.kind {
-        MessageKind::Reply => record.answers.map(|call| log.message(call).sender),
+        MessageKind::Reply => record.answers().map(|call| log.message(call).sender),
         MessageKind::Service => Some(ProcessId::KERNEL),
         _ => log.object_info(record.port).and_then(|info| info.owner),
     };
@@ -37,7 +37,7 @@ pub fn message_trace(log: &EventLog) -> String {
                     MessageKind::Service => format!("{sender} ══{content}══▶ kernel"),
                     _ => format!("{sender} ──{content}──▶ {receiver}"),
                 };
-                format!("{arrow}  {} B{caps}", record.bytes)
+                format!("{arrow}  {} B{caps}", log.message_bytes(message))
             }
             EventKind::MessageDropped { .. }
             | EventKind::Faulted { .. }

@@ -4,7 +4,7 @@
 // Each test file uses its own subset of these helpers.
 #![allow(dead_code)]
 
-use mksim_kernel::event::DropReason;
+use mksim_kernel::event::{CapabilityChange, DropReason};
 use mksim_kernel::*;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -148,6 +148,26 @@ pub fn event_kinds(kernel: &Kernel) -> Vec<EventKind> {
 /// Every event of the run concerning `id`, in order.
 pub fn events_of(kernel: &Kernel, id: ProcessId) -> Vec<EventKind> {
     kernel.log().events().iter().filter(|event| event.process == id).map(|event| event.kind).collect()
+}
+
+/// Every capability change logged for `id`, in order.
+pub fn capability_changes(kernel: &Kernel, id: ProcessId) -> Vec<CapabilityChange> {
+    let log = kernel.log();
+    log.events().iter().filter(|event| event.process == id).filter_map(|event| log.capability_change(event)).collect()
+}
+
+/// Every signal and interrupt logged: who sent it, into which notification, and the bits.
+pub fn signals(kernel: &Kernel) -> Vec<(ProcessId, ObjectId, u64)> {
+    let log = kernel.log();
+    log.events()
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
+                Some((event.process, notification, log.bits(bits)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// How many events match `predicate`.

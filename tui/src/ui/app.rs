@@ -377,8 +377,8 @@ pub fn row_text(timeline: &Timeline, row: &FlowRow) -> String {
         (RowKind::Message(_), EventKind::MessageSent { message } | EventKind::ServiceCalled { message }) => {
             log.message_content(message)
         }
-        (RowKind::Signal, EventKind::Signalled { bits, .. }) => format!("signal {bits:#x}"),
-        (RowKind::Signal, EventKind::Interrupt { bits, .. }) => format!("interrupt {bits:#x}"),
+        (RowKind::Signal, EventKind::Signalled { bits, .. }) => format!("signal {:#x}", log.bits(bits)),
+        (RowKind::Signal, EventKind::Interrupt { bits, .. }) => format!("interrupt {:#x}", log.bits(bits)),
         (RowKind::Dropped, EventKind::MessageDropped { message, .. }) => {
             format!("dropped: {}", log.message_content(message))
         }

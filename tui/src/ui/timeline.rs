@@ -6,7 +6,7 @@
 //! checkpoint at or before N, then the events up to N replayed. Whichever
 //! way the user arrives at step N, the screen is the same.
 
-use mksim_kernel::event::{BlockedOn, CapabilityOp, Event, EventKind, EventLog};
+use mksim_kernel::event::{BlockedOn, CapabilityChange, CapabilityOp, Event, EventKind, EventLog};
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::syscall::SyscallKind;
 use mksim_kernel::{Badge, FaultReason, ObjectId, Priority, Rights};
@@ -169,12 +169,16 @@ impl Snapshot {
                 self.unqueue(log, message);
             }
             EventKind::MessageDropped { message, .. } => self.unqueue(log, message),
-            EventKind::Capability { op, slot, object, rights, badge } => {
+            EventKind::Capability { .. }
+            | EventKind::ReplyCapabilityCreated { .. }
+            | EventKind::ReplyCapabilityUsed { .. } => {
+                let change = log.capability_change(event).expect("a capability event records a change");
+                let CapabilityChange { op, slot, object, rights, badge } = change;
                 let reply = op == CapabilityOp::ReplyCreated;
                 self.capability(index, op, slot.0, HeldCap { object, rights, badge, reply })
             }
             EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
-                *self.signalled.entry(notification).or_default() |= bits;
+                *self.signalled.entry(notification).or_default() |= log.bits(bits);
             }
             _ => {}
         }
@@ -317,7 +321,7 @@ fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
         EventKind::MessageSent { message } => {
             let record = log.message(message);
             let to = match record.kind {
-                MessageKind::Reply => record.answers.map(|call| log.message(call).sender.index),
+                MessageKind::Reply => record.answers().map(|call| log.message(call).sender.index),
                 _ => owner_of(log, record.port),
             };
             row(process, to, RowKind::Message(record.kind))
