@@ -370,10 +370,14 @@ impl Kernel {
     }
 
     fn poll(&mut self, id: ProcessId) {
-        let Some(mut program) = self.process_mut(id).program.take() else {
+        let now = self.now;
+        let process = self.process_mut(id);
+        process.trap.now.set(now);
+        // Polled where it lives: a program never reaches the kernel while it runs, and one that
+        // ends or panics is dropped by `terminate`, as it would be when taken out for the poll.
+        let Some(program) = process.program.as_mut() else {
             panic!("kernel bug: running process {id} has no program");
         };
-        self.process(id).trap.now.set(self.now);
         let mut context = Context::from_waker(Waker::noop());
         let polled = catch_unwind(AssertUnwindSafe(|| program.as_mut().poll(&mut context)));
         self.log_annotations(id);
