@@ -292,10 +292,13 @@ impl Kernel {
             return false;
         }
         self.steps += 1;
-        self.fire_due_timers();
-        if self.outcome.is_some() {
-            // A fault injected at this moment panicked the kernel.
-            return false;
+        // Most steps have no timer armed at all: then there is nothing to fire.
+        if !self.timers.is_empty() {
+            self.fire_due_timers();
+            if self.outcome.is_some() {
+                // A fault injected at this moment panicked the kernel.
+                return false;
+            }
         }
         match self.choose_next() {
             Some(process) => {
@@ -397,7 +400,6 @@ impl Kernel {
                 self.terminate(id, ProcessState::Faulted { reason: fault.reason() });
             }
             Ok(Poll::Pending) => {
-                self.process_mut(id).program = Some(program);
                 let request = self.process(id).trap.request.take();
                 match request {
                     Some(request) => self.execute(id, request),
