@@ -362,7 +362,10 @@ impl Kernel {
         let counters = &mut self.process_mut(id).counters;
         counters.messages_sent.count(kind);
         counters.bytes_copied += bytes;
-        if let Some(object) = self.objects.get_mut(port) {
+        // A reply's port is its reply object, which replying has used up already: nothing to count.
+        if kind != MessageKind::Reply
+            && let Some(object) = self.objects.get_mut(port)
+        {
             object.counters.messages += 1;
             object.counters.bytes += bytes;
         }
