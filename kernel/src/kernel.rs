@@ -411,7 +411,11 @@ impl Kernel {
 
     /// Logs the operation markers a program left in its trap during the last poll.
     fn log_annotations(&mut self, id: ProcessId) {
-        let mut annotations = self.process(id).trap.annotations.take();
+        let trap = &self.process(id).trap;
+        if !trap.annotated.replace(false) {
+            return;
+        }
+        let mut annotations = trap.annotations.take();
         // Markers are plain values: reading them and then clearing the list costs nothing when there
         // are none, as after most polls, where a draining iterator still has to be set up and dropped.
         for &annotation in &annotations {
