@@ -683,11 +683,10 @@ impl Kernel {
         timeout: Option<u64>,
     ) -> Flow {
         let now = self.now;
+        let process = &mut self.processes[id.index as usize];
         if let Some(cycles) = timeout {
-            let key = self.timers.insert(now.saturating_add(cycles), TimerAction::Wake(id));
-            self.process_mut(id).timer = Some(key);
+            process.timer = Some(self.timers.insert(now.saturating_add(cycles), TimerAction::Wake(id)));
         }
-        let process = self.process_mut(id);
         process.state = state;
         process.blocked_call = Some(call);
         process.blocked_since = now;
@@ -702,11 +701,10 @@ impl Kernel {
     /// Makes a blocked process ready, with the result its syscall returns.
     pub(crate) fn wake(&mut self, id: ProcessId, result: SyscallResult) {
         let now = self.now;
-        let timer = self.process_mut(id).timer.take();
-        if let Some(key) = timer {
+        let process = &mut self.processes[id.index as usize];
+        if let Some(key) = process.timer.take() {
             self.timers.cancel(key);
         }
-        let process = self.process_mut(id);
         debug_assert!(process.state.is_blocked(), "kernel bug: waking {id}, which is not blocked");
         process.counters.blocked_cycles = process.counters.blocked_cycles.saturating_add(now - process.blocked_since);
         let call = process.blocked_call.take().expect("kernel bug: blocked process without a syscall");
