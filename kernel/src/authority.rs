@@ -43,13 +43,27 @@ impl Kernel {
     ) -> Result<Slot, SysError> {
         let limit = self.config.limits.capability_slots_max;
         let slot = self.process(holder).caps.free_slot(limit).ok_or(SysError::QuotaExceeded)?;
+        self.install_in(holder, slot, capability, parent, op);
+        Ok(slot)
+    }
+
+    /// Puts a new capability in `slot` of `holder`'s table, a slot [`CapabilityTable::free_slot`] just gave.
+    ///
+    /// [`CapabilityTable::free_slot`]: crate::capability::CapabilityTable::free_slot
+    pub(crate) fn install_in(
+        &mut self,
+        holder: ProcessId,
+        slot: Slot,
+        capability: Capability,
+        parent: Option<NodeKey>,
+        op: CapabilityOp,
+    ) {
         let location = crate::capability::Location::Slot { process: holder.index, slot };
         let node = self.tree.insert(capability, location, parent);
         let process = self.process_mut(holder);
         process.caps.put(slot, node);
         process.counters.capability_ops += 1;
         self.emit_capability(holder, op, slot, capability);
-        Ok(slot)
     }
 
     fn check_object_quota(&self, id: ProcessId) -> Result<(), SysError> {

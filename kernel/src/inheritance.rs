@@ -12,10 +12,15 @@ use crate::process::ProcessState;
 
 impl Kernel {
     /// Recomputes the effective priority of `id` and of everyone it waits on.
+    // Inlined so that every IPC pays only the flag check when inheritance is off (the default).
+    #[inline]
     pub(crate) fn refresh_priority(&mut self, id: ProcessId) {
-        if !self.config.priority_inheritance {
-            return;
+        if self.config.priority_inheritance {
+            self.propagate_priority(id);
         }
+    }
+
+    fn propagate_priority(&mut self, id: ProcessId) {
         let mut next = Some(id);
         // Each step moves one hop along a wait-for chain, which visits each process at most once.
         let mut hops_left = self.processes.len();

@@ -73,9 +73,9 @@ impl Kernel {
         call: SyscallKind,
     ) -> Flow {
         let port = capability.object;
-        if let Some(receiver) = self.take_receiver(port, capability.badge, kind) {
+        if let Some((receiver, reply_slot)) = self.take_receiver(port, capability.badge, kind) {
             let envelope = self.commit(id, port, message, kind, capability.badge, None);
-            let (received, reply) = self.deliver(receiver, envelope);
+            let (received, reply) = self.deliver(receiver, envelope, reply_slot);
             self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
             return match reply {
                 Some(reply) => {
@@ -108,9 +108,9 @@ impl Kernel {
     ) -> Flow {
         let port = capability.object;
         let kind = MessageKind::Async;
-        if let Some(receiver) = self.take_receiver(port, capability.badge, kind) {
+        if let Some((receiver, _)) = self.take_receiver(port, capability.badge, kind) {
             let envelope = self.commit(id, port, message, kind, capability.badge, None);
-            let (received, _) = self.deliver(receiver, envelope);
+            let (received, _) = self.deliver(receiver, envelope, None);
             self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
             return Flow::Return(Ok(SyscallValue::Unit));
         }
@@ -219,13 +219,17 @@ impl Kernel {
             endpoint.senders.iter().position(|&sender| from.is_none_or(|badge| envelope_of(sender).badge == badge))?;
         let sender = endpoint.senders[position];
         let kind = envelope_of(sender).kind;
-        if kind == MessageKind::Call && !self.has_free_slot(id) {
-            return Some(Err(SysError::QuotaExceeded));
-        }
+        let reply_slot = match kind {
+            MessageKind::Call => match self.free_slot(id) {
+                Some(slot) => Some(slot),
+                None => return Some(Err(SysError::QuotaExceeded)),
+            },
+            _ => None,
+        };
         let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
         endpoint.senders.remove(position);
         let outgoing = self.process_mut(sender).outgoing.take().expect("kernel bug: sender without message");
-        let (received, reply) = self.deliver(id, outgoing.envelope);
+        let (received, reply) = self.deliver(id, outgoing.envelope, reply_slot);
         match reply {
             Some(reply) => {
                 self.process_mut(sender).state = ProcessState::ReplyBlocked { server: id, reply };
@@ -248,7 +252,7 @@ impl Kernel {
         let accepts = |badge: Badge| from.is_none_or(|wanted| wanted == badge);
         if let Some(position) = queue.messages.iter().position(|envelope| accepts(envelope.badge)) {
             let envelope = queue.messages.remove(position).expect("position just found");
-            let (received, _) = self.deliver(id, envelope);
+            let (received, _) = self.deliver(id, envelope, None);
             self.admit_blocked_senders(port);
             return Some(Ok(received));
         }
@@ -259,7 +263,7 @@ impl Kernel {
         let position = queue.senders.iter().position(|sender| waiting_badge(sender).is_some_and(accepts))?;
         let sender = queue.senders.remove(position).expect("position just found");
         let outgoing = self.process_mut(sender).outgoing.take().expect("kernel bug: sender without message");
-        let (received, _) = self.deliver(id, outgoing.envelope);
+        let (received, _) = self.deliver(id, outgoing.envelope, None);
         self.wake(sender, Ok(SyscallValue::Unit));
         if let Some(owner) = self.objects.get(port).and_then(|object| object.owner) {
             self.refresh_priority(owner);
@@ -303,7 +307,7 @@ impl Kernel {
         let waiting = self.is_alive(caller)
             && matches!(self.process(caller).state, ProcessState::ReplyBlocked { reply, .. } if reply == capability.object);
         if waiting {
-            let (received, _) = self.deliver(caller, envelope);
+            let (received, _) = self.deliver(caller, envelope, None);
             self.wake(caller, Ok(SyscallValue::Reply(received)));
             self.handoff = Some(caller);
         } else {
@@ -362,7 +366,10 @@ impl Kernel {
         let counters = &mut self.process_mut(id).counters;
         counters.messages_sent.count(kind);
         counters.bytes_copied += bytes;
-        if let Some(object) = self.objects.get_mut(port) {
+        // A reply's port is its reply object, which replying has used up already: nothing to count.
+        if kind != MessageKind::Reply
+            && let Some(object) = self.objects.get_mut(port)
+        {
             object.counters.messages += 1;
             object.counters.bytes += bytes;
         }
@@ -401,16 +408,22 @@ impl Kernel {
     }
 
     /// Hands a message to its receiver: a reply capability for a call, then the carried capabilities.
-    pub(crate) fn deliver(&mut self, receiver: ProcessId, envelope: Envelope) -> (Received, Option<ObjectId>) {
+    /// A call comes with the free slot its reply capability goes to, which the caller found when it
+    /// checked the receiver could take a call: the search is not done twice.
+    pub(crate) fn deliver(
+        &mut self,
+        receiver: ProcessId,
+        envelope: Envelope,
+        reply_slot: Option<Slot>,
+    ) -> (Received, Option<ObjectId>) {
         let reply = (envelope.kind == MessageKind::Call).then(|| {
             let body = ObjectBody::Reply(Reply { caller: envelope.sender, request: envelope.id });
             let object = self.objects.insert(None, body);
             // Reply objects stay out of the log's object directory: there is one per call, so the
             // directory would grow with the run. Their capability events say what they are.
             let capability = Capability { object, rights: Rights::SEND, badge: Badge::NONE };
-            let slot = self
-                .install(receiver, capability, None, CapabilityOp::ReplyCreated)
-                .expect("kernel bug: reply slot was checked free");
+            let slot = reply_slot.expect("kernel bug: a call delivered without a free slot for its reply");
+            self.install_in(receiver, slot, capability, None, CapabilityOp::ReplyCreated);
             self.process_mut(receiver).held_replies.push(object);
             (slot, object)
         });
@@ -502,7 +515,8 @@ impl Kernel {
 
     /// Takes the first receiver waiting on `port` that accepts `badge` and can take a message of `kind`.
     /// A receiver with no free slot for a call's reply capability is woken with quota-exceeded.
-    fn take_receiver(&mut self, port: ObjectId, badge: Badge, kind: MessageKind) -> Option<ProcessId> {
+    /// Returns it with the free slot a call's reply capability will take.
+    fn take_receiver(&mut self, port: ObjectId, badge: Badge, kind: MessageKind) -> Option<(ProcessId, Option<Slot>)> {
         loop {
             let receivers = match &mut self.objects.get_mut(port)?.body {
                 ObjectBody::Endpoint(endpoint) => &mut endpoint.receivers,
@@ -518,15 +532,23 @@ impl Kernel {
                 receivers.remove(position)
             };
             let receiver = waiting.expect("kernel bug: a receiver just found vanished").process;
-            if kind != MessageKind::Call || self.has_free_slot(receiver) {
-                return Some(receiver);
+            if kind != MessageKind::Call {
+                return Some((receiver, None));
+            }
+            if let Some(slot) = self.free_slot(receiver) {
+                return Some((receiver, Some(slot)));
             }
             self.wake(receiver, Err(SysError::QuotaExceeded));
         }
     }
 
     pub(crate) fn has_free_slot(&self, id: ProcessId) -> bool {
-        self.process(id).caps.free_slot(self.config.limits.capability_slots_max).is_some()
+        self.free_slot(id).is_some()
+    }
+
+    /// The lowest free slot of a process's table, if it may hold one more capability.
+    pub(crate) fn free_slot(&self, id: ProcessId) -> Option<Slot> {
+        self.process(id).caps.free_slot(self.config.limits.capability_slots_max)
     }
 
     fn note_depth(&mut self, port: ObjectId) {

@@ -292,10 +292,13 @@ impl Kernel {
             return false;
         }
         self.steps += 1;
-        self.fire_due_timers();
-        if self.outcome.is_some() {
-            // A fault injected at this moment panicked the kernel.
-            return false;
+        // Most steps have no timer armed at all: then there is nothing to fire.
+        if !self.timers.is_empty() {
+            self.fire_due_timers();
+            if self.outcome.is_some() {
+                // A fault injected at this moment panicked the kernel.
+                return false;
+            }
         }
         match self.choose_next() {
             Some(process) => {
@@ -370,10 +373,14 @@ impl Kernel {
     }
 
     fn poll(&mut self, id: ProcessId) {
-        let Some(mut program) = self.process_mut(id).program.take() else {
+        let now = self.now;
+        let process = self.process_mut(id);
+        process.trap.now.set(now);
+        // Polled where it lives: a program never reaches the kernel while it runs, and one that
+        // ends or panics is dropped by `terminate`, as it would be when taken out for the poll.
+        let Some(program) = process.program.as_mut() else {
             panic!("kernel bug: running process {id} has no program");
         };
-        self.process(id).trap.now.set(self.now);
         let mut context = Context::from_waker(Waker::noop());
         let polled = catch_unwind(AssertUnwindSafe(|| program.as_mut().poll(&mut context)));
         self.log_annotations(id);
@@ -393,7 +400,6 @@ impl Kernel {
                 self.terminate(id, ProcessState::Faulted { reason: fault.reason() });
             }
             Ok(Poll::Pending) => {
-                self.process_mut(id).program = Some(program);
                 let request = self.process(id).trap.request.take();
                 match request {
                     Some(request) => self.execute(id, request),
@@ -405,7 +411,11 @@ impl Kernel {
 
     /// Logs the operation markers a program left in its trap during the last poll.
     fn log_annotations(&mut self, id: ProcessId) {
-        let mut annotations = self.process(id).trap.annotations.take();
+        let trap = &self.process(id).trap;
+        if !trap.annotated.replace(false) {
+            return;
+        }
+        let mut annotations = trap.annotations.take();
         // Markers are plain values: reading them and then clearing the list costs nothing when there
         // are none, as after most polls, where a draining iterator still has to be set up and dropped.
         for &annotation in &annotations {
@@ -673,11 +683,10 @@ impl Kernel {
         timeout: Option<u64>,
     ) -> Flow {
         let now = self.now;
+        let process = &mut self.processes[id.index as usize];
         if let Some(cycles) = timeout {
-            let key = self.timers.insert(now.saturating_add(cycles), TimerAction::Wake(id));
-            self.process_mut(id).timer = Some(key);
+            process.timer = Some(self.timers.insert(now.saturating_add(cycles), TimerAction::Wake(id)));
         }
-        let process = self.process_mut(id);
         process.state = state;
         process.blocked_call = Some(call);
         process.blocked_since = now;
@@ -692,11 +701,10 @@ impl Kernel {
     /// Makes a blocked process ready, with the result its syscall returns.
     pub(crate) fn wake(&mut self, id: ProcessId, result: SyscallResult) {
         let now = self.now;
-        let timer = self.process_mut(id).timer.take();
-        if let Some(key) = timer {
+        let process = &mut self.processes[id.index as usize];
+        if let Some(key) = process.timer.take() {
             self.timers.cancel(key);
         }
-        let process = self.process_mut(id);
         debug_assert!(process.state.is_blocked(), "kernel bug: waking {id}, which is not blocked");
         process.counters.blocked_cycles = process.counters.blocked_cycles.saturating_add(now - process.blocked_since);
         let call = process.blocked_call.take().expect("kernel bug: blocked process without a syscall");

@@ -47,9 +47,14 @@ impl RunQueue {
     /// Takes the most important ready process.
     #[must_use]
     pub fn pop_best(&mut self) -> Option<ProcessId> {
-        let level = usize::from(self.best_priority()?.level());
-        let process = self.levels[level].pop_front();
-        if self.levels[level].is_empty() {
+        if self.non_empty == 0 {
+            return None;
+        }
+        // The level straight from the bitmap, without the round trip through a checked priority.
+        let level = (31 - self.non_empty.leading_zeros()) as usize;
+        let queue = &mut self.levels[level];
+        let process = queue.pop_front();
+        if queue.is_empty() {
             self.non_empty &= !(1 << level);
         }
         process

@@ -29,6 +29,8 @@ pub(crate) struct Trap {
     pub response: Cell<Option<SyscallResult>>,
     /// Operation markers left since the last poll; they cost nothing and take no step.
     pub annotations: Cell<Vec<Annotation>>,
+    /// Set when a marker is left, so the kernel looks at the list only after polls that left some.
+    pub annotated: Cell<bool>,
     /// Virtual time when the kernel last polled the process.
     pub now: Cell<u64>,
 }
@@ -470,6 +472,7 @@ impl Sys {
         let mut annotations = self.trap.annotations.take();
         annotations.push(annotation);
         self.trap.annotations.set(annotations);
+        self.trap.annotated.set(true);
     }
 
     /// Marks that the current operation is being tried again after its server died. Free.

@@ -39,6 +39,10 @@ impl Timers {
         self.queue.remove(&key);
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
     pub fn next_deadline(&self) -> Option<u64> {
         self.queue.keys().next().map(|&(deadline, _)| deadline)
     }
