@@ -261,11 +261,16 @@ pub fn describe(report: &BenchReport) -> String {
     let sim_ns = 1e9 / report.sim_messages_per_sec;
     let crossbeam_ns = 1e9 / report.crossbeam_roundtrips_per_sec / 2.0;
     let pipe_ns = 1e9 / report.pipe_roundtrips_per_sec / 2.0;
-    let _ = writeln!(
-        text,
-        "simulated IPC (1 client, 1 server, event log on), best of {} runs (median {:.0} messages/s)",
-        report.repeats, report.sim_messages_per_sec_median
-    );
+    let runs = match report.repeats {
+        1 => "one run".to_owned(),
+        repeats => format!("best of {repeats} runs"),
+    };
+    let median = if report.repeats > 1 {
+        format!(" (median {:.0} messages/s)", report.sim_messages_per_sec_median)
+    } else {
+        String::new()
+    };
+    let _ = writeln!(text, "simulated IPC (1 client, 1 server, event log on), {runs}{median}");
     let _ = writeln!(
         text,
         "  {:>12.0} messages/s   {:>8.1} ns/message   {:.1}× a function call, {:.2}× a crossbeam message, {:.2}× a pipe message",
@@ -275,7 +280,7 @@ pub fn describe(report: &BenchReport) -> String {
         sim_ns / crossbeam_ns,
         sim_ns / pipe_ns,
     );
-    let _ = writeln!(text, "host time per simulated message, by number of clients (best of {} runs)", report.repeats);
+    let _ = writeln!(text, "host time per simulated message, by number of clients ({runs})");
     let base = report.ns_per_message.get("10").copied().unwrap_or(f64::NAN);
     for (clients, ns) in &report.ns_per_message {
         let _ = writeln!(text, "  {clients:>6} clients  {ns:>8.1} ns   {:.2}× the figure at 10", ns / base);
@@ -311,4 +316,52 @@ pub fn describe(report: &BenchReport) -> String {
         report.pipe_roundtrips_per_sec, pipe_ns
     );
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(repeats: u32) -> BenchReport {
+        BenchReport {
+            repeats,
+            sim_messages_per_sec: 4e6,
+            sim_messages_per_sec_median: 3e6,
+            ns_per_message: [("10", 250.0), ("1000", 260.0), ("10000", 300.0)]
+                .into_iter()
+                .map(|(clients, ns)| (clients.to_owned(), ns))
+                .collect(),
+            fs_ns_per_operation: BTreeMap::new(),
+            bytes_per_event: 38.9,
+            payload_bytes_per_event: 0.6,
+            large_run_events: 1_000,
+            large_run_seconds: 0.1,
+            scenario_events: 1_000,
+            scenario_run_seconds: 0.1,
+            scenario_json_seconds: 0.3,
+            function_call_ns: 2.0,
+            crossbeam_roundtrips_per_sec: 1e6,
+            pipe_roundtrips_per_sec: 2.5e5,
+        }
+    }
+
+    #[test]
+    fn the_summary_names_the_runs_behind_each_figure_and_its_ratios() {
+        let text = describe(&report(5));
+        assert!(text.contains("best of 5 runs (median 3000000 messages/s)"), "{text}");
+        assert!(text.contains("4000000 messages/s"), "{text}");
+        // 250 ns per simulated message against 500 ns per crossbeam message (half a round trip).
+        assert!(text.contains("0.50× a crossbeam message"), "{text}");
+        assert!(text.contains("1.20× the figure at 10"), "{text}");
+        let single = describe(&report(1));
+        assert!(single.contains("event log on), one run\n"), "{single}");
+        assert!(!single.contains("median"), "{single}");
+    }
+
+    #[test]
+    fn repeated_runs_report_the_fastest_and_the_middle_run() {
+        let (best, median, kernel) = repeated_ns_per_message(3, || call_storm(2, 50));
+        assert!(best > 0.0 && best <= median, "best {best} median {median}");
+        assert_eq!(kernel.totals().messages_sent.total(), 200, "two clients, fifty calls each, a reply to each");
+    }
 }
