@@ -86,6 +86,8 @@ pub struct Kernel {
     pub(crate) kernel_cycles: u64,
     /// Faults the kernel injects at set times, indexed by their timers.
     pub(crate) scheduled_faults: Vec<crate::restart::ScheduledFault>,
+    /// Common IPC takes the fast path (see [`crate::fastpath`]); off only to test that it changes nothing.
+    pub(crate) fast_ipc: bool,
 }
 
 impl Kernel {
@@ -109,6 +111,7 @@ impl Kernel {
             programs_alive: 0,
             kernel_cycles: 0,
             scheduled_faults: Vec::new(),
+            fast_ipc: true,
         }
     }
 
@@ -445,6 +448,10 @@ impl Kernel {
         self.charge(id, cycles);
         self.process_mut(id).counters.syscalls += 1;
         self.emit(id, EventKind::SyscallEntered { call });
+        if let Some(checked) = self.fast_ipc_check(id, &request) {
+            self.fast_ipc(id, checked, request);
+            return;
+        }
         match self.dispatch(id, request, call) {
             Flow::Return(result) => self.finish_syscall(id, call, result),
             Flow::Blocked | Flow::Busy | Flow::Ended => {}
@@ -715,6 +722,13 @@ impl Kernel {
         let woken = process.unblock(self.now, result, &mut self.timers);
         self.run_queue.push_back(id, process.effective_priority);
         woken
+    }
+
+    /// Turns the IPC fast path on (the default) or off. It changes nothing anyone can observe:
+    /// this is for tests that check exactly that.
+    #[doc(hidden)]
+    pub fn set_fast_ipc(&mut self, on: bool) {
+        self.fast_ipc = on;
     }
 
     // ----- inspection -----
