@@ -1,15 +1,18 @@
 //! The IPC fast path, after seL4's (`src/fastpath/fastpath.c`): the two syscalls
 //! that make up almost every client/server exchange are first checked against a
 //! short list of preconditions, changing nothing, and when every one holds they
-//! are carried out straight through, each object and process looked up once and
-//! the syscall's events written to the log together. Anything unusual takes the
-//! general path in [`crate::ipc`], which handles every case.
+//! are carried out straight through: no dispatch on the syscall's kind and the
+//! port's, no queue searches, no checks repeated, no bookkeeping the
+//! preconditions make a no-op, and the syscall's events written to the log at
+//! once. Anything unusual takes the general path in [`crate::ipc`], which
+//! handles every case.
 //!
 //! The fast path changes nothing anyone can observe: the same events in the same
-//! order with the same fields, the same counters, virtual time, object ids and
-//! slots. It does the same steps as the general path, in the same order where the
-//! order shows (message ids, reply object ids, the run queue), only without the
-//! searches and branches its preconditions rule out.
+//! order with the same fields and times, the same counters, virtual time, object
+//! ids and slots. It takes the same steps as the general path, through the same
+//! helpers, in the same order where the order shows (message ids, reply object
+//! ids, the run queue); events are stamped with the time the general path would
+//! log them at (time moves on only when the message copy is charged).
 //!
 //! It covers:
 //!
@@ -51,9 +54,11 @@
 //! reply capability's slot (a receive naming that slot fails the endpoint check),
 //! destroys only the reply object, and wakes only the caller.
 //!
-//! Faults, restarts and deaths happen between syscalls, never inside one, and the
-//! deadlock policy is consulted only when a sender blocks on a port, which neither
-//! covered case does: they need no precondition.
+//! Some things need no precondition. A receiver or caller woken here may have a
+//! timeout armed: waking it cancels the timer as the general path does, with the
+//! same helper. Faults, restarts and deaths happen between syscalls, never inside
+//! one. The deadlock policy is consulted only when a sender blocks on a port,
+//! which neither covered case does.
 
 use crate::capability::{Capability, NodeKey, Rights};
 use crate::event::{Event, EventKind};
@@ -67,28 +72,34 @@ use crate::syscall::{Blocking, Syscall, SyscallKind, SyscallValue};
 /// A syscall the fast path can carry out, with what its checks found.
 pub(crate) enum FastIpc {
     /// A call handed to a waiting receiver.
-    Call {
-        /// The endpoint.
-        port: ObjectId,
-        /// The badge of the caller's capability.
-        badge: Badge,
-        /// The receiver first in the endpoint's queue.
-        receiver: ProcessId,
-        /// The receiver's lowest free slot, for the reply capability.
-        reply_slot: Slot,
-    },
+    Call(FastCall),
     /// A reply to a waiting caller, then a receive that blocks.
-    ReplyReceive {
-        /// The slot, node and capability of the reply capability.
-        reply_slot: Slot,
-        reply_node: NodeKey,
-        reply: Capability,
-        /// The caller waiting for the reply, and the call it answers.
-        caller: ProcessId,
-        request: MessageId,
-        /// The endpoint to receive on.
-        port: ObjectId,
-    },
+    ReplyReceive(FastReplyReceive),
+}
+
+/// What the checks of a call found.
+pub(crate) struct FastCall {
+    /// The endpoint.
+    port: ObjectId,
+    /// The badge of the caller's capability.
+    badge: Badge,
+    /// The receiver first in the endpoint's queue.
+    receiver: ProcessId,
+    /// The receiver's lowest free slot, for the reply capability.
+    reply_slot: Slot,
+}
+
+/// What the checks of a reply-and-receive found.
+pub(crate) struct FastReplyReceive {
+    /// The slot, node and capability of the reply capability.
+    reply_slot: Slot,
+    reply_node: NodeKey,
+    reply: Capability,
+    /// The caller waiting for the reply, and the call it answers.
+    caller: ProcessId,
+    request: MessageId,
+    /// The endpoint to receive on.
+    port: ObjectId,
 }
 
 impl Kernel {
@@ -100,26 +111,30 @@ impl Kernel {
         match request {
             Syscall::Call { port, message, blocking: Blocking::Forever | Blocking::Never } => {
                 self.plain_message(message)?;
-                self.check_call(id, *port)
+                self.check_call(id, *port).map(FastIpc::Call)
             }
             Syscall::ReplyReceive { reply, message, port, from: _, blocking: Blocking::Forever } => {
                 self.plain_message(message)?;
-                self.check_reply_receive(id, *reply, *port)
+                self.check_reply_receive(id, *reply, *port).map(FastIpc::ReplyReceive)
             }
             _ => None,
         }
     }
 
-    /// Carries out a syscall [`Kernel::fast_ipc_check`] cleared, after its entry was charged and logged.
-    pub(crate) fn fast_ipc(&mut self, id: ProcessId, checked: FastIpc, request: Syscall) {
-        match (checked, request) {
-            (FastIpc::Call { port, badge, receiver, reply_slot }, Syscall::Call { message, .. }) => {
-                self.fast_call(id, port, badge, receiver, reply_slot, message);
+    /// Carries out a syscall [`Kernel::fast_ipc_check`] cleared, once its entry into the kernel
+    /// was charged; `entered` is the event that records that entry.
+    pub(crate) fn fast_ipc(&mut self, id: ProcessId, entered: Event, checked: FastIpc, request: Syscall) {
+        match checked {
+            FastIpc::Call(checked) => {
+                let Syscall::Call { message, .. } = request else { unreachable!("kernel bug: checked as a call") };
+                self.fast_call(id, entered, checked, message);
             }
-            (checked @ FastIpc::ReplyReceive { .. }, Syscall::ReplyReceive { message, from, .. }) => {
-                self.fast_reply_receive(id, checked, message, from);
+            FastIpc::ReplyReceive(checked) => {
+                let Syscall::ReplyReceive { message, from, .. } = request else {
+                    unreachable!("kernel bug: checked as a reply-and-receive")
+                };
+                self.fast_reply_receive(id, entered, checked, message, from);
             }
-            _ => unreachable!("kernel bug: a fast path check answered for another syscall"),
         }
     }
 
@@ -129,7 +144,7 @@ impl Kernel {
         (message.caps.is_empty() && fits).then_some(())
     }
 
-    fn check_call(&self, id: ProcessId, slot: Slot) -> Option<FastIpc> {
+    fn check_call(&self, id: ProcessId, slot: Slot) -> Option<FastCall> {
         let (_, capability) = self.lookup(id, slot).ok()?;
         if !capability.rights.contains(Rights::SEND) {
             return None;
@@ -140,10 +155,10 @@ impl Kernel {
             return None;
         }
         let reply_slot = self.free_slot(waiting.process)?;
-        Some(FastIpc::Call { port: capability.object, badge: capability.badge, receiver: waiting.process, reply_slot })
+        Some(FastCall { port: capability.object, badge: capability.badge, receiver: waiting.process, reply_slot })
     }
 
-    fn check_reply_receive(&self, id: ProcessId, reply_slot: Slot, port_slot: Slot) -> Option<FastIpc> {
+    fn check_reply_receive(&self, id: ProcessId, reply_slot: Slot, port_slot: Slot) -> Option<FastReplyReceive> {
         let (reply_node, reply) = self.lookup(id, reply_slot).ok()?;
         let ObjectBody::Reply(Reply { caller, request }) = self.objects.get(reply.object)?.body else { return None };
         let caller_waits = self.is_alive(caller)
@@ -159,18 +174,11 @@ impl Kernel {
         if !endpoint.senders.is_empty() || self.bound_bits_pending(id) {
             return None;
         }
-        Some(FastIpc::ReplyReceive { reply_slot, reply_node, reply, caller, request, port: port.object })
+        Some(FastReplyReceive { reply_slot, reply_node, reply, caller, request, port: port.object })
     }
 
-    fn fast_call(
-        &mut self,
-        id: ProcessId,
-        port: ObjectId,
-        badge: Badge,
-        receiver: ProcessId,
-        reply_slot: Slot,
-        message: Message,
-    ) {
+    fn fast_call(&mut self, id: ProcessId, entered: Event, checked: FastCall, message: Message) {
+        let FastCall { port, badge, receiver, reply_slot } = checked;
         let object = self.objects.get_mut(port).expect("kernel bug: checked endpoint vanished");
         let ObjectBody::Endpoint(endpoint) = &mut object.body else { unreachable!("kernel bug: checked endpoint") };
         endpoint.receivers.pop_front();
@@ -187,6 +195,7 @@ impl Kernel {
         self.leave_processor(id);
         let event = |process, kind| Event { time: now, process, kind };
         self.log.extend([
+            entered,
             event(id, EventKind::MessageSent { message: sent }),
             event(receiver, created),
             event(receiver, EventKind::MessageDelivered { message: sent }),
@@ -195,10 +204,15 @@ impl Kernel {
         ]);
     }
 
-    fn fast_reply_receive(&mut self, id: ProcessId, checked: FastIpc, message: Message, from: Option<Badge>) {
-        let FastIpc::ReplyReceive { reply_slot, reply_node, reply, caller, request, port } = checked else {
-            unreachable!("kernel bug: not a reply-and-receive")
-        };
+    fn fast_reply_receive(
+        &mut self,
+        id: ProcessId,
+        entered: Event,
+        checked: FastReplyReceive,
+        message: Message,
+        from: Option<Badge>,
+    ) {
+        let FastReplyReceive { reply_slot, reply_node, reply, caller, request, port } = checked;
         let used = self.use_up_reply(id, reply_slot, reply_node, reply);
         let used_at = self.now;
         let sent = self.record_sent(id, reply.object, MessageKind::Reply, Badge::NONE, &message, Some(request));
@@ -213,6 +227,7 @@ impl Kernel {
         self.leave_processor(id);
         let event = |process, kind| Event { time: now, process, kind };
         self.log.extend([
+            entered,
             Event { time: used_at, process: id, kind: used },
             event(id, EventKind::MessageSent { message: sent }),
             event(caller, EventKind::MessageDelivered { message: sent }),

@@ -443,19 +443,27 @@ impl Kernel {
 
     fn execute(&mut self, id: ProcessId, request: Syscall) {
         let call = request.kind();
-        let profile = &self.config.profile;
-        let cycles = if call.is_ipc() { profile.ipc_one_way_cycles } else { profile.syscall_cycles };
-        self.charge(id, cycles);
-        self.process_mut(id).counters.syscalls += 1;
-        self.emit(id, EventKind::SyscallEntered { call });
+        let entered = self.enter_syscall(id, call);
         if let Some(checked) = self.fast_ipc_check(id, &request) {
-            self.fast_ipc(id, checked, request);
+            self.fast_ipc(id, entered, checked, request);
             return;
         }
+        self.log.push(entered);
         match self.dispatch(id, request, call) {
             Flow::Return(result) => self.finish_syscall(id, call, result),
             Flow::Blocked | Flow::Busy | Flow::Ended => {}
         }
+    }
+
+    /// Charges and counts a trap into the kernel; returns the event that records it.
+    fn enter_syscall(&mut self, id: ProcessId, call: SyscallKind) -> Event {
+        let profile = &self.config.profile;
+        let cycles = if call.is_ipc() { profile.ipc_one_way_cycles } else { profile.syscall_cycles };
+        self.now = self.now.saturating_add(cycles);
+        let process = self.process_mut(id);
+        process.charge(cycles);
+        process.counters.syscalls += 1;
+        Event { time: self.now, process: id, kind: EventKind::SyscallEntered { call } }
     }
 
     /// Carries out `request`, whose kind the caller has worked out already as `call`.
