@@ -8,20 +8,6 @@ use mksim_kernel::{Counters, Kernel, KernelConfig};
 use mksim_servers::system::{Mode, boot};
 use mksim_tests::{Op, Workload, any_workload, build_with_journal, run};
 use proptest::prelude::*;
-use std::path::Path;
-
-/// Every `.ron` file in `scenarios/`, sorted by name.
-fn scenario_files() -> Vec<std::path::PathBuf> {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    let entries = std::fs::read_dir(&folder).unwrap_or_else(|error| panic!("{}: {error}", folder.display()));
-    let mut files: Vec<_> = entries
-        .map(|entry| entry.expect("a readable folder entry").path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "ron"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no scenario files in {}", folder.display());
-    files
-}
 
 fn counters(kernel: &Kernel) -> Vec<Counters> {
     kernel.processes().iter().map(|process| *process.counters()).collect()
@@ -46,7 +32,7 @@ fn assert_same_run(fast: &Kernel, general: &Kernel, context: &str) {
 
 #[test]
 fn every_scenario_runs_the_same_with_and_without_the_fast_path() {
-    for path in scenario_files() {
+    for path in mksim_tests::scenarios::files() {
         let scenario = Scenario::load(&path.display().to_string()).unwrap_or_else(|error| panic!("{error}"));
         // The scenario's own settings, then with priority inheritance flipped, which the fast path
         // leaves to the general path.
