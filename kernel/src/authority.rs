@@ -58,12 +58,25 @@ impl Kernel {
         parent: Option<NodeKey>,
         op: CapabilityOp,
     ) {
+        let kind = self.put_capability(holder, slot, capability, parent, op);
+        self.emit(holder, kind);
+    }
+
+    /// Does what [`Kernel::install_in`] does but log it: returns the event that records it.
+    pub(crate) fn put_capability(
+        &mut self,
+        holder: ProcessId,
+        slot: Slot,
+        capability: Capability,
+        parent: Option<NodeKey>,
+        op: CapabilityOp,
+    ) -> crate::event::EventKind {
         let location = crate::capability::Location::Slot { process: holder.index, slot };
         let node = self.tree.insert(capability, location, parent);
         let process = self.process_mut(holder);
         process.caps.put(slot, node);
         process.counters.capability_ops += 1;
-        self.emit_capability(holder, op, slot, capability);
+        self.capability_event(op, slot, capability)
     }
 
     fn check_object_quota(&self, id: ProcessId) -> Result<(), SysError> {

@@ -366,6 +366,11 @@ impl EventLog {
         self.events.push(event);
     }
 
+    /// Appends several events in order, making room for them once.
+    pub(crate) fn extend<const N: usize>(&mut self, events: [Event; N]) {
+        self.events.extend_from_slice(&events);
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn record_message(
         &mut self,

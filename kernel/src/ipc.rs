@@ -11,7 +11,7 @@ use crate::error::SysError;
 use crate::event::{CapabilityOp, DropReason, EventKind};
 use crate::ids::{Badge, ObjectId, ProcessId, Slot};
 use crate::kernel::{Flow, Kernel};
-use crate::message::{Envelope, Incoming, Message, MessageKind, Received, TransferMode};
+use crate::message::{Envelope, Incoming, Message, MessageId, MessageKind, Received, TransferMode};
 use crate::object::{FullPolicy, ObjectBody, ObjectKind, Reply, WaitingReceiver};
 use crate::process::{Outgoing, ProcessState};
 use crate::syscall::{Blocking, SyscallKind, SyscallValue};
@@ -298,11 +298,8 @@ impl Kernel {
         };
         let (caller, request) = (*caller, *request);
         self.validate_message(id, &message, true)?;
-        self.process_mut(id).caps.take(slot);
-        self.tree.discard(node);
-        self.process_mut(id).held_replies.retain(|&held| held != capability.object);
-        self.emit_capability(id, CapabilityOp::ReplyUsed, slot, capability);
-        self.objects.discard(capability.object);
+        let used = self.use_up_reply(id, slot, node, capability);
+        self.emit(id, used);
         let envelope = self.commit(id, capability.object, message, MessageKind::Reply, Badge::NONE, Some(request));
         let waiting = self.is_alive(caller)
             && matches!(self.process(caller).state, ProcessState::ReplyBlocked { reply, .. } if reply == capability.object);
@@ -315,6 +312,41 @@ impl Kernel {
         }
         self.refresh_priority(id);
         Ok(())
+    }
+
+    /// Takes a reply capability about to be answered out of its holder's table and destroys its
+    /// object; returns the event that records it.
+    pub(crate) fn use_up_reply(
+        &mut self,
+        id: ProcessId,
+        slot: Slot,
+        node: NodeKey,
+        capability: Capability,
+    ) -> EventKind {
+        let process = self.process_mut(id);
+        process.caps.take(slot);
+        process.held_replies.retain(|&held| held != capability.object);
+        self.tree.discard(node);
+        self.objects.discard(capability.object);
+        self.capability_event(CapabilityOp::ReplyUsed, slot, capability)
+    }
+
+    /// Makes the reply object of a call and puts its capability in `slot` of the receiver's
+    /// table; returns the object and the event that records the capability.
+    pub(crate) fn create_reply(
+        &mut self,
+        caller: ProcessId,
+        request: MessageId,
+        receiver: ProcessId,
+        slot: Slot,
+    ) -> (ObjectId, EventKind) {
+        let object = self.objects.insert(None, ObjectBody::Reply(Reply { caller, request }));
+        // Reply objects stay out of the log's object directory: there is one per call, so the
+        // directory would grow with the run. Their capability events say what they are.
+        let capability = Capability { object, rights: Rights::SEND, badge: Badge::NONE };
+        let created = self.put_capability(receiver, slot, capability, None, CapabilityOp::ReplyCreated);
+        self.process_mut(receiver).held_replies.push(object);
+        (object, created)
     }
 
     /// Checks size limits and the capabilities a message would carry, changing nothing.
@@ -354,27 +386,40 @@ impl Kernel {
         message: Message,
         kind: MessageKind,
         badge: Badge,
-        answers: Option<crate::message::MessageId>,
+        answers: Option<MessageId>,
     ) -> Envelope {
         // Most messages carry no capabilities: they skip the transfer loop and its vector.
         let caps = if message.caps.is_empty() { Vec::new() } else { self.commit_capabilities(id, &message.caps) };
+        let message_id = self.record_sent(id, port, kind, badge, &message, answers);
+        // A reply's port is its reply object, which replying has used up already: nothing to count.
+        if kind != MessageKind::Reply
+            && let Some(object) = self.objects.get_mut(port)
+        {
+            object.counters.count(message.data.len());
+        }
+        self.emit(id, EventKind::MessageSent { message: message_id });
+        Envelope { id: message_id, sender: id, badge, label: message.label, data: message.data, caps, kind }
+    }
+
+    /// Records a message in the log and charges and counts it to its sender; returns its id.
+    pub(crate) fn record_sent(
+        &mut self,
+        id: ProcessId,
+        port: ObjectId,
+        kind: MessageKind,
+        badge: Badge,
+        message: &Message,
+        answers: Option<MessageId>,
+    ) -> MessageId {
         let bytes = message.data.len() as u64;
-        let message_id =
-            self.log.record_message(id, port, kind, badge, message.label, &message.data, caps.len(), answers);
+        let caps = message.caps.len();
+        let message_id = self.log.record_message(id, port, kind, badge, message.label, &message.data, caps, answers);
         let copy_cycles = self.config.profile.copy_cycles(bytes);
         self.charge(id, copy_cycles);
         let counters = &mut self.process_mut(id).counters;
         counters.messages_sent.count(kind);
         counters.bytes_copied += bytes;
-        // A reply's port is its reply object, which replying has used up already: nothing to count.
-        if kind != MessageKind::Reply
-            && let Some(object) = self.objects.get_mut(port)
-        {
-            object.counters.messages += 1;
-            object.counters.bytes += bytes;
-        }
-        self.emit(id, EventKind::MessageSent { message: message_id });
-        Envelope { id: message_id, sender: id, badge, label: message.label, data: message.data, caps, kind }
+        message_id
     }
 
     /// Puts the capabilities a checked message carries in transit, copied or moved out of the sender's table.
@@ -417,14 +462,9 @@ impl Kernel {
         reply_slot: Option<Slot>,
     ) -> (Received, Option<ObjectId>) {
         let reply = (envelope.kind == MessageKind::Call).then(|| {
-            let body = ObjectBody::Reply(Reply { caller: envelope.sender, request: envelope.id });
-            let object = self.objects.insert(None, body);
-            // Reply objects stay out of the log's object directory: there is one per call, so the
-            // directory would grow with the run. Their capability events say what they are.
-            let capability = Capability { object, rights: Rights::SEND, badge: Badge::NONE };
             let slot = reply_slot.expect("kernel bug: a call delivered without a free slot for its reply");
-            self.install_in(receiver, slot, capability, None, CapabilityOp::ReplyCreated);
-            self.process_mut(receiver).held_replies.push(object);
+            let (object, created) = self.create_reply(envelope.sender, envelope.id, receiver, slot);
+            self.emit(receiver, created);
             (slot, object)
         });
         let (caps, caps_lost) =

@@ -86,6 +86,8 @@ pub struct Kernel {
     pub(crate) kernel_cycles: u64,
     /// Faults the kernel injects at set times, indexed by their timers.
     pub(crate) scheduled_faults: Vec<crate::restart::ScheduledFault>,
+    /// Common IPC takes the fast path (see [`crate::fastpath`]); off only to test that it changes nothing.
+    pub(crate) fast_ipc: bool,
 }
 
 impl Kernel {
@@ -109,6 +111,7 @@ impl Kernel {
             programs_alive: 0,
             kernel_cycles: 0,
             scheduled_faults: Vec::new(),
+            fast_ipc: true,
         }
     }
 
@@ -440,15 +443,27 @@ impl Kernel {
 
     fn execute(&mut self, id: ProcessId, request: Syscall) {
         let call = request.kind();
-        let profile = &self.config.profile;
-        let cycles = if call.is_ipc() { profile.ipc_one_way_cycles } else { profile.syscall_cycles };
-        self.charge(id, cycles);
-        self.process_mut(id).counters.syscalls += 1;
-        self.emit(id, EventKind::SyscallEntered { call });
+        let entered = self.enter_syscall(id, call);
+        if let Some(checked) = self.fast_ipc_check(id, &request) {
+            self.fast_ipc(id, entered, checked, request);
+            return;
+        }
+        self.log.push(entered);
         match self.dispatch(id, request, call) {
             Flow::Return(result) => self.finish_syscall(id, call, result),
             Flow::Blocked | Flow::Busy | Flow::Ended => {}
         }
+    }
+
+    /// Charges and counts a trap into the kernel; returns the event that records it.
+    fn enter_syscall(&mut self, id: ProcessId, call: SyscallKind) -> Event {
+        let profile = &self.config.profile;
+        let cycles = if call.is_ipc() { profile.ipc_one_way_cycles } else { profile.syscall_cycles };
+        self.now = self.now.saturating_add(cycles);
+        let process = self.process_mut(id);
+        process.charge(cycles);
+        process.counters.syscalls += 1;
+        Event { time: self.now, process: id, kind: EventKind::SyscallEntered { call } }
     }
 
     /// Carries out `request`, whose kind the caller has worked out already as `call`.
@@ -662,16 +677,19 @@ impl Kernel {
 
     /// Logs a change to `holder`'s capability table.
     pub(crate) fn emit_capability(&mut self, holder: ProcessId, op: CapabilityOp, slot: Slot, capability: Capability) {
-        let Capability { object, rights, badge } = capability;
-        let kind = self.log.capability_event(CapabilityChange { op, slot, object, rights, badge });
+        let kind = self.capability_event(op, slot, capability);
         self.emit(holder, kind);
+    }
+
+    /// The event for a change to a capability table, its details kept in the log's side table if need be.
+    pub(crate) fn capability_event(&mut self, op: CapabilityOp, slot: Slot, capability: Capability) -> EventKind {
+        let Capability { object, rights, badge } = capability;
+        self.log.capability_event(CapabilityChange { op, slot, object, rights, badge })
     }
 
     pub(crate) fn charge(&mut self, id: ProcessId, cycles: u64) {
         self.now = self.now.saturating_add(cycles);
-        let process = self.process_mut(id);
-        process.counters.cycles = process.counters.cycles.saturating_add(cycles);
-        process.slice_used = process.slice_used.saturating_add(cycles);
+        self.process_mut(id).charge(cycles);
     }
 
     /// Blocks the calling process in `state`, with an optional timeout in cycles.
@@ -687,33 +705,38 @@ impl Kernel {
         if let Some(cycles) = timeout {
             process.timer = Some(self.timers.insert(now.saturating_add(cycles), TimerAction::Wake(id)));
         }
-        process.state = state;
-        process.blocked_call = Some(call);
-        process.blocked_since = now;
-        let on = state.blocked_on().expect("kernel bug: blocking in a state that waits for nothing");
-        self.emit(id, EventKind::Blocked { on });
+        let blocked = process.block(state, call, now);
+        self.emit(id, blocked);
+        self.leave_processor(id);
+        Flow::Blocked
+    }
+
+    /// A process that blocked or ended no longer runs.
+    pub(crate) fn leave_processor(&mut self, id: ProcessId) {
         if self.current == Some(id) {
             self.current = None;
         }
-        Flow::Blocked
     }
 
     /// Makes a blocked process ready, with the result its syscall returns.
     pub(crate) fn wake(&mut self, id: ProcessId, result: SyscallResult) {
-        let now = self.now;
+        let woken = self.make_ready(id, result);
+        self.emit(id, woken);
+    }
+
+    /// Does what [`Kernel::wake`] does but log it: returns the event that records it.
+    pub(crate) fn make_ready(&mut self, id: ProcessId, result: SyscallResult) -> EventKind {
         let process = &mut self.processes[id.index as usize];
-        if let Some(key) = process.timer.take() {
-            self.timers.cancel(key);
-        }
-        debug_assert!(process.state.is_blocked(), "kernel bug: waking {id}, which is not blocked");
-        process.counters.blocked_cycles = process.counters.blocked_cycles.saturating_add(now - process.blocked_since);
-        let call = process.blocked_call.take().expect("kernel bug: blocked process without a syscall");
-        process.state = ProcessState::Ready;
-        let priority = process.effective_priority;
-        let error = result.as_ref().err().copied();
-        process.trap.response.set(Some(result));
-        self.run_queue.push_back(id, priority);
-        self.emit(id, EventKind::Woken { call, error });
+        let woken = process.unblock(self.now, result, &mut self.timers);
+        self.run_queue.push_back(id, process.effective_priority);
+        woken
+    }
+
+    /// Turns the IPC fast path on (the default) or off. It changes nothing anyone can observe:
+    /// this is for tests that check exactly that.
+    #[doc(hidden)]
+    pub fn set_fast_ipc(&mut self, on: bool) {
+        self.fast_ipc = on;
     }
 
     // ----- inspection -----

@@ -38,6 +38,7 @@ pub mod cost;
 mod deadlock;
 pub mod error;
 pub mod event;
+mod fastpath;
 pub mod ids;
 mod inheritance;
 mod ipc;

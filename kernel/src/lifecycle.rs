@@ -37,9 +37,7 @@ impl Kernel {
             let priority = self.process(id).effective_priority;
             self.run_queue.remove(id, priority);
         }
-        if self.current == Some(id) {
-            self.current = None;
-        }
+        self.leave_processor(id);
         if let Some(key) = self.process_mut(id).timer.take() {
             self.timers.cancel(key);
         }

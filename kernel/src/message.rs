@@ -73,6 +73,13 @@ pub struct Received {
     pub reply: Option<Slot>,
 }
 
+impl Received {
+    /// A message that carried no capabilities, as delivered.
+    pub(crate) fn plain(badge: Badge, label: u32, data: Vec<u8>, reply: Option<Slot>) -> Received {
+        Received { badge, label, data, caps: Vec::new(), caps_lost: 0, reply }
+    }
+}
+
 /// What a receive returns: a message, or the bits of a bound notification.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum Incoming {

@@ -97,6 +97,12 @@ impl Kernel {
     }
 
     /// Takes the pending bits of the caller's bound notification, if there are any.
+    /// True when a receive by `id` would return the bits of its bound notification.
+    pub(crate) fn bound_bits_pending(&self, id: ProcessId) -> bool {
+        let bound = self.process(id).bound_notification.and_then(|bound| self.objects.get(bound));
+        matches!(bound.map(|object| &object.body), Some(crate::object::ObjectBody::Notification(word)) if word.bits != 0)
+    }
+
     pub(crate) fn take_bound_bits(&mut self, id: ProcessId) -> Option<u64> {
         let bound = self.process(id).bound_notification?;
         let word = self.objects.notification_mut(bound)?;

@@ -129,6 +129,14 @@ pub struct PortCounters {
     pub depth_max: u64,
 }
 
+impl PortCounters {
+    /// Counts a message of `bytes` data bytes entering the port.
+    pub(crate) fn count(&mut self, bytes: usize) {
+        self.messages += 1;
+        self.bytes += bytes as u64;
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Object {
     /// The process whose death destroys this object (`None`: lives as long as the run).

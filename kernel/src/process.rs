@@ -2,12 +2,13 @@
 
 use crate::capability::CapabilityTable;
 use crate::error::{FaultReason, ProgramResult};
-use crate::event::BlockedOn;
+use crate::event::{BlockedOn, EventKind};
 use crate::ids::{ObjectId, Priority, ProcessId};
 use crate::message::Envelope;
 use crate::metrics::Counters;
 use crate::sys::Trap;
-use crate::syscall::SyscallKind;
+use crate::syscall::{SyscallKind, SyscallResult};
+use crate::time::Timers;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -126,6 +127,36 @@ pub struct Process {
 }
 
 impl Process {
+    /// Charges cycles of processor time to it (the kernel's clock moves on separately).
+    pub(crate) fn charge(&mut self, cycles: u64) {
+        self.counters.cycles = self.counters.cycles.saturating_add(cycles);
+        self.slice_used = self.slice_used.saturating_add(cycles);
+    }
+
+    /// Blocks it in `state` inside `call` from `now` on; returns the event that records it.
+    pub(crate) fn block(&mut self, state: ProcessState, call: SyscallKind, now: u64) -> EventKind {
+        self.state = state;
+        self.blocked_call = Some(call);
+        self.blocked_since = now;
+        let on = state.blocked_on().expect("kernel bug: blocking in a state that waits for nothing");
+        EventKind::Blocked { on }
+    }
+
+    /// Ends its block at `now` (cancelling its timeout) with the result its syscall returns; it is
+    /// ready, but the caller queues it. Returns the event that records it.
+    pub(crate) fn unblock(&mut self, now: u64, result: SyscallResult, timers: &mut Timers) -> EventKind {
+        if let Some(key) = self.timer.take() {
+            timers.cancel(key);
+        }
+        debug_assert!(self.state.is_blocked(), "kernel bug: waking {}, which is not blocked", self.id);
+        self.counters.blocked_cycles = self.counters.blocked_cycles.saturating_add(now - self.blocked_since);
+        let call = self.blocked_call.take().expect("kernel bug: blocked process without a syscall");
+        self.state = ProcessState::Ready;
+        let error = result.as_ref().err().copied();
+        self.trap.response.set(Some(result));
+        EventKind::Woken { call, error }
+    }
+
     /// Its id.
     pub fn id(&self) -> ProcessId {
         self.id

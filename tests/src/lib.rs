@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod binary;
+pub mod scenarios;
 
 use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::syscall::{ServiceWork, SyscallValue};

@@ -11,26 +11,10 @@ use mksim::scenario::Scenario;
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::{EventKind, EventLog, Outcome};
 use mksim_servers::system::Mode;
-use std::path::{Path, PathBuf};
+use mksim_tests::scenarios::{files as scenario_files, folder as scenarios_folder};
+use std::path::Path;
 
 const MODES: [Mode; 2] = [Mode::Microkernel, Mode::Monolithic];
-
-fn scenarios_folder() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
-}
-
-/// Every `.ron` file in `scenarios/`, sorted by name.
-fn scenario_files() -> Vec<PathBuf> {
-    let folder = scenarios_folder();
-    let entries = std::fs::read_dir(&folder).unwrap_or_else(|error| panic!("{}: {error}", folder.display()));
-    let mut files: Vec<PathBuf> = entries
-        .map(|entry| entry.expect("a readable folder entry").path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "ron"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no scenario files in {}", folder.display());
-    files
-}
 
 fn load_file(path: &Path) -> Scenario {
     Scenario::load(&path.display().to_string()).unwrap_or_else(|error| panic!("{error}"))
