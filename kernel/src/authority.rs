@@ -63,6 +63,7 @@ impl Kernel {
     }
 
     /// Does what [`Kernel::install_in`] does but log it: returns the event that records it.
+    #[inline]
     pub(crate) fn put_capability(
         &mut self,
         holder: ProcessId,

@@ -92,6 +92,7 @@ pub struct DerivationTree {
 
 impl DerivationTree {
     /// Adds a capability derived from `parent` (or an original one when `None`).
+    #[inline]
     pub fn insert(&mut self, capability: Capability, location: Location, parent: Option<NodeKey>) -> NodeKey {
         let key = self.nodes.insert(Node { capability, location, parent, children: Vec::new() });
         if let Some(parent) = parent {
@@ -138,6 +139,7 @@ impl DerivationTree {
     /// Deletes a node whose capability the caller no longer needs. A node with no relatives
     /// (every reply capability: they are never copied) is dropped in place, without the moves
     /// and relinking [`DerivationTree::remove`] does.
+    #[inline]
     pub fn discard(&mut self, node: NodeKey) {
         let alone = self.nodes.get(node).is_some_and(|entry| entry.parent.is_none() && entry.children.is_empty());
         if alone {
@@ -213,6 +215,7 @@ impl CapabilityTable {
     }
 
     /// Puts `node` in `slot`, which must be empty.
+    #[inline]
     pub fn put(&mut self, slot: Slot, node: NodeKey) {
         let index = slot.0 as usize;
         if index >= self.slots.len() {

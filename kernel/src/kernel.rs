@@ -682,6 +682,7 @@ impl Kernel {
     }
 
     /// The event for a change to a capability table, its details kept in the log's side table if need be.
+    #[inline]
     pub(crate) fn capability_event(&mut self, op: CapabilityOp, slot: Slot, capability: Capability) -> EventKind {
         let Capability { object, rights, badge } = capability;
         self.log.capability_event(CapabilityChange { op, slot, object, rights, badge })
@@ -725,6 +726,7 @@ impl Kernel {
     }
 
     /// Does what [`Kernel::wake`] does but log it: returns the event that records it.
+    #[inline]
     pub(crate) fn make_ready(&mut self, id: ProcessId, result: SyscallResult) -> EventKind {
         let process = &mut self.processes[id.index as usize];
         let woken = process.unblock(self.now, result, &mut self.timers);

@@ -169,6 +169,7 @@ fn key(id: ObjectId) -> ArenaKey {
 }
 
 impl ObjectTable {
+    #[inline]
     pub fn insert(&mut self, owner: Option<ProcessId>, body: ObjectBody) -> ObjectId {
         let key = self.objects.insert(Object { owner, body, counters: PortCounters::default() });
         ObjectId { index: key.index, generation: key.generation }
@@ -187,6 +188,7 @@ impl ObjectTable {
     }
 
     /// Removes an object nobody needs any more, without moving it out first.
+    #[inline]
     pub fn discard(&mut self, id: ObjectId) -> bool {
         self.objects.discard(key(id))
     }
