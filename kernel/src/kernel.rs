@@ -726,7 +726,8 @@ impl Kernel {
     }
 
     /// Does what [`Kernel::wake`] does but log it: returns the event that records it.
-    #[inline]
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn make_ready(&mut self, id: ProcessId, result: SyscallResult) -> EventKind {
         let process = &mut self.processes[id.index as usize];
         let woken = process.unblock(self.now, result, &mut self.timers);

@@ -144,6 +144,8 @@ impl Process {
 
     /// Ends its block at `now` (cancelling its timeout) with the result its syscall returns; it is
     /// ready, but the caller queues it. Returns the event that records it.
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn unblock(&mut self, now: u64, result: SyscallResult, timers: &mut Timers) -> EventKind {
         if let Some(key) = self.timer.take() {
             timers.cancel(key);
