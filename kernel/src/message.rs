@@ -24,21 +24,62 @@ pub struct CapTransfer {
     pub rights: Rights,
 }
 
+/// A message's data bytes. Up to 16 bytes (most protocol requests and replies) are kept inline,
+/// so sending them allocates nothing on the host; longer data lives on the heap as a vector would.
+pub type MessageData = smallvec::SmallVec<[u8; 16]>;
+
+/// Anything a message's data can be made from: small data is copied inline, a vector's buffer is
+/// taken over rather than copied.
+pub trait IntoMessageData {
+    /// The bytes as message data.
+    fn into_message_data(self) -> MessageData;
+}
+
+impl IntoMessageData for MessageData {
+    fn into_message_data(self) -> MessageData {
+        self
+    }
+}
+
+impl IntoMessageData for Vec<u8> {
+    fn into_message_data(self) -> MessageData {
+        MessageData::from_vec(self)
+    }
+}
+
+impl IntoMessageData for &[u8] {
+    fn into_message_data(self) -> MessageData {
+        MessageData::from_slice(self)
+    }
+}
+
+impl<const N: usize> IntoMessageData for [u8; N] {
+    fn into_message_data(self) -> MessageData {
+        MessageData::from_slice(&self)
+    }
+}
+
+impl<const N: usize> IntoMessageData for &[u8; N] {
+    fn into_message_data(self) -> MessageData {
+        MessageData::from_slice(self)
+    }
+}
+
 /// A message to send: an operation label, data bytes, and capabilities.
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct Message {
     /// The operation, in the protocol of the port (shown in traces).
     pub label: u32,
     /// The encoded arguments; their length is what the copy is charged for.
-    pub data: Vec<u8>,
+    pub data: MessageData,
     /// Capabilities to pass along (needs the grant right on the port).
     pub caps: Vec<CapTransfer>,
 }
 
 impl Message {
     /// A message with a label and data, carrying no capabilities.
-    pub fn new(label: u32, data: impl Into<Vec<u8>>) -> Message {
-        Message { label, data: data.into(), caps: Vec::new() }
+    pub fn new(label: u32, data: impl IntoMessageData) -> Message {
+        Message { label, data: data.into_message_data(), caps: Vec::new() }
     }
 
     /// Adds a capability to copy to the receiver with the given rights.
@@ -64,7 +105,7 @@ pub struct Received {
     /// The operation label.
     pub label: u32,
     /// The data bytes.
-    pub data: Vec<u8>,
+    pub data: MessageData,
     /// Slots in the receiver's table where transferred capabilities landed.
     pub caps: Vec<Slot>,
     /// Transferred capabilities that did not arrive: revoked in transit, or no free slot.
@@ -75,7 +116,7 @@ pub struct Received {
 
 impl Received {
     /// A message that carried no capabilities, as delivered.
-    pub(crate) fn plain(badge: Badge, label: u32, data: Vec<u8>, reply: Option<Slot>) -> Received {
+    pub(crate) fn plain(badge: Badge, label: u32, data: MessageData, reply: Option<Slot>) -> Received {
         Received { badge, label, data, caps: Vec::new(), caps_lost: 0, reply }
     }
 }
@@ -138,7 +179,25 @@ pub(crate) struct Envelope {
     pub sender: ProcessId,
     pub badge: Badge,
     pub label: u32,
-    pub data: Vec<u8>,
+    pub data: MessageData,
     pub caps: Vec<NodeKey>,
     pub kind: MessageKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_data_stays_inline_and_a_long_vector_keeps_its_buffer() {
+        let small = Message::new(1, *b"fd=3");
+        assert!(!small.data.spilled(), "four bytes need no heap");
+        assert_eq!(small.data.as_slice(), b"fd=3");
+        let long = vec![7u8; 512];
+        let buffer = long.as_ptr();
+        let message = Message::new(2, long);
+        assert!(message.data.spilled());
+        assert_eq!(message.data.as_ptr(), buffer, "the vector's buffer is taken over, not copied");
+        assert_eq!(Message::new(3, &b"hi"[..]).data, Message::new(3, b"hi".to_vec()).data);
+    }
 }

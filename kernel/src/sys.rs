@@ -517,9 +517,10 @@ impl Sys {
     pub fn kernel_service(
         &self,
         label: u32,
-        request: Vec<u8>,
+        request: impl crate::message::IntoMessageData,
         work: crate::syscall::ServiceWork,
     ) -> impl Future<Output = Result<(), SysError>> + '_ {
+        let request = request.into_message_data();
         self.request(Syscall::KernelService { label, request, work }, to_unit)
     }
 

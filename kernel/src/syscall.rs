@@ -82,7 +82,7 @@ pub enum Syscall {
     Restart { process: Slot },
     /// Account for a service the kernel ran directly for the caller (monolithic mode): the
     /// request is recorded, the work charged, and the caller waits out any device time.
-    KernelService { label: u32, request: Vec<u8>, work: ServiceWork },
+    KernelService { label: u32, request: crate::message::MessageData, work: ServiceWork },
 }
 
 /// What a service call inside the kernel cost, as the service logic counted it.

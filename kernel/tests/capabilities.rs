@@ -340,7 +340,7 @@ fn a_moved_capability_can_be_narrowed_on_the_way() {
     let (put, word) = (setup.put, setup.word);
     kernel.start(setup.sender, move |sys| async move {
         let narrowed = CapTransfer { slot: word, mode: TransferMode::Move, rights: Rights::SEND };
-        sys.send(put, Message { label: 0, data: vec![], caps: vec![narrowed] }).await?;
+        sys.send(put, Message { label: 0, data: Default::default(), caps: vec![narrowed] }).await?;
         sys.sleep(1_000_000).await?;
         Ok(0)
     });

@@ -25,7 +25,7 @@ fn a_send_to_a_waiting_receiver_delivers_label_data_and_the_senders_badge() {
     run_clean(&mut kernel);
 
     let expected =
-        Received { badge: Badge(7), label: 3, data: b"hi".to_vec(), caps: vec![], caps_lost: 0, reply: None };
+        Received { badge: Badge(7), label: 3, data: b"hi".to_vec().into(), caps: vec![], caps_lost: 0, reply: None };
     assert_eq!(got.get(), vec![expected]);
     assert!(events_of(&kernel, link.server).contains(&EventKind::Blocked { on: BlockedOn::Receive(link.endpoint) }));
     assert_eq!(counters(&kernel, link.client).messages_sent.send, 1);
@@ -42,7 +42,7 @@ fn a_sender_blocks_on_an_endpoint_until_a_receiver_comes() {
     let got = Record::new();
     let (seen, serve, call) = (got.clone(), link.serve, link.call);
     kernel.start(link.server, move |sys| async move {
-        seen.push(expect_message(sys.receive(serve).await?).data);
+        seen.push(expect_message(sys.receive(serve).await?).data.into_vec());
         sys.sleep(1_000_000).await?;
         Ok(0)
     });
@@ -251,8 +251,14 @@ fn a_call_gives_the_server_a_reply_capability_and_returns_its_answer() {
     assert_eq!((request.badge, request.label, request.data.as_slice()), (Badge(9), 1, b"ping".as_slice()));
     let reply_slot = request.reply.unwrap();
     assert_ne!(reply_slot, link.serve);
-    let expected =
-        Received { badge: Badge::NONE, label: 2, data: b"pong".to_vec(), caps: vec![], caps_lost: 0, reply: None };
+    let expected = Received {
+        badge: Badge::NONE,
+        label: 2,
+        data: b"pong".to_vec().into(),
+        caps: vec![],
+        caps_lost: 0,
+        reply: None,
+    };
     assert_eq!(replies.get(), vec![expected]);
 
     let log = kernel.log();

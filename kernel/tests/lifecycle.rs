@@ -664,7 +664,7 @@ fn a_kernel_service_with_device_time_keeps_the_caller_in_the_kernel_until_it_pas
     let seen = got.clone();
     let caller = kernel.spawn(ProcessSpec::program("caller", priority(5)), move |sys| async move {
         let before = sys.clock().await?;
-        sys.kernel_service(4, vec![], ServiceWork { device_cycles: 20_000, ..ServiceWork::default() }).await?;
+        sys.kernel_service(4, [], ServiceWork { device_cycles: 20_000, ..ServiceWork::default() }).await?;
         seen.push(sys.clock().await? - before);
         Ok(0)
     });

@@ -38,8 +38,8 @@ use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::syscall::{ServiceWork, SyscallValue};
 use mksim_kernel::{
     Badge, Blocking, CostProfile, DeadlockPolicy, FullPolicy, Incoming, Kernel, KernelConfig, Limits, Message,
-    ObjectId, ObjectKind, Outcome, Priority, ProcessId, ProcessSpec, ProgramResult, Rights, Slot, Sys, SysError,
-    Syscall, SyscallKind,
+    MessageData, ObjectId, ObjectKind, Outcome, Priority, ProcessId, ProcessSpec, ProgramResult, Rights, Slot, Sys,
+    SysError, Syscall, SyscallKind,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -852,7 +852,7 @@ impl Cursor {
                 rights: transfer.rights,
             })
             .collect();
-        Message { label: plan.label, data: vec![byte; usize::from(plan.len)], caps }
+        Message { label: plan.label, data: MessageData::from_elem(byte, usize::from(plan.len)), caps }
     }
 
     fn request(&self, op: &Op) -> Option<Syscall> {
@@ -923,9 +923,11 @@ impl Cursor {
             Op::Yield => Syscall::Yield,
             Op::Clock => Syscall::Clock,
             Op::Random => Syscall::Random,
-            Op::KernelService { label, len, work } => {
-                Syscall::KernelService { label: *label, request: vec![*label as u8; usize::from(*len)], work: *work }
-            }
+            Op::KernelService { label, len, work } => Syscall::KernelService {
+                label: *label,
+                request: MessageData::from_elem(*label as u8, usize::from(*len)),
+                work: *work,
+            },
             Op::Exit { .. } | Op::Serve { .. } => return None,
         };
         Some(request)
@@ -1410,7 +1412,7 @@ async fn revoke_program(
                 let to = Slot(to.index(mailboxes) as u32);
                 let message = Message {
                     label: 0,
-                    data: Vec::new(),
+                    data: MessageData::new(),
                     caps: vec![CapTransfer { slot: slot(number), mode, rights }],
                 };
                 let _ = sys.try_send(to, message).await;

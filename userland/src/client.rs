@@ -11,7 +11,7 @@ use crate::protocol::{
     reply_label,
 };
 use mksim_kernel::syscall::ServiceWork;
-use mksim_kernel::{Message, Slot, Sys, SysError};
+use mksim_kernel::{Message, MessageData, Slot, Sys, SysError};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -189,7 +189,12 @@ impl Services {
     /// afresh, only if `retry` says that is safe; a service that cannot even be looked up was
     /// sent nothing, so that is always tried again. Pauses grow between tries, and the tries
     /// are few: no client waits for ever for a service that does not come back.
-    async fn call_service(&self, service: &str, request: &impl Request, retry: bool) -> Result<Vec<u8>, ClientError> {
+    async fn call_service(
+        &self,
+        service: &str,
+        request: &impl Request,
+        retry: bool,
+    ) -> Result<MessageData, ClientError> {
         let label = request.label();
         let mut attempt = 0;
         loop {

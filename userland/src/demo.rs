@@ -40,7 +40,7 @@ pub async fn pong_server(sys: Sys, port: Slot) -> ProgramResult {
 pub async fn ping_client(sys: Sys, port: Slot, rounds: u32) -> ProgramResult {
     for round in 0..rounds {
         let answer = sys.call(port, Message::new(PING, round.to_le_bytes())).await?;
-        if answer.label != PONG || answer.data != round.to_le_bytes() {
+        if answer.label != PONG || answer.data.as_slice() != round.to_le_bytes() {
             return Err(ProgramFault::failed(1, format!("round {round}: unexpected answer {answer:?}")));
         }
     }

@@ -5,7 +5,7 @@ use crate::protocol::{FsReply, FsRequest};
 use crate::script::{Op, Pass, Policy, parse_rights};
 use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::{
-    Badge, FullPolicy, Incoming, Message, ProgramFault, ProgramResult, Received, Rights, Slot, SysError,
+    Badge, FullPolicy, Incoming, Message, MessageData, ProgramFault, ProgramResult, Received, Rights, Slot, SysError,
 };
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -104,7 +104,7 @@ impl Script {
             let mode = if item.r#move { TransferMode::Move } else { TransferMode::Copy };
             caps.push(CapTransfer { slot: self.cap(&item.cap)?, mode, rights });
         }
-        Ok(Message { label, data: data.as_bytes().to_vec(), caps })
+        Ok(Message { label, data: MessageData::from_slice(data.as_bytes()), caps })
     }
 
     fn forget_moved(&mut self, pass: &[Pass]) {

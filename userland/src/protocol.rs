@@ -5,6 +5,7 @@
 //! are the real encoded size. Views decode labels and data back into words
 //! such as `fs.read(fd=3, len=512)` with [`describe`].
 
+use mksim_kernel::MessageData;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::fmt;
 
@@ -61,8 +62,9 @@ pub trait Request: Serialize + DeserializeOwned + fmt::Display {
 }
 
 /// Encodes a protocol value as message data.
-pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    postcard::to_stdvec(value).expect("protocol values always encode")
+pub fn encode<T: Serialize>(value: &T) -> MessageData {
+    // Straight into message data: most requests and replies fit inline and allocate nothing.
+    postcard::to_extend(value, MessageData::new()).expect("protocol values always encode")
 }
 
 /// Decodes message data; `None` when the bytes are not a `T` (a malformed request).
