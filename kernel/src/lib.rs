@@ -64,7 +64,7 @@ pub use error::{FaultReason, ProgramFault, ProgramResult, SysError};
 pub use event::{Event, EventKind, EventLog, InjectedFault};
 pub use ids::{Badge, ObjectId, Priority, ProcessId, Slot};
 pub use kernel::{Kernel, ProcessSpec};
-pub use message::{Incoming, IntoMessageData, Message, MessageData, MessageKind, Received};
+pub use message::{Incoming, IntoMessageData, MESSAGE_DATA_INLINE, Message, MessageData, MessageKind, Received};
 pub use metrics::Counters;
 pub use object::{FullPolicy, ObjectKind};
 pub use outcome::{DeadlockReport, LostWork, Outcome, PanicReport};

@@ -24,9 +24,13 @@ pub struct CapTransfer {
     pub rights: Rights,
 }
 
-/// A message's data bytes. Up to 16 bytes (most protocol requests and replies) are kept inline,
-/// so sending them allocates nothing on the host; longer data lives on the heap as a vector would.
-pub type MessageData = smallvec::SmallVec<[u8; 16]>;
+/// A message's data bytes. Up to [`MESSAGE_DATA_INLINE`] bytes (most protocol requests and
+/// replies) are kept inline, so sending them allocates nothing on the host; longer data lives on
+/// the heap as a vector's would.
+pub type MessageData = smallvec::SmallVec<[u8; MESSAGE_DATA_INLINE]>;
+
+/// How many bytes of message data travel inline (16 keeps [`MessageData`] as small as a vector).
+pub const MESSAGE_DATA_INLINE: usize = 16;
 
 /// Anything a message's data can be made from: small data is copied inline, a vector's buffer is
 /// taken over rather than copied.

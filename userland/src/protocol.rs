@@ -5,7 +5,7 @@
 //! are the real encoded size. Views decode labels and data back into words
 //! such as `fs.read(fd=3, len=512)` with [`describe`].
 
-use mksim_kernel::MessageData;
+use mksim_kernel::{MESSAGE_DATA_INLINE, MessageData};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::fmt;
 
@@ -63,8 +63,13 @@ pub trait Request: Serialize + DeserializeOwned + fmt::Display {
 
 /// Encodes a protocol value as message data.
 pub fn encode<T: Serialize>(value: &T) -> MessageData {
-    // Straight into message data: most requests and replies fit inline and allocate nothing.
-    postcard::to_extend(value, MessageData::new()).expect("protocol values always encode")
+    // Most requests and replies fit inline in message data: encode them on the stack and copy
+    // them in, allocating nothing. Longer ones are encoded into a vector that the data takes over.
+    let mut small = [0u8; MESSAGE_DATA_INLINE];
+    match postcard::to_slice(value, &mut small) {
+        Ok(encoded) => MessageData::from_slice(encoded),
+        Err(_) => MessageData::from_vec(postcard::to_stdvec(value).expect("protocol values always encode")),
+    }
 }
 
 /// Decodes message data; `None` when the bytes are not a `T` (a malformed request).
