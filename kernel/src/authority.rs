@@ -45,26 +45,13 @@ impl Kernel {
     ) -> Result<Slot, SysError> {
         let limit = self.config.limits.capability_slots_max;
         let slot = self.process(holder).caps.free_slot(limit).ok_or(SysError::QuotaExceeded)?;
-        self.install_in(holder, slot, capability, parent, op);
+        let kind = self.put_capability(holder, slot, capability, parent, op);
+        self.emit(holder, kind);
         Ok(slot)
     }
 
-    /// Puts a new capability in `slot` of `holder`'s table, a slot [`CapabilityTable::free_slot`] just gave.
-    ///
-    /// [`CapabilityTable::free_slot`]: crate::capability::CapabilityTable::free_slot
-    pub(crate) fn install_in(
-        &mut self,
-        holder: ProcessId,
-        slot: Slot,
-        capability: Capability,
-        parent: Option<NodeKey>,
-        op: CapabilityOp,
-    ) {
-        let kind = self.put_capability(holder, slot, capability, parent, op);
-        self.emit(holder, kind);
-    }
-
-    /// Does what [`Kernel::install_in`] does but log it: returns the event that records it.
+    /// Puts a new capability in `slot` of `holder`'s table, a slot the table just gave as free,
+    /// without logging it: returns the event that records it.
     #[inline(always)]
     // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn put_capability(
