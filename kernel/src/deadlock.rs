@@ -41,7 +41,7 @@ impl Kernel {
         let blocked = self
             .processes
             .iter()
-            .filter(|process| process.state.is_blocked())
+            .filter(|process| process.state.is_blocked() || process.state == crate::process::ProcessState::AwaitingBoot)
             .map(|process| {
                 let (chain, in_cycle) = self.wait_chain(process.id);
                 BlockedProcess {

@@ -244,6 +244,13 @@ pub enum EventKind {
     Faulted { reason: FaultReason },
     /// The process exited.
     Exited { code: i32 },
+    /// The process was created but waits for the boot to finish before it runs.
+    AwaitingBoot,
+    /// The kernel did start-up work itself (a service module inside a monolithic kernel), charged to the boot.
+    BootWork { module: crate::syscall::ServiceModule, cycles: u64 },
+    /// Every server the boot waited for is ready: programs start now, and the work counted
+    /// against the modes starts here.
+    BootDone,
     /// The run ended.
     RunEnded { outcome: OutcomeKind },
 }

@@ -88,6 +88,8 @@ pub struct Kernel {
     pub(crate) scheduled_faults: Vec<crate::restart::ScheduledFault>,
     /// Common IPC takes the fast path (see [`crate::fastpath`]); off only to test that it changes nothing.
     pub(crate) fast_ipc: bool,
+    /// Servers starting up, programs waiting for them (see [`crate::boot`]).
+    pub(crate) boot: crate::boot::BootPhase,
 }
 
 impl Kernel {
@@ -112,6 +114,7 @@ impl Kernel {
             kernel_cycles: 0,
             scheduled_faults: Vec::new(),
             fast_ipc: true,
+            boot: Default::default(),
         }
     }
 
@@ -160,6 +163,7 @@ impl Kernel {
             started: false,
             current_operation: None,
             restarter: None,
+            ready: false,
         });
         self.emit(id, EventKind::Spawned { priority: spec.priority });
         id
@@ -293,6 +297,9 @@ impl Kernel {
         if self.steps >= self.config.step_limit {
             self.end(Outcome::StepLimit { limit: self.config.step_limit });
             return false;
+        }
+        if self.steps == 0 {
+            self.begin_run();
         }
         self.steps += 1;
         // Most steps have no timer armed at all: then there is nothing to fire.
@@ -507,6 +514,8 @@ impl Kernel {
             Syscall::KernelService { label, request, work } => self.sys_kernel_service(id, label, &request, work),
             Syscall::Kill { process } => self.sys_kill(id, process),
             Syscall::Restart { process } => self.sys_restart(id, process).into(),
+            Syscall::Ready => self.sys_ready(id),
+            Syscall::IsReady { process } => self.sys_is_ready(id, process).into(),
             Syscall::Exit { code } => {
                 self.terminate(id, ProcessState::Exited { code });
                 Flow::Ended

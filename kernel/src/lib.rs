@@ -32,6 +32,7 @@
 
 mod arena;
 mod authority;
+pub mod boot;
 pub mod capability;
 pub mod config;
 pub mod cost;
@@ -57,6 +58,7 @@ pub mod syscall;
 mod time;
 mod trace;
 
+pub use boot::BootDone;
 pub use capability::{Capability, Rights};
 pub use config::{DeadlockPolicy, KernelConfig, Limits};
 pub use cost::{CostProfile, ProfileError};

@@ -37,6 +37,9 @@ impl Kernel {
             let priority = self.process(id).effective_priority;
             self.run_queue.remove(id, priority);
         }
+        if state == ProcessState::AwaitingBoot {
+            self.forget_held(id);
+        }
         self.leave_processor(id);
         if let Some(key) = self.process_mut(id).timer.take() {
             self.timers.cancel(key);
@@ -56,6 +59,8 @@ impl Kernel {
         };
         self.emit(id, event);
         self.release_everything(id);
+        // A server that dies before it reported ready holds the boot up no longer.
+        self.boot_server_settled(id);
         if let Some(waited_for) = state.waits_for() {
             self.refresh_priority(waited_for);
         }

@@ -21,6 +21,8 @@ use std::rc::Rc;
 pub enum ProcessState {
     /// Waiting for the processor.
     Ready,
+    /// Created, waiting for the servers to finish booting before it may run.
+    AwaitingBoot,
     /// On the processor.
     Running,
     /// Waiting for a receiver (or for room in a full queue) on `port`, which `owner` serves.
@@ -124,6 +126,8 @@ pub struct Process {
     pub(crate) current_operation: Option<u32>,
     /// Rebuilds it after it dies, when it was booted restartable.
     pub(crate) restarter: Option<crate::restart::Restarter>,
+    /// Reported ready (start-up done) since it last started; see [`crate::boot`].
+    pub(crate) ready: bool,
 }
 
 impl Process {
@@ -202,6 +206,11 @@ impl Process {
     /// True when a supervisor can restart it.
     pub fn is_restartable(&self) -> bool {
         self.restarter.is_some()
+    }
+
+    /// True once it has reported ready since it last started (servers, after their start-up).
+    pub fn is_ready(&self) -> bool {
+        self.ready
     }
 
     /// The notification bound to it, if any.

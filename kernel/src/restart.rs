@@ -157,6 +157,7 @@ impl Kernel {
         process.fault_detail = None;
         process.current_operation = None;
         process.started = false;
+        process.ready = false;
         process.slice_used = 0;
         self.emit(id, EventKind::Restarted);
         id

@@ -112,6 +112,11 @@ fn to_number(value: SyscallValue) -> u64 {
 }
 
 #[inline]
+fn to_flag(value: SyscallValue) -> bool {
+    to_number(value) != 0
+}
+
+#[inline]
 fn to_incoming(value: SyscallValue) -> Incoming {
     match value {
         SyscallValue::Incoming(incoming) => incoming,
@@ -508,6 +513,24 @@ impl Sys {
     /// process is still alive or was not booted restartable.
     pub fn restart(&self, process: Slot) -> impl Future<Output = Result<Slot, SysError>> + '_ {
         self.request(Syscall::Restart { process }, to_slot)
+    }
+
+    /// Tells the kernel this process has finished starting up: programs that wait for the boot
+    /// run once every server the boot waits for has said so.
+    ///
+    /// # Errors
+    /// None in practice.
+    pub fn ready(&self) -> impl Future<Output = Result<(), SysError>> + '_ {
+        self.request(Syscall::Ready, to_unit)
+    }
+
+    /// Whether the process behind a handle has reported ready since it last started (a
+    /// supervisor waits for that before it sends a restarted server heartbeats).
+    ///
+    /// # Errors
+    /// Invalid capability, wrong kind, rights (read on the handle).
+    pub fn is_ready(&self, process: Slot) -> impl Future<Output = Result<bool, SysError>> + '_ {
+        self.request(Syscall::IsReady { process }, to_flag)
     }
 
     /// Accounts for a service the kernel ran directly for this process (monolithic mode).

@@ -80,6 +80,10 @@ pub enum Syscall {
     /// Start the dead process behind a handle again, as a new incarnation with its boot-time
     /// program; answers with a send capability to the service port of the new incarnation.
     Restart { process: Slot },
+    /// The caller has finished starting up (a server after its start-up work); see [`crate::boot`].
+    Ready,
+    /// Whether the process behind a handle has reported ready since it last started.
+    IsReady { process: Slot },
     /// Account for a service the kernel ran directly for the caller (monolithic mode): the
     /// request is recorded, the work charged, and the caller waits out any device time.
     KernelService { label: u32, request: crate::message::MessageData, work: ServiceWork },
@@ -187,6 +191,8 @@ pub enum SyscallKind {
     KernelService,
     Kill,
     Restart,
+    Ready,
+    IsReady,
 }
 
 impl SyscallKind {
@@ -226,6 +232,8 @@ impl SyscallKind {
             KernelService => "service",
             Kill => "kill",
             Restart => "restart",
+            Ready => "ready",
+            IsReady => "is_ready",
         }
     }
 
@@ -284,6 +292,8 @@ impl Syscall {
             Syscall::KernelService { .. } => SyscallKind::KernelService,
             Syscall::Kill { .. } => SyscallKind::Kill,
             Syscall::Restart { .. } => SyscallKind::Restart,
+            Syscall::Ready => SyscallKind::Ready,
+            Syscall::IsReady { .. } => SyscallKind::IsReady,
         }
     }
 }

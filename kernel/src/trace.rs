@@ -26,6 +26,7 @@ impl EventLog {
     pub fn describe_state(&self, state: ProcessState) -> String {
         match state {
             ProcessState::Ready => "ready".to_owned(),
+            ProcessState::AwaitingBoot => "waiting for the servers to finish booting".to_owned(),
             ProcessState::Running => "running".to_owned(),
             ProcessState::SendBlocked { port, owner: Some(owner) } => {
                 format!("send-blocked on {} ({})", self.process_name(owner), self.describe_object(port))
@@ -143,6 +144,11 @@ impl EventLog {
             EventKind::PriorityChanged { priority } => format!("runs at priority {priority}"),
             EventKind::Computed { cycles } => format!("computed {cycles} cycles"),
             EventKind::Idle { until } => format!("idle until {until}"),
+            EventKind::AwaitingBoot => "waits for the servers to finish booting".to_owned(),
+            EventKind::BootWork { module, cycles } => {
+                format!("boot: the kernel's {} module starts up, {cycles} cycles", module.name())
+            }
+            EventKind::BootDone => "boot done: every server is ready, programs start".to_owned(),
             EventKind::Faulted { reason } => format!("faulted: {reason}"),
             EventKind::Exited { code } => format!("exited with code {code}"),
             EventKind::RunEnded { outcome } => format!("run ended: {}", describe_outcome(outcome)),

@@ -8,7 +8,7 @@ use crate::console::ConsoleOutput;
 use crate::device::DirectBlockDevice;
 use crate::fault::{SharedPlan, is_cut_short, strike_in_kernel};
 use crate::filesystem::{FileSystem, FsConfig};
-use mksim_kernel::syscall::{ServiceFault, ServiceModule, ServiceWork};
+use mksim_kernel::syscall::{ServiceModule, ServiceWork};
 use mksim_userland::client::KernelServices;
 use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, encode};
 use mksim_userland::ready::run_ready;
@@ -38,20 +38,25 @@ pub struct InKernelServices {
 }
 
 impl InKernelServices {
-    /// Mounts the file system on the disk directly at boot (not charged to anyone). The
-    /// mount's block transfers count as the driver's requests, as the file server's do in
+    /// Mounts the file system on the disk directly at boot, counting what the mount costs (the
+    /// kernel charges it to the boot, as the file server's mount is charged before it serves).
+    /// The mount's block transfers count as the driver's requests, as the file server's do in
     /// microkernel mode, so a fault planned for the Nth transfer strikes the same one in both
-    /// modes. Returns the file system, if it mounted, and the failure that struck, if any (a
-    /// delay at boot costs nobody anything).
+    /// modes. Returns the file system, if it mounted, and the work, with the fault that struck
+    /// if any.
     pub fn mount(
         disk: &Rc<RefCell<Ramdisk>>,
+        latency_cycles: u64,
         config: FsConfig,
         faults: Option<SharedPlan>,
-    ) -> (Option<FileSystem>, Option<ServiceFault>) {
+    ) -> (Option<FileSystem>, ServiceWork) {
         let mut device = DirectBlockDevice::quiet(Rc::clone(disk));
+        device.latency_cycles = latency_cycles;
         device.faults = faults;
+        // The boot calls the file system's mount, which calls the cache and the driver.
+        device.work.function_calls = 2;
         let mounted = run_ready(FileSystem::mount(&mut device, config)).ok();
-        (mounted, device.work.fault.filter(|fault| fault.kind.is_failure()))
+        (mounted, device.work)
     }
 
     /// Lets the fault planned, if any, strike this call of `server`'s module at `now`.

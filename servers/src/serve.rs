@@ -1,6 +1,8 @@
 //! The receive-handle-reply loop every server runs, with the two things a
 //! supervised server adds to it: answering heartbeats, and suffering the
-//! faults a scenario injects.
+//! faults a scenario injects. A server is ready when it starts to serve: it
+//! tells the kernel so (see `mksim_kernel::boot`), after whatever start-up
+//! work it did before (a file server mounts first).
 
 use crate::fault::{FaultKind, SharedPlan, corrupt};
 use mksim_kernel::{Incoming, Message, ProgramFault, ProgramResult, Slot, Sys};
@@ -42,6 +44,7 @@ pub async fn serve_with_faults(
     faults: Option<ServerFaults>,
     mut handle: impl AsyncFnMut(Incoming) -> Answer,
 ) -> ProgramResult {
+    sys.ready().await?;
     let mut incoming = sys.receive(port).await?;
     loop {
         let (reply, label) = match &incoming {

@@ -7,10 +7,10 @@
 //! under the server's name, where clients find it again. A periodic timer
 //! sends each live server a heartbeat call with a timeout: a server that does
 //! not answer in time is taken for hung, killed, and handled as any other
-//! death. A server just booted or restarted skips one round: it may still be
-//! starting up, and a timeout shorter than its start would kill it again and
-//! again. A heartbeat period and timeout shorter than a server's start still
-//! do: they must leave room for it.
+//! death. A server just booted or restarted gets no heartbeat until it has
+//! reported ready (the kernel's `is_ready` on its handle), as MINIX's
+//! reincarnation server waits for a driver's hello: a file server still
+//! mounting is not taken for hung.
 
 use mksim_kernel::{Message, ProgramResult, Rights, Slot, Sys, SysError};
 use mksim_userland::protocol::{HEARTBEAT, NameRequest, Request, encode};
@@ -71,9 +71,6 @@ struct Watched {
     ward: Ward,
     restarts: u32,
     alive: bool,
-    /// Just booted or restarted: it may still be starting up (a file server mounting), so it
-    /// skips one heartbeat round, as MINIX's reincarnation server waits for a driver's hello.
-    starting: bool,
 }
 
 /// Looks after `wards`, re-registering restarted ones through `name_server`.
@@ -88,8 +85,8 @@ pub async fn supervisor(sys: Sys, name_server: Slot, wards: Vec<Ward>, heartbeat
     if let Some(heartbeat) = heartbeat {
         sys.arm_timer(events, HEARTBEAT_BIT, heartbeat.period_cycles, Some(heartbeat.period_cycles)).await?;
     }
-    let mut watched: Vec<Watched> =
-        wards.into_iter().map(|ward| Watched { ward, restarts: 0, alive: true, starting: true }).collect();
+    let mut watched: Vec<Watched> = wards.into_iter().map(|ward| Watched { ward, restarts: 0, alive: true }).collect();
+    sys.ready().await?;
     loop {
         let bits = sys.wait(events).await?;
         for (bit, ward) in watched.iter_mut().enumerate() {
@@ -99,8 +96,9 @@ pub async fn supervisor(sys: Sys, name_server: Slot, wards: Vec<Ward>, heartbeat
             }
         }
         if let (true, Some(heartbeat)) = (bits & HEARTBEAT_BIT != 0, heartbeat) {
-            for ward in watched.iter_mut().filter(|ward| ward.alive) {
-                if std::mem::take(&mut ward.starting) {
+            for ward in watched.iter().filter(|ward| ward.alive) {
+                // Still starting up (a file server mounting): not hung, and not asked yet.
+                if !matches!(sys.is_ready(ward.ward.handle).await, Ok(true)) {
                     continue;
                 }
                 check_pulse(&sys, &ward.ward, heartbeat.timeout_cycles).await?;
@@ -121,7 +119,6 @@ async fn reincarnate(sys: &Sys, name_server: Slot, events: Slot, bit: usize, wat
     let Ok(port) = sys.restart(watched.ward.handle).await else { return };
     watched.restarts += 1;
     watched.alive = true;
-    watched.starting = true;
     let _ = sys.delete(watched.ward.port).await;
     watched.ward.port = port;
     // A death before the watch is in place still signals: watching a dead process signals at once.

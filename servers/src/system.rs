@@ -18,7 +18,7 @@ use crate::serve::ServerFaults;
 use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
 use crate::timer::timer_server;
 use mksim_kernel::InjectedFault;
-use mksim_kernel::syscall::ServiceModule;
+use mksim_kernel::syscall::{ServiceModule, ServiceWork};
 use mksim_kernel::{
     Badge, FullPolicy, Kernel, KernelConfig, ObjectId, Priority, ProcessId, ProcessSpec, ProgramResult, Restarter,
     Rights, Slot,
@@ -241,6 +241,7 @@ impl Boot {
     /// Creates a system server and boots it with `restarter`, which a supervisor can run again.
     fn server(&mut self, name: &'static str, priority: Priority, restarter: Restarter) -> (ProcessId, ObjectId) {
         let id = self.kernel.create_process(ProcessSpec::server(name, priority));
+        self.kernel.await_ready(id);
         let endpoint = self.kernel.boot_restartable(id, restarter);
         self.servers.insert(name, (id, endpoint));
         (id, endpoint)
@@ -286,6 +287,7 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
     let name_needed = mode == Mode::Microkernel || registrations;
     if let (Some(priority), true) = (spec.servers.name, name_needed) {
         let id = boot.kernel.create_process(ProcessSpec::server("name", priority));
+        boot.kernel.await_ready(id);
         let (_, slot) = service_port(&mut boot.kernel, id);
         boot.name_server = Some((id, slot));
     }
@@ -413,6 +415,7 @@ fn boot_supervisor(boot: &mut Boot, spec: &SupervisorSpec) {
         });
     }
     let heartbeat = spec.heartbeat;
+    boot.kernel.await_ready(id);
     boot.kernel.start(id, move |sys| supervisor(sys, name_cap, wards, heartbeat));
 }
 
@@ -439,7 +442,10 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
     let (console, plan) = (Rc::clone(&boot.console), boot.plan.clone());
     let storage = match (servers.block, disk) {
         (Some(block), Some(disk)) => {
-            let fs = servers.file.and_then(|(_, config)| mount_in_kernel(boot, disk, config)).map(RefCell::new);
+            let fs = servers
+                .file
+                .and_then(|(_, config)| mount_in_kernel(boot, disk, block.latency_cycles, config))
+                .map(RefCell::new);
             Some(InKernelStorage { disk: Rc::clone(disk), latency_cycles: block.latency_cycles, fs })
         }
         _ => None,
@@ -463,14 +469,20 @@ fn module_of(server: &str) -> ServiceModule {
     }
 }
 
-/// Mounts the file system inside the kernel at boot; a failure injected into the mount panics
-/// the kernel as the run starts.
-fn mount_in_kernel(boot: &mut Boot, disk: &Rc<RefCell<Ramdisk>>, config: FsConfig) -> Option<FileSystem> {
-    let (mounted, failure) = InKernelServices::mount(disk, config, boot.plan.clone());
-    if let Some(fault) = failure {
+/// Mounts the file system inside the kernel at boot and charges the boot for it; a failure
+/// injected into the mount panics the kernel as the run starts.
+fn mount_in_kernel(
+    boot: &mut Boot,
+    disk: &Rc<RefCell<Ramdisk>>,
+    latency_cycles: u64,
+    config: FsConfig,
+) -> Option<FileSystem> {
+    let (mounted, work) = InKernelServices::mount(disk, latency_cycles, config, boot.plan.clone());
+    boot.kernel.charge_boot_work(ServiceModule::FileSystem, ServiceWork { fault: None, ..work });
+    if let Some(fault) = work.fault.filter(|fault| fault.kind.is_failure()) {
         let detail =
             format!("{} in the kernel's block driver module while mounting the file system", fault.kind.name());
-        boot.kernel.schedule_panic(0, fault.kind, detail);
+        boot.kernel.schedule_panic(boot.kernel.now(), fault.kind, detail);
     }
     mounted
 }
@@ -531,7 +543,7 @@ fn boot_programs(
         }
         let mode = client_mode.clone().unwrap_or(ClientMode::Microkernel);
         let code = program.program;
-        boot.kernel.start(id, move |sys| code(Services::new(sys, mode, name_slot, badge), named));
+        boot.kernel.start_after_boot(id, move |sys| code(Services::new(sys, mode, name_slot, badge), named));
         started.push((program.name, id));
     }
     started

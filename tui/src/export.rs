@@ -252,6 +252,9 @@ fn event_name(kind: &EventKind) -> &'static str {
         EventKind::PriorityChanged { .. } => "priority_changed",
         EventKind::Computed { .. } => "computed",
         EventKind::Idle { .. } => "idle",
+        EventKind::AwaitingBoot => "awaiting_boot",
+        EventKind::BootWork { .. } => "boot_work",
+        EventKind::BootDone => "boot_done",
         EventKind::Faulted { .. } => "faulted",
         EventKind::Exited { .. } => "exited",
         EventKind::RunEnded { .. } => "run_ended",
@@ -391,6 +394,10 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
         EventKind::Idle { until } => {
             json.number("until", until);
         }
+        EventKind::BootWork { module, cycles } => {
+            json.string("module", module.name()).number("cycles", cycles);
+        }
+        EventKind::AwaitingBoot | EventKind::BootDone => {}
         EventKind::Faulted { reason } => {
             json.display("reason", reason);
         }
@@ -801,7 +808,12 @@ impl<'a> ChromeTrace<'a> {
                 json.field("dur", until.saturating_sub(self.last_time));
                 self.events.push(json.finish());
             }
-            EventKind::RunEnded { .. } => self.instant(event, "g"),
+            EventKind::RunEnded { .. } | EventKind::BootDone => self.instant(event, "g"),
+            EventKind::BootWork { cycles, .. } => {
+                let mut json = self.base("X", &self.log.describe(event), 0, event.time);
+                json.field("dur", cycles).field("cat", "boot");
+                self.events.push(json.finish());
+            }
             _ => {}
         }
     }
@@ -948,6 +960,15 @@ impl<'a> Diagram<'a> {
                     let receiver = owner(self.log, notification).map_or(Party::Kernel, party);
                     let bits = self.log.bits(bits);
                     self.note(&[receiver], &format!("interrupt bits {bits:#x}"));
+                }
+                EventKind::BootWork { .. } => self.note(&[Party::Kernel], &self.log.describe(event)),
+                EventKind::BootDone => {
+                    // Across everyone drawn so far: the servers that booted.
+                    let across = match (self.participants.first(), self.participants.last()) {
+                        (Some(&first), Some(&last)) => vec![first, last],
+                        _ => vec![Party::Kernel],
+                    };
+                    self.note(&across, &format!("boot done at t={}", event.time));
                 }
                 _ => {}
             }

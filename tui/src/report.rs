@@ -46,15 +46,22 @@ pub fn message_trace(log: &EventLog) -> String {
             | EventKind::FaultInjected { .. }
             | EventKind::Restarted
             | EventKind::OperationRetried { .. }
-            | EventKind::KernelPanicked { .. } => {
+            | EventKind::KernelPanicked { .. }
+            | EventKind::BootWork { .. } => {
                 format!("{sender} {}", log.describe(event))
             }
             EventKind::RunEnded { .. } => log.describe(event),
+            EventKind::BootDone => boot_done_line(event.time),
             _ => continue,
         };
         let _ = writeln!(text, "{:>10}  {line}", event.time);
     }
     text
+}
+
+/// The line that marks the end of the boot in a trace: the work the modes are compared on starts after it.
+pub fn boot_done_line(time_cycles: u64) -> String {
+    format!("── boot done at t={time_cycles} ──")
 }
 
 /// The metrics object every JSON output shares.
@@ -137,6 +144,8 @@ pub fn run_json(report: &RunReport, scenario: &str) -> Value {
         "outcome": report.outcome_name(),
         "steps": report.steps,
         "trace_hash": crate::export::trace_hash(&report.log),
+        "boot_cycles": report.boot.cycles,
+        "boot": metrics_json(&report.boot),
         "metrics": metrics_json(&report.metrics),
         "per_operation": per_operation_json(report),
         "processes": processes,
@@ -182,7 +191,7 @@ pub fn summary(report: &RunReport) -> String {
             }
         }
     }
-    let metrics = &report.metrics;
+    let (boot, metrics) = (&report.boot, &report.metrics);
     let _ = writeln!(
         text,
         "mode {}  profile {}  seed {}  steps {}  time {} cycles",
@@ -190,12 +199,17 @@ pub fn summary(report: &RunReport) -> String {
         report.profile,
         report.seed,
         report.steps,
-        metrics.cycles
+        boot.cycles + metrics.cycles
     );
     let _ = writeln!(
         text,
-        "syscalls {}  messages {}  context switches {}  bytes copied {}",
-        metrics.syscalls, metrics.messages, metrics.context_switches, metrics.bytes_copied
+        "boot      {} cycles  syscalls {}  messages {}  context switches {}  bytes copied {}",
+        boot.cycles, boot.syscalls, boot.messages, boot.context_switches, boot.bytes_copied
+    );
+    let _ = writeln!(
+        text,
+        "work      {} cycles  syscalls {}  messages {}  context switches {}  bytes copied {}",
+        metrics.cycles, metrics.syscalls, metrics.messages, metrics.context_switches, metrics.bytes_copied
     );
     for process in report.processes.iter().filter(|process| process.fault.is_some()) {
         let _ = writeln!(text, "{} faulted: {}", process.name, process.fault.as_deref().unwrap_or(""));
@@ -246,6 +260,10 @@ pub fn comparison(micro: &RunReport, mono: &RunReport) -> String {
             mono.reliability.total_restarts()
         );
     }
+    // The boot is the same start-up work in both modes, but its cost is reported apart: the
+    // rows below, and every ratio, count the work after it.
+    let _ = writeln!(text, "{:<22} {:>14} {:>14}", "boot (cycles)", micro.boot.cycles, mono.boot.cycles);
+    let _ = writeln!(text, "after boot:");
     let rows = [
         ("syscalls", micro.metrics.syscalls, mono.metrics.syscalls),
         ("messages", micro.metrics.messages, mono.metrics.messages),

@@ -90,7 +90,7 @@ impl Reliability {
     }
 }
 
-/// The headline numbers of a run.
+/// The headline numbers of a run, or of one part of it (the boot, the work after it).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize)]
 pub struct Metrics {
     /// Syscalls made.
@@ -101,8 +101,32 @@ pub struct Metrics {
     pub context_switches: u64,
     /// Bytes copied through messages and service calls.
     pub bytes_copied: u64,
-    /// Virtual time at the end, in cycles.
+    /// Virtual time it took, in cycles.
     pub cycles: u64,
+}
+
+impl Metrics {
+    /// The figures of `totals`, over `cycles` of virtual time.
+    fn of(totals: &Counters, cycles: u64) -> Metrics {
+        Metrics {
+            syscalls: totals.syscalls,
+            messages: totals.messages_sent.total(),
+            context_switches: totals.context_switches,
+            bytes_copied: totals.bytes_copied,
+            cycles,
+        }
+    }
+
+    /// What was done since `earlier` was taken.
+    fn since(self, earlier: Metrics) -> Metrics {
+        Metrics {
+            syscalls: self.syscalls.saturating_sub(earlier.syscalls),
+            messages: self.messages.saturating_sub(earlier.messages),
+            context_switches: self.context_switches.saturating_sub(earlier.context_switches),
+            bytes_copied: self.bytes_copied.saturating_sub(earlier.bytes_copied),
+            cycles: self.cycles.saturating_sub(earlier.cycles),
+        }
+    }
 }
 
 /// What the operations of one kind cost, summed over every time one was made.
@@ -147,7 +171,10 @@ pub struct RunReport {
     pub outcome: Outcome,
     /// Steps taken.
     pub steps: u64,
-    /// Totals.
+    /// What the boot cost: servers starting up (a file server mounting) until every one was
+    /// ready. Reported apart, the same way in both modes.
+    pub boot: Metrics,
+    /// The work after the boot: what the modes are compared on.
     pub metrics: Metrics,
     /// Per process, in process-table order (servers included).
     pub processes: Vec<ProcessReport>,
@@ -180,14 +207,10 @@ pub fn run(scenario: &Scenario, mode: Mode, options: &RunOptions) -> RunReport {
 
 fn report(system: System) -> RunReport {
     let kernel = &system.kernel;
-    let totals = kernel.totals();
-    let metrics = Metrics {
-        syscalls: totals.syscalls,
-        messages: totals.messages_sent.total(),
-        context_switches: totals.context_switches,
-        bytes_copied: totals.bytes_copied,
-        cycles: kernel.now(),
-    };
+    let whole_run = Metrics::of(&kernel.totals(), kernel.now());
+    // A run that never finished booting did no work after it: all of it was boot.
+    let boot = kernel.boot_done().map_or(whole_run, |done| Metrics::of(&done.totals, done.at_cycles));
+    let metrics = whole_run.since(boot);
     let processes = kernel.processes().iter().map(|process| process_report(kernel, process)).collect();
     let files = system.files();
     let console = system.console.borrow().by_process().clone();
@@ -197,6 +220,7 @@ fn report(system: System) -> RunReport {
         seed: kernel.config().seed,
         outcome: kernel.outcome().cloned().unwrap_or(Outcome::StepLimit { limit: kernel.steps() }),
         steps: kernel.steps(),
+        boot,
         metrics,
         processes,
         console,

@@ -386,6 +386,7 @@ pub fn row_text(timeline: &Timeline, row: &FlowRow) -> String {
         (RowKind::Fault, EventKind::Faulted { reason }) => format!("FAULT: {reason}"),
         (RowKind::Injected, EventKind::FaultInjected { fault }) => format!("injected: {}", fault.name()),
         (RowKind::Restarted, _) => "restarted by the supervisor".into(),
+        (RowKind::BootDone, _) => "boot done: every server is ready".into(),
         (RowKind::Retried, EventKind::OperationRetried { label }) => format!("retry {}", log.operation_name(label)),
         (RowKind::Panic, EventKind::KernelPanicked { fault }) => format!("KERNEL PANIC ({})", fault.name()),
         (RowKind::Failed, EventKind::SyscallReturned { call, error: Some(error) })

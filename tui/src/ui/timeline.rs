@@ -34,6 +34,8 @@ pub enum Activity {
     Faulted(FaultReason),
     /// Stopped by a kernel panic, with its work.
     Lost,
+    /// Created, waiting for the servers to finish booting.
+    AwaitingBoot,
 }
 
 /// A capability in a process's table.
@@ -137,6 +139,14 @@ impl Snapshot {
                 self.running = Some(index);
             }
             EventKind::Blocked { on } => self.stop_running(index, Activity::Blocked(on)),
+            EventKind::AwaitingBoot => self.set_activity(index, Activity::AwaitingBoot),
+            EventKind::BootDone => {
+                for process in &mut self.processes {
+                    if process.activity == Activity::AwaitingBoot {
+                        process.activity = Activity::Ready;
+                    }
+                }
+            }
             EventKind::Woken { .. } => self.set_activity(index, Activity::Ready),
             EventKind::Exited { code } => self.end(index, Activity::Exited(code)),
             EventKind::Faulted { reason } => self.end(index, Activity::Faulted(reason)),
@@ -280,6 +290,9 @@ pub enum RowKind {
     Retried,
     /// Service code in the kernel failed: the system stopped.
     Panic,
+    /// Every server is ready: a line across all lanes, after which programs run and the work
+    /// the modes are compared on begins.
+    BootDone,
 }
 
 /// One row of the message-flow view.
@@ -342,6 +355,7 @@ fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
         EventKind::Restarted => row(process, process, RowKind::Restarted),
         EventKind::OperationRetried { .. } => row(process, process, RowKind::Retried),
         EventKind::KernelPanicked { .. } => row(process, process, RowKind::Panic),
+        EventKind::BootDone => row(None, None, RowKind::BootDone),
         _ => None,
     }
 }
@@ -363,7 +377,8 @@ impl Timeline {
                 checkpoints.push(state.clone());
             }
         }
-        let kernel_lane = rows.iter().any(|row| row.from.is_none() || row.to.is_none());
+        let kernel_lane =
+            rows.iter().any(|row| row.kind != RowKind::BootDone && (row.from.is_none() || row.to.is_none()));
         let timeline =
             Timeline { log, checkpoints, interval, rows, kernel_lane, search_text: std::cell::OnceCell::new() };
         // Made now, on the worker thread, so the first search does not stall the UI on a long run.

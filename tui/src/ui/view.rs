@@ -98,6 +98,7 @@ fn arrow_glyphs(kind: RowKind) -> (char, char, char, Color) {
         RowKind::Restarted => ('─', '↻', '↻', Color::Green),
         RowKind::Retried => ('─', '↺', '↺', Color::Cyan),
         RowKind::Panic => ('─', '!', '!', Color::Red),
+        RowKind::BootDone => ('┄', '┄', '┄', Color::DarkGray),
     }
 }
 
@@ -113,8 +114,12 @@ fn shown_rows(app: &App, height: usize) -> Vec<usize> {
 /// they do not fit, only the processes in the rows on screen.
 fn lanes(app: &App, snapshot: &Snapshot, rows: &[usize], width: usize) -> Vec<Option<u32>> {
     let timeline = app.timeline();
-    let on_screen: BTreeSet<Option<u32>> =
-        rows.iter().flat_map(|&row| [timeline.rows[row].from, timeline.rows[row].to]).collect();
+    let on_screen: BTreeSet<Option<u32>> = rows
+        .iter()
+        .map(|&row| &timeline.rows[row])
+        .filter(|row| row.kind != RowKind::BootDone)
+        .flat_map(|row| [row.from, row.to])
+        .collect();
     let all = snapshot.processes.len() as u32;
     let mut lanes: Vec<Option<u32>> = if timeline.kernel_lane { vec![None] } else { Vec::new() };
     if (lanes.len() + all as usize) * 9 <= width {
@@ -181,6 +186,9 @@ fn draw_row(
     lanes: &[Option<u32>],
     centre: &dyn Fn(Option<u32>) -> Option<usize>,
 ) -> Vec<char> {
+    if row.kind == RowKind::BootDone {
+        return boot_line(text, width);
+    }
     let mut cells = vec![' '; width];
     // Every write goes through here, so a lane that falls off a narrow screen is simply not drawn.
     let mut put = |at: usize, glyph: char| {
@@ -229,6 +237,17 @@ fn draw_row(
     cells
 }
 
+/// The end of the boot: a dashed line across every lane, its words in the middle.
+fn boot_line(text: &str, width: usize) -> Vec<char> {
+    let mut cells = vec!['┄'; width];
+    let label = fit(&format!(" {text} "), width);
+    let offset = width.saturating_sub(label.chars().count()) / 2;
+    for (at, letter) in label.chars().enumerate() {
+        cells[offset + at] = letter;
+    }
+    cells
+}
+
 /// `text` cut to `room` characters, ending in `…` when something was cut.
 fn fit(text: &str, room: usize) -> String {
     if text.chars().count() <= room {
@@ -251,6 +270,7 @@ fn activity_words(app: &App, activity: Activity) -> String {
         Activity::Exited(code) => format!("exited({code})"),
         Activity::Faulted(reason) => format!("faulted({reason})"),
         Activity::Lost => "lost in the kernel panic".into(),
+        Activity::AwaitingBoot => "waiting for the servers to boot".into(),
     }
 }
 
