@@ -24,7 +24,7 @@ use crate::metrics::Counters;
 use crate::object::{ObjectBody, ObjectKind};
 use crate::process::ProcessState;
 use crate::sys::Sys;
-use crate::syscall::{ServiceModule, ServiceWork, SyscallValue};
+use crate::syscall::{ServiceWork, SyscallValue};
 use std::future::Future;
 
 /// Where the boot stands.
@@ -83,7 +83,7 @@ impl Kernel {
     /// Charges start-up work the kernel does itself (a service module mounting or initialising
     /// inside a monolithic kernel) to the boot: the clock moves on by its cost, charged to no
     /// process, as the same work done by a server is charged before its first request.
-    pub fn charge_boot_work(&mut self, module: ServiceModule, work: ServiceWork) {
+    pub fn charge_boot_work(&mut self, work: ServiceWork) {
         let profile = &self.config.profile;
         let cycles = work
             .function_calls
@@ -92,7 +92,7 @@ impl Kernel {
             .saturating_add(work.interrupts.saturating_mul(profile.interrupt_cycles))
             .saturating_add(work.device_cycles);
         self.boot.configured = true;
-        self.emit(ProcessId::KERNEL, EventKind::BootWork { module, cycles });
+        self.emit(ProcessId::KERNEL, EventKind::BootWork { cycles });
         self.now = self.now.saturating_add(cycles);
         self.kernel_cycles = self.kernel_cycles.saturating_add(cycles);
     }

@@ -246,8 +246,9 @@ pub enum EventKind {
     Exited { code: i32 },
     /// The process was created but waits for the boot to finish before it runs.
     AwaitingBoot,
-    /// The kernel did start-up work itself (a service module inside a monolithic kernel), charged to the boot.
-    BootWork { module: crate::syscall::ServiceModule, cycles: u64 },
+    /// The kernel did start-up work itself (its service modules in a monolithic kernel: the file
+    /// system mounting), charged to the boot.
+    BootWork { cycles: u64 },
     /// Every server the boot waited for is ready: programs start now, and the work counted
     /// against the modes starts here.
     BootDone,

@@ -298,9 +298,6 @@ impl Kernel {
             self.end(Outcome::StepLimit { limit: self.config.step_limit });
             return false;
         }
-        if self.steps == 0 {
-            self.begin_run();
-        }
         self.steps += 1;
         // Most steps have no timer armed at all: then there is nothing to fire.
         if !self.timers.is_empty() {
@@ -309,6 +306,9 @@ impl Kernel {
                 // A fault injected at this moment panicked the kernel.
                 return false;
             }
+        }
+        if self.steps == 1 {
+            self.begin_run();
         }
         match self.choose_next() {
             Some(process) => {

@@ -145,9 +145,7 @@ impl EventLog {
             EventKind::Computed { cycles } => format!("computed {cycles} cycles"),
             EventKind::Idle { until } => format!("idle until {until}"),
             EventKind::AwaitingBoot => "waits for the servers to finish booting".to_owned(),
-            EventKind::BootWork { module, cycles } => {
-                format!("boot: the kernel's {} module starts up, {cycles} cycles", module.name())
-            }
+            EventKind::BootWork { cycles } => format!("boot: the services inside the kernel start up, {cycles} cycles"),
             EventKind::BootDone => "boot done: every server is ready, programs start".to_owned(),
             EventKind::Faulted { reason } => format!("faulted: {reason}"),
             EventKind::Exited { code } => format!("exited with code {code}"),

@@ -160,7 +160,7 @@ impl DirectBlockDevice {
     /// Counts one transfer, and fails it when an injected fault strikes the driver.
     fn count_transfer(&mut self) -> Result<(), ServiceError> {
         self.work.function_calls += 1;
-        self.work.device_cycles += self.latency_cycles;
+        self.work.device_cycles = self.work.device_cycles.saturating_add(self.latency_cycles);
         self.work.interrupts += 1;
         let Some(plan) = &self.faults else { return Ok(()) };
         if let Some(fault) = plan.borrow_mut().on_request("block", self.now) {

@@ -141,7 +141,7 @@ impl FaultPlan {
 /// The log shows one fault per call: a failure over a delay.
 pub fn strike_in_kernel(work: &mut ServiceWork, fault: FaultKind, module: ServiceModule) {
     if let FaultKind::Delay(cycles) = fault {
-        work.device_cycles += cycles;
+        work.device_cycles = work.device_cycles.saturating_add(cycles);
     }
     if !is_cut_short(work) {
         work.fault = Some(ServiceFault { kind: fault.logged(), module });

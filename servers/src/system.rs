@@ -478,7 +478,7 @@ fn mount_in_kernel(
     config: FsConfig,
 ) -> Option<FileSystem> {
     let (mounted, work) = InKernelServices::mount(disk, latency_cycles, config, boot.plan.clone());
-    boot.kernel.charge_boot_work(ServiceModule::FileSystem, ServiceWork { fault: None, ..work });
+    boot.kernel.charge_boot_work(ServiceWork { fault: None, ..work });
     if let Some(fault) = work.fault.filter(|fault| fault.kind.is_failure()) {
         let detail =
             format!("{} in the kernel's block driver module while mounting the file system", fault.kind.name());

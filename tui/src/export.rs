@@ -394,8 +394,8 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
         EventKind::Idle { until } => {
             json.number("until", until);
         }
-        EventKind::BootWork { module, cycles } => {
-            json.string("module", module.name()).number("cycles", cycles);
+        EventKind::BootWork { cycles } => {
+            json.number("cycles", cycles);
         }
         EventKind::AwaitingBoot | EventKind::BootDone => {}
         EventKind::Faulted { reason } => {
@@ -942,6 +942,8 @@ impl<'a> Diagram<'a> {
     }
 
     fn render(mut self) -> String {
+        // Where the end of a boot that drew nothing goes, and when it was.
+        let mut quiet_boot = None;
         for event in self.log.events() {
             match event.kind {
                 EventKind::MessageSent { message } => self.message(message),
@@ -962,16 +964,18 @@ impl<'a> Diagram<'a> {
                     self.note(&[receiver], &format!("interrupt bits {bits:#x}"));
                 }
                 EventKind::BootWork { .. } => self.note(&[Party::Kernel], &self.log.describe(event)),
-                EventKind::BootDone => {
+                EventKind::BootDone => match (self.participants.first(), self.participants.last()) {
                     // Across everyone drawn so far: the servers that booted.
-                    let across = match (self.participants.first(), self.participants.last()) {
-                        (Some(&first), Some(&last)) => vec![first, last],
-                        _ => vec![Party::Kernel],
-                    };
-                    self.note(&across, &format!("boot done at t={}", event.time));
-                }
+                    (Some(&first), Some(&last)) => self.note(&[first, last], &format!("boot done at t={}", event.time)),
+                    // Nobody drawn yet: over whoever is drawn first, once known.
+                    _ => quiet_boot = Some((self.lines.len(), event.time)),
+                },
                 _ => {}
             }
+        }
+        if let (Some((line, time)), Some(&first)) = (quiet_boot, self.participants.first()) {
+            let note = format!("    Note over {}: boot done at t={time}", party_id(first));
+            self.lines.insert(line, note);
         }
         let mut text = String::from("sequenceDiagram\n");
         for &participant in &self.participants {

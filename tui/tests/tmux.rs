@@ -138,9 +138,11 @@ fn the_real_binary_steps_compares_helps_and_quits_in_tmux() {
     assert!(screen.contains("? help · q quit"), "{screen}");
     assert_eq!(tmux.variable("alternate_on"), "1", "the UI draws on the alternate screen");
 
-    // Three messages on: ping's second call to pong, under lanes named after the processes.
-    tmux.keys(&["N", "N", "N"]);
-    let screen = tmux.wait_for("the third message", KEY_TIMEOUT, |screen| screen.contains(" step 32/"));
+    // Four rows on (the end of the boot, then three messages): ping's second call to pong,
+    // under lanes named after the processes.
+    tmux.keys(&["N", "N", "N", "N"]);
+    let screen = tmux.wait_for("the third message", KEY_TIMEOUT, |screen| screen.contains(" step 37/"));
+    assert!(screen.contains("boot done"), "{screen}");
     let header = screen.lines().nth(2).unwrap_or_default();
     for lane in ["name", "pong", "ping"] {
         assert!(header.contains(lane), "no {lane} lane in {header:?}\n{screen}");
@@ -151,7 +153,7 @@ fn the_real_binary_steps_compares_helps_and_quits_in_tmux() {
 
     // Four events on, pong has taken the call and ping waits for the reply.
     tmux.keys(&["Right", "Right", "Right", "Right"]);
-    let screen = tmux.wait_for("step 36", KEY_TIMEOUT, |screen| screen.contains(" step 36/"));
+    let screen = tmux.wait_for("step 41", KEY_TIMEOUT, |screen| screen.contains(" step 41/"));
     let ping = screen.lines().find(|line| line.starts_with("│ ping ")).unwrap_or_default();
     assert!(ping.contains("reply-blocked on pong"), "{ping:?}\n{screen}");
 
@@ -168,7 +170,7 @@ fn the_real_binary_steps_compares_helps_and_quits_in_tmux() {
     // Any key closes the help; q then quits.
     tmux.keys(&["q"]);
     tmux.wait_for("the help to close", KEY_TIMEOUT, |screen| !screen.contains("next message"));
-    assert!(tmux.screen().contains(" step 36/"), "the key that closed the help did nothing else");
+    assert!(tmux.screen().contains(" step 41/"), "the key that closed the help did nothing else");
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("mksim to end", KEY_TIMEOUT, |screen| screen.contains("after mksim:"));
     assert!(screen.contains("after mksim: status 0, tty restored"), "{screen}");

@@ -119,20 +119,20 @@ fn long_ping_pong(rounds: u32) -> String {
 
 // ───────────────────────────── snapshots ─────────────────────────────
 
-/// file_io at step 241: fs has written a block through the block server,
+/// file_io at step 252: fs has written a block through the block server,
 /// which waited for the disk's interrupt; fs is about to write the next one.
-fn file_io_at_241() -> App {
+fn file_io_at_252() -> App {
     let mut app = app("file_io");
-    press(&mut app, ":241\n");
-    assert_eq!(app.step, 241);
+    press(&mut app, ":252\n");
+    assert_eq!(app.step, 252);
     app
 }
 
 #[test]
 fn file_io_flow_and_processes_80x24() {
-    let app = file_io_at_241();
+    let app = file_io_at_252();
     let text = small(&app);
-    for expected in ["message flow (microkernel)", "editor", "fs", "block", "processes", "step 241/594"] {
+    for expected in ["message flow (microkernel)", "editor", "fs", "block", "processes", "step 252/605"] {
         assert!(text.contains(expected), "{expected:?} missing from\n{text}");
     }
     insta::assert_snapshot!("file_io_flow_80x24", text);
@@ -140,7 +140,7 @@ fn file_io_flow_and_processes_80x24() {
 
 #[test]
 fn file_io_flow_and_processes_140x40() {
-    let app = file_io_at_241();
+    let app = file_io_at_252();
     let text = large(&app);
     // Wide enough for the inspector beside the table, and for longer labels on the arrows.
     assert!(text.contains("inspector: name"), "{text}");
@@ -151,7 +151,7 @@ fn file_io_flow_and_processes_140x40() {
 /// The editor selected (the fifth process) near the end: its capabilities, and its console output.
 fn file_io_editor_selected() -> App {
     let mut app = app("file_io");
-    press(&mut app, ":592\n");
+    press(&mut app, ":603\n");
     press_times(&mut app, 'j', 4);
     assert_eq!(app.selected, 4);
     app
@@ -187,7 +187,8 @@ fn inspector_140x40_stands_beside_the_table() {
 fn inspector_shows_a_capability_received_in_a_message() {
     // bob has received alice's badged copy of the store capability and called the store with it.
     let mut app = app("capabilities");
-    press_times(&mut app, 'N', 3);
+    // The end of the boot, then three messages.
+    press_times(&mut app, 'N', 4);
     press_times(&mut app, 'j', 3);
     press(&mut app, "i");
     let text = small(&app);
@@ -198,7 +199,7 @@ fn inspector_shows_a_capability_received_in_a_message() {
 
 #[test]
 fn compare_pane() {
-    let mut app = file_io_at_241();
+    let mut app = file_io_at_252();
     press(&mut app, "c");
     assert!(app.compare);
     let text = small(&app);
@@ -213,7 +214,7 @@ fn compare_pane() {
 
 #[test]
 fn help_overlay() {
-    let mut app = file_io_at_241();
+    let mut app = file_io_at_252();
     let before = small(&app);
     press(&mut app, "?");
     assert!(app.help);
@@ -229,13 +230,13 @@ fn help_overlay() {
     // Any key closes it, and does nothing else.
     press(&mut app, "n");
     assert!(!app.help);
-    assert_eq!(app.step, 241);
+    assert_eq!(app.step, 252);
     assert_eq!(small(&app), before);
 }
 
 #[test]
 fn filter_by_process_name() {
-    let mut app = file_io_at_241();
+    let mut app = file_io_at_252();
     press(&mut app, "/fs\n");
     assert_eq!(app.filter.as_deref(), Some("fs"));
     let text = small(&app);
@@ -245,7 +246,7 @@ fn filter_by_process_name() {
     insta::assert_snapshot!("filter_fs_80x24", text);
     // N now steps from one fs message to the next, skipping the interrupts.
     press(&mut app, "N");
-    assert_eq!(app.step, 247, "the next message from or to fs");
+    assert_eq!(app.step, 258, "the next message from or to fs");
     // Esc clears the filter.
     press(&mut app, "\x1b");
     assert_eq!(app.filter, None);
@@ -259,18 +260,18 @@ fn breakpoint_hit() {
     assert_eq!(app.breakpoints.len(), 1);
     assert!(small(&app).contains("breakpoint set: label fs.read"));
     press(&mut app, ">");
-    assert_eq!(app.step, 294, "the first fs.read call");
+    assert_eq!(app.step, 305, "the first fs.read call");
     let text = small(&app);
     assert!(text.contains("breakpoint: label fs.read"), "{text}");
     assert!(text.contains("1 break"), "{text}");
     insta::assert_snapshot!("breakpoint_hit_80x24", text);
     // The next hit is fs.read's reply; B clears the breakpoints, then > only tells.
     press(&mut app, ">");
-    assert_eq!(app.step, 302);
+    assert_eq!(app.step, 313);
     press(&mut app, "B");
     assert!(app.breakpoints.is_empty());
     press(&mut app, ">");
-    assert_eq!(app.step, 302);
+    assert_eq!(app.step, 313);
     assert!(small(&app).contains("no breakpoints: press b to add one"));
 }
 
@@ -299,7 +300,8 @@ fn breakpoints_on_blocking_and_faults() {
 fn priority_inheritance_shows_the_inherited_priority() {
     // high calls the busy low-priority server: the server runs at high's priority.
     let mut app = app("priority_inheritance");
-    press_times(&mut app, 'N', 2);
+    // The end of the boot, then two messages.
+    press_times(&mut app, 'N', 3);
     press_times(&mut app, 'n', 4);
     let text = small(&app);
     assert!(text.contains("2↑20"), "{text}");
@@ -421,7 +423,7 @@ fn q_in_a_prompt_is_typed_not_obeyed() {
 #[test]
 fn m_switches_to_the_monolithic_run_and_back() {
     let mut app = app("file_io");
-    press(&mut app, ":241\n");
+    press(&mut app, ":252\n");
     let micro_events = events(&app);
     press(&mut app, "m");
     assert_eq!(app.run().mode, "monolithic");
@@ -430,6 +432,9 @@ fn m_switches_to_the_monolithic_run_and_back() {
     assert!(text.contains("message flow (monolithic)"), "{text}");
     assert!(text.contains("showing the monolithic run"), "{text}");
     assert!(events(&app) < micro_events, "no servers, fewer events");
+    // The first row marks the end of the boot (the kernel mounted the file system itself).
+    press(&mut app, "N");
+    assert!(small(&app).contains("boot done"), "{}", small(&app));
     // The file server lives in the kernel now: fs requests are service calls.
     press(&mut app, "N");
     assert!(small(&app).contains("fs.mkdir"), "{}", small(&app));
@@ -521,7 +526,7 @@ fn a_breakpoint_stops_a_running_replay() {
     while app.playing {
         app.tick();
     }
-    assert_eq!(app.step, 27, "the first call to the block server");
+    assert_eq!(app.step, 32, "the first call to the block server");
     assert!(small(&app).contains("breakpoint: to block"));
 }
 
@@ -669,7 +674,7 @@ fn lane_columns(app: &App, width: u16, height: u16) -> Vec<(bool, Vec<u16>)> {
 
 #[test]
 fn lanes_stay_straight_beside_a_signal() {
-    let mut app = file_io_at_241();
+    let mut app = file_io_at_252();
     let last = app.timeline().len() - 1;
     for (width, height) in [(80, 24), (140, 40)] {
         // Lanes are where non-signal rows draw them, over screens taken all along the run.
