@@ -1,7 +1,7 @@
 //! # mksim: the command line and terminal UI of the simulator
 //!
 //! Scenario files, running them in either mode, comparing and checking
-//! them, and exporting their event logs. The binary in `main.rs` is a thin
+//! them, and exporting their event logs; listing cost profiles side by side. The binary in `main.rs` is a thin
 //! layer over this library, which the workspace tests use directly.
 
 #![forbid(unsafe_code)]
@@ -11,6 +11,7 @@ pub mod bench;
 pub mod campaign;
 pub mod check;
 pub mod export;
+pub mod profiles;
 pub mod report;
 pub mod run;
 pub mod scenario;

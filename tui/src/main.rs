@@ -196,8 +196,11 @@ enum Command {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
         repeats: u32,
     },
-    /// List the built-in cost profiles.
-    Profiles,
+    /// The cost profiles' figures side by side: the built-in ones, and any profile files given.
+    Profiles {
+        /// Profile files (.ron) to show beside the built-in profiles.
+        files: Vec<String>,
+    },
 }
 
 /// A failure with the exit status it deserves.
@@ -383,6 +386,15 @@ fn command_bench(json: bool, repeats: u32) -> Result<(), Failure> {
     Ok(())
 }
 
+fn command_profiles(files: &[String]) -> Result<(), Failure> {
+    let mut profiles = mksim::profiles::built_in();
+    for file in files {
+        profiles.push(load_profile(file).map_err(Failure::Input)?);
+    }
+    out!("{}", mksim::profiles::table(&profiles));
+    Ok(())
+}
+
 fn tour() -> Result<(), Failure> {
     let scenario = Scenario::parse(TOUR, "built-in tour")?;
     let options = RunOptions::default();
@@ -466,14 +478,7 @@ fn main() -> ExitCode {
                 command_faults(FaultsCommand { scenario, runs, seed, profile, faults, threads, json })
             }
             Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
-            Some(Command::Profiles) => {
-                for name in mksim_kernel::CostProfile::built_in_names() {
-                    let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
-                    let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
-                    outln!("{name:<11} {}{estimated}", profile.description);
-                }
-                Ok(())
-            }
+            Some(Command::Profiles { files }) => command_profiles(&files),
         };
     match result {
         Ok(()) => ExitCode::SUCCESS,
