@@ -226,21 +226,53 @@ fn mksim_without_arguments_runs_the_tour_and_prints_the_comparison() {
     assert!(text.contains("notes ──fs.read("), "the tour's message trace:\n{text}");
 }
 
+/// The first words of the lines of the profiles table: its header, then one name per row.
+fn table_names(text: &str) -> Vec<&str> {
+    text.lines().take_while(|line| !line.is_empty()).filter_map(|line| line.split_whitespace().next()).collect()
+}
+
 #[test]
-fn profiles_lists_the_five_built_in_profiles() {
+fn profiles_lists_the_five_built_in_profiles_in_a_table_and_describes_them() {
     let output = mksim(&["profiles"]);
     assert_status(&output, 0);
     let text = stdout(&output);
-    let names: Vec<&str> = text.lines().filter_map(|line| line.split_whitespace().next()).collect();
-    assert_eq!(names, ["sel4", "l4", "mach3", "minix3", "monolithic"], "{text}");
+    assert_eq!(table_names(&text), ["profile", "sel4", "l4", "mach3", "minix3", "monolithic"], "{text}");
+    let header = text.lines().next().unwrap_or_default();
+    for column in ["function call", "syscall", "one-way IPC", "context switch", "interrupt", "copy/byte"] {
+        assert!(header.contains(column), "no {column} column in {header:?}");
+    }
+    assert!(text.lines().any(|line| line.starts_with("sel4") && line.contains("Skylake")), "{text}");
 }
 
 #[test]
 fn profiles_mark_an_estimated_profile_once() {
     let text = stdout(&mksim(&["profiles"]));
-    for line in text.lines() {
-        assert!(line.matches("(estimated)").count() <= 1, "{line}");
+    let rows: Vec<&str> = text.lines().skip(1).take_while(|line| !line.is_empty()).collect();
+    assert_eq!(rows.len(), mksim_kernel::CostProfile::built_in_names().count(), "{text}");
+    for row in rows {
+        let name = row.split_whitespace().next().expect("a name");
+        let estimated = mksim_kernel::CostProfile::built_in(name).expect("a built-in profile").estimated;
+        assert_eq!(row.matches(" *").count(), usize::from(estimated), "{row}");
     }
+}
+
+#[test]
+fn profiles_shows_a_profile_file_beside_the_built_in_ones() {
+    let folder = scratch("profiles_file");
+    let file = folder.join("mine.ron");
+    let profile = edit(
+        &std::fs::read_to_string(workspace().join("kernel/profiles/l4.ron")).expect("readable"),
+        "name: \"l4\"",
+        "name: \"mine\"",
+    );
+    std::fs::write(&file, profile).expect("writable");
+    let text = stdout(&mksim(&["profiles", file.to_str().expect("UTF-8")]));
+    assert_eq!(table_names(&text), ["profile", "sel4", "l4", "mach3", "minix3", "monolithic", "mine"], "{text}");
+    let figures = |name: &str| {
+        let row = text.lines().find(|line| line.split_whitespace().next() == Some(name)).expect("a row");
+        row.split_whitespace().skip(1).collect::<Vec<_>>().join(" ")
+    };
+    assert_eq!(figures("mine"), figures("l4"), "{text}");
 }
 
 #[test]

@@ -196,8 +196,35 @@ enum Command {
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
         repeats: u32,
     },
-    /// List the built-in cost profiles.
-    Profiles,
+    /// Measure this machine's primitives (call, syscall, IPC, copy) and write them as a cost profile.
+    #[command(after_help = "Without -o the profile goes to standard output and the figures to standard error; \
+                            with -o the figures go to standard output. Use the file with --profile FILE.ron.")]
+    Calibrate {
+        /// Write the profile to this file.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The profile's name.
+        #[arg(long, default_value = "host")]
+        name: String,
+        /// Print the figures as one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Runs of each measurement: the best one counts.
+        #[arg(
+            long,
+            default_value_t = mksim::calibrate::REPEATS_DEFAULT,
+            value_parser = clap::value_parser!(u32).range(1..=100)
+        )]
+        repeats: u32,
+    },
+    /// The other end of calibrate's pipes and sockets: copies standard input to standard output.
+    #[command(hide = true)]
+    CalibratePeer,
+    /// The cost profiles' figures side by side: the built-in ones, and any profile files given.
+    Profiles {
+        /// Profile files (.ron) to show beside the built-in profiles.
+        files: Vec<String>,
+    },
 }
 
 /// A failure with the exit status it deserves.
@@ -383,6 +410,69 @@ fn command_bench(json: bool, repeats: u32) -> Result<(), Failure> {
     Ok(())
 }
 
+struct CalibrateCommand {
+    output: Option<PathBuf>,
+    name: String,
+    json: bool,
+    repeats: u32,
+}
+
+fn command_calibrate(command: CalibrateCommand) -> Result<(), Failure> {
+    if command.name.trim().is_empty() {
+        return Err(Failure::Input("calibrate: --name must not be empty".to_owned()));
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("mksim: this is a debug build, whose figures say little about the host; use a release build");
+    }
+    let program = std::env::current_exe()
+        .map_err(|error| Failure::Input(format!("calibrate: cannot find the mksim binary: {error}")))?;
+    let peer = mksim::calibrate::Peer { program, arguments: vec!["calibrate-peer".to_owned()] };
+    let measurements = mksim::calibrate::measure(&peer, command.repeats)
+        .map_err(|error| Failure::Input(format!("calibrate: {error}")))?;
+    let profile = mksim::calibrate::build_profile(&measurements, &command.name);
+    let figures = if command.json {
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(&mksim::calibrate::figures_json(&measurements))
+                .expect("JSON values always print")
+        )
+    } else {
+        mksim::calibrate::describe(&measurements, &profile)
+    };
+    let text = mksim::calibrate::profile_ron(&profile);
+    match command.output {
+        Some(path) => {
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))
+                .map_err(|error| Failure::Input(format!("{error:#}")))?;
+            out!("{figures}");
+            if !command.json {
+                outln!();
+                outln!(
+                    "profile {} written to {}; use it with --profile {}",
+                    profile.name,
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
+        None => {
+            eprint!("{figures}");
+            out!("{text}");
+        }
+    }
+    Ok(())
+}
+
+fn command_profiles(files: &[String]) -> Result<(), Failure> {
+    let mut profiles = mksim::profiles::built_in();
+    for file in files {
+        profiles.push(load_profile(file).map_err(Failure::Input)?);
+    }
+    out!("{}", mksim::profiles::table(&profiles));
+    Ok(())
+}
+
 fn tour() -> Result<(), Failure> {
     let scenario = Scenario::parse(TOUR, "built-in tour")?;
     let options = RunOptions::default();
@@ -466,14 +556,12 @@ fn main() -> ExitCode {
                 command_faults(FaultsCommand { scenario, runs, seed, profile, faults, threads, json })
             }
             Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
-            Some(Command::Profiles) => {
-                for name in mksim_kernel::CostProfile::built_in_names() {
-                    let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
-                    let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
-                    outln!("{name:<11} {}{estimated}", profile.description);
-                }
-                Ok(())
+            Some(Command::Calibrate { output, name, json, repeats }) => {
+                command_calibrate(CalibrateCommand { output, name, json, repeats })
             }
+            Some(Command::CalibratePeer) => mksim::calibrate::echo_standard_streams()
+                .map_err(|error| Failure::Input(format!("calibrate-peer: {error}"))),
+            Some(Command::Profiles { files }) => command_profiles(&files),
         };
     match result {
         Ok(()) => ExitCode::SUCCESS,
