@@ -1,7 +1,7 @@
 //! # mksim: the command line and terminal UI of the simulator
 //!
 //! Scenario files, running them in either mode, comparing and checking
-//! them, and exporting their event logs. The binary in `main.rs` is a thin
+//! them, sweeping their parameters, and exporting their event logs. The binary in `main.rs` is a thin
 //! layer over this library, which the workspace tests use directly.
 
 #![forbid(unsafe_code)]
@@ -14,4 +14,5 @@ pub mod export;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 pub mod ui;

@@ -22,6 +22,7 @@ use mksim::export::{Format, export};
 use mksim::report::{compare_mode_json, comparison, message_trace, run_json, summary};
 use mksim::run::{RunOptions, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
+use mksim::sweep::{SweepRequest, sweep};
 use mksim_kernel::Outcome;
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::system::Mode;
@@ -198,6 +199,22 @@ enum Command {
     },
     /// List the built-in cost profiles.
     Profiles,
+    /// Run a scenario for each value of one of its parameters, under one or more cost profiles
+    /// (microkernel mode), and print the cycles per round trip of each run.
+    Sweep {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The parameter and its values, e.g. size=8,64,512,4096.
+        #[arg(long = "set", value_name = "NAME=V1,V2,...")]
+        set: String,
+        /// Cost profiles (sel4, l4, mach3, minix3, monolithic, or .ron files); the scenario's own
+        /// when none is given. The first two are compared.
+        #[arg(long, value_delimiter = ',', value_name = "P1,P2,...")]
+        profiles: Vec<String>,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// A failure with the exit status it deserves.
@@ -383,6 +400,25 @@ fn command_bench(json: bool, repeats: u32) -> Result<(), Failure> {
     Ok(())
 }
 
+fn command_sweep(path: &Path, set: &str, profiles: &[String], json: bool) -> Result<(), Failure> {
+    let usage = || Failure::Input(format!("--set `{set}`: write NAME=V1,V2,..."));
+    let (parameter, values) = set.split_once('=').ok_or_else(usage)?;
+    let values: Vec<String> = values.split(',').map(|value| value.trim().to_owned()).collect();
+    if parameter.trim().is_empty() || values.iter().any(String::is_empty) {
+        return Err(usage());
+    }
+    let file = path.display().to_string();
+    let text = Scenario::read(&file)?;
+    let request = SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles };
+    let result = sweep(&request).map_err(|error| Failure::Input(error.to_string()))?;
+    if json {
+        print_json(&mksim::sweep::to_json(&result));
+    } else {
+        out!("{}", mksim::sweep::describe(&result));
+    }
+    if result.all_completed() { Ok(()) } else { Err(Failure::Expectations) }
+}
+
 fn tour() -> Result<(), Failure> {
     let scenario = Scenario::parse(TOUR, "built-in tour")?;
     let options = RunOptions::default();
@@ -466,6 +502,7 @@ fn main() -> ExitCode {
                 command_faults(FaultsCommand { scenario, runs, seed, profile, faults, threads, json })
             }
             Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
+            Some(Command::Sweep { scenario, set, profiles, json }) => command_sweep(&scenario, &set, &profiles, json),
             Some(Command::Profiles) => {
                 for name in mksim_kernel::CostProfile::built_in_names() {
                     let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
