@@ -761,7 +761,7 @@ fn a_timer_faster_than_its_interrupt_ends_at_the_step_limit() {
 // ----- random damage -----
 
 /// Scenario files to damage: every kind of server, object and operation appears in one of them.
-const DAMAGE_BASES: [&str; 13] = [
+const DAMAGE_BASES: [&str; 14] = [
     "badges.ron",
     "bulk_transfer.ron",
     "capabilities.ron",
@@ -774,6 +774,7 @@ const DAMAGE_BASES: [&str; 13] = [
     "priority_inheritance.ron",
     "priority_inversion.ron",
     "producer_consumer.ron",
+    "size_sweep.ron",
     "tour.ron",
 ];
 

@@ -22,6 +22,7 @@ use mksim::export::{Format, export};
 use mksim::report::{compare_mode_json, comparison, message_trace, run_json, summary};
 use mksim::run::{RunOptions, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
+use mksim::sweep::{SweepRequest, sweep};
 use mksim_kernel::Outcome;
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::system::Mode;
@@ -224,6 +225,22 @@ enum Command {
     Profiles {
         /// Profile files (.ron) to show beside the built-in profiles.
         files: Vec<String>,
+    },
+    /// Run a scenario for each value of one of its parameters, under one or more cost profiles
+    /// (microkernel mode), and print the cycles per round trip of each run.
+    Sweep {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// The parameter and its values, e.g. size=8,64,512,4096.
+        #[arg(long = "set", value_name = "NAME=V1,V2,...")]
+        set: String,
+        /// Cost profiles (sel4, l4, mach3, minix3, monolithic, or .ron files); the scenario's own
+        /// when none is given. The first two are compared.
+        #[arg(long, value_delimiter = ',', value_name = "P1,P2,...")]
+        profiles: Vec<String>,
+        /// Print JSON instead.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -473,6 +490,25 @@ fn command_profiles(files: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
+fn command_sweep(path: &Path, set: &str, profiles: &[String], json: bool) -> Result<(), Failure> {
+    let usage = || Failure::Input(format!("--set `{set}`: write NAME=V1,V2,..."));
+    let (parameter, values) = set.split_once('=').ok_or_else(usage)?;
+    let values: Vec<String> = values.split(',').map(|value| value.trim().to_owned()).collect();
+    if parameter.trim().is_empty() || values.iter().any(String::is_empty) {
+        return Err(usage());
+    }
+    let file = path.display().to_string();
+    let text = Scenario::read(&file)?;
+    let request = SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles };
+    let result = sweep(&request).map_err(|error| Failure::Input(error.to_string()))?;
+    if json {
+        print_json(&mksim::sweep::to_json(&result));
+    } else {
+        out!("{}", mksim::sweep::describe(&result));
+    }
+    if result.all_completed() { Ok(()) } else { Err(Failure::Expectations) }
+}
+
 fn tour() -> Result<(), Failure> {
     let scenario = Scenario::parse(TOUR, "built-in tour")?;
     let options = RunOptions::default();
@@ -559,6 +595,7 @@ fn main() -> ExitCode {
             Some(Command::Calibrate { output, name, json, repeats }) => {
                 command_calibrate(CalibrateCommand { output, name, json, repeats })
             }
+            Some(Command::Sweep { scenario, set, profiles, json }) => command_sweep(&scenario, &set, &profiles, json),
             Some(Command::CalibratePeer) => mksim::calibrate::echo_standard_streams()
                 .map_err(|error| Failure::Input(format!("calibrate-peer: {error}"))),
             Some(Command::Profiles { files }) => command_profiles(&files),

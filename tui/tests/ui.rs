@@ -629,6 +629,7 @@ every_key_on!(
     priority_inheritance,
     priority_inversion,
     producer_consumer,
+    size_sweep,
     tour,
 );
 

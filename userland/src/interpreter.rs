@@ -2,7 +2,7 @@
 
 use crate::client::{ClientError, Services};
 use crate::protocol::{FsReply, FsRequest};
-use crate::script::{Op, Pass, Policy, parse_rights};
+use crate::script::{Op, Pass, Policy, parse_rights, pattern};
 use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::{
     Badge, FullPolicy, Incoming, Message, MessageData, ProgramFault, ProgramResult, Received, Rights, Slot, SysError,
@@ -77,6 +77,28 @@ fn check_text(what: &str, got: &[u8], expected: &Option<String>) -> Result<(), S
     }
 }
 
+/// A message's data: the text of `data`, or `bytes` bytes of [`pattern`], or nothing.
+fn payload(data: &Option<String>, bytes: Option<u32>) -> Result<MessageData, Stop> {
+    match (data, bytes) {
+        (Some(_), Some(_)) => Err(Stop::Failed("give `data` or `bytes`, not both".into())),
+        (Some(text), None) => Ok(MessageData::from_slice(text.as_bytes())),
+        (None, Some(count)) => Ok(MessageData::from_vec(pattern(count as usize))),
+        (None, None) => Ok(MessageData::new()),
+    }
+}
+
+/// Checks that a reply is exactly `count` bytes of [`pattern`], when that is expected.
+fn check_pattern(what: &str, got: &[u8], count: Option<u32>) -> Result<(), Stop> {
+    let Some(count) = count else { return Ok(()) };
+    if got.len() != count as usize {
+        return Err(Stop::Failed(format!("{what}: expected {count} bytes, got {}", got.len())));
+    }
+    match got.iter().zip(pattern(got.len())).position(|(byte, wanted)| *byte != wanted) {
+        Some(at) => Err(Stop::Failed(format!("{what}: byte {at} differs from the `bytes` pattern"))),
+        None => Ok(()),
+    }
+}
+
 fn timeout_or(timeout: Option<u64>, nonblocking: bool) -> mksim_kernel::Blocking {
     match (nonblocking, timeout) {
         (true, _) => mksim_kernel::Blocking::Never,
@@ -94,7 +116,7 @@ impl Script {
         self.fds.get(name).copied().ok_or_else(|| Stop::Failed(format!("`{name}` is not an open file")))
     }
 
-    fn message(&self, label: u32, data: &str, pass: &[Pass]) -> Result<Message, Stop> {
+    fn message(&self, label: u32, data: MessageData, pass: &[Pass]) -> Result<Message, Stop> {
         let mut caps = Vec::new();
         for item in pass {
             let rights = match &item.rights {
@@ -104,7 +126,7 @@ impl Script {
             let mode = if item.r#move { TransferMode::Move } else { TransferMode::Copy };
             caps.push(CapTransfer { slot: self.cap(&item.cap)?, mode, rights });
         }
-        Ok(Message { label, data: MessageData::from_slice(data.as_bytes()), caps })
+        Ok(Message { label, data, caps })
     }
 
     fn forget_moved(&mut self, pass: &[Pass]) {
@@ -210,14 +232,14 @@ impl Script {
     async fn ipc_op(&mut self, op: &Op) -> Result<(), Stop> {
         let sys = self.services.sys().clone();
         match op {
-            Op::Send { to, label, data, pass, nonblocking, timeout } => {
-                let message = self.message(*label, data, pass)?;
+            Op::Send { to, label, data, bytes, pass, nonblocking, timeout } => {
+                let message = self.message(*label, payload(data, *bytes)?, pass)?;
                 let blocking = timeout_or(*timeout, *nonblocking);
                 sys.syscall(mksim_kernel::Syscall::Send { port: self.cap(to)?, message, blocking }).await?;
                 self.forget_moved(pass);
             }
-            Op::Call { to, label, data, pass, timeout, expect, caps_as } => {
-                let message = self.message(*label, data, pass)?;
+            Op::Call { to, label, data, bytes, pass, timeout, expect, expect_bytes, caps_as } => {
+                let message = self.message(*label, payload(data, *bytes)?, pass)?;
                 let port = self.cap(to)?;
                 let answer = match timeout {
                     Some(cycles) => sys.call_timeout(port, message, *cycles).await?,
@@ -225,6 +247,7 @@ impl Script {
                 };
                 self.forget_moved(pass);
                 check_text("reply", &answer.data, expect)?;
+                check_pattern("reply", &answer.data, *expect_bytes)?;
                 self.name_caps(caps_as, &answer.caps);
             }
             Op::Receive { on, name_as, from_badge, nonblocking, timeout, expect, expect_badge, caps_as } => {
@@ -249,10 +272,10 @@ impl Script {
                     self.messages.insert(name.clone(), received);
                 }
             }
-            Op::Reply { to, label, data, pass } => {
+            Op::Reply { to, label, data, bytes, pass } => {
                 let request = self.messages.get(to).ok_or_else(|| Stop::Failed(format!("`{to}` is not a message")))?;
                 let reply = request.reply.ok_or_else(|| Stop::Failed(format!("`{to}` was not a call")))?;
-                let message = self.message(*label, data, pass)?;
+                let message = self.message(*label, payload(data, *bytes)?, pass)?;
                 sys.reply(reply, message).await?;
                 self.forget_moved(pass);
                 self.messages.remove(to);

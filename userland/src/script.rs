@@ -116,13 +116,15 @@ pub enum Op {
         name_as: String,
         size: u32,
     },
-    /// Send a message (to an endpoint or queue port).
+    /// Send a message (to an endpoint or queue port); its data is `data`, or `bytes` bytes of [`pattern`].
     Send {
         to: String,
         #[serde(default)]
         label: u32,
         #[serde(default)]
-        data: String,
+        data: Option<String>,
+        #[serde(default)]
+        bytes: Option<u32>,
         #[serde(default)]
         pass: Vec<Pass>,
         #[serde(default)]
@@ -130,19 +132,25 @@ pub enum Op {
         #[serde(default)]
         timeout: Option<u64>,
     },
-    /// Call an endpoint and wait for the reply; `expect` checks the reply's data.
+    /// Call an endpoint and wait for the reply; its data is `data`, or `bytes` bytes of [`pattern`].
+    /// `expect` checks the reply's data as text; `expect_bytes` checks it is that many bytes of
+    /// [`pattern`] (what an echo server answers to `bytes`).
     Call {
         to: String,
         #[serde(default)]
         label: u32,
         #[serde(default)]
-        data: String,
+        data: Option<String>,
+        #[serde(default)]
+        bytes: Option<u32>,
         #[serde(default)]
         pass: Vec<Pass>,
         #[serde(default)]
         timeout: Option<u64>,
         #[serde(default)]
         expect: Option<String>,
+        #[serde(default)]
+        expect_bytes: Option<u32>,
         /// Names for capabilities that come with the reply.
         #[serde(default)]
         caps_as: Vec<String>,
@@ -166,13 +174,15 @@ pub enum Op {
         #[serde(default)]
         caps_as: Vec<String>,
     },
-    /// Reply to a received call.
+    /// Reply to a received call; its data is `data`, or `bytes` bytes of [`pattern`].
     Reply {
         to: String,
         #[serde(default)]
         label: u32,
         #[serde(default)]
-        data: String,
+        data: Option<String>,
+        #[serde(default)]
+        bytes: Option<u32>,
         #[serde(default)]
         pass: Vec<Pass>,
     },
@@ -237,6 +247,18 @@ pub enum Op {
     },
 }
 
+/// The most bytes a `bytes: N` payload may have, whatever the kernel's message limit: the program
+/// builds the payload before the kernel can refuse it, so even a refused one must stay affordable.
+pub const PATTERN_BYTES_MAX: u32 = 1 << 24;
+
+/// The data of a `bytes: N` payload: the letters `a` to `z`, over and over, cut at `len` bytes.
+///
+/// Always the same bytes for the same length, and readable in traces: `bytes: 30` sends
+/// `abcdefghijklmnopqrstuvwxyzabcd`.
+pub fn pattern(len: usize) -> Vec<u8> {
+    (b'a'..=b'z').cycle().take(len).collect()
+}
+
 /// Rights from their letters: `s` send, `r` receive, `g` grant, `R` read, `W` write.
 ///
 /// # Errors
@@ -269,10 +291,12 @@ pub struct NameError {
     pub message: String,
 }
 
-/// Checks that every name a script uses was given to it or defined by an earlier operation.
+/// Checks that every name a script uses was given to it or defined by an earlier operation, and
+/// that each operation's fields agree with each other (a payload is `data` or `bytes`, not both).
 ///
 /// # Errors
-/// The first name used before it exists, or a rights string with a wrong letter.
+/// The first name used before it exists, a rights string with a wrong letter, or an operation
+/// whose fields contradict each other.
 pub fn check_names(ops: &[Op], known: &mut std::collections::BTreeSet<String>) -> Result<(), NameError> {
     for (index, op) in ops.iter().enumerate() {
         check_op(op, known).map_err(|(item, message)| NameError { step: index + 1, item, message })?;
@@ -320,13 +344,21 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>) -> Result<(
         }
         Op::Register { cap, .. } | Op::Delete(cap) | Op::Revoke { cap, .. } | Op::Bind(cap) => need(cap, known)?,
         Op::Read { fd, .. } | Op::Write { fd, .. } | Op::Seek { fd, .. } | Op::Close(fd) => need(fd, known)?,
-        Op::Send { to, pass, .. } => {
+        Op::Send { to, pass, data, bytes, .. } => {
             need(to, known)?;
             passes(pass, known)?;
+            payload_fields(data, *bytes)?;
         }
-        Op::Call { to, pass, caps_as, .. } => {
+        Op::Call { to, pass, caps_as, data, bytes, expect, expect_bytes, .. } => {
             need(to, known)?;
             passes(pass, known)?;
+            payload_fields(data, *bytes)?;
+            if let (Some(text), Some(_)) = (expect, expect_bytes) {
+                return Err((text.clone(), "give `expect` or `expect_bytes`, not both".into()));
+            }
+            if let Some(count) = expect_bytes {
+                pattern_size(*count)?;
+            }
             known.extend(caps_as.iter().cloned());
         }
         Op::Receive { on, name_as, caps_as, .. } => {
@@ -334,9 +366,10 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>) -> Result<(
             known.extend(name_as.iter().cloned());
             known.extend(caps_as.iter().cloned());
         }
-        Op::Reply { to, pass, .. } => {
+        Op::Reply { to, pass, data, bytes, .. } => {
             need(to, known)?;
             passes(pass, known)?;
+            payload_fields(data, *bytes)?;
         }
         Op::Echo { on, .. } | Op::Wait { on, .. } => need(on, known)?,
         Op::Signal { to, .. } => need(to, known)?,
@@ -360,4 +393,96 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>) -> Result<(
         | Op::Readdir { .. } => {}
     }
     Ok(())
+}
+
+/// A payload is given as text (`data`) or as a length of [`pattern`] (`bytes`), not both.
+fn payload_fields(data: &Option<String>, bytes: Option<u32>) -> Result<(), (String, String)> {
+    match (data, bytes) {
+        (Some(text), Some(_)) => Err((text.clone(), "give `data` or `bytes`, not both".into())),
+        (None, Some(count)) => pattern_size(count),
+        _ => Ok(()),
+    }
+}
+
+fn pattern_size(count: u32) -> Result<(), (String, String)> {
+    if count > PATTERN_BYTES_MAX {
+        return Err((count.to_string(), format!("`bytes` is at most {PATTERN_BYTES_MAX}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn call(data: Option<&str>, bytes: Option<u32>) -> Op {
+        Op::Call {
+            to: "server".into(),
+            label: 1,
+            data: data.map(str::to_owned),
+            bytes,
+            pass: Vec::new(),
+            timeout: None,
+            expect: None,
+            expect_bytes: None,
+            caps_as: Vec::new(),
+        }
+    }
+
+    fn check(ops: &[Op]) -> Result<(), NameError> {
+        check_names(ops, &mut BTreeSet::from(["server".to_owned(), "request".to_owned()]))
+    }
+
+    #[test]
+    fn the_pattern_is_the_alphabet_over_and_over() {
+        assert_eq!(pattern(0), b"");
+        assert_eq!(pattern(3), b"abc");
+        assert_eq!(pattern(30), b"abcdefghijklmnopqrstuvwxyzabcd");
+        let long = pattern(4096);
+        assert_eq!(long.len(), 4096);
+        assert!(long.iter().enumerate().all(|(at, &byte)| byte == b'a' + (at % 26) as u8));
+        assert_eq!(pattern(4096), long, "the same length gives the same bytes");
+    }
+
+    #[test]
+    fn data_or_bytes_is_fine_and_both_are_refused_with_the_step() {
+        assert_eq!(check(&[call(Some("hi"), None), call(None, Some(512)), call(None, None)]), Ok(()));
+        let error = check(&[call(None, Some(8)), call(Some("hi"), Some(8))]).expect_err("data and bytes together");
+        assert_eq!(error.step, 2);
+        assert_eq!(error.item, "hi");
+        assert!(error.message.contains("`data` or `bytes`, not both"), "{}", error.message);
+        let send = Op::Send {
+            to: "server".into(),
+            label: 0,
+            data: Some(String::new()),
+            bytes: Some(1),
+            pass: Vec::new(),
+            nonblocking: false,
+            timeout: None,
+        };
+        let reply =
+            Op::Reply { to: "request".into(), label: 0, data: Some("x".into()), bytes: Some(1), pass: Vec::new() };
+        for op in [send, reply] {
+            let nested = Op::Repeat { times: 2, ops: vec![op] };
+            assert_eq!(
+                check(&[Op::Yield, nested]).map_err(|error| error.step),
+                Err(2),
+                "nested ops count in their parent"
+            );
+        }
+    }
+
+    #[test]
+    fn expect_and_expect_bytes_together_and_huge_payloads_are_refused() {
+        let mut both = call(None, Some(8));
+        if let Op::Call { expect, expect_bytes, .. } = &mut both {
+            *expect = Some("abcdefgh".into());
+            *expect_bytes = Some(8);
+        }
+        assert!(check(&[both]).expect_err("expect and expect_bytes").message.contains("not both"));
+        let huge = call(None, Some(PATTERN_BYTES_MAX + 1));
+        assert!(check(&[huge]).expect_err("too many bytes").message.contains("at most"));
+        assert_eq!(check(&[call(None, Some(PATTERN_BYTES_MAX))]), Ok(()));
+    }
 }

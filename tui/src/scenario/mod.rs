@@ -4,6 +4,7 @@
 //! column and the item at fault.
 
 mod faults;
+mod params;
 
 pub use faults::{FAULTABLE_SERVERS, parse_cli_fault};
 use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, Priority};
@@ -45,6 +46,9 @@ impl std::error::Error for ScenarioError {}
 #[serde(deny_unknown_fields, rename = "Scenario")]
 struct RawScenario {
     name: String,
+    /// Read before parsing, by `params::substitute`; parsed here so the field is known and checked.
+    #[serde(default, rename = "params")]
+    _params: BTreeMap<String, params::RawParam>,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -269,6 +273,13 @@ pub struct ProcessDecl {
     program: Vec<Op>,
 }
 
+impl ProcessDecl {
+    /// True for a process that may still be waiting when the run ends (`server: true`).
+    pub fn is_server(&self) -> bool {
+        self.server
+    }
+}
+
 /// A validated scenario, ready to boot in either mode.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -288,6 +299,8 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// What its runs must show.
     pub expect: Expectations,
+    /// The value of each parameter it declares, overrides applied.
+    pub params: BTreeMap<String, String>,
 }
 
 /// The largest block: one block and its reply header must fit in one message.
@@ -423,6 +436,24 @@ impl Scenario {
     /// # Errors
     /// A [`ScenarioError`] for an unreadable file or any problem in it.
     pub fn load(path: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::load_with_params(path, &BTreeMap::new())
+    }
+
+    /// Reads and validates a scenario file with some of its parameters set to other values
+    /// (see [`Scenario::parse_with_params`]).
+    ///
+    /// # Errors
+    /// A [`ScenarioError`] for an unreadable file, a wrong override or any problem in the file.
+    pub fn load_with_params(path: &str, overrides: &BTreeMap<String, String>) -> Result<Scenario, ScenarioError> {
+        let text = Scenario::read(path)?;
+        Scenario::parse_with_params(&text, path, overrides)
+    }
+
+    /// The text of a scenario file.
+    ///
+    /// # Errors
+    /// A [`ScenarioError`] for a file that cannot be read or is not UTF-8.
+    pub fn read(path: &str) -> Result<String, ScenarioError> {
         let bytes = std::fs::read(path).map_err(|error| ScenarioError {
             file: path.to_owned(),
             line: 0,
@@ -442,7 +473,7 @@ impl Scenario {
                 message: "not valid UTF-8".into(),
             }
         })?;
-        Scenario::parse(&text, path)
+        Ok(text)
     }
 
     /// Parses and validates scenario text; `file` names it in errors.
@@ -450,6 +481,36 @@ impl Scenario {
     /// # Errors
     /// A [`ScenarioError`] naming the line, column and item at fault.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_with_params(text, file, &BTreeMap::new())
+    }
+
+    /// Parses and validates scenario text after replacing each `${name}` with the value of the
+    /// parameter `name`: the one in `overrides` if given there, else the one the scenario
+    /// declares in `params`. Strings are put in without their quotes (inside a quoted string,
+    /// with their quotes and backslashes escaped), numbers as written.
+    ///
+    /// # Errors
+    /// A [`ScenarioError`] for an override of a parameter the scenario does not declare, a
+    /// number's override that is not a number, an override with a line break, a placeholder
+    /// that names no declared parameter (with its line and column), or any problem in the
+    /// text once substituted (at the line and column of the original text).
+    pub fn parse_with_params(
+        text: &str,
+        file: &str,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Scenario, ScenarioError> {
+        let substituted = params::substitute(text, file, overrides)?;
+        let mut scenario = Scenario::parse_substituted(&substituted.text, file).map_err(|mut error| {
+            if error.line > 0 {
+                error.column = substituted.original_column(error.line, error.column);
+            }
+            error
+        })?;
+        scenario.params = substituted.values;
+        Ok(scenario)
+    }
+
+    fn parse_substituted(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
         let raw: RawScenario = options.from_str(text).map_err(|error| {
             let (line, column) = (error.span.start.line, error.span.start.col);
@@ -528,6 +589,7 @@ impl Validator<'_> {
             processes,
             faults,
             expect: raw.expect,
+            params: BTreeMap::new(),
         })
     }
 
