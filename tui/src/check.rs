@@ -51,13 +51,7 @@ impl Cases<'_> {
 
 /// True when a run that ended with `outcome` ended as `expected`.
 pub fn outcome_matches(outcome: &Outcome, expected: ExpectedOutcome) -> bool {
-    matches!(
-        (outcome, expected),
-        (Outcome::Completed, ExpectedOutcome::Completed)
-            | (Outcome::Deadlock(_), ExpectedOutcome::Deadlock)
-            | (Outcome::StepLimit { .. }, ExpectedOutcome::StepLimit)
-            | (Outcome::KernelPanic(_), ExpectedOutcome::KernelPanic)
-    )
+    outcome.kind() == expected.kind()
 }
 
 fn check_bounds(cases: &mut Cases<'_>, bounds: Option<Bounds>, messages: u64) {
@@ -74,8 +68,8 @@ fn check_mode(scenario: &Scenario, report: &RunReport, cases: &mut Vec<Case>) {
     let mut cases = Cases { mode: Some(report.mode.name()), cases };
     let expect = &scenario.expect;
     let wanted = expect.outcome_in(report.mode);
-    cases.add(format!("outcome {wanted:?}"), outcome_matches(&report.outcome, wanted), || {
-        let mut detail = format!("the run ended with {}", report.outcome_name());
+    cases.add(format!("outcome: {}", wanted.kind().wording()), outcome_matches(&report.outcome, wanted), || {
+        let mut detail = format!("the run {}", report.outcome.kind().ended());
         for process in report.processes.iter().filter(|process| process.fault.is_some()) {
             detail.push_str(&format!("; {} faulted: {}", process.name, process.fault.as_deref().unwrap_or("")));
         }

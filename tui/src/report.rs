@@ -158,20 +158,25 @@ pub fn compare_mode_json(report: &RunReport) -> Value {
 /// The end of a run in words, with blocked processes for a deadlock.
 pub fn summary(report: &RunReport) -> String {
     let mut text = String::new();
+    let wording = report.outcome.kind().wording();
     match &report.outcome {
-        Outcome::Completed => text.push_str("outcome: completed\n"),
+        Outcome::Completed => {
+            let _ = writeln!(text, "outcome: {wording}");
+        }
         Outcome::StepLimit { limit } => {
-            let _ = writeln!(text, "outcome: stopped at the step limit ({limit} steps)");
+            let _ = writeln!(text, "outcome: {wording} ({limit} steps)");
         }
         Outcome::Deadlock(deadlock) => {
-            text.push_str("outcome: deadlock\n");
+            let _ = writeln!(text, "outcome: {wording}");
             for blocked in &deadlock.blocked {
                 let cycle = if blocked.in_cycle { "   ← in a wait-for cycle" } else { "" };
                 let _ = writeln!(text, "  {:<10} {}{cycle}", blocked.name, blocked.description);
             }
         }
         Outcome::KernelPanic(panic) => {
-            let _ = writeln!(text, "outcome: KERNEL PANIC at {} cycles: {}", panic.time, panic.detail);
+            // Shouted: everything below it was lost.
+            let shouted = wording.to_uppercase();
+            let _ = writeln!(text, "outcome: {shouted} at {} cycles: {}", panic.time, panic.detail);
             let _ = writeln!(text, "  the whole system stopped; the work of every process is lost:");
             for lost in &panic.lost {
                 let operation = match lost.operation {

@@ -293,13 +293,10 @@ impl RunReport {
         self.processes.iter().find(|process| process.name == name)
     }
 
-    /// The outcome in one word.
+    /// The outcome's name in machine-readable output (`kernel_panic`): see [`OutcomeKind::name`].
+    ///
+    /// [`OutcomeKind::name`]: mksim_kernel::OutcomeKind::name
     pub fn outcome_name(&self) -> &'static str {
-        match self.outcome {
-            Outcome::Completed => "completed",
-            Outcome::Deadlock(_) => "deadlock",
-            Outcome::StepLimit { .. } => "step_limit",
-            Outcome::KernelPanic(_) => "kernel_panic",
-        }
+        self.outcome.kind().name()
     }
 }

@@ -6,7 +6,7 @@
 mod faults;
 
 pub use faults::{FAULTABLE_SERVERS, parse_cli_fault};
-use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, Priority};
+use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, OutcomeKind, Priority};
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::filesystem::FsConfig;
 use mksim_servers::system::{BlockServerSpec, CapSpec, ObjectSpec, ObjectSpecKind, ProgramSpec, Servers, SystemSpec};
@@ -205,6 +205,20 @@ pub enum ExpectedOutcome {
     StepLimit,
     /// Service code in the kernel failed and took the system down (monolithic mode).
     KernelPanic,
+}
+
+impl ExpectedOutcome {
+    /// The outcome it expects, for its name and wording: a scenario spells it as Rust does
+    /// (`KernelPanic`), reports as [`OutcomeKind::name`] (`kernel_panic`) or
+    /// [`OutcomeKind::wording`] (`kernel panic`).
+    pub fn kind(self) -> OutcomeKind {
+        match self {
+            ExpectedOutcome::Completed => OutcomeKind::Completed,
+            ExpectedOutcome::Deadlock => OutcomeKind::Deadlock,
+            ExpectedOutcome::StepLimit => OutcomeKind::StepLimit,
+            ExpectedOutcome::KernelPanic => OutcomeKind::KernelPanic,
+        }
+    }
 }
 
 impl Expectations {
