@@ -19,8 +19,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mksim::campaign::{Campaign, run_campaign};
 use mksim::check::{check, outcome_matches};
 use mksim::export::{Format, export};
-use mksim::report::{compare_mode_json, comparison, message_trace, run_json, summary};
-use mksim::run::{RunOptions, run};
+use mksim::report::{compare_mode_json, comparison, comparison_title, message_trace, run_json, summary};
+use mksim::run::{Profiles, RunOptions, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
 use mksim_kernel::Outcome;
 use mksim_servers::fault::FaultSpec;
@@ -93,9 +93,15 @@ enum FormatArg {
 
 #[derive(clap::Args, Debug)]
 struct Overrides {
-    /// Cost profile: sel4, l4, mach3, minix3, monolithic, or a .ron file.
-    #[arg(long)]
+    /// Cost profile of both modes: sel4, l4, mach3, minix3, monolithic, or a .ron file.
+    #[arg(long, value_name = "NAME|FILE")]
     profile: Option<String>,
+    /// Cost profile of microkernel mode (over --profile and the scenario's).
+    #[arg(long, value_name = "NAME|FILE")]
+    micro_profile: Option<String>,
+    /// Cost profile of monolithic mode (over --profile and the scenario's).
+    #[arg(long, value_name = "NAME|FILE")]
+    mono_profile: Option<String>,
     /// Seed of the run's random stream.
     #[arg(long)]
     seed: Option<u64>,
@@ -174,9 +180,15 @@ enum Command {
         /// The first seed (the scenario's by default).
         #[arg(long)]
         seed: Option<u64>,
-        /// Cost profile.
-        #[arg(long)]
+        /// Cost profile of both modes.
+        #[arg(long, value_name = "NAME|FILE")]
         profile: Option<String>,
+        /// Cost profile of microkernel mode (over --profile).
+        #[arg(long, value_name = "NAME|FILE")]
+        micro_profile: Option<String>,
+        /// Cost profile of monolithic mode (over --profile).
+        #[arg(long, value_name = "NAME|FILE")]
+        mono_profile: Option<String>,
         /// Faults to inject instead of the scenario's (SERVER:KIND@WHEN, as for run).
         #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
         faults: Vec<String>,
@@ -218,6 +230,12 @@ fn profile(name: Option<&str>) -> Result<Option<mksim_kernel::CostProfile>, Fail
     name.map(|name| load_profile(name).map_err(Failure::Input)).transpose()
 }
 
+/// The profiles of `--profile` (both modes) and `--micro-profile`/`--mono-profile` (one mode
+/// each, over `--profile`).
+fn profiles(both: Option<&str>, micro: Option<&str>, mono: Option<&str>) -> Result<Profiles, Failure> {
+    Ok(Profiles { microkernel: profile(micro.or(both))?, monolithic: profile(mono.or(both))? })
+}
+
 /// Faults from the command line, checked against the servers the scenario boots.
 fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, Failure> {
     texts
@@ -239,7 +257,9 @@ fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, F
 fn options(overrides: &Overrides, scenario: &Scenario) -> Result<RunOptions, Failure> {
     let extra = cli_faults(scenario, &overrides.faults)?;
     let faults = (!extra.is_empty()).then(|| scenario.faults.iter().cloned().chain(extra).collect());
-    Ok(RunOptions { profile: profile(overrides.profile.as_deref())?, seed: overrides.seed, faults })
+    let profiles =
+        profiles(overrides.profile.as_deref(), overrides.micro_profile.as_deref(), overrides.mono_profile.as_deref())?;
+    Ok(RunOptions { profiles, seed: overrides.seed, faults })
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
@@ -290,7 +310,7 @@ fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Res
             "monolithic": compare_mode_json(&mono),
         }));
     } else {
-        outln!("{}: microkernel against monolithic (profile {})", scenario.name, micro.profile);
+        outln!("{}: {}", scenario.name, comparison_title(&micro, &mono));
         outln!();
         out!("{}", comparison(&micro, &mono));
     }
@@ -398,7 +418,7 @@ fn tour() -> Result<(), Failure> {
     outln!("── the same programs with the services inside a monolithic kernel ──");
     out!("{}", summary(&mono));
     outln!();
-    outln!("── comparison (profile {}) ──", micro.profile);
+    outln!("── comparison: {} ──", comparison_title(&micro, &mono));
     out!("{}", comparison(&micro, &mono));
     outln!();
     outln!("Try: mksim run scenarios/file_io.ron, mksim compare scenarios/file_io.ron, mksim check scenarios/");
@@ -412,6 +432,8 @@ struct FaultsCommand {
     runs: u64,
     seed: Option<u64>,
     profile: Option<String>,
+    micro_profile: Option<String>,
+    mono_profile: Option<String>,
     faults: Vec<String>,
     threads: Option<usize>,
     json: bool,
@@ -421,7 +443,11 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
     let scenario = load(&command.scenario)?;
     let faults = cli_faults(&scenario, &command.faults)?;
     let options = RunOptions {
-        profile: profile(command.profile.as_deref())?,
+        profiles: profiles(
+            command.profile.as_deref(),
+            command.micro_profile.as_deref(),
+            command.mono_profile.as_deref(),
+        )?,
         seed: None,
         faults: (!faults.is_empty()).then_some(faults),
     };
@@ -442,39 +468,50 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result =
-        match cli.command {
-            None => tour(),
-            Some(Command::Run { scenario, mode, overrides, json, events }) => prepare(&scenario, &overrides)
-                .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
-            Some(Command::Compare { scenario, overrides, json }) => prepare(&scenario, &overrides)
-                .and_then(|(scenario, options)| command_compare(&scenario, &options, json)),
-            Some(Command::Check { paths, json }) => command_check(&paths, json),
-            Some(Command::Export { scenario, format, output, mode, overrides }) => prepare(&scenario, &overrides)
-                .and_then(|(scenario, options)| {
-                    command_export(&scenario, format, output.as_deref(), mode.into(), &options)
-                }),
-            Some(Command::Tui { scenario, overrides }) => (|| {
-                let scenario = match scenario {
-                    Some(path) => load(&path)?,
-                    None => Scenario::parse(TOUR, "built-in tour")?,
-                };
-                let options = options(&overrides, &scenario)?;
-                mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
-            })(),
-            Some(Command::Faults { scenario, runs, seed, profile, faults, threads, json }) => {
-                command_faults(FaultsCommand { scenario, runs, seed, profile, faults, threads, json })
+    let result = match cli.command {
+        None => tour(),
+        Some(Command::Run { scenario, mode, overrides, json, events }) => prepare(&scenario, &overrides)
+            .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
+        Some(Command::Compare { scenario, overrides, json }) => {
+            prepare(&scenario, &overrides).and_then(|(scenario, options)| command_compare(&scenario, &options, json))
+        }
+        Some(Command::Check { paths, json }) => command_check(&paths, json),
+        Some(Command::Export { scenario, format, output, mode, overrides }) => {
+            prepare(&scenario, &overrides).and_then(|(scenario, options)| {
+                command_export(&scenario, format, output.as_deref(), mode.into(), &options)
+            })
+        }
+        Some(Command::Tui { scenario, overrides }) => (|| {
+            let scenario = match scenario {
+                Some(path) => load(&path)?,
+                None => Scenario::parse(TOUR, "built-in tour")?,
+            };
+            let options = options(&overrides, &scenario)?;
+            mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
+        })(),
+        Some(Command::Faults { scenario, runs, seed, profile, micro_profile, mono_profile, faults, threads, json }) => {
+            command_faults(FaultsCommand {
+                scenario,
+                runs,
+                seed,
+                profile,
+                micro_profile,
+                mono_profile,
+                faults,
+                threads,
+                json,
+            })
+        }
+        Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
+        Some(Command::Profiles) => {
+            for name in mksim_kernel::CostProfile::built_in_names() {
+                let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
+                let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
+                outln!("{name:<11} {}{estimated}", profile.description);
             }
-            Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
-            Some(Command::Profiles) => {
-                for name in mksim_kernel::CostProfile::built_in_names() {
-                    let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
-                    let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
-                    outln!("{name:<11} {}{estimated}", profile.description);
-                }
-                Ok(())
-            }
-        };
+            Ok(())
+        }
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Expectations) => ExitCode::from(1),

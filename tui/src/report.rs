@@ -229,6 +229,12 @@ pub fn summary(report: &RunReport) -> String {
     text
 }
 
+/// The two runs of a comparison with their cost profiles:
+/// `microkernel (profile sel4) against monolithic (profile monolithic)`.
+pub fn comparison_title(micro: &RunReport, mono: &RunReport) -> String {
+    format!("{} (profile {}) against {} (profile {})", micro.mode.name(), micro.profile, mono.mode.name(), mono.profile)
+}
+
 fn ratio(micro: f64, mono: f64) -> String {
     if mono == 0.0 { if micro == 0.0 { "=".into() } else { "∞".into() } } else { format!("{:.1}×", micro / mono) }
 }

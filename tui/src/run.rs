@@ -12,12 +12,36 @@ use std::collections::BTreeMap;
 /// Settings that override the scenario's for one run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
-    /// Another cost profile.
-    pub profile: Option<CostProfile>,
+    /// Other cost profiles, per mode.
+    pub profiles: Profiles,
     /// Another seed.
     pub seed: Option<u64>,
     /// Faults to inject instead of the scenario's own.
     pub faults: Option<Vec<FaultSpec>>,
+}
+
+/// A cost profile for each mode; `None` keeps the scenario's for that mode.
+#[derive(Clone, Debug, Default)]
+pub struct Profiles {
+    /// For microkernel mode.
+    pub microkernel: Option<CostProfile>,
+    /// For monolithic mode.
+    pub monolithic: Option<CostProfile>,
+}
+
+impl Profiles {
+    /// The same profile for both modes.
+    pub fn both(profile: CostProfile) -> Profiles {
+        Profiles { microkernel: Some(profile.clone()), monolithic: Some(profile) }
+    }
+
+    /// The profile for `mode`, if one was given.
+    pub fn in_mode(&self, mode: Mode) -> Option<&CostProfile> {
+        match mode {
+            Mode::Microkernel => self.microkernel.as_ref(),
+            Mode::Monolithic => self.monolithic.as_ref(),
+        }
+    }
 }
 
 /// What faults did to a run, and how the clients fared: a fault campaign's figures.
@@ -163,10 +187,11 @@ pub struct RunReport {
     pub log: EventLog,
 }
 
-/// Boots and runs `scenario` in `mode`.
+/// Boots and runs `scenario` in `mode`, with the profile `options` give for that mode, or else
+/// the scenario's for that mode.
 pub fn run(scenario: &Scenario, mode: Mode, options: &RunOptions) -> RunReport {
-    let mut kernel_config = scenario.kernel.clone();
-    if let Some(profile) = &options.profile {
+    let mut kernel_config = scenario.kernel_in(mode);
+    if let Some(profile) = options.profiles.in_mode(mode) {
         kernel_config.profile = profile.clone();
     }
     if let Some(seed) = options.seed {

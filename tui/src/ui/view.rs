@@ -356,11 +356,16 @@ fn bar(value: f64, most: f64, width: usize) -> String {
 }
 
 fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
-    let block = Block::bordered().title(" compare: microkernel (μ) against monolithic (M) · ↑↓ scroll ");
     let (Some(micro), Some(mono)) = (app.runs.first(), app.runs.get(1)) else {
+        let block = Block::bordered().title(" compare ");
         frame.render_widget(Paragraph::new("only one mode was run").block(block), area);
         return;
     };
+    let title = format!(
+        " compare: {} (μ, {}) against {} (M, {}) · ↑↓ scroll ",
+        micro.mode, micro.profile, mono.mode, mono.profile
+    );
+    let block = Block::bordered().title(title);
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let (a, b) = (&micro.report.metrics, &mono.report.metrics);
     let ratio = |x: f64, y: f64| match (x, y) {
