@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mksim::campaign::{Campaign, run_campaign};
 use mksim::check::{check, outcome_matches};
 use mksim::export::{Format, export};
-use mksim::report::{compare_mode_json, comparison, comparison_title, message_trace, run_json, summary};
+use mksim::report::{comparison, comparison_json, comparison_title, message_trace, run_json, summary};
 use mksim::run::{Profiles, RunOptions, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
 use mksim_kernel::Outcome;
@@ -303,12 +303,7 @@ fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Res
     let micro = run(scenario, Mode::Microkernel, options);
     let mono = run(scenario, Mode::Monolithic, options);
     if json {
-        print_json(&serde_json::json!({
-            "scenario": scenario.name,
-            "profile": micro.profile,
-            "microkernel": compare_mode_json(&micro),
-            "monolithic": compare_mode_json(&mono),
-        }));
+        print_json(&comparison_json(&micro, &mono, &scenario.name));
     } else {
         outln!("{}: {}", scenario.name, comparison_title(&micro, &mono));
         outln!();

@@ -171,6 +171,8 @@ pub struct RunReport {
     pub outcome: Outcome,
     /// Steps taken.
     pub steps: u64,
+    /// Virtual time when the run ended, in cycles from its very start.
+    pub end_cycles: u64,
     /// Totals.
     pub metrics: Metrics,
     /// Per process, in process-table order (servers included).
@@ -222,6 +224,7 @@ fn report(system: System) -> RunReport {
         seed: kernel.config().seed,
         outcome: kernel.outcome().cloned().unwrap_or(Outcome::StepLimit { limit: kernel.steps() }),
         steps: kernel.steps(),
+        end_cycles: kernel.now(),
         metrics,
         processes,
         console,
