@@ -96,8 +96,10 @@ fn faults_with_only_delays_from_the_command_line_crashes_neither_mode() {
 #[test]
 fn a_fault_on_the_command_line_of_run_reaches_the_run_and_its_json() {
     let output = mksim(&["run", "scenarios/fs_restart.ron", "--fault", "console:corrupt@msg=1", "--json"]);
-    // The run completes; the writer's one print fails with a corrupt reply its script did not expect.
-    assert_status(&output, 0);
+    // The run completes, but the writer's one print fails with a corrupt reply its script did not
+    // expect, and the writer faults: the scenario does not say it may, so the status is 1.
+    assert_status(&output, 1);
+    assert!(stderr(&output).contains("writer faulted"), "{}", stderr(&output));
     let report = json(&output);
     assert_eq!(report["reliability"]["failures_injected"], 2, "the scenario's fault and this one: {report:#}");
     assert_eq!(report["reliability"]["restarts"]["fs"], 1, "{report:#}");

@@ -17,12 +17,11 @@ static ALLOCATOR: huge_pages::HugePageAllocator = huge_pages::HugePageAllocator;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use mksim::campaign::{Campaign, run_campaign};
-use mksim::check::{check, outcome_matches};
+use mksim::check::{check, outcome_matches, unexpected_ends};
 use mksim::export::{Format, export};
-use mksim::report::{comparison, comparison_json, comparison_title, message_trace, run_json, summary};
-use mksim::run::{Profiles, RunOptions, run};
+use mksim::report::{comparison, comparison_json, comparison_title, how_it_ended, message_trace, run_json, summary};
+use mksim::run::{Profiles, RunOptions, RunReport, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
-use mksim_kernel::Outcome;
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::system::Mode;
 use std::path::{Path, PathBuf};
@@ -273,8 +272,25 @@ fn prepare(path: &Path, overrides: &Overrides) -> Result<(Scenario, RunOptions),
     Ok((scenario, options))
 }
 
-fn outcome_as_expected(scenario: &Scenario, mode: Mode, outcome: &Outcome) -> bool {
-    outcome_matches(outcome, scenario.expect.outcome_in(mode))
+/// The status a run deserves: it failed when it ended otherwise than the scenario expects, or a
+/// process faulted or was left blocked where the scenario does not say so (see
+/// `unexpected_ends`). Says why on standard error.
+fn ended_as_expected(scenario: &Scenario, runs: &[&RunReport]) -> Result<(), Failure> {
+    let mut as_expected = true;
+    for report in runs {
+        let mode = report.mode.name();
+        let wanted = scenario.expect.outcome_in(report.mode);
+        if !outcome_matches(&report.outcome, wanted) {
+            let ended = how_it_ended(report);
+            eprintln!("mksim: the {mode} run {ended}; the scenario expects: {}", wanted.kind().wording());
+            as_expected = false;
+        }
+        for end in unexpected_ends(scenario, report) {
+            eprintln!("mksim: in the {mode} run {}; the scenario's expect does not say so", end.how);
+            as_expected = false;
+        }
+    }
+    if as_expected { Ok(()) } else { Err(Failure::Expectations) }
 }
 
 fn print_json(value: &serde_json::Value) {
@@ -296,7 +312,7 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
         outln!();
         out!("{}", summary(&report));
     }
-    if outcome_as_expected(scenario, mode, &report.outcome) { Ok(()) } else { Err(Failure::Expectations) }
+    ended_as_expected(scenario, &[&report])
 }
 
 fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Result<(), Failure> {
@@ -309,9 +325,7 @@ fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Res
         outln!();
         out!("{}", comparison(&micro, &mono));
     }
-    let expected = outcome_as_expected(scenario, Mode::Microkernel, &micro.outcome)
-        && outcome_as_expected(scenario, Mode::Monolithic, &mono.outcome);
-    if expected { Ok(()) } else { Err(Failure::Expectations) }
+    ended_as_expected(scenario, &[&micro, &mono])
 }
 
 fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
@@ -417,9 +431,7 @@ fn tour() -> Result<(), Failure> {
     out!("{}", comparison(&micro, &mono));
     outln!();
     outln!("Try: mksim run scenarios/file_io.ron, mksim compare scenarios/file_io.ron, mksim check scenarios/");
-    let expected = outcome_as_expected(&scenario, Mode::Microkernel, &micro.outcome)
-        && outcome_as_expected(&scenario, Mode::Monolithic, &mono.outcome);
-    if expected { Ok(()) } else { Err(Failure::Expectations) }
+    ended_as_expected(&scenario, &[&micro, &mono])
 }
 
 struct FaultsCommand {

@@ -111,6 +111,7 @@ pub fn run_json(report: &RunReport, scenario: &str) -> Value {
         .map(|process| {
             json!({
                 "name": process.name,
+                "server": process.server,
                 "state": process.state,
                 "exit_code": process.exit_code,
                 "fault": process.fault,

@@ -149,6 +149,8 @@ pub struct OperationStats {
 pub struct ProcessReport {
     /// Its name.
     pub name: String,
+    /// True for a server: a process that may still be waiting when the run ends.
+    pub server: bool,
     /// Its state in words.
     pub state: String,
     /// Its exit code, if it exited.
@@ -249,6 +251,7 @@ fn process_report(kernel: &Kernel, process: &mksim_kernel::Process) -> ProcessRe
     };
     ProcessReport {
         name: process.name().to_owned(),
+        server: process.is_server(),
         state: kernel.describe_state(process.id()),
         exit_code,
         fault,
