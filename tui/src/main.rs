@@ -466,7 +466,7 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
     };
     let report = run_campaign(&scenario, &options, &campaign);
     if command.json {
-        print_json(&serde_json::json!({ "microkernel": report.microkernel, "monolithic": report.monolithic }));
+        print_json(&mksim::campaign::campaign_json(&report));
     } else {
         out!("{}", mksim::campaign::describe(&report));
     }
