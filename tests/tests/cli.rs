@@ -379,7 +379,7 @@ fn check_fails_a_client_that_faulted_even_without_exit_codes_to_check() {
         let case = format!("FAIL [{mode}] no process faulted unexpectedly: {CLIENT_FAULT}");
         assert!(text.lines().any(|line| line.trim_start().starts_with(&case)), "{case}\n{text}");
     }
-    assert!(text.contains(&format!("ok   [microkernel] outcome: completed")), "{text}");
+    assert!(text.contains("ok   [microkernel] outcome: completed"), "{text}");
     let result = json(&mksim(&["check", &path, "--json"]));
     assert_eq!(result["passed"], false);
     let cases = result["scenarios"][0]["cases"].as_array().expect("cases");

@@ -263,8 +263,11 @@ fn ratio_value(micro: f64, mono: f64) -> Option<f64> {
     (mono != 0.0).then(|| micro / mono)
 }
 
+/// Reads one figure of an operation kind's stats.
+type OperationFigure = fn(&OperationStats) -> u64;
+
 /// The average of a figure over the operations made; `None` when none was.
-fn average(stats: Option<&OperationStats>, figure: fn(&OperationStats) -> u64) -> Option<f64> {
+fn average(stats: Option<&OperationStats>, figure: OperationFigure) -> Option<f64> {
     stats.filter(|stats| stats.count > 0).map(|stats| figure(stats) as f64 / stats.count as f64)
 }
 
@@ -285,7 +288,7 @@ pub fn ratios_json(micro: &RunReport, mono: &RunReport) -> Value {
     for ((name, a), (_, b)) in totals(&micro.metrics).into_iter().zip(totals(&mono.metrics)) {
         ratios.insert(name.to_owned(), json!(ratio_value(a as f64, b as f64)));
     }
-    let figures: [(&str, fn(&OperationStats) -> u64); 3] =
+    let figures: [(&str, OperationFigure); 3] =
         [("messages", |s| s.messages), ("context_switches", |s| s.context_switches), ("cycles", |s| s.cycles)];
     let mut per_operation = serde_json::Map::new();
     for (name, a) in &micro.per_operation {
