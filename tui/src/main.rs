@@ -90,17 +90,34 @@ enum FormatArg {
     Text,
 }
 
+/// A cost profile for one mode each, over `--profile`.
 #[derive(clap::Args, Debug)]
-struct Overrides {
-    /// Cost profile of both modes: sel4, l4, mach3, minix3, monolithic, or a .ron file.
-    #[arg(long, value_name = "NAME|FILE")]
-    profile: Option<String>,
+struct ModeProfiles {
     /// Cost profile of microkernel mode (over --profile and the scenario's).
     #[arg(long, value_name = "NAME|FILE")]
     micro_profile: Option<String>,
     /// Cost profile of monolithic mode (over --profile and the scenario's).
     #[arg(long, value_name = "NAME|FILE")]
     mono_profile: Option<String>,
+}
+
+impl ModeProfiles {
+    /// The profile of each mode: its own flag's, else `both` (`--profile`).
+    fn over(&self, both: Option<&str>) -> Result<Profiles, Failure> {
+        Ok(Profiles {
+            microkernel: profile(self.micro_profile.as_deref().or(both))?,
+            monolithic: profile(self.mono_profile.as_deref().or(both))?,
+        })
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct Overrides {
+    /// Cost profile of both modes: sel4, l4, mach3, minix3, monolithic, or a .ron file.
+    #[arg(long, value_name = "NAME|FILE")]
+    profile: Option<String>,
+    #[command(flatten)]
+    modes: ModeProfiles,
     /// Seed of the run's random stream.
     #[arg(long)]
     seed: Option<u64>,
@@ -182,12 +199,8 @@ enum Command {
         /// Cost profile of both modes.
         #[arg(long, value_name = "NAME|FILE")]
         profile: Option<String>,
-        /// Cost profile of microkernel mode (over --profile).
-        #[arg(long, value_name = "NAME|FILE")]
-        micro_profile: Option<String>,
-        /// Cost profile of monolithic mode (over --profile).
-        #[arg(long, value_name = "NAME|FILE")]
-        mono_profile: Option<String>,
+        #[command(flatten)]
+        modes: ModeProfiles,
         /// Faults to inject instead of the scenario's (SERVER:KIND@WHEN, as for run).
         #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
         faults: Vec<String>,
@@ -229,12 +242,6 @@ fn profile(name: Option<&str>) -> Result<Option<mksim_kernel::CostProfile>, Fail
     name.map(|name| load_profile(name).map_err(Failure::Input)).transpose()
 }
 
-/// The profiles of `--profile` (both modes) and `--micro-profile`/`--mono-profile` (one mode
-/// each, over `--profile`).
-fn profiles(both: Option<&str>, micro: Option<&str>, mono: Option<&str>) -> Result<Profiles, Failure> {
-    Ok(Profiles { microkernel: profile(micro.or(both))?, monolithic: profile(mono.or(both))? })
-}
-
 /// Faults from the command line, checked against the servers the scenario boots.
 fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, Failure> {
     texts
@@ -256,9 +263,7 @@ fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, F
 fn options(overrides: &Overrides, scenario: &Scenario) -> Result<RunOptions, Failure> {
     let extra = cli_faults(scenario, &overrides.faults)?;
     let faults = (!extra.is_empty()).then(|| scenario.faults.iter().cloned().chain(extra).collect());
-    let profiles =
-        profiles(overrides.profile.as_deref(), overrides.micro_profile.as_deref(), overrides.mono_profile.as_deref())?;
-    Ok(RunOptions { profiles, seed: overrides.seed, faults })
+    Ok(RunOptions { profiles: overrides.modes.over(overrides.profile.as_deref())?, seed: overrides.seed, faults })
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
@@ -439,8 +444,7 @@ struct FaultsCommand {
     runs: u64,
     seed: Option<u64>,
     profile: Option<String>,
-    micro_profile: Option<String>,
-    mono_profile: Option<String>,
+    modes: ModeProfiles,
     faults: Vec<String>,
     threads: Option<usize>,
     json: bool,
@@ -450,11 +454,7 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
     let scenario = load(&command.scenario)?;
     let faults = cli_faults(&scenario, &command.faults)?;
     let options = RunOptions {
-        profiles: profiles(
-            command.profile.as_deref(),
-            command.micro_profile.as_deref(),
-            command.mono_profile.as_deref(),
-        )?,
+        profiles: command.modes.over(command.profile.as_deref())?,
         seed: None,
         faults: (!faults.is_empty()).then_some(faults),
     };
@@ -475,50 +475,39 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        None => tour(),
-        Some(Command::Run { scenario, mode, overrides, json, events }) => prepare(&scenario, &overrides)
-            .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
-        Some(Command::Compare { scenario, overrides, json }) => {
-            prepare(&scenario, &overrides).and_then(|(scenario, options)| command_compare(&scenario, &options, json))
-        }
-        Some(Command::Check { paths, json }) => command_check(&paths, json),
-        Some(Command::Export { scenario, format, output, mode, overrides }) => {
-            prepare(&scenario, &overrides).and_then(|(scenario, options)| {
-                command_export(&scenario, format, output.as_deref(), mode.into(), &options)
-            })
-        }
-        Some(Command::Tui { scenario, overrides }) => (|| {
-            let scenario = match scenario {
-                Some(path) => load(&path)?,
-                None => Scenario::parse(TOUR, "built-in tour")?,
-            };
-            let options = options(&overrides, &scenario)?;
-            mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
-        })(),
-        Some(Command::Faults { scenario, runs, seed, profile, micro_profile, mono_profile, faults, threads, json }) => {
-            command_faults(FaultsCommand {
-                scenario,
-                runs,
-                seed,
-                profile,
-                micro_profile,
-                mono_profile,
-                faults,
-                threads,
-                json,
-            })
-        }
-        Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
-        Some(Command::Profiles) => {
-            for name in mksim_kernel::CostProfile::built_in_names() {
-                let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
-                let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
-                outln!("{name:<11} {}{estimated}", profile.description);
+    let result =
+        match cli.command {
+            None => tour(),
+            Some(Command::Run { scenario, mode, overrides, json, events }) => prepare(&scenario, &overrides)
+                .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
+            Some(Command::Compare { scenario, overrides, json }) => prepare(&scenario, &overrides)
+                .and_then(|(scenario, options)| command_compare(&scenario, &options, json)),
+            Some(Command::Check { paths, json }) => command_check(&paths, json),
+            Some(Command::Export { scenario, format, output, mode, overrides }) => prepare(&scenario, &overrides)
+                .and_then(|(scenario, options)| {
+                    command_export(&scenario, format, output.as_deref(), mode.into(), &options)
+                }),
+            Some(Command::Tui { scenario, overrides }) => (|| {
+                let scenario = match scenario {
+                    Some(path) => load(&path)?,
+                    None => Scenario::parse(TOUR, "built-in tour")?,
+                };
+                let options = options(&overrides, &scenario)?;
+                mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
+            })(),
+            Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json }) => {
+                command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json })
             }
-            Ok(())
-        }
-    };
+            Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
+            Some(Command::Profiles) => {
+                for name in mksim_kernel::CostProfile::built_in_names() {
+                    let profile = mksim_kernel::CostProfile::built_in(name).expect("built-in profiles parse");
+                    let estimated = if profile.estimated { " (some figures estimated)" } else { "" };
+                    outln!("{name:<11} {}{estimated}", profile.description);
+                }
+                Ok(())
+            }
+        };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Expectations) => ExitCode::from(1),
