@@ -143,6 +143,43 @@ pub enum OutcomeKind {
     KernelPanic,
 }
 
+impl OutcomeKind {
+    /// Every kind, in the order a report lists them.
+    pub const ALL: [OutcomeKind; 4] =
+        [OutcomeKind::Completed, OutcomeKind::Deadlock, OutcomeKind::StepLimit, OutcomeKind::KernelPanic];
+
+    /// The name in machine-readable output (JSON, JSON Lines): `completed`, `deadlock`,
+    /// `step_limit`, `kernel_panic`. Every output spells an outcome this way and no other.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutcomeKind::Completed => "completed",
+            OutcomeKind::Deadlock => "deadlock",
+            OutcomeKind::StepLimit => "step_limit",
+            OutcomeKind::KernelPanic => "kernel_panic",
+        }
+    }
+
+    /// The words text for people uses: `completed`, `deadlock`, `stopped at the step limit`,
+    /// `kernel panic`.
+    pub fn wording(self) -> &'static str {
+        match self {
+            OutcomeKind::Completed => "completed",
+            OutcomeKind::Deadlock => "deadlock",
+            OutcomeKind::StepLimit => "stopped at the step limit",
+            OutcomeKind::KernelPanic => "kernel panic",
+        }
+    }
+
+    /// How a run with this end ended, to follow "the run": `completed`, `ended in a deadlock`,
+    /// `stopped at the step limit`, `ended in a kernel panic`.
+    pub fn ended(self) -> String {
+        match self {
+            OutcomeKind::Completed | OutcomeKind::StepLimit => self.wording().to_owned(),
+            OutcomeKind::Deadlock | OutcomeKind::KernelPanic => format!("ended in a {}", self.wording()),
+        }
+    }
+}
+
 /// A fault injected into a server or a service module, as the log records it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 pub enum InjectedFault {
@@ -507,5 +544,24 @@ mod tests {
     #[test]
     fn a_message_record_stays_small() {
         assert!(size_of::<MessageRecord>() <= 48, "MessageRecord is {} bytes", size_of::<MessageRecord>());
+    }
+
+    #[test]
+    fn each_outcome_has_one_snake_case_name_and_one_wording() {
+        let names: Vec<&str> = OutcomeKind::ALL.iter().map(|kind| kind.name()).collect();
+        assert_eq!(names, ["completed", "deadlock", "step_limit", "kernel_panic"]);
+        let wordings: Vec<&str> = OutcomeKind::ALL.iter().map(|kind| kind.wording()).collect();
+        assert_eq!(wordings, ["completed", "deadlock", "stopped at the step limit", "kernel panic"]);
+        let ended: Vec<String> = OutcomeKind::ALL.iter().map(|kind| kind.ended()).collect();
+        assert_eq!(ended, ["completed", "ended in a deadlock", "stopped at the step limit", "ended in a kernel panic"]);
+    }
+
+    #[test]
+    fn the_run_ended_event_uses_the_wording() {
+        let log = EventLog::default();
+        for kind in OutcomeKind::ALL {
+            let event = Event { time: 0, process: ProcessId::KERNEL, kind: EventKind::RunEnded { outcome: kind } };
+            assert_eq!(log.describe(&event), format!("run ended: {}", kind.wording()));
+        }
     }
 }

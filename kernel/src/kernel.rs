@@ -5,7 +5,7 @@
 use crate::capability::{Capability, DerivationTree, Location, NodeKey, Rights};
 use crate::config::KernelConfig;
 use crate::error::{FaultReason, SysError};
-use crate::event::{CapabilityChange, CapabilityOp, Event, EventKind, EventLog, OutcomeKind};
+use crate::event::{CapabilityChange, CapabilityOp, Event, EventKind, EventLog};
 use crate::ids::{Badge, ObjectId, Priority, ProcessId, Slot};
 use crate::message::MessageId;
 use crate::metrics::Counters;
@@ -611,13 +611,7 @@ impl Kernel {
     }
 
     pub(crate) fn end(&mut self, outcome: Outcome) {
-        let kind = match outcome {
-            Outcome::Completed => OutcomeKind::Completed,
-            Outcome::Deadlock(_) => OutcomeKind::Deadlock,
-            Outcome::StepLimit { .. } => OutcomeKind::StepLimit,
-            Outcome::KernelPanic(_) => OutcomeKind::KernelPanic,
-        };
-        self.emit(ProcessId::KERNEL, EventKind::RunEnded { outcome: kind });
+        self.emit(ProcessId::KERNEL, EventKind::RunEnded { outcome: outcome.kind() });
         self.outcome = Some(outcome);
     }
 

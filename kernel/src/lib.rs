@@ -63,7 +63,7 @@ pub use capability::{Capability, Rights};
 pub use config::{DeadlockPolicy, KernelConfig, Limits};
 pub use cost::{CostProfile, ProfileError};
 pub use error::{FaultReason, ProgramFault, ProgramResult, SysError};
-pub use event::{Event, EventKind, EventLog, InjectedFault};
+pub use event::{Event, EventKind, EventLog, InjectedFault, OutcomeKind};
 pub use ids::{Badge, ObjectId, Priority, ProcessId, Slot};
 pub use kernel::{Kernel, ProcessSpec};
 pub use message::{Incoming, IntoMessageData, MESSAGE_DATA_INLINE, Message, MessageData, MessageKind, Received};

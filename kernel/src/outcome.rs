@@ -1,6 +1,6 @@
 //! How a run ends, and the report of a deadlock.
 
-use crate::event::InjectedFault;
+use crate::event::{InjectedFault, OutcomeKind};
 use crate::ids::ProcessId;
 use crate::process::ProcessState;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,16 @@ impl Outcome {
     /// True for a clean end.
     pub fn is_completed(&self) -> bool {
         matches!(self, Outcome::Completed)
+    }
+
+    /// Which of the four ends it is, without the report.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Outcome::Completed => OutcomeKind::Completed,
+            Outcome::Deadlock(_) => OutcomeKind::Deadlock,
+            Outcome::StepLimit { .. } => OutcomeKind::StepLimit,
+            Outcome::KernelPanic(_) => OutcomeKind::KernelPanic,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! Everything here reads only the event log, so any view can describe a run
 //! after the kernel that produced it is gone.
 
-use crate::event::{BlockedOn, CapabilityChange, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind};
+use crate::event::{BlockedOn, CapabilityChange, CapabilityOp, DropReason, Event, EventKind, EventLog};
 use crate::ids::{ObjectId, ProcessId};
 use crate::kernel::Kernel;
 use crate::message::{MessageId, MessageKind};
@@ -149,7 +149,7 @@ impl EventLog {
             EventKind::BootDone => "boot done: every server is ready, programs start".to_owned(),
             EventKind::Faulted { reason } => format!("faulted: {reason}"),
             EventKind::Exited { code } => format!("exited with code {code}"),
-            EventKind::RunEnded { outcome } => format!("run ended: {}", describe_outcome(outcome)),
+            EventKind::RunEnded { outcome } => format!("run ended: {}", outcome.wording()),
         }
     }
 
@@ -221,15 +221,6 @@ fn describe_capability_op(op: CapabilityOp) -> &'static str {
         CapabilityOp::Received => "received",
         CapabilityOp::ReplyCreated => "reply capability for",
         CapabilityOp::ReplyUsed => "used",
-    }
-}
-
-fn describe_outcome(outcome: OutcomeKind) -> &'static str {
-    match outcome {
-        OutcomeKind::Completed => "completed",
-        OutcomeKind::Deadlock => "deadlock",
-        OutcomeKind::StepLimit => "step limit reached",
-        OutcomeKind::KernelPanic => "kernel panic",
     }
 }
 

@@ -451,6 +451,43 @@ fn an_unknown_profile_in_the_file_is_refused_at_the_profile() {
     assert_refused("unknown_profile_in_file", &text, line_of(&text, "\"vax\""), "kernel.profile", &["`vax`", "sel4"]);
 }
 
+/// The 1-based column of the `nth` (0-based) occurrence of `needle` on its line.
+#[track_caller]
+fn column_of_nth(text: &str, needle: &str, nth: usize) -> usize {
+    let (offset, _) =
+        text.match_indices(needle).nth(nth).unwrap_or_else(|| panic!("no occurrence {nth} of {needle:?}"));
+    text[..offset].rsplit('\n').next().expect("a line").chars().count() + 1
+}
+
+#[test]
+fn an_unknown_monolithic_profile_is_refused_at_it() {
+    let text = edit(
+        &scenario_text("ping_pong.ron"),
+        "servers: (console: false),",
+        "kernel: (profile: \"sel4\", monolithic_profile: \"vax\"),\n    servers: (console: false),",
+    );
+    let error = assert_refused(
+        "unknown_monolithic_profile",
+        &text,
+        line_of(&text, "\"vax\""),
+        "kernel.monolithic_profile",
+        &["`vax`", "sel4"],
+    );
+    assert_eq!(error.column, column_of_nth(&text, "\"vax\"", 0), "{error}");
+}
+
+#[test]
+fn a_bad_profile_is_found_at_its_own_field_not_inside_monolithic_profile() {
+    let text = edit(
+        &scenario_text("ping_pong.ron"),
+        "servers: (console: false),",
+        "kernel: (monolithic_profile: \"vax\", profile: \"vax\"),\n    servers: (console: false),",
+    );
+    let error = refused(&text);
+    assert_eq!(error.item, "kernel.profile", "{error}");
+    assert_eq!((error.line, error.column), (line_of_nth(&text, "\"vax\"", 1), column_of_nth(&text, "\"vax\"", 1)));
+}
+
 #[test]
 fn a_scenario_without_processes_is_refused() {
     let text = "Scenario(name: \"empty\", processes: [])\n";

@@ -3,7 +3,7 @@
 //! (0 success, 1 expectations failed or the run ended unexpectedly, 2 bad
 //! input or usage).
 
-use mksim_tests::binary::{assert_status, json, mksim, stdout, workspace};
+use mksim_tests::binary::{assert_status, json, mksim, stderr, stdout, workspace};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -98,23 +98,158 @@ fn the_expected_deadlock_exits_0_and_an_unexpected_one_exits_1() {
 
 // ----- compare -----
 
-#[test]
-fn compare_json_gives_both_modes_with_metrics_at_the_top_and_per_operation() {
-    let output = mksim(&["compare", "scenarios/file_io.ron", "--json"]);
+/// `compare --json` on `args`, with status 0.
+fn compare_json(args: &[&str]) -> Value {
+    let mut all = vec!["compare", "--json"];
+    all.extend_from_slice(args);
+    let output = mksim(&all);
     assert_status(&output, 0);
-    let comparison = json(&output);
+    json(&output)
+}
+
+/// `run --json` on `args` in `mode`.
+fn run_json(mode: &str, args: &[&str]) -> Value {
+    let mut all = vec!["run", "--json", "--mode", mode];
+    all.extend_from_slice(args);
+    json(&mksim(&all))
+}
+
+fn cycles(run: &Value) -> u64 {
+    run["metrics"]["cycles"].as_u64().expect("a count of cycles")
+}
+
+#[test]
+fn compare_json_holds_each_mode_exactly_as_run_json_prints_it_and_the_ratios() {
+    let comparison = compare_json(&["scenarios/tour.ron"]);
+    let keys: Vec<&str> = comparison.as_object().expect("an object").keys().map(String::as_str).collect();
+    assert_eq!(keys, ["comparable", "microkernel", "monolithic", "not_comparable_because", "ratios", "scenario"]);
+    assert_eq!(comparison["scenario"], "tour");
     for mode in ["microkernel", "monolithic"] {
-        let side = &comparison[mode];
-        assert_metrics(side, mode);
-        let reads = &side["per_operation"]["fs.read"];
-        assert_eq!(reads["count"], 2, "{mode}: {side:#}");
+        assert_eq!(comparison[mode], run_json(mode, &["scenarios/tour.ron"]), "{mode}");
+        assert_eq!(comparison[mode]["mode"], mode);
     }
-    assert_eq!(comparison["monolithic"]["messages"], 0);
-    assert_eq!(comparison["monolithic"]["per_operation"]["fs.read"]["messages"], 0);
-    let micro_messages = comparison["microkernel"]["messages"].as_u64().expect("a count");
-    assert!(micro_messages > 0);
+    assert_eq!(comparison["comparable"], true);
+    assert_eq!(comparison["not_comparable_because"], Value::Null);
+    let ratios = &comparison["ratios"];
+    let (micro, mono) = (&comparison["microkernel"]["metrics"], &comparison["monolithic"]["metrics"]);
+    for total in METRICS {
+        let (a, b) = (micro[total].as_f64().expect("a count"), mono[total].as_f64().expect("a count"));
+        if b == 0.0 {
+            assert_eq!(ratios[total], Value::Null, "{total}: nothing to divide by in monolithic mode");
+        } else {
+            assert_eq!(ratios[total].as_f64(), Some(a / b), "{total}");
+        }
+    }
+    assert_eq!(ratios["messages"], Value::Null, "monolithic mode sends no messages");
+    assert!(ratios["cycles"].as_f64().is_some_and(|ratio| ratio > 1.0), "{ratios:#}");
+    // Per operation both modes made: name lookups are made in microkernel mode only.
+    let per_operation = ratios["per_operation"].as_object().expect("ratios per operation");
+    let operations: Vec<&str> = per_operation.keys().map(String::as_str).collect();
+    assert_eq!(operations, ["console.write", "fs.close", "fs.open", "fs.read", "fs.seek", "fs.write"]);
+    let average = |mode: &str, operation: &str, figure: &str| {
+        let stats = &comparison[mode]["per_operation"][operation];
+        stats[figure].as_f64().expect("a figure") / stats["count"].as_f64().expect("a count")
+    };
+    for (operation, figures) in per_operation {
+        let names: Vec<&str> = figures.as_object().expect("an object").keys().map(String::as_str).collect();
+        assert_eq!(names, ["context_switches", "cycles", "messages"], "{operation}");
+        let expected = average("microkernel", operation, "cycles") / average("monolithic", operation, "cycles");
+        assert_eq!(figures["cycles"].as_f64(), Some(expected), "{operation}");
+        assert_eq!(figures["messages"], Value::Null, "{operation}");
+    }
+    assert_eq!(per_operation["fs.open"]["context_switches"].as_f64(), Some(4.0), "4 switches against 1");
+}
+
+#[test]
+fn compare_json_of_file_io_gives_figures_per_operation_in_each_run() {
+    let comparison = compare_json(&["scenarios/file_io.ron"]);
+    for mode in ["microkernel", "monolithic"] {
+        assert_metrics(&comparison[mode]["metrics"], mode);
+        assert_eq!(comparison[mode]["per_operation"]["fs.read"]["count"], 2, "{mode}");
+    }
+    assert_eq!(comparison["monolithic"]["metrics"]["messages"], 0);
     let micro_reads = comparison["microkernel"]["per_operation"]["fs.read"]["messages"].as_u64().expect("a count");
     assert!(micro_reads >= 4, "two reads, each a call and a reply at least: {micro_reads}");
+}
+
+#[test]
+fn compare_gives_no_ratio_when_the_monolithic_kernel_panicked() {
+    let comparison = compare_json(&["scenarios/driver_restart.ron"]);
+    assert_eq!(comparison["comparable"], false);
+    assert_eq!(comparison["ratios"], Value::Null);
+    assert_eq!(comparison["not_comparable_because"], "the monolithic run ended in a kernel panic at 9293 cycles");
+    assert_eq!(comparison["monolithic"]["outcome"], "kernel_panic");
+    assert_eq!(comparison["microkernel"]["outcome"], "completed");
+
+    let output = mksim(&["compare", "scenarios/driver_restart.ron"]);
+    assert_status(&output, 0);
+    let text = stdout(&output);
+    let panic = "the monolithic run ended in a kernel panic at 9293 cycles: crash in the kernel's block driver module";
+    assert!(text.contains(panic), "{text}");
+    let micro_cycles = cycles(&comparison["microkernel"]);
+    assert!(text.contains(&format!("the microkernel run completed at {micro_cycles} cycles")), "{text}");
+    assert!(text.contains("the totals are not comparable"), "{text}");
+    assert!(!text.lines().any(|line| line.trim_end().ends_with("ratio")), "a ratio column:\n{text}");
+    for ratio in ["×", "∞"] {
+        assert!(!text.contains(ratio), "{ratio:?} in\n{text}");
+    }
+    for row in ["cycles", "fs.write"] {
+        assert!(text.lines().any(|line| line.starts_with(row)), "the figures are shown, without ratios:\n{text}");
+    }
+}
+
+#[test]
+fn compare_names_the_profile_of_each_mode() {
+    let text = stdout(&mksim(&["compare", "scenarios/tour.ron", "--profile", "l4", "--mono-profile", "monolithic"]));
+    let first = text.lines().next().expect("a header");
+    assert_eq!(first, "tour: microkernel (profile l4) against monolithic (profile monolithic)");
+    let text = stdout(&mksim(&["compare", "scenarios/tour.ron"]));
+    assert!(text.starts_with("tour: microkernel (profile sel4) against monolithic (profile sel4)\n"), "{text}");
+}
+
+#[test]
+fn mono_profile_changes_the_monolithic_run_only() {
+    let plain = compare_json(&["scenarios/tour.ron"]);
+    let mono = compare_json(&["scenarios/tour.ron", "--mono-profile", "monolithic"]);
+    assert_eq!(mono["monolithic"]["profile"], "monolithic");
+    assert_eq!(mono["microkernel"]["profile"], "sel4");
+    assert_eq!(mono["microkernel"], plain["microkernel"], "the microkernel run is untouched");
+    assert_ne!(cycles(&mono["monolithic"]), cycles(&plain["monolithic"]), "another profile, other costs");
+    assert_eq!(mono["monolithic"], run_json("monolithic", &["scenarios/tour.ron", "--profile", "monolithic"]));
+
+    let micro = compare_json(&["scenarios/tour.ron", "--micro-profile", "mach3", "--profile", "l4"]);
+    assert_eq!((&micro["microkernel"]["profile"], &micro["monolithic"]["profile"]), (&"mach3".into(), &"l4".into()));
+    // run takes them too: the flag of the mode it runs in counts.
+    let run = run_json("monolithic", &["scenarios/tour.ron", "--micro-profile", "mach3", "--mono-profile", "l4"]);
+    assert_eq!(run["profile"], "l4");
+}
+
+#[test]
+fn a_scenario_gives_the_monolithic_mode_its_own_profile() {
+    let folder = scratch("monolithic_profile");
+    let file = folder.join("tour.ron");
+    let text = edit(
+        &scenario_text("tour.ron"),
+        "    servers: (file:",
+        "    kernel: (profile: \"sel4\", monolithic_profile: \"monolithic\"),\n    servers: (file:",
+    );
+    std::fs::write(&file, text).expect("writable");
+    let path = file.to_str().expect("a UTF-8 path");
+    let comparison = compare_json(&[path]);
+    assert_eq!(comparison["microkernel"]["profile"], "sel4");
+    assert_eq!(comparison["monolithic"]["profile"], "monolithic");
+    let flagged = compare_json(&["scenarios/tour.ron", "--mono-profile", "monolithic"]);
+    for mode in ["microkernel", "monolithic"] {
+        assert_eq!(cycles(&comparison[mode]), cycles(&flagged[mode]), "{mode}: the field and the flag agree");
+    }
+    // --profile sets both modes, over the scenario's monolithic_profile.
+    let both = compare_json(&[path, "--profile", "l4"]);
+    assert_eq!((&both["microkernel"]["profile"], &both["monolithic"]["profile"]), (&"l4".into(), &"l4".into()));
+    let text = stdout(&mksim(&["compare", path]));
+    assert!(text.starts_with("tour: microkernel (profile sel4) against monolithic (profile monolithic)"), "{text}");
+    // check runs each mode with the scenario's own profile.
+    let output = mksim(&["check", path]);
+    assert_status(&output, 0);
 }
 
 #[test]
@@ -174,6 +309,85 @@ fn a_wrong_console_expectation_fails_the_check_with_status_1() {
     assert_eq!(text.lines().last(), Some("1 passed, 1 failed"), "{text}");
 }
 
+// ----- exit status -----
+
+/// A client whose call gets back its own message, not the answer its script expects: it faults.
+/// Its `expect` is `EXPECT`, for the test to fill in.
+const FAULTING_CLIENT: &str = r#"Scenario(
+    name: "faulting-client",
+    description: "The server echoes; the client expects another answer and faults.",
+    servers: (console: false),
+    objects: [(name: "port", kind: Endpoint, owner: "server")],
+    processes: [
+        (name: "server", priority: 10, server: true, program: [Echo(on: "port")]),
+        (
+            name: "client",
+            priority: 5,
+            caps: [(name: "server", object: "port", rights: "s")],
+            program: [Call(to: "server", data: "ping", expect: "pong")],
+        ),
+    ],
+    EXPECT
+)
+"#;
+
+/// FAULTING_CLIENT with `expect` written to a scratch file; its path.
+fn faulting_client(test: &str, expect: &str) -> String {
+    let file = scratch(test).join("faulting_client.ron");
+    std::fs::write(&file, FAULTING_CLIENT.replace("EXPECT", expect)).expect("writable");
+    file.to_str().expect("a UTF-8 path").to_owned()
+}
+
+const CLIENT_FAULT: &str = "client faulted: failed with code 1: step 1 (call): reply: expected \"pong\", got \"ping\"";
+
+#[test]
+fn run_and_compare_exit_1_when_a_client_faults_unexpectedly() {
+    let path = faulting_client("unexpected_fault", "");
+    for args in [vec!["run", &path], vec!["run", &path, "--json"], vec!["run", &path, "--mode", "monolithic"]] {
+        let output = mksim(&args);
+        assert_status(&output, 1);
+        let error = stderr(&output);
+        assert!(error.contains(CLIENT_FAULT) && error.contains("does not say so"), "{args:?}: {error}");
+    }
+    // The run itself completed: the outcome is as expected, the client's end is not.
+    let report = json(&mksim(&["run", &path, "--json"]));
+    assert_eq!(report["outcome"], "completed");
+    let output = mksim(&["compare", &path]);
+    assert_status(&output, 1);
+    let error = stderr(&output);
+    assert!(error.contains("in the microkernel run client faulted"), "{error}");
+    assert!(error.contains("in the monolithic run client faulted"), "{error}");
+}
+
+#[test]
+fn a_fault_the_scenario_expects_exits_0() {
+    let path = faulting_client("expected_fault", "expect: (faulted: [\"client\"]),");
+    for args in [vec!["run", &path], vec!["compare", &path], vec!["check", &path]] {
+        let output = mksim(&args);
+        assert_status(&output, 0);
+        assert!(stderr(&output).is_empty(), "{args:?}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn check_fails_a_client_that_faulted_even_without_exit_codes_to_check() {
+    let path = faulting_client("check_fault", "expect: (outcome: Completed),");
+    let output = mksim(&["check", &path]);
+    assert_status(&output, 1);
+    let text = stdout(&output);
+    for mode in ["microkernel", "monolithic"] {
+        let case = format!("FAIL [{mode}] no process faulted unexpectedly: {CLIENT_FAULT}");
+        assert!(text.lines().any(|line| line.trim_start().starts_with(&case)), "{case}\n{text}");
+    }
+    assert!(text.contains("ok   [microkernel] outcome: completed"), "{text}");
+    let result = json(&mksim(&["check", &path, "--json"]));
+    assert_eq!(result["passed"], false);
+    let cases = result["scenarios"][0]["cases"].as_array().expect("cases");
+    let failed: Vec<&Value> = cases.iter().filter(|case| case["passed"] == false).collect();
+    assert_eq!(failed.len(), 2, "{result:#}");
+    assert!(failed.iter().all(|case| case["detail"].as_str().is_some_and(|detail| detail.contains(CLIENT_FAULT))));
+}
+
 // ----- export -----
 
 #[test]
@@ -219,7 +433,7 @@ fn mksim_without_arguments_runs_the_tour_and_prints_the_comparison() {
     let output = mksim(&[]);
     assert_status(&output, 0);
     let text = stdout(&output);
-    assert!(text.contains("── comparison"), "{text}");
+    assert!(text.contains("── comparison: microkernel (profile sel4) against monolithic (profile sel4) ──"), "{text}");
     for row in ["syscalls", "messages", "context switches", "cycles", "fs.read"] {
         assert!(text.lines().any(|line| line.starts_with(row)), "no {row} row:\n{text}");
     }

@@ -33,6 +33,7 @@ fn faults_json_shows_no_system_crash_in_microkernel_mode_and_one_per_fault_in_mo
         let fields: Vec<&str> =
             report[mode].as_object().expect("an object per mode").keys().map(String::as_str).collect();
         let mut expected = FIGURES.to_vec();
+        expected.push("profile");
         expected.sort_unstable();
         assert_eq!(fields, expected, "{mode}");
         assert_eq!(figure(&report, mode, "runs"), 30);
@@ -43,6 +44,62 @@ fn faults_json_shows_no_system_crash_in_microkernel_mode_and_one_per_fault_in_mo
     assert!(figure(&report, "microkernel", "server_restarts") > 0, "{report:#}");
     assert_eq!(figure(&report, "monolithic", "system_crashes"), 30, "{report:#}");
     assert_eq!(figure(&report, "monolithic", "server_restarts"), 0, "{report:#}");
+}
+
+#[test]
+fn faults_json_names_the_scenario_the_seeds_the_profiles_and_the_figures_by_fault() {
+    let output = mksim(&[
+        "faults",
+        "scenarios/fault_campaign.ron",
+        "--runs",
+        "20",
+        "--seed",
+        "7",
+        "--mono-profile",
+        "monolithic",
+        "--json",
+    ]);
+    assert_status(&output, 0);
+    let report = json(&output);
+    let keys: Vec<&str> = report.as_object().expect("an object").keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["by_fault", "first_seed", "last_seed", "microkernel", "monolithic", "random_faults", "runs", "scenario"]
+    );
+    assert_eq!(report["scenario"], "fault-campaign");
+    assert_eq!((&report["first_seed"], &report["last_seed"], &report["runs"]), (&7.into(), &26.into(), &20.into()));
+    assert_eq!(report["random_faults"], true);
+    assert_eq!(report["microkernel"]["profile"], "sel4", "the scenario's");
+    assert_eq!(report["monolithic"]["profile"], "monolithic", "--mono-profile");
+    // The breakdown by fault drawn, as the text prints it, with every figure of both modes.
+    let by_fault = report["by_fault"].as_object().expect("an object by fault drawn");
+    assert!(!by_fault.is_empty(), "{report:#}");
+    let mut runs = 0;
+    for (fault, modes) in by_fault {
+        let kind = ["crash", "hang", "corrupt reply", "drop message"].iter().any(|kind| fault.starts_with(kind));
+        assert!(kind && fault.contains(" in "), "{fault}");
+        for mode in ["microkernel", "monolithic"] {
+            for name in FIGURES {
+                assert!(modes[mode][name].is_u64(), "{fault}: no {mode}.{name} in {modes:#}");
+            }
+        }
+        assert_eq!(modes["microkernel"]["runs"], modes["monolithic"]["runs"], "{fault}");
+        runs += figure(modes, "microkernel", "runs");
+    }
+    assert_eq!(runs, 20, "every seed drew one fault");
+    // The text prints the same figures under the same names, without the unit.
+    let text = stdout(&mksim(&["faults", "scenarios/fault_campaign.ron", "--runs", "20", "--seed", "7"]));
+    for name in FIGURES {
+        let label = name.replace('_', " ");
+        let line = text.lines().find(|line| line.starts_with(&label)).unwrap_or_else(|| panic!("{label}:\n{text}"));
+        let values: Vec<u64> = line[label.len()..].split_whitespace().filter_map(|word| word.parse().ok()).collect();
+        assert_eq!(values, [figure(&report, "microkernel", name), figure(&report, "monolithic", name)], "{line}");
+    }
+    for (fault, modes) in by_fault {
+        let line = text.lines().find(|line| line.starts_with(fault.as_str())).unwrap_or_else(|| panic!("{fault}"));
+        let runs: u64 = line[fault.len()..].split_whitespace().next().and_then(|word| word.parse().ok()).expect("runs");
+        assert_eq!(runs, figure(modes, "microkernel", "runs"), "{line}");
+    }
 }
 
 #[test]
@@ -96,8 +153,10 @@ fn faults_with_only_delays_from_the_command_line_crashes_neither_mode() {
 #[test]
 fn a_fault_on_the_command_line_of_run_reaches_the_run_and_its_json() {
     let output = mksim(&["run", "scenarios/fs_restart.ron", "--fault", "console:corrupt@msg=1", "--json"]);
-    // The run completes; the writer's one print fails with a corrupt reply its script did not expect.
-    assert_status(&output, 0);
+    // The run completes, but the writer's one print fails with a corrupt reply its script did not
+    // expect, and the writer faults: the scenario does not say it may, so the status is 1.
+    assert_status(&output, 1);
+    assert!(stderr(&output).contains("writer faulted"), "{}", stderr(&output));
     let report = json(&output);
     assert_eq!(report["reliability"]["failures_injected"], 2, "the scenario's fault and this one: {report:#}");
     assert_eq!(report["reliability"]["restarts"]["fs"], 1, "{report:#}");

@@ -173,6 +173,13 @@ fn the_file_io_comparison_table() {
     insta::assert_snapshot!("file_io_comparison", comparison(&micro, &mono));
 }
 
+#[test]
+fn the_driver_restart_comparison_has_no_ratios_after_the_monolithic_panic() {
+    let micro = run_file("driver_restart.ron", Mode::Microkernel);
+    let mono = run_file("driver_restart.ron", Mode::Monolithic);
+    insta::assert_snapshot!("driver_restart_comparison", comparison(&micro, &mono));
+}
+
 // ----- the behaviour each file is there to show -----
 
 #[test]

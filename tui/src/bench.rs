@@ -180,7 +180,7 @@ fn fs_ns_per_operation(repeats: u32) -> BTreeMap<String, f64> {
     for mode in [mksim_servers::system::Mode::Microkernel, mksim_servers::system::Mode::Monolithic] {
         let mut best = f64::INFINITY;
         for _ in 0..repeats {
-            let mut system = mksim_servers::system::boot(scenario.system(scenario.kernel.clone()), mode);
+            let mut system = mksim_servers::system::boot(scenario.system(scenario.kernel_in(mode)), mode);
             let start = Instant::now();
             system.kernel.run();
             let elapsed = start.elapsed();

@@ -72,6 +72,8 @@ pub struct CampaignReport {
     pub seeds: (u64, u64),
     /// True when the faults were drawn at random, one per seed.
     pub random_faults: bool,
+    /// The cost profile of each mode, by name: microkernel, then monolithic.
+    pub profiles: [String; 2],
     /// Microkernel mode.
     pub microkernel: ModeFigures,
     /// Monolithic mode.
@@ -115,6 +117,10 @@ pub fn run_campaign(scenario: &Scenario, options: &RunOptions, campaign: &Campai
         scenario: scenario.name.clone(),
         seeds: (campaign.first_seed, campaign.first_seed.wrapping_add(campaign.runs.saturating_sub(1))),
         random_faults: declared.is_empty(),
+        profiles: [Mode::Microkernel, Mode::Monolithic].map(|mode| match options.profiles.in_mode(mode) {
+            Some(profile) => profile.name.clone(),
+            None => scenario.kernel_in(mode).profile.name,
+        }),
         microkernel: ModeFigures::default(),
         monolithic: ModeFigures::default(),
         by_fault: BTreeMap::new(),
@@ -222,6 +228,59 @@ pub fn data_lost(report: &RunReport, reference: &RunReport) -> u64 {
 /// Reads one figure of a mode.
 type Figure = fn(&ModeFigures) -> u64;
 
+/// Every figure, as the text labels it (a unit in brackets); its JSON name is the label without
+/// the unit, in snake case ([`json_name`]).
+const FIGURES: [(&str, Figure); 9] = [
+    ("runs", |f| f.runs),
+    ("faults manifested (runs)", |f| f.faults_manifested),
+    ("system crashes", |f| f.system_crashes),
+    ("clients blocked (runs)", |f| f.clients_blocked),
+    ("server restarts", |f| f.server_restarts),
+    ("client ops succeeded", |f| f.client_ops_succeeded),
+    ("client ops failed", |f| f.client_ops_failed),
+    ("client ops retried", |f| f.client_ops_retried),
+    ("data lost (bytes)", |f| f.data_lost),
+];
+
+/// A figure's name in JSON: its text label without the unit, in snake case
+/// (`faults manifested (runs)` is `faults_manifested`).
+pub fn json_name(label: &str) -> String {
+    label.split(" (").next().unwrap_or(label).replace(' ', "_")
+}
+
+fn figures_json(figures: &ModeFigures) -> serde_json::Map<String, serde_json::Value> {
+    FIGURES.iter().map(|&(label, figure)| (json_name(label), figure(figures).into())).collect()
+}
+
+/// The report as one JSON object, with the names the text uses: the scenario, the seeds
+/// (`first_seed`, `last_seed`, `runs`), whether the faults were drawn at random, each mode's
+/// profile and figures, and with random faults the figures of both modes by the fault drawn.
+pub fn campaign_json(report: &CampaignReport) -> serde_json::Value {
+    let mode = |figures: &ModeFigures, profile: &str| {
+        let mut object = figures_json(figures);
+        object.insert("profile".to_owned(), profile.into());
+        serde_json::Value::Object(object)
+    };
+    let by_fault: serde_json::Map<String, serde_json::Value> = report
+        .by_fault
+        .iter()
+        .map(|(fault, (micro, mono))| {
+            let figures = serde_json::json!({"microkernel": figures_json(micro), "monolithic": figures_json(mono)});
+            (fault.clone(), figures)
+        })
+        .collect();
+    serde_json::json!({
+        "scenario": report.scenario,
+        "first_seed": report.seeds.0,
+        "last_seed": report.seeds.1,
+        "runs": report.microkernel.runs,
+        "random_faults": report.random_faults,
+        "microkernel": mode(&report.microkernel, &report.profiles[0]),
+        "monolithic": mode(&report.monolithic, &report.profiles[1]),
+        "by_fault": by_fault,
+    })
+}
+
 /// The report as text, a column per mode.
 pub fn describe(report: &CampaignReport) -> String {
     use std::fmt::Write;
@@ -232,18 +291,8 @@ pub fn describe(report: &CampaignReport) -> String {
     let _ = writeln!(text);
     let _ = writeln!(text, "{:<28} {:>12} {:>12}", "", "microkernel", "monolithic");
     let (micro, mono) = (&report.microkernel, &report.monolithic);
-    let rows: [(&str, Figure); 9] = [
-        ("runs", |f| f.runs),
-        ("faults manifested (runs)", |f| f.faults_manifested),
-        ("system crashes", |f| f.system_crashes),
-        ("clients blocked (runs)", |f| f.clients_blocked),
-        ("server restarts", |f| f.server_restarts),
-        ("client ops succeeded", |f| f.client_ops_succeeded),
-        ("client ops failed", |f| f.client_ops_failed),
-        ("client ops retried", |f| f.client_ops_retried),
-        ("data lost (bytes)", |f| f.data_lost),
-    ];
-    for (name, value) in rows {
+    let _ = writeln!(text, "{:<28} {:>12} {:>12}", "profile", report.profiles[0], report.profiles[1]);
+    for (name, value) in FIGURES {
         let _ = writeln!(text, "{name:<28} {:>12} {:>12}", value(micro), value(mono));
     }
     if !report.by_fault.is_empty() {

@@ -51,13 +51,45 @@ impl Cases<'_> {
 
 /// True when a run that ended with `outcome` ended as `expected`.
 pub fn outcome_matches(outcome: &Outcome, expected: ExpectedOutcome) -> bool {
-    matches!(
-        (outcome, expected),
-        (Outcome::Completed, ExpectedOutcome::Completed)
-            | (Outcome::Deadlock(_), ExpectedOutcome::Deadlock)
-            | (Outcome::StepLimit { .. }, ExpectedOutcome::StepLimit)
-            | (Outcome::KernelPanic(_), ExpectedOutcome::KernelPanic)
-    )
+    outcome.kind() == expected.kind()
+}
+
+/// A process that ended in a way its scenario did not say it would.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct UnexpectedEnd {
+    /// The process.
+    pub process: String,
+    /// How it ended, in words (`client faulted: failed with code 1: step 2 (call): peer dead`).
+    pub how: String,
+}
+
+/// The processes of a run that ended as the scenario does not expect.
+///
+/// Servers aside (they wait for requests for ever), a process must have exited when the run
+/// ends. One that faulted is expected only when `expect.faulted` lists it; one still alive
+/// (blocked, or cut off mid-program) only when the run ended, as expected, in a deadlock or
+/// at the step limit, which leave processes blocked. A kernel panic the scenario expects stops
+/// every process, whatever it was doing, so it covers every process.
+pub fn unexpected_ends(scenario: &Scenario, report: &RunReport) -> Vec<UnexpectedEnd> {
+    let expected = outcome_matches(&report.outcome, scenario.expect.outcome_in(report.mode));
+    if expected && matches!(report.outcome, Outcome::KernelPanic(_)) {
+        return Vec::new();
+    }
+    let stopped_early_as_expected = expected && !report.outcome.is_completed();
+    report
+        .processes
+        .iter()
+        .filter(|process| !process.server && process.exit_code.is_none())
+        .filter_map(|process| {
+            let how = match &process.fault {
+                Some(_) if scenario.expect.faulted.contains(&process.name) => return None,
+                Some(fault) => format!("{} faulted: {fault}", process.name),
+                None if stopped_early_as_expected => return None,
+                None => format!("{} was left {}", process.name, process.state),
+            };
+            Some(UnexpectedEnd { process: process.name.clone(), how })
+        })
+        .collect()
 }
 
 fn check_bounds(cases: &mut Cases<'_>, bounds: Option<Bounds>, messages: u64) {
@@ -74,12 +106,17 @@ fn check_mode(scenario: &Scenario, report: &RunReport, cases: &mut Vec<Case>) {
     let mut cases = Cases { mode: Some(report.mode.name()), cases };
     let expect = &scenario.expect;
     let wanted = expect.outcome_in(report.mode);
-    cases.add(format!("outcome {wanted:?}"), outcome_matches(&report.outcome, wanted), || {
-        let mut detail = format!("the run ended with {}", report.outcome_name());
+    cases.add(format!("outcome: {}", wanted.kind().wording()), outcome_matches(&report.outcome, wanted), || {
+        let mut detail = format!("the run {}", report.outcome.kind().ended());
         for process in report.processes.iter().filter(|process| process.fault.is_some()) {
             detail.push_str(&format!("; {} faulted: {}", process.name, process.fault.as_deref().unwrap_or("")));
         }
         detail
+    });
+    let unexpected = unexpected_ends(scenario, report);
+    cases.add("no process faulted unexpectedly".into(), unexpected.is_empty(), || {
+        let ends: Vec<&str> = unexpected.iter().map(|end| end.how.as_str()).collect();
+        format!("{}; the scenario's expect does not say so", ends.join("; "))
     });
     if report.mode == Mode::Microkernel {
         for (server, count) in &expect.restarts {

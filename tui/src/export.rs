@@ -43,9 +43,7 @@
 //! export) tells apart logs that differ in anything a view shows, and two logs
 //! whose messages differ only in bytes no describer reads hash the same.
 
-use mksim_kernel::event::{
-    BlockedOn, CapabilityChange, CapabilityOp, DropReason, Event, EventKind, EventLog, OutcomeKind,
-};
+use mksim_kernel::event::{BlockedOn, CapabilityChange, CapabilityOp, DropReason, Event, EventKind, EventLog};
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::syscall::SyscallKind;
 use mksim_kernel::{ObjectId, ProcessId};
@@ -285,15 +283,6 @@ fn capability_op_name(op: CapabilityOp) -> &'static str {
     }
 }
 
-fn outcome_name(outcome: OutcomeKind) -> &'static str {
-    match outcome {
-        OutcomeKind::Completed => "completed",
-        OutcomeKind::Deadlock => "deadlock",
-        OutcomeKind::StepLimit => "step_limit",
-        OutcomeKind::KernelPanic => "kernel_panic",
-    }
-}
-
 // ----- JSON Lines -----
 
 /// How much JSON Lines text is gathered before it is handed on (to the hasher, or the export string).
@@ -405,7 +394,7 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
             json.signed("code", code.into());
         }
         EventKind::RunEnded { outcome } => {
-            json.string("outcome", outcome_name(outcome));
+            json.string("outcome", outcome.name());
         }
     }
 }

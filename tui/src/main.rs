@@ -17,13 +17,12 @@ static ALLOCATOR: huge_pages::HugePageAllocator = huge_pages::HugePageAllocator;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use mksim::campaign::{Campaign, run_campaign};
-use mksim::check::{check, outcome_matches};
+use mksim::check::{check, outcome_matches, unexpected_ends};
 use mksim::export::{Format, export};
-use mksim::report::{compare_mode_json, comparison, message_trace, run_json, summary};
-use mksim::run::{RunOptions, run};
+use mksim::report::{comparison, comparison_json, comparison_title, how_it_ended, message_trace, run_json, summary};
+use mksim::run::{Profiles, RunOptions, RunReport, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
 use mksim::sweep::{SweepRequest, sweep};
-use mksim_kernel::Outcome;
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::system::Mode;
 use std::path::{Path, PathBuf};
@@ -92,11 +91,34 @@ enum FormatArg {
     Text,
 }
 
+/// A cost profile for one mode each, over `--profile`.
+#[derive(clap::Args, Debug)]
+struct ModeProfiles {
+    /// Cost profile of microkernel mode (over --profile and the scenario's).
+    #[arg(long, value_name = "NAME|FILE")]
+    micro_profile: Option<String>,
+    /// Cost profile of monolithic mode (over --profile and the scenario's).
+    #[arg(long, value_name = "NAME|FILE")]
+    mono_profile: Option<String>,
+}
+
+impl ModeProfiles {
+    /// The profile of each mode: its own flag's, else `both` (`--profile`).
+    fn over(&self, both: Option<&str>) -> Result<Profiles, Failure> {
+        Ok(Profiles {
+            microkernel: profile(self.micro_profile.as_deref().or(both))?,
+            monolithic: profile(self.mono_profile.as_deref().or(both))?,
+        })
+    }
+}
+
 #[derive(clap::Args, Debug)]
 struct Overrides {
-    /// Cost profile: sel4, l4, mach3, minix3, monolithic, or a .ron file.
-    #[arg(long)]
+    /// Cost profile of both modes: sel4, l4, mach3, minix3, monolithic, or a .ron file.
+    #[arg(long, value_name = "NAME|FILE")]
     profile: Option<String>,
+    #[command(flatten)]
+    modes: ModeProfiles,
     /// Seed of the run's random stream.
     #[arg(long)]
     seed: Option<u64>,
@@ -175,9 +197,11 @@ enum Command {
         /// The first seed (the scenario's by default).
         #[arg(long)]
         seed: Option<u64>,
-        /// Cost profile.
-        #[arg(long)]
+        /// Cost profile of both modes.
+        #[arg(long, value_name = "NAME|FILE")]
         profile: Option<String>,
+        #[command(flatten)]
+        modes: ModeProfiles,
         /// Faults to inject instead of the scenario's (SERVER:KIND@WHEN, as for run).
         #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
         faults: Vec<String>,
@@ -283,7 +307,7 @@ fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, F
 fn options(overrides: &Overrides, scenario: &Scenario) -> Result<RunOptions, Failure> {
     let extra = cli_faults(scenario, &overrides.faults)?;
     let faults = (!extra.is_empty()).then(|| scenario.faults.iter().cloned().chain(extra).collect());
-    Ok(RunOptions { profile: profile(overrides.profile.as_deref())?, seed: overrides.seed, faults })
+    Ok(RunOptions { profiles: overrides.modes.over(overrides.profile.as_deref())?, seed: overrides.seed, faults })
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
@@ -297,8 +321,25 @@ fn prepare(path: &Path, overrides: &Overrides) -> Result<(Scenario, RunOptions),
     Ok((scenario, options))
 }
 
-fn outcome_as_expected(scenario: &Scenario, mode: Mode, outcome: &Outcome) -> bool {
-    outcome_matches(outcome, scenario.expect.outcome_in(mode))
+/// The status a run deserves: it failed when it ended otherwise than the scenario expects, or a
+/// process faulted or was left blocked where the scenario does not say so (see
+/// `unexpected_ends`). Says why on standard error.
+fn ended_as_expected(scenario: &Scenario, runs: &[&RunReport]) -> Result<(), Failure> {
+    let mut as_expected = true;
+    for report in runs {
+        let mode = report.mode.name();
+        let wanted = scenario.expect.outcome_in(report.mode);
+        if !outcome_matches(&report.outcome, wanted) {
+            let ended = how_it_ended(report);
+            eprintln!("mksim: the {mode} run {ended}; the scenario expects: {}", wanted.kind().wording());
+            as_expected = false;
+        }
+        for end in unexpected_ends(scenario, report) {
+            eprintln!("mksim: in the {mode} run {}; the scenario's expect does not say so", end.how);
+            as_expected = false;
+        }
+    }
+    if as_expected { Ok(()) } else { Err(Failure::Expectations) }
 }
 
 fn print_json(value: &serde_json::Value) {
@@ -320,27 +361,20 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
         outln!();
         out!("{}", summary(&report));
     }
-    if outcome_as_expected(scenario, mode, &report.outcome) { Ok(()) } else { Err(Failure::Expectations) }
+    ended_as_expected(scenario, &[&report])
 }
 
 fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Result<(), Failure> {
     let micro = run(scenario, Mode::Microkernel, options);
     let mono = run(scenario, Mode::Monolithic, options);
     if json {
-        print_json(&serde_json::json!({
-            "scenario": scenario.name,
-            "profile": micro.profile,
-            "microkernel": compare_mode_json(&micro),
-            "monolithic": compare_mode_json(&mono),
-        }));
+        print_json(&comparison_json(&micro, &mono, &scenario.name));
     } else {
-        outln!("{}: microkernel against monolithic (profile {})", scenario.name, micro.profile);
+        outln!("{}: {}", scenario.name, comparison_title(&micro, &mono));
         outln!();
         out!("{}", comparison(&micro, &mono));
     }
-    let expected = outcome_as_expected(scenario, Mode::Microkernel, &micro.outcome)
-        && outcome_as_expected(scenario, Mode::Monolithic, &mono.outcome);
-    if expected { Ok(()) } else { Err(Failure::Expectations) }
+    ended_as_expected(scenario, &[&micro, &mono])
 }
 
 fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
@@ -524,13 +558,11 @@ fn tour() -> Result<(), Failure> {
     outln!("── the same programs with the services inside a monolithic kernel ──");
     out!("{}", summary(&mono));
     outln!();
-    outln!("── comparison (profile {}) ──", micro.profile);
+    outln!("── comparison: {} ──", comparison_title(&micro, &mono));
     out!("{}", comparison(&micro, &mono));
     outln!();
     outln!("Try: mksim run scenarios/file_io.ron, mksim compare scenarios/file_io.ron, mksim check scenarios/");
-    let expected = outcome_as_expected(&scenario, Mode::Microkernel, &micro.outcome)
-        && outcome_as_expected(&scenario, Mode::Monolithic, &mono.outcome);
-    if expected { Ok(()) } else { Err(Failure::Expectations) }
+    ended_as_expected(&scenario, &[&micro, &mono])
 }
 
 struct FaultsCommand {
@@ -538,6 +570,7 @@ struct FaultsCommand {
     runs: u64,
     seed: Option<u64>,
     profile: Option<String>,
+    modes: ModeProfiles,
     faults: Vec<String>,
     threads: Option<usize>,
     json: bool,
@@ -547,7 +580,7 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
     let scenario = load(&command.scenario)?;
     let faults = cli_faults(&scenario, &command.faults)?;
     let options = RunOptions {
-        profile: profile(command.profile.as_deref())?,
+        profiles: command.modes.over(command.profile.as_deref())?,
         seed: None,
         faults: (!faults.is_empty()).then_some(faults),
     };
@@ -559,7 +592,7 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
     };
     let report = run_campaign(&scenario, &options, &campaign);
     if command.json {
-        print_json(&serde_json::json!({ "microkernel": report.microkernel, "monolithic": report.monolithic }));
+        print_json(&mksim::campaign::campaign_json(&report));
     } else {
         out!("{}", mksim::campaign::describe(&report));
     }
@@ -588,8 +621,8 @@ fn main() -> ExitCode {
                 let options = options(&overrides, &scenario)?;
                 mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
             })(),
-            Some(Command::Faults { scenario, runs, seed, profile, faults, threads, json }) => {
-                command_faults(FaultsCommand { scenario, runs, seed, profile, faults, threads, json })
+            Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json }) => {
+                command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json })
             }
             Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
             Some(Command::Calibrate { output, name, json, repeats }) => {

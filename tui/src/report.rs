@@ -118,6 +118,7 @@ pub fn run_json(report: &RunReport, scenario: &str) -> Value {
         .map(|process| {
             json!({
                 "name": process.name,
+                "server": process.server,
                 "state": process.state,
                 "exit_code": process.exit_code,
                 "fault": process.fault,
@@ -156,31 +157,28 @@ pub fn run_json(report: &RunReport, scenario: &str) -> Value {
     })
 }
 
-/// One mode of a comparison: the metric fields at the top, then per operation.
-pub fn compare_mode_json(report: &RunReport) -> Value {
-    let mut value = metrics_json(&report.metrics);
-    value["outcome"] = json!(report.outcome_name());
-    value["per_operation"] = per_operation_json(report);
-    value
-}
-
 /// The end of a run in words, with blocked processes for a deadlock.
 pub fn summary(report: &RunReport) -> String {
     let mut text = String::new();
+    let wording = report.outcome.kind().wording();
     match &report.outcome {
-        Outcome::Completed => text.push_str("outcome: completed\n"),
+        Outcome::Completed => {
+            let _ = writeln!(text, "outcome: {wording}");
+        }
         Outcome::StepLimit { limit } => {
-            let _ = writeln!(text, "outcome: stopped at the step limit ({limit} steps)");
+            let _ = writeln!(text, "outcome: {wording} ({limit} steps)");
         }
         Outcome::Deadlock(deadlock) => {
-            text.push_str("outcome: deadlock\n");
+            let _ = writeln!(text, "outcome: {wording}");
             for blocked in &deadlock.blocked {
                 let cycle = if blocked.in_cycle { "   ← in a wait-for cycle" } else { "" };
                 let _ = writeln!(text, "  {:<10} {}{cycle}", blocked.name, blocked.description);
             }
         }
         Outcome::KernelPanic(panic) => {
-            let _ = writeln!(text, "outcome: KERNEL PANIC at {} cycles: {}", panic.time, panic.detail);
+            // Shouted: everything below it was lost.
+            let shouted = wording.to_uppercase();
+            let _ = writeln!(text, "outcome: {shouted} at {} cycles: {}", panic.time, panic.detail);
             let _ = writeln!(text, "  the whole system stopped; the work of every process is lost:");
             for lost in &panic.lost {
                 let operation = match lost.operation {
@@ -238,18 +236,127 @@ pub fn summary(report: &RunReport) -> String {
     text
 }
 
+/// The two runs of a comparison with their cost profiles:
+/// `microkernel (profile sel4) against monolithic (profile monolithic)`.
+pub fn comparison_title(micro: &RunReport, mono: &RunReport) -> String {
+    format!("{} (profile {}) against {} (profile {})", micro.mode.name(), micro.profile, mono.mode.name(), mono.profile)
+}
+
+/// How a run ended and when, to follow "the microkernel run": `completed at 281528 cycles`,
+/// `ended in a kernel panic at 9293 cycles`.
+pub fn how_it_ended(report: &RunReport) -> String {
+    let ended = report.outcome.kind().ended();
+    match &report.outcome {
+        Outcome::KernelPanic(panic) => format!("{ended} at {} cycles", panic.time),
+        Outcome::StepLimit { limit } => format!("{ended} ({limit} steps) at {} cycles", report.end_cycles),
+        Outcome::Completed | Outcome::Deadlock(_) => format!("{ended} at {} cycles", report.end_cycles),
+    }
+}
+
+/// Why the figures of two runs do not compare, one clause per run that did not complete
+/// (`the monolithic run ended in a kernel panic at 9293 cycles`); empty when both completed.
+///
+/// A run that stopped early did less of the work than one that completed, and a deadlocked
+/// one may have idled, so a ratio of their totals would measure the failure, not the modes.
+pub fn ended_early(micro: &RunReport, mono: &RunReport) -> Vec<String> {
+    [micro, mono]
+        .into_iter()
+        .filter(|report| !report.outcome.is_completed())
+        .map(|report| format!("the {} run {}", report.mode.name(), how_it_ended(report)))
+        .collect()
+}
+
+/// [`ended_early`] as one sentence, or `None` when the runs compare.
+pub fn not_comparable_because(micro: &RunReport, mono: &RunReport) -> Option<String> {
+    let clauses = ended_early(micro, mono);
+    (!clauses.is_empty()).then(|| clauses.join(", and "))
+}
+
+/// Microkernel over monolithic; `None` when the monolithic figure is 0 (JSON has no infinity).
+fn ratio_value(micro: f64, mono: f64) -> Option<f64> {
+    (mono != 0.0).then(|| micro / mono)
+}
+
+/// Reads one figure of an operation kind's stats.
+type OperationFigure = fn(&OperationStats) -> u64;
+
+/// The average of a figure over the operations made; `None` when none was.
+fn average(stats: Option<&OperationStats>, figure: OperationFigure) -> Option<f64> {
+    stats.filter(|stats| stats.count > 0).map(|stats| figure(stats) as f64 / stats.count as f64)
+}
+
+/// Microkernel over monolithic for each total, and per operation both modes made for its
+/// average messages, context switches and cycles. A ratio whose monolithic figure is 0 is
+/// `null`.
+pub fn ratios_json(micro: &RunReport, mono: &RunReport) -> Value {
+    let totals = |metrics: &Metrics| {
+        [
+            ("syscalls", metrics.syscalls),
+            ("messages", metrics.messages),
+            ("context_switches", metrics.context_switches),
+            ("bytes_copied", metrics.bytes_copied),
+            ("cycles", metrics.cycles),
+        ]
+    };
+    let mut ratios = serde_json::Map::new();
+    for ((name, a), (_, b)) in totals(&micro.metrics).into_iter().zip(totals(&mono.metrics)) {
+        ratios.insert(name.to_owned(), json!(ratio_value(a as f64, b as f64)));
+    }
+    let figures: [(&str, OperationFigure); 3] =
+        [("messages", |s| s.messages), ("context_switches", |s| s.context_switches), ("cycles", |s| s.cycles)];
+    let mut per_operation = serde_json::Map::new();
+    for (name, a) in &micro.per_operation {
+        let b = mono.per_operation.get(name);
+        if a.count == 0 || b.is_none_or(|b| b.count == 0) {
+            continue;
+        }
+        let entry = figures.iter().map(|&(figure_name, figure)| {
+            let ratio = average(Some(a), figure).zip(average(b, figure)).and_then(|(a, b)| ratio_value(a, b));
+            (figure_name.to_owned(), json!(ratio))
+        });
+        per_operation.insert(name.clone(), Value::Object(entry.collect()));
+    }
+    ratios.insert("per_operation".to_owned(), Value::Object(per_operation));
+    Value::Object(ratios)
+}
+
+/// Both modes as one JSON object: each run exactly as [`run_json`] gives it, the ratios of
+/// microkernel to monolithic, and whether the runs compare at all (no ratios when not).
+pub fn comparison_json(micro: &RunReport, mono: &RunReport, scenario: &str) -> Value {
+    let because = not_comparable_because(micro, mono);
+    json!({
+        "scenario": scenario,
+        "microkernel": run_json(micro, scenario),
+        "monolithic": run_json(mono, scenario),
+        "ratios": if because.is_none() { ratios_json(micro, mono) } else { Value::Null },
+        "comparable": because.is_none(),
+        "not_comparable_because": because,
+    })
+}
+
 fn ratio(micro: f64, mono: f64) -> String {
     if mono == 0.0 { if micro == 0.0 { "=".into() } else { "∞".into() } } else { format!("{:.1}×", micro / mono) }
 }
 
-/// Both modes side by side: totals, then per operation, with ratios.
+/// Both modes side by side: totals, then per operation, with ratios; when a run did not
+/// complete, how each run ended and no ratios at all.
 pub fn comparison(micro: &RunReport, mono: &RunReport) -> String {
     let mut text = String::new();
-    let _ = writeln!(text, "{:<22} {:>14} {:>14} {:>8}", "", "microkernel", "monolithic", "ratio");
-    if !micro.outcome.is_completed() || !mono.outcome.is_completed() {
-        // The figures of a run that stopped early (a kernel panic) are not the same workload's.
-        let _ = writeln!(text, "{:<22} {:>14} {:>14}", "outcome", micro.outcome_name(), mono.outcome_name());
+    let comparable = micro.outcome.is_completed() && mono.outcome.is_completed();
+    if !comparable {
+        for report in [micro, mono] {
+            let detail = match &report.outcome {
+                Outcome::KernelPanic(panic) => format!(": {}", panic.detail),
+                _ => String::new(),
+            };
+            let _ = writeln!(text, "the {} run {}{detail}", report.mode.name(), how_it_ended(report));
+        }
+        let _ =
+            writeln!(text, "the totals are not comparable (the runs did not both complete), so there are no ratios");
+        let _ = writeln!(text);
     }
+    let ratio_title = if comparable { format!(" {:>8}", "ratio") } else { String::new() };
+    let _ = writeln!(text, "{:<22} {:>14} {:>14}{ratio_title}", "", "microkernel", "monolithic");
     let restarts = micro.reliability.total_restarts() + mono.reliability.total_restarts();
     if restarts > 0 {
         let _ = writeln!(
@@ -272,47 +379,53 @@ pub fn comparison(micro: &RunReport, mono: &RunReport) -> String {
         ("cycles", micro.metrics.cycles, mono.metrics.cycles),
     ];
     for (name, a, b) in rows {
-        let _ = writeln!(text, "{name:<22} {a:>14} {b:>14} {:>8}", ratio(a as f64, b as f64));
+        let ratio = if comparable { format!(" {:>8}", ratio(a as f64, b as f64)) } else { String::new() };
+        let _ = writeln!(text, "{name:<22} {a:>14} {b:>14}{ratio}");
     }
+    per_operation_table(&mut text, micro, mono, comparable);
+    text
+}
+
+/// The averages per operation of both modes, with the ratio of cycles when `comparable`.
+fn per_operation_table(text: &mut String, micro: &RunReport, mono: &RunReport, comparable: bool) {
     let operations: BTreeSet<&String> = micro.per_operation.keys().chain(mono.per_operation.keys()).collect();
     if operations.is_empty() {
-        return text;
+        return;
     }
     let _ = writeln!(text);
     let _ = writeln!(text, "per operation (average)     messages        switches          cycles");
+    let ratio_title = if comparable { format!(" {:>7}", "ratio") } else { String::new() };
     let _ = writeln!(
         text,
-        "{:<20} {:>5}  {:>6} {:>6}  {:>6} {:>6}  {:>7} {:>7} {:>7}",
-        "", "count", "micro", "mono", "micro", "mono", "micro", "mono", "ratio"
+        "{:<20} {:>5}  {:>6} {:>6}  {:>6} {:>6}  {:>7} {:>7}{ratio_title}",
+        "", "count", "micro", "mono", "micro", "mono", "micro", "mono"
     );
     for name in operations {
         let a = micro.per_operation.get(name);
         let b = mono.per_operation.get(name);
         // An operation one mode never makes (a name lookup, in monolithic mode) shows a dash there.
-        let average =
-            |stats: Option<&OperationStats>, total: fn(&OperationStats) -> u64, width: usize, decimals: usize| {
-                match stats.filter(|stats| stats.count > 0) {
-                    Some(stats) => format!("{:>width$.decimals$}", total(stats) as f64 / stats.count as f64),
-                    None => format!("{:>width$}", "-"),
-                }
+        let shown =
+            |stats: Option<&OperationStats>, figure: fn(&OperationStats) -> u64, width: usize, decimals| match average(
+                stats, figure,
+            ) {
+                Some(value) => format!("{value:>width$.decimals$}"),
+                None => format!("{:>width$}", "-"),
             };
-        let cycles =
-            |stats: Option<&OperationStats>| stats.filter(|s| s.count > 0).map(|s| s.cycles as f64 / s.count as f64);
-        let cycle_ratio = match (cycles(a), cycles(b)) {
-            (Some(a), Some(b)) => ratio(a, b),
-            _ => "-".into(),
+        let cycle_ratio = match (average(a, |s| s.cycles), average(b, |s| s.cycles)) {
+            _ if !comparable => String::new(),
+            (Some(a), Some(b)) => format!(" {:>7}", ratio(a, b)),
+            _ => format!(" {:>7}", "-"),
         };
         let count = a.map_or(0, |stats| stats.count).max(b.map_or(0, |stats| stats.count));
         let _ = writeln!(
             text,
-            "{name:<20} {count:>5}  {} {}  {} {}  {} {} {cycle_ratio:>7}",
-            average(a, |s| s.messages, 6, 1),
-            average(b, |s| s.messages, 6, 1),
-            average(a, |s| s.context_switches, 6, 1),
-            average(b, |s| s.context_switches, 6, 1),
-            average(a, |s| s.cycles, 7, 0),
-            average(b, |s| s.cycles, 7, 0),
+            "{name:<20} {count:>5}  {} {}  {} {}  {} {}{cycle_ratio}",
+            shown(a, |s| s.messages, 6, 1),
+            shown(b, |s| s.messages, 6, 1),
+            shown(a, |s| s.context_switches, 6, 1),
+            shown(b, |s| s.context_switches, 6, 1),
+            shown(a, |s| s.cycles, 7, 0),
+            shown(b, |s| s.cycles, 7, 0),
         );
     }
-    text
 }

@@ -12,12 +12,36 @@ use std::collections::BTreeMap;
 /// Settings that override the scenario's for one run.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
-    /// Another cost profile.
-    pub profile: Option<CostProfile>,
+    /// Other cost profiles, per mode.
+    pub profiles: Profiles,
     /// Another seed.
     pub seed: Option<u64>,
     /// Faults to inject instead of the scenario's own.
     pub faults: Option<Vec<FaultSpec>>,
+}
+
+/// A cost profile for each mode; `None` keeps the scenario's for that mode.
+#[derive(Clone, Debug, Default)]
+pub struct Profiles {
+    /// For microkernel mode.
+    pub microkernel: Option<CostProfile>,
+    /// For monolithic mode.
+    pub monolithic: Option<CostProfile>,
+}
+
+impl Profiles {
+    /// The same profile for both modes.
+    pub fn both(profile: CostProfile) -> Profiles {
+        Profiles { microkernel: Some(profile.clone()), monolithic: Some(profile) }
+    }
+
+    /// The profile for `mode`, if one was given.
+    pub fn in_mode(&self, mode: Mode) -> Option<&CostProfile> {
+        match mode {
+            Mode::Microkernel => self.microkernel.as_ref(),
+            Mode::Monolithic => self.monolithic.as_ref(),
+        }
+    }
 }
 
 /// What faults did to a run, and how the clients fared: a fault campaign's figures.
@@ -149,6 +173,8 @@ pub struct OperationStats {
 pub struct ProcessReport {
     /// Its name.
     pub name: String,
+    /// True for a server: a process that may still be waiting when the run ends.
+    pub server: bool,
     /// Its state in words.
     pub state: String,
     /// Its exit code, if it exited.
@@ -174,6 +200,8 @@ pub struct RunReport {
     /// What the boot cost: servers starting up (a file server mounting) until every one was
     /// ready. Reported apart, the same way in both modes.
     pub boot: Metrics,
+    /// Virtual time when the run ended, in cycles from its very start (boot included).
+    pub end_cycles: u64,
     /// The work after the boot: what the modes are compared on.
     pub metrics: Metrics,
     /// Per process, in process-table order (servers included).
@@ -190,10 +218,11 @@ pub struct RunReport {
     pub log: EventLog,
 }
 
-/// Boots and runs `scenario` in `mode`.
+/// Boots and runs `scenario` in `mode`, with the profile `options` give for that mode, or else
+/// the scenario's for that mode.
 pub fn run(scenario: &Scenario, mode: Mode, options: &RunOptions) -> RunReport {
-    let mut kernel_config = scenario.kernel.clone();
-    if let Some(profile) = &options.profile {
+    let mut kernel_config = scenario.kernel_in(mode);
+    if let Some(profile) = options.profiles.in_mode(mode) {
         kernel_config.profile = profile.clone();
     }
     if let Some(seed) = options.seed {
@@ -221,6 +250,7 @@ fn report(system: System) -> RunReport {
         outcome: kernel.outcome().cloned().unwrap_or(Outcome::StepLimit { limit: kernel.steps() }),
         steps: kernel.steps(),
         boot,
+        end_cycles: kernel.now(),
         metrics,
         processes,
         console,
@@ -245,6 +275,7 @@ fn process_report(kernel: &Kernel, process: &mksim_kernel::Process) -> ProcessRe
     };
     ProcessReport {
         name: process.name().to_owned(),
+        server: process.is_server(),
         state: kernel.describe_state(process.id()),
         exit_code,
         fault,
@@ -317,13 +348,10 @@ impl RunReport {
         self.processes.iter().find(|process| process.name == name)
     }
 
-    /// The outcome in one word.
+    /// The outcome's name in machine-readable output (`kernel_panic`): see [`OutcomeKind::name`].
+    ///
+    /// [`OutcomeKind::name`]: mksim_kernel::OutcomeKind::name
     pub fn outcome_name(&self) -> &'static str {
-        match self.outcome {
-            Outcome::Completed => "completed",
-            Outcome::Deadlock(_) => "deadlock",
-            Outcome::StepLimit { .. } => "step_limit",
-            Outcome::KernelPanic(_) => "kernel_panic",
-        }
+        self.outcome.kind().name()
     }
 }

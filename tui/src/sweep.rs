@@ -10,7 +10,7 @@
 //!
 //! [`sweep`] only runs and measures; [`describe`] and [`to_json`] put the result into words.
 
-use crate::run::{RunOptions, RunReport, run};
+use crate::run::{Profiles, RunOptions, RunReport, run};
 use crate::scenario::{Scenario, ScenarioError, load_profile};
 use mksim_kernel::CostProfile;
 use mksim_kernel::event::{EventKind, EventLog};
@@ -216,7 +216,8 @@ pub fn sweep(request: &SweepRequest<'_>) -> Result<Sweep, SweepError> {
     let mut rows = Vec::new();
     for (value, scenario) in &scenarios {
         for (name, profile) in &profiles {
-            let options = RunOptions { profile: profile.clone(), ..RunOptions::default() };
+            let profiles = Profiles { microkernel: profile.clone(), monolithic: None };
+            let options = RunOptions { profiles, ..RunOptions::default() };
             let report = run(scenario, Mode::Microkernel, &options);
             let profile = if profile.is_some() { name.clone() } else { report.profile.clone() };
             rows.push(row(value, profile, scenario, &report));

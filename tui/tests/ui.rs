@@ -213,6 +213,30 @@ fn compare_pane() {
 }
 
 #[test]
+fn compare_pane_shows_no_ratio_when_a_run_did_not_complete() {
+    // The disk driver's crash panics the monolithic kernel: its figures are a fraction of the work.
+    let mut app = app("driver_restart");
+    press(&mut app, "c");
+    for text in [small(&app), large(&app)] {
+        assert!(
+            text.contains("not comparable: the monolithic run ended in a kernel panic at 9293 cycles"),
+            "the reason is missing from\n{text}"
+        );
+        // The compare pane only: the status line shows the replay speed as ×5.
+        let pane: String = text
+            .lines()
+            .skip_while(|line| !line.contains("┌ compare"))
+            .take_while(|line| !line.starts_with('└'))
+            .collect();
+        for ratio in [" ratio", "×", "∞"] {
+            assert!(!pane.contains(ratio), "{ratio:?} shown in\n{text}");
+        }
+        assert!(text.contains("cycles") && text.contains("fs.open"), "the figures are still shown:\n{text}");
+    }
+    insta::assert_snapshot!("compare_not_comparable_80x24", small(&app));
+}
+
+#[test]
 fn help_overlay() {
     let mut app = file_io_at_252();
     let before = small(&app);

@@ -7,10 +7,12 @@ mod faults;
 mod params;
 
 pub use faults::{FAULTABLE_SERVERS, parse_cli_fault};
-use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, Priority};
+use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, OutcomeKind, Priority};
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::filesystem::FsConfig;
-use mksim_servers::system::{BlockServerSpec, CapSpec, ObjectSpec, ObjectSpecKind, ProgramSpec, Servers, SystemSpec};
+use mksim_servers::system::{
+    BlockServerSpec, CapSpec, Mode, ObjectSpec, ObjectSpecKind, ProgramSpec, Servers, SystemSpec,
+};
 use mksim_userland::script::{Op, Policy, check_names, parse_rights};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,6 +70,8 @@ struct RawScenario {
 #[serde(deny_unknown_fields, default, rename = "Kernel")]
 struct RawKernel {
     profile: String,
+    /// The monolithic mode's profile, when it is not `profile`.
+    monolithic_profile: Option<String>,
     seed: u64,
     step_limit: u64,
     priority_inheritance: bool,
@@ -81,6 +85,7 @@ impl Default for RawKernel {
         let defaults = KernelConfig::default();
         RawKernel {
             profile: "sel4".into(),
+            monolithic_profile: None,
             seed: 0,
             step_limit: defaults.step_limit,
             priority_inheritance: false,
@@ -211,13 +216,27 @@ pub enum ExpectedOutcome {
     KernelPanic,
 }
 
+impl ExpectedOutcome {
+    /// The outcome it expects, for its name and wording: a scenario spells it as Rust does
+    /// (`KernelPanic`), reports as [`OutcomeKind::name`] (`kernel_panic`) or
+    /// [`OutcomeKind::wording`] (`kernel panic`).
+    pub fn kind(self) -> OutcomeKind {
+        match self {
+            ExpectedOutcome::Completed => OutcomeKind::Completed,
+            ExpectedOutcome::Deadlock => OutcomeKind::Deadlock,
+            ExpectedOutcome::StepLimit => OutcomeKind::StepLimit,
+            ExpectedOutcome::KernelPanic => OutcomeKind::KernelPanic,
+        }
+    }
+}
+
 impl Expectations {
     /// How a run in `mode` is expected to end.
-    pub fn outcome_in(&self, mode: mksim_servers::system::Mode) -> ExpectedOutcome {
+    pub fn outcome_in(&self, mode: Mode) -> ExpectedOutcome {
         let both = self.outcome.unwrap_or(ExpectedOutcome::Completed);
         match mode {
-            mksim_servers::system::Mode::Microkernel => both,
-            mksim_servers::system::Mode::Monolithic => self.monolithic_outcome.unwrap_or(both),
+            Mode::Microkernel => both,
+            Mode::Monolithic => self.monolithic_outcome.unwrap_or(both),
         }
     }
 }
@@ -289,8 +308,11 @@ pub struct Scenario {
     pub description: String,
     /// The file it came from.
     pub file: String,
-    /// Kernel settings.
+    /// Kernel settings; its profile is microkernel mode's (and monolithic mode's too, unless
+    /// `monolithic_profile` says otherwise).
     pub kernel: KernelConfig,
+    /// The cost profile of monolithic mode, when the scenario gives it one of its own.
+    pub monolithic_profile: Option<CostProfile>,
     servers: Servers,
     objects: Vec<ObjectSpec>,
     /// The processes, in boot order.
@@ -341,6 +363,28 @@ fn section_start(text: &str, key: &str) -> usize {
         offset += line.len();
     }
     0
+}
+
+/// The offset of a field `key:` in the section opened by `section:`: a whole word, so `profile`
+/// is not found inside `monolithic_profile`, and not in a comment. The section's start when the
+/// field is not there.
+fn field_start(text: &str, section: &str, key: &str) -> usize {
+    let start = section_start(text, section);
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut line_start = start;
+    for line in text[start..].split_inclusive('\n') {
+        let code = line.split("//").next().unwrap_or("");
+        let found = code.match_indices(key).find(|&(at, _)| {
+            let before = code[..at].chars().next_back().is_none_or(|c| !is_word(c));
+            let after = &code[at + key.len()..];
+            before && !after.starts_with(is_word) && after.trim_start().starts_with(':')
+        });
+        if let Some((at, _)) = found {
+            return line_start + at;
+        }
+        line_start += line.len();
+    }
+    start
 }
 
 /// The offset of the `nth` declaration `name: "NAME"` in a section.
@@ -554,6 +598,14 @@ impl Scenario {
         SystemSpec { kernel, servers: self.servers.clone(), objects: self.objects.clone(), programs, faults }
     }
 
+    /// The kernel settings for `mode`: [`Scenario::kernel`] with that mode's cost profile.
+    pub fn kernel_in(&self, mode: Mode) -> KernelConfig {
+        match (mode, &self.monolithic_profile) {
+            (Mode::Monolithic, Some(profile)) => KernelConfig { profile: profile.clone(), ..self.kernel.clone() },
+            _ => self.kernel.clone(),
+        }
+    }
+
     /// True when the scenario boots the built-in server `name` (`fs`, `block`, ...).
     pub fn boots(&self, name: &str) -> bool {
         server_booted(&self.servers, name)
@@ -568,6 +620,10 @@ impl Scenario {
 impl Validator<'_> {
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
         let kernel = self.kernel(&raw.kernel)?;
+        let monolithic_profile = match &raw.kernel.monolithic_profile {
+            Some(name) => Some(self.profile(name, "monolithic_profile")?),
+            None => None,
+        };
         let mut servers = self.servers(&raw.servers)?;
         servers.supervisor = self.supervisor(raw.servers.supervisor.as_ref(), &servers)?;
         let faults = self.faults(&raw.faults, &servers)?;
@@ -584,6 +640,7 @@ impl Validator<'_> {
             description: raw.description,
             file: self.file.to_owned(),
             kernel,
+            monolithic_profile,
             servers,
             objects,
             processes,
@@ -593,10 +650,16 @@ impl Validator<'_> {
         })
     }
 
+    /// The cost profile `name` given in the kernel's field `field`, refused at its value.
+    fn profile(&self, name: &str, field: &str) -> Result<CostProfile, ScenarioError> {
+        load_profile(name).map_err(|message| {
+            let value = find_after(self.text, field_start(self.text, "kernel", field), &format!("\"{name}\""));
+            self.error_at(value, format!("kernel.{field}"), message)
+        })
+    }
+
     fn kernel(&self, raw: &RawKernel) -> Result<KernelConfig, ScenarioError> {
-        let profile = load_profile(&raw.profile).map_err(|message| {
-            self.error(Some("profile"), &format!("\"{}\"", raw.profile), "kernel.profile".into(), message)
-        })?;
+        let profile = self.profile(&raw.profile, "profile")?;
         if raw.timeslice_cycles == 0 {
             return Err(self.error(
                 Some("timeslice_cycles"),

@@ -376,27 +376,34 @@ fn bar(value: f64, most: f64, width: usize) -> String {
 }
 
 fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
-    let block = Block::bordered().title(" compare: microkernel (μ) against monolithic (M) · ↑↓ scroll ");
     let (Some(micro), Some(mono)) = (app.runs.first(), app.runs.get(1)) else {
+        let block = Block::bordered().title(" compare ");
         frame.render_widget(Paragraph::new("only one mode was run").block(block), area);
         return;
     };
+    let title = format!(
+        " compare: {} (μ, {}) against {} (M, {}) · ↑↓ scroll ",
+        micro.mode, micro.profile, mono.mode, mono.profile
+    );
+    let block = Block::bordered().title(title);
     let bold = Style::new().add_modifier(Modifier::BOLD);
     let (a, b) = (&micro.report.metrics, &mono.report.metrics);
+    // A run that did not complete did other work than one that did: no ratios, and why.
+    let ended_early = crate::report::ended_early(&micro.report, &mono.report);
+    let comparable = ended_early.is_empty();
     let ratio = |x: f64, y: f64| match (x, y) {
+        _ if !comparable => String::new(),
         (_, y) if y > 0.0 => format!("{:.1}×", x / y),
         (x, _) if x > 0.0 => "∞".to_owned(),
         _ => "=".to_owned(),
     };
-    let mut lines =
-        vec![Line::from(Span::styled(format!("{:<18}{:>12}{:>12}{:>8}", "total", "μ", "M", "ratio"), bold))];
-    let (end_a, end_b) = (&micro.report, &mono.report);
-    if !end_a.outcome.is_completed() || !end_b.outcome.is_completed() {
-        // Short words, so they fit the columns: "panicked" is the monolithic kernel going down.
-        let word = |report: &crate::run::RunReport| report.outcome_name().replace("kernel_panic", "panicked");
-        let (x, y) = (word(end_a), word(end_b));
-        lines.push(Line::from(Span::styled(format!("{:<18}{x:>12}{y:>12}", "outcome"), bold)));
+    let ratio_title = if comparable { "ratio" } else { "" };
+    let mut lines = Vec::new();
+    for (index, clause) in ended_early.iter().enumerate() {
+        let lead = if index == 0 { "not comparable: " } else { "                " };
+        lines.push(Line::from(Span::styled(format!("{lead}{clause}"), bold)));
     }
+    lines.push(Line::from(Span::styled(format!("{:<18}{:>12}{:>12}{ratio_title:>8}", "total", "μ", "M"), bold)));
     for (name, x, y) in [
         ("messages", a.messages, b.messages),
         ("context switches", a.context_switches, b.context_switches),
@@ -423,7 +430,7 @@ fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
             "μ cycles",
             "",
             "M cycles",
-            "ratio",
+            ratio_title,
             w = bar_width
         ),
         bold,
@@ -444,7 +451,7 @@ fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
             x.count.max(y.count),
             bar(cx, most, bar_width),
             bar(cy, most, bar_width),
-            if y.count > 0 && x.count > 0 { ratio(cx, cy) } else { "-".to_owned() },
+            if !comparable || (y.count > 0 && x.count > 0) { ratio(cx, cy) } else { "-".to_owned() },
             average(x, x.messages),
             average(y, y.messages),
             average(x, x.context_switches),
