@@ -219,7 +219,7 @@ fn compare_pane_shows_no_ratio_when_a_run_did_not_complete() {
     press(&mut app, "c");
     for text in [small(&app), large(&app)] {
         assert!(
-            text.contains("not comparable: the monolithic run ended in a kernel panic at 9293 cycles"),
+            text.contains("not comparable: the monolithic run ended in a kernel panic at 34251 cycles"),
             "the reason is missing from\n{text}"
         );
         // The compare pane only: the status line shows the replay speed as ×5.

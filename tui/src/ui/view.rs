@@ -403,7 +403,10 @@ fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
         let lead = if index == 0 { "not comparable: " } else { "                " };
         lines.push(Line::from(Span::styled(format!("{lead}{clause}"), bold)));
     }
-    lines.push(Line::from(Span::styled(format!("{:<18}{:>12}{:>12}{ratio_title:>8}", "total", "μ", "M"), bold)));
+    let (boot_micro, boot_mono) = (micro.report.boot.cycles, mono.report.boot.cycles);
+    lines.push(Line::from(format!("{:<18}{boot_micro:>12}{boot_mono:>12}", "boot cycles")));
+    let header = format!("{:<18}{:>12}{:>12}{ratio_title:>8}", "after boot", "μ", "M");
+    lines.push(Line::from(Span::styled(header, bold)));
     for (name, x, y) in [
         ("messages", a.messages, b.messages),
         ("context switches", a.context_switches, b.context_switches),
