@@ -78,6 +78,8 @@ fn check_text(what: &str, got: &[u8], expected: &Option<String>) -> Result<(), S
 }
 
 /// A message's data: the text of `data`, or `bytes` bytes of [`pattern`], or nothing.
+// Inlined: it runs on every scripted send, call and reply, and is mostly a copy of the text.
+#[inline]
 fn payload(data: &Option<String>, bytes: Option<u32>) -> Result<MessageData, Stop> {
     match (data, bytes) {
         (Some(_), Some(_)) => Err(Stop::Failed("give `data` or `bytes`, not both".into())),
@@ -88,6 +90,8 @@ fn payload(data: &Option<String>, bytes: Option<u32>) -> Result<MessageData, Sto
 }
 
 /// Checks that a reply is exactly `count` bytes of [`pattern`], when that is expected.
+// Inlined: most calls expect no pattern, and then this is one test of an option.
+#[inline]
 fn check_pattern(what: &str, got: &[u8], count: Option<u32>) -> Result<(), Stop> {
     let Some(count) = count else { return Ok(()) };
     if got.len() != count as usize {
