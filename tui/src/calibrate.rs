@@ -266,26 +266,8 @@ fn socket_one_way_ns(_peer: &Peer, _repeats: u32) -> std::io::Result<Option<f64>
 
 fn thread_handoff_ns() -> f64 {
     let rounds = 5_000u64;
-    let (to_server, requests) = crossbeam_channel::bounded::<u64>(1);
-    let (to_client, replies) = crossbeam_channel::bounded::<u64>(1);
-    let server = std::thread::spawn(move || {
-        while let Ok(value) = requests.recv() {
-            if to_client.send(value).is_err() {
-                break;
-            }
-        }
-    });
-    let round_trip = |round| {
-        to_server.send(round).expect("the echo thread is alive");
-        black_box(replies.recv().expect("the echo thread answers"));
-    };
-    (0..rounds / 10).for_each(round_trip);
-    let start = Instant::now();
-    (0..rounds).for_each(round_trip);
-    let elapsed = start.elapsed();
-    drop(to_server);
-    let _ = server.join();
-    ns_per(elapsed, rounds * 2)
+    // A round trip is two hand-offs.
+    ns_per(crate::bench::crossbeam_round_trips(rounds, rounds / 10), rounds * 2)
 }
 
 fn copy_ns_per_byte() -> f64 {
