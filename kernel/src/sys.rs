@@ -544,7 +544,23 @@ impl Sys {
         work: crate::syscall::ServiceWork,
     ) -> impl Future<Output = Result<(), SysError>> + '_ {
         let request = request.into_message_data();
-        self.request(Syscall::KernelService { label, request, work }, to_unit)
+        self.request(Syscall::KernelService { label, request, work, port: None }, to_unit)
+    }
+
+    /// Accounts for a name lookup the kernel answered for one of its own service modules
+    /// (monolithic mode), and returns the send capability to that module's port it hands over.
+    ///
+    /// # Errors
+    /// Quota exceeded when the caller's table is full.
+    pub fn kernel_service_port(
+        &self,
+        label: u32,
+        request: impl crate::message::IntoMessageData,
+        work: crate::syscall::ServiceWork,
+        port: crate::syscall::ServicePort,
+    ) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        let request = request.into_message_data();
+        self.request(Syscall::KernelService { label, request, work, port: Some(port) }, to_slot)
     }
 
     /// Ends the process with `code`. The kernel never resumes it, so this does not return.

@@ -924,6 +924,7 @@ impl Cursor {
             Op::Clock => Syscall::Clock,
             Op::Random => Syscall::Random,
             Op::KernelService { label, len, work } => Syscall::KernelService {
+                port: None,
                 label: *label,
                 request: MessageData::from_elem(*label as u8, usize::from(*len)),
                 work: *work,
