@@ -161,6 +161,13 @@ pub enum SyscallValue {
     Reply(Received),
     /// Notification bits, a count, a time or a random number.
     Number(u64),
+    /// What a revoke removed.
+    Revoked {
+        /// How many capabilities, in every table and in transit.
+        count: u64,
+        /// The slots of the caller's own table it emptied, so a program can forget what it named them.
+        emptied: Vec<Slot>,
+    },
     /// Bytes read from a region.
     Bytes(Vec<u8>),
 }

@@ -205,6 +205,32 @@ fn revoke_removes_every_derived_capability_in_every_process_and_keeps_the_origin
 }
 
 #[test]
+fn revoke_tells_the_revoker_which_of_its_own_slots_it_emptied() {
+    let mut kernel = kernel();
+    let owner = server(&mut kernel, "owner", 10);
+    let other = program(&mut kernel, "other", 5);
+    let endpoint = kernel.create_endpoint(owner);
+    let original = kernel.grant(owner, endpoint, Rights::all(), Badge::NONE).unwrap();
+    kernel.grant_derived(other, owner, original, Rights::SEND, Badge::NONE).unwrap();
+    let got = Record::new();
+    let seen = got.clone();
+    kernel.start(owner, move |sys| async move {
+        let copy = sys.copy(original, Rights::SEND | Rights::GRANT).await?;
+        let minted = sys.mint(copy, Rights::SEND, Badge(4)).await?;
+        let unrelated = sys.create_notification().await?;
+        seen.push((vec![copy, minted, unrelated], sys.revoke_emptying(original).await));
+        seen.push((vec![], sys.revoke_emptying(original).await));
+        stay_alive(sys).await
+    });
+    kernel.start(other, |_| async { Ok(0) });
+    run_clean(&mut kernel);
+
+    let [(made, first), (_, second)] = &got.get()[..] else { panic!("two revokes") };
+    assert_eq!(first, &Ok((3, vec![made[0], made[1]])), "three removed, two of them from the owner's own table");
+    assert_eq!(second, &Ok((0, vec![])));
+}
+
+#[test]
 fn revoke_reaches_copies_travelling_in_a_queued_message() {
     let mut kernel = kernel();
     let receiver = program(&mut kernel, "receiver", 5);

@@ -737,11 +737,18 @@ pub fn value_fits(call: SyscallKind, value: &SyscallValue) -> bool {
         ),
         SyscallValue::Slot(_) => matches!(
             call,
-            K::CreateEndpoint | K::CreateQueue | K::CreateNotification | K::CreateRegion | K::Copy | K::Mint
+            K::CreateEndpoint
+                | K::CreateQueue
+                | K::CreateNotification
+                | K::CreateRegion
+                | K::Copy
+                | K::Mint
+                | K::KernelService
         ),
         SyscallValue::Incoming(_) => matches!(call, K::Receive | K::TryReceive | K::ReplyReceive),
         SyscallValue::Reply(_) => call == K::Call,
-        SyscallValue::Number(_) => matches!(call, K::Wait | K::Poll | K::Clock | K::Random | K::Revoke),
+        SyscallValue::Number(_) => matches!(call, K::Wait | K::Poll | K::Clock | K::Random),
+        SyscallValue::Revoked { .. } => call == K::Revoke,
         SyscallValue::Bytes(_) => call == K::RegionRead,
     }
 }

@@ -204,6 +204,18 @@ impl Services {
         self.connections.borrow_mut().ports.remove(name);
     }
 
+    /// The capability an earlier lookup of `name` left in the table, if the stubs still hold it.
+    pub fn looked_up(&self, name: &str) -> Option<Slot> {
+        self.connections.borrow().ports.get(name).copied()
+    }
+
+    /// Forgets every looked-up capability in `slots`, which the program deleted, revoked or
+    /// sent away: the next use of that service looks it up again rather than reach whatever
+    /// the slot holds next.
+    pub fn forget_slots(&mut self, slots: &[Slot]) {
+        self.connections.borrow_mut().ports.retain(|_, slot| !slots.contains(slot));
+    }
+
     fn name_server(&self) -> Result<Slot, ClientError> {
         self.name_server.ok_or(ClientError::Sys(SysError::InvalidCapability))
     }
