@@ -144,16 +144,20 @@ impl Kernel {
     pub(crate) fn sys_revoke(&mut self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
         let (node, _) = self.lookup(id, slot)?;
         let descendants = self.tree.descendants(node);
+        let mut emptied = Vec::new();
         for &descendant in &descendants {
             if let Some(crate::capability::Location::Slot { process, slot }) = self.tree.location(descendant) {
                 let holder = self.processes[process as usize].id;
                 self.remove_capability(holder, slot, CapabilityOp::Revoked);
+                if holder == id {
+                    emptied.push(slot);
+                }
             } else {
                 self.tree.remove(descendant);
             }
         }
         self.process_mut(id).counters.capability_ops += 1;
-        Ok(SyscallValue::Number(descendants.len() as u64))
+        Ok(SyscallValue::Revoked { count: descendants.len() as u64, emptied })
     }
 
     /// Takes a capability out of a table. A reply capability dropped unused

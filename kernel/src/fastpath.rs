@@ -29,7 +29,12 @@
 //! - *The message carries no capabilities and fits the size limit.* Then
 //!   checking the message finds nothing wrong, committing it moves or copies no
 //!   capability, and delivering it places none: there is nothing to check for
-//!   grant rights, no capability event, and no capability lost.
+//!   grant rights, no capability event, and no capability lost. In particular a
+//!   reply that carries capabilities always takes the general path, which holds
+//!   them back when the call's capability had no grant right: the fast path
+//!   cannot carry them past that rule. A call taking the fast path still makes a
+//!   reply object that remembers whether the caller's capability had grant, as
+//!   the general path does.
 //! - *The capability named is live, has the rights the syscall needs and reaches
 //!   a live endpoint* (for the receive half of reply-and-receive, not a queue).
 //!   Otherwise the general path fails the syscall with an error.
@@ -93,6 +98,8 @@ pub(crate) struct FastCall {
     port: ObjectId,
     /// The badge of the caller's capability.
     badge: Badge,
+    /// Whether the caller's capability has the grant right, which the reply object keeps.
+    may_grant: bool,
     /// The receiver first in the endpoint's queue.
     receiver: ProcessId,
     /// The receiver's lowest free slot, for the reply capability.
@@ -165,12 +172,21 @@ impl Kernel {
             return None;
         }
         let reply_slot = self.free_slot(waiting.process)?;
-        Some(FastCall { port: capability.object, badge: capability.badge, receiver: waiting.process, reply_slot })
+        let may_grant = capability.rights.contains(Rights::GRANT);
+        Some(FastCall {
+            port: capability.object,
+            badge: capability.badge,
+            may_grant,
+            receiver: waiting.process,
+            reply_slot,
+        })
     }
 
     fn check_reply_receive(&self, id: ProcessId, reply_slot: Slot, port_slot: Slot) -> Option<FastReplyReceive> {
         let (reply_node, reply) = self.lookup(id, reply_slot).ok()?;
-        let ObjectBody::Reply(Reply { caller, request }) = self.objects.get(reply.object)?.body else { return None };
+        let ObjectBody::Reply(Reply { caller, request, .. }) = self.objects.get(reply.object)?.body else {
+            return None;
+        };
         let caller_waits = self.is_alive(caller)
             && matches!(self.process(caller).state, ProcessState::ReplyBlocked { reply: waited, .. } if waited == reply.object);
         if !caller_waits {
@@ -188,13 +204,13 @@ impl Kernel {
     }
 
     fn fast_call(&mut self, id: ProcessId, entered: Event, checked: FastCall, message: Message) {
-        let FastCall { port, badge, receiver, reply_slot } = checked;
+        let FastCall { port, badge, may_grant, receiver, reply_slot } = checked;
         let object = self.objects.get_mut(port).expect("kernel bug: checked endpoint vanished");
         let ObjectBody::Endpoint(endpoint) = &mut object.body else { unreachable!("kernel bug: checked endpoint") };
         endpoint.receivers.pop_front();
         object.counters.count(message.data.len());
         let sent = self.record_sent(id, port, MessageKind::Call, badge, &message, None);
-        let (reply, created) = self.create_reply(id, sent, receiver, reply_slot);
+        let (reply, created) = self.create_reply(id, sent, may_grant, receiver, reply_slot);
         self.process_mut(receiver).counters.messages_received += 1;
         let received = Received::plain(badge, message.label, message.data, Some(reply_slot));
         let woken = self.make_ready(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));

@@ -74,7 +74,7 @@ impl Kernel {
     ) -> Flow {
         let port = capability.object;
         if let Some((receiver, reply_slot)) = self.take_receiver(port, capability.badge, kind) {
-            let envelope = self.commit(id, port, message, kind, capability.badge, None);
+            let envelope = self.commit(id, capability, message, kind, None);
             let (received, reply) = self.deliver(receiver, envelope, reply_slot);
             self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
             return match reply {
@@ -95,7 +95,7 @@ impl Kernel {
         if blocking == Blocking::Never {
             return Flow::Return(Err(SysError::WouldBlock));
         }
-        self.block_sender(id, port, message, kind, capability.badge, blocking, call)
+        self.block_sender(id, capability, message, kind, blocking, call)
     }
 
     fn send_to_queue(
@@ -109,14 +109,14 @@ impl Kernel {
         let port = capability.object;
         let kind = MessageKind::Async;
         if let Some((receiver, _)) = self.take_receiver(port, capability.badge, kind) {
-            let envelope = self.commit(id, port, message, kind, capability.badge, None);
+            let envelope = self.commit(id, capability, message, kind, None);
             let (received, _) = self.deliver(receiver, envelope, None);
             self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
             return Flow::Return(Ok(SyscallValue::Unit));
         }
         let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
         if queue.messages.len() < queue.capacity as usize {
-            let envelope = self.commit(id, port, message, kind, capability.badge, None);
+            let envelope = self.commit(id, capability, message, kind, None);
             let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
             queue.messages.push_back(envelope);
             self.note_depth(port);
@@ -125,28 +125,27 @@ impl Kernel {
         match (queue.policy, blocking) {
             (FullPolicy::Fail, _) => Flow::Return(Err(SysError::QueueFull)),
             (FullPolicy::Block, Blocking::Never) => Flow::Return(Err(SysError::WouldBlock)),
-            (FullPolicy::Block, _) => self.block_sender(id, port, message, kind, capability.badge, blocking, call),
+            (FullPolicy::Block, _) => self.block_sender(id, capability, message, kind, blocking, call),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn block_sender(
         &mut self,
         id: ProcessId,
-        port: ObjectId,
+        capability: Capability,
         message: Message,
         kind: MessageKind,
-        badge: Badge,
         blocking: Blocking,
         call: SyscallKind,
     ) -> Flow {
+        let port = capability.object;
         let owner = self.objects.get(port).and_then(|object| object.owner);
         if self.config.deadlock_policy == DeadlockPolicy::Refuse
             && owner.is_some_and(|owner| self.closes_cycle(id, owner))
         {
             return Flow::Return(Err(SysError::Deadlock));
         }
-        let envelope = self.commit(id, port, message, kind, badge, None);
+        let envelope = self.commit(id, capability, message, kind, None);
         self.process_mut(id).outgoing = Some(Outgoing { envelope });
         match &mut self.objects.get_mut(port).expect("kernel bug: checked port vanished").body {
             ObjectBody::Endpoint(endpoint) => endpoint.senders.push_back(id),
@@ -289,22 +288,30 @@ impl Kernel {
     }
 
     /// Answers a call. The reply capability is used up whether or not the caller is still there.
-    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, message: Message) -> Result<(), SysError> {
+    ///
+    /// The answer carries capabilities back only if the capability the call went through had
+    /// the grant right, as in seL4 (a reply capability's `capReplyCanGrant`). Otherwise the reply
+    /// still goes through, without them: they stay with the replier, and the caller's
+    /// [`Received::caps_lost`] counts them. The message is checked as any other first, so a
+    /// malformed transfer is the replier's error either way.
+    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, mut message: Message) -> Result<(), SysError> {
         let (node, capability) = self.lookup(id, slot)?;
-        let Some(ObjectBody::Reply(Reply { caller, request })) =
+        let Some(ObjectBody::Reply(Reply { caller, request, may_grant })) =
             self.objects.get(capability.object).map(|object| &object.body)
         else {
             return Err(SysError::WrongObjectKind);
         };
-        let (caller, request) = (*caller, *request);
+        let (caller, request, may_grant) = (*caller, *request, *may_grant);
         self.validate_message(id, &message, true)?;
+        let withheld = if may_grant { 0 } else { std::mem::take(&mut message.caps).len() as u32 };
         let used = self.use_up_reply(id, slot, node, capability);
         self.emit(id, used);
-        let envelope = self.commit(id, capability.object, message, MessageKind::Reply, Badge::NONE, Some(request));
+        let envelope = self.commit(id, capability, message, MessageKind::Reply, Some(request));
         let waiting = self.is_alive(caller)
             && matches!(self.process(caller).state, ProcessState::ReplyBlocked { reply, .. } if reply == capability.object);
         if waiting {
-            let (received, _) = self.deliver(caller, envelope, None);
+            let (mut received, _) = self.deliver(caller, envelope, None);
+            received.caps_lost += withheld;
             self.wake(caller, Ok(SyscallValue::Reply(received)));
             self.handoff = Some(caller);
         } else {
@@ -334,17 +341,20 @@ impl Kernel {
     }
 
     /// Makes the reply object of a call and puts its capability in `slot` of the receiver's
-    /// table; returns the object and the event that records the capability.
+    /// table; returns the object and the event that records the capability. `may_grant` says
+    /// whether the capability the call went through had the grant right: the reply object keeps
+    /// it, and only then may the answer carry capabilities.
     #[inline(always)]
     // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn create_reply(
         &mut self,
         caller: ProcessId,
         request: MessageId,
+        may_grant: bool,
         receiver: ProcessId,
         slot: Slot,
     ) -> (ObjectId, EventKind) {
-        let object = self.objects.insert(None, ObjectBody::Reply(Reply { caller, request }));
+        let object = self.objects.insert(None, ObjectBody::Reply(Reply { caller, request, may_grant }));
         // Reply objects stay out of the log's object directory: there is one per call, so the
         // directory would grow with the run. Their capability events say what they are.
         let capability = Capability { object, rights: Rights::SEND, badge: Badge::NONE };
@@ -382,16 +392,17 @@ impl Kernel {
         Ok(())
     }
 
-    /// Puts a checked message in transit: capabilities leave the table or are copied, and it is logged.
+    /// Puts a checked message in transit through `via` (the sender's capability to the port, or
+    /// the reply capability): capabilities leave the table or are copied, and it is logged.
     fn commit(
         &mut self,
         id: ProcessId,
-        port: ObjectId,
+        via: Capability,
         message: Message,
         kind: MessageKind,
-        badge: Badge,
         answers: Option<MessageId>,
     ) -> Envelope {
+        let (port, badge) = (via.object, via.badge);
         // Most messages carry no capabilities: they skip the transfer loop and its vector.
         let caps = if message.caps.is_empty() { Vec::new() } else { self.commit_capabilities(id, &message.caps) };
         let message_id = self.record_sent(id, port, kind, badge, &message, answers);
@@ -402,7 +413,16 @@ impl Kernel {
             object.counters.count(message.data.len());
         }
         self.emit(id, EventKind::MessageSent { message: message_id });
-        Envelope { id: message_id, sender: id, badge, label: message.label, data: message.data, caps, kind }
+        Envelope {
+            id: message_id,
+            sender: id,
+            badge,
+            may_grant: via.rights.contains(Rights::GRANT),
+            label: message.label,
+            data: message.data,
+            caps,
+            kind,
+        }
     }
 
     /// Records a message in the log and charges and counts it to its sender; returns its id.
@@ -469,7 +489,7 @@ impl Kernel {
     ) -> (Received, Option<ObjectId>) {
         let reply = (envelope.kind == MessageKind::Call).then(|| {
             let slot = reply_slot.expect("kernel bug: a call delivered without a free slot for its reply");
-            let (object, created) = self.create_reply(envelope.sender, envelope.id, receiver, slot);
+            let (object, created) = self.create_reply(envelope.sender, envelope.id, envelope.may_grant, receiver, slot);
             self.emit(receiver, created);
             (slot, object)
         });

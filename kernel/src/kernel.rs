@@ -90,6 +90,9 @@ pub struct Kernel {
     pub(crate) fast_ipc: bool,
     /// Servers starting up, programs waiting for them (see [`crate::boot`]).
     pub(crate) boot: crate::boot::BootPhase,
+    /// The kernel's own ports for its service modules (monolithic mode), made at the first
+    /// lookup of each: what a capability to an in-kernel service names.
+    pub(crate) service_ports: std::collections::BTreeMap<crate::syscall::ServiceModule, ObjectId>,
 }
 
 impl Kernel {
@@ -115,6 +118,7 @@ impl Kernel {
             scheduled_faults: Vec::new(),
             fast_ipc: true,
             boot: Default::default(),
+            service_ports: Default::default(),
         }
     }
 
@@ -511,7 +515,9 @@ impl Kernel {
             Syscall::Yield => self.sys_yield(id),
             Syscall::Clock => Flow::Return(Ok(SyscallValue::Number(self.now))),
             Syscall::Random => Flow::Return(Ok(SyscallValue::Number(rand_core::Rng::next_u64(&mut self.rng)))),
-            Syscall::KernelService { label, request, work } => self.sys_kernel_service(id, label, &request, work),
+            Syscall::KernelService { label, request, work, port } => {
+                self.sys_kernel_service(id, label, &request, work, port)
+            }
             Syscall::Kill { process } => self.sys_kill(id, process),
             Syscall::Restart { process } => self.sys_restart(id, process).into(),
             Syscall::Ready => self.sys_ready(id),
@@ -543,6 +549,7 @@ impl Kernel {
         label: u32,
         request: &[u8],
         work: crate::syscall::ServiceWork,
+        port: Option<crate::syscall::ServicePort>,
     ) -> Flow {
         let profile = &self.config.profile;
         let cycles = work.function_calls.saturating_mul(profile.function_call_cycles)
@@ -573,11 +580,35 @@ impl Kernel {
                 return Flow::Ended;
             }
         }
+        if let Some(port) = port {
+            // Naming a service touches no device: the answer comes at once.
+            return Flow::Return(self.hand_service_port(id, port).map(SyscallValue::Slot));
+        }
         if work.device_cycles == 0 {
             return Flow::Return(Ok(SyscallValue::Unit));
         }
         let until = self.now.saturating_add(work.device_cycles);
         self.block(id, ProcessState::InKernel { until }, SyscallKind::KernelService, Some(work.device_cycles))
+    }
+
+    /// Gives `id` a send capability to the kernel's port for a service module, made the first
+    /// time any process asks. The port lives as long as the run and nobody receives on it: the
+    /// module is reached by its operations, not by messages.
+    fn hand_service_port(&mut self, id: ProcessId, port: crate::syscall::ServicePort) -> Result<Slot, SysError> {
+        // Checked first: a lookup that cannot hand the capability over makes no port either.
+        if !self.has_free_slot(id) {
+            return Err(SysError::QuotaExceeded);
+        }
+        let object = match self.service_ports.get(&port.module) {
+            Some(&object) => object,
+            None => {
+                let object = self.create_object(None, ObjectBody::Endpoint(Default::default()));
+                self.service_ports.insert(port.module, object);
+                object
+            }
+        };
+        let capability = Capability { object, rights: Rights::SEND, badge: port.badge };
+        self.install(id, capability, None, CapabilityOp::Created)
     }
 
     fn sys_yield(&mut self, id: ProcessId) -> Flow {

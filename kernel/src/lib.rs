@@ -55,6 +55,7 @@ mod restart;
 mod scheduler;
 pub mod sys;
 pub mod syscall;
+pub mod text;
 mod time;
 mod trace;
 
@@ -74,3 +75,4 @@ pub use process::{Process, ProcessState};
 pub use restart::Restarter;
 pub use sys::Sys;
 pub use syscall::{Blocking, Syscall, SyscallKind};
+pub use text::{escape_controls, escape_controls_by_line};

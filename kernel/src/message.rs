@@ -112,7 +112,8 @@ pub struct Received {
     pub data: MessageData,
     /// Slots in the receiver's table where transferred capabilities landed.
     pub caps: Vec<Slot>,
-    /// Transferred capabilities that did not arrive: revoked in transit, or no free slot.
+    /// Transferred capabilities that did not arrive: revoked in transit, no free slot, or (in a
+    /// reply) withheld because the capability the call went through had no grant right.
     pub caps_lost: u32,
     /// For a call: the single-use reply capability to answer with.
     pub reply: Option<Slot>,
@@ -182,6 +183,9 @@ pub(crate) struct Envelope {
     pub id: MessageId,
     pub sender: ProcessId,
     pub badge: Badge,
+    /// The capability it was sent through had the grant right: for a call, the reply may carry
+    /// capabilities back.
+    pub may_grant: bool,
     pub label: u32,
     pub data: MessageData,
     pub caps: Vec<NodeKey>,

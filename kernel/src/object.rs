@@ -101,6 +101,9 @@ pub(crate) struct Reply {
     pub caller: ProcessId,
     /// The message the call carried, so the answer can be paired with it.
     pub request: crate::message::MessageId,
+    /// The capability the call went through had the grant right: only then does the answer
+    /// carry capabilities back (seL4's `capReplyCanGrant`).
+    pub may_grant: bool,
 }
 
 /// An object and the bookkeeping every object has.

@@ -111,6 +111,13 @@ fn to_number(value: SyscallValue) -> u64 {
     }
 }
 
+fn to_revoked(value: SyscallValue) -> (u64, Vec<Slot>) {
+    match value {
+        SyscallValue::Revoked { count, emptied } => (count, emptied),
+        other => kernel_bug(other),
+    }
+}
+
 #[inline]
 fn to_flag(value: SyscallValue) -> bool {
     to_number(value) != 0
@@ -359,7 +366,16 @@ impl Sys {
     /// # Errors
     /// Invalid capability.
     pub fn revoke(&self, slot: Slot) -> impl Future<Output = Result<u64, SysError>> + '_ {
-        self.request(Syscall::Revoke { slot }, to_number)
+        self.request(Syscall::Revoke { slot }, |value| to_revoked(value).0)
+    }
+
+    /// Like [`Sys::revoke`], and also says which slots of this process's own table the revoke
+    /// emptied, in the order it removed them.
+    ///
+    /// # Errors
+    /// Invalid capability.
+    pub fn revoke_emptying(&self, slot: Slot) -> impl Future<Output = Result<(u64, Vec<Slot>), SysError>> + '_ {
+        self.request(Syscall::Revoke { slot }, to_revoked)
     }
 
     /// Reads `len` bytes at `offset` of a region.
@@ -544,7 +560,23 @@ impl Sys {
         work: crate::syscall::ServiceWork,
     ) -> impl Future<Output = Result<(), SysError>> + '_ {
         let request = request.into_message_data();
-        self.request(Syscall::KernelService { label, request, work }, to_unit)
+        self.request(Syscall::KernelService { label, request, work, port: None }, to_unit)
+    }
+
+    /// Accounts for a name lookup the kernel answered for one of its own service modules
+    /// (monolithic mode), and returns the send capability to that module's port it hands over.
+    ///
+    /// # Errors
+    /// Quota exceeded when the caller's table is full.
+    pub fn kernel_service_port(
+        &self,
+        label: u32,
+        request: impl crate::message::IntoMessageData,
+        work: crate::syscall::ServiceWork,
+        port: crate::syscall::ServicePort,
+    ) -> impl Future<Output = Result<Slot, SysError>> + '_ {
+        let request = request.into_message_data();
+        self.request(Syscall::KernelService { label, request, work, port: Some(port) }, to_slot)
     }
 
     /// Ends the process with `code`. The kernel never resumes it, so this does not return.

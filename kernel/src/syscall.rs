@@ -85,8 +85,10 @@ pub enum Syscall {
     /// Whether the process behind a handle has reported ready since it last started.
     IsReady { process: Slot },
     /// Account for a service the kernel ran directly for the caller (monolithic mode): the
-    /// request is recorded, the work charged, and the caller waits out any device time.
-    KernelService { label: u32, request: crate::message::MessageData, work: ServiceWork },
+    /// request is recorded, the work charged, and the caller waits out any device time. With a
+    /// `port`, the service answers at once with a send capability to the kernel's port for one
+    /// of its modules (a name lookup of an in-kernel service).
+    KernelService { label: u32, request: crate::message::MessageData, work: ServiceWork, port: Option<ServicePort> },
 }
 
 /// What a service call inside the kernel cost, as the service logic counted it.
@@ -113,8 +115,19 @@ pub struct ServiceFault {
     pub module: ServiceModule,
 }
 
-/// The service modules a monolithic kernel links in.
+/// A send capability a service inside the kernel answers with: to the kernel's own port for one
+/// of its modules, badged for the caller. A monolithic kernel answers a name lookup of one of its
+/// services this way, as `open("/dev/console")` answers with a descriptor.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ServicePort {
+    /// The module the port stands for.
+    pub module: ServiceModule,
+    /// The badge of the caller's capability.
+    pub badge: crate::ids::Badge,
+}
+
+/// The service modules a monolithic kernel links in.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum ServiceModule {
     FileSystem,
@@ -148,6 +161,13 @@ pub enum SyscallValue {
     Reply(Received),
     /// Notification bits, a count, a time or a random number.
     Number(u64),
+    /// What a revoke removed.
+    Revoked {
+        /// How many capabilities, in every table and in transit.
+        count: u64,
+        /// The slots of the caller's own table it emptied, so a program can forget what it named them.
+        emptied: Vec<Slot>,
+    },
     /// Bytes read from a region.
     Bytes(Vec<u8>),
 }

@@ -8,14 +8,22 @@ use crate::ids::{ObjectId, ProcessId};
 use crate::kernel::Kernel;
 use crate::message::{MessageId, MessageKind};
 use crate::process::ProcessState;
+use crate::text::escape_controls;
+use std::borrow::Cow;
 use std::fmt::Write;
 
 impl EventLog {
+    /// The name of a process as text shows it: its control characters escaped (see
+    /// [`crate::text`]). Machine-readable output uses [`EventLog::process_name`].
+    pub fn display_name(&self, id: ProcessId) -> Cow<'_, str> {
+        escape_controls(self.process_name(id))
+    }
+
     /// An object in words: `endpoint #3 of pong`.
     pub fn describe_object(&self, id: ObjectId) -> String {
         match self.object_info(id) {
             Some(info) => match info.owner {
-                Some(owner) => format!("{} {id} of {}", info.kind, self.process_name(owner)),
+                Some(owner) => format!("{} {id} of {}", info.kind, self.display_name(owner)),
                 None => format!("{} {id}", info.kind),
             },
             None => format!("object {id}"),
@@ -29,13 +37,13 @@ impl EventLog {
             ProcessState::AwaitingBoot => "waiting for the servers to finish booting".to_owned(),
             ProcessState::Running => "running".to_owned(),
             ProcessState::SendBlocked { port, owner: Some(owner) } => {
-                format!("send-blocked on {} ({})", self.process_name(owner), self.describe_object(port))
+                format!("send-blocked on {} ({})", self.display_name(owner), self.describe_object(port))
             }
             ProcessState::SendBlocked { port, owner: None } => {
                 format!("send-blocked on {}", self.describe_object(port))
             }
             ProcessState::ReceiveBlocked { port } => format!("receive-blocked on {}", self.describe_object(port)),
-            ProcessState::ReplyBlocked { server, .. } => format!("reply-blocked on {}", self.process_name(server)),
+            ProcessState::ReplyBlocked { server, .. } => format!("reply-blocked on {}", self.display_name(server)),
             ProcessState::WaitingNotification { notification } => {
                 format!("waiting on {}", self.describe_object(notification))
             }
@@ -50,11 +58,11 @@ impl EventLog {
     pub fn describe_blocked_on(&self, on: BlockedOn) -> String {
         match on {
             BlockedOn::Send(port) => match self.object_info(port).and_then(|info| info.owner) {
-                Some(owner) => format!("send-blocked on {} ({})", self.process_name(owner), self.describe_object(port)),
+                Some(owner) => format!("send-blocked on {} ({})", self.display_name(owner), self.describe_object(port)),
                 None => format!("send-blocked on {}", self.describe_object(port)),
             },
             BlockedOn::Receive(port) => format!("receive-blocked on {}", self.describe_object(port)),
-            BlockedOn::Reply(server) => format!("reply-blocked on {}", self.process_name(server)),
+            BlockedOn::Reply(server) => format!("reply-blocked on {}", self.display_name(server)),
             BlockedOn::Notification(notification) => format!("waiting on {}", self.describe_object(notification)),
             BlockedOn::Sleep(until) => format!("sleeping until {until}"),
             BlockedOn::Device(until) => format!("in the kernel, waiting for a device until {until}"),
@@ -62,7 +70,16 @@ impl EventLog {
     }
 
     /// What a message says: its protocol operation if the describer knows it, else its label.
+    /// Control characters in it are escaped, whoever described it.
     pub fn message_content(&self, id: MessageId) -> String {
+        let content = self.message_content_as_described(id);
+        match escape_controls(&content) {
+            Cow::Borrowed(_) => content,
+            Cow::Owned(escaped) => escaped,
+        }
+    }
+
+    fn message_content_as_described(&self, id: MessageId) -> String {
         let record = self.message(id);
         self.describer().and_then(|describer| (describer.content)(record.label, self.message_data(id))).unwrap_or_else(
             || {
@@ -118,7 +135,7 @@ impl EventLog {
                 format!(
                     "received {} from {}",
                     self.describe_message(message),
-                    self.process_name(self.message(message).sender)
+                    self.display_name(self.message(message).sender)
                 )
             }
             EventKind::MessageDropped { message, reason } => {
@@ -176,7 +193,7 @@ impl EventLog {
         let record = self.message(message);
         let target = match record.kind {
             MessageKind::Reply => match record.answers() {
-                Some(call) => self.process_name(self.message(call).sender).to_owned(),
+                Some(call) => self.display_name(self.message(call).sender).into_owned(),
                 None => "?".to_owned(),
             },
             _ => self.describe_object(record.port),
@@ -186,7 +203,7 @@ impl EventLog {
 
     /// One event as a trace line: time, process, description.
     pub fn line(&self, event: &Event) -> String {
-        format!("{:>10}  {:<12} {}", event.time, self.process_name(event.process), self.describe(event))
+        format!("{:>10}  {:<12} {}", event.time, self.display_name(event.process), self.describe(event))
     }
 
     /// The whole log as text, one event a line.

@@ -10,6 +10,7 @@ use common::*;
 use mksim_kernel::event::CapabilityOp;
 use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::*;
+use proptest::prelude::*;
 
 /// The capability operations logged for `id`, with their slots.
 fn capability_ops(kernel: &Kernel, id: ProcessId) -> Vec<(CapabilityOp, Slot)> {
@@ -204,6 +205,32 @@ fn revoke_removes_every_derived_capability_in_every_process_and_keeps_the_origin
 }
 
 #[test]
+fn revoke_tells_the_revoker_which_of_its_own_slots_it_emptied() {
+    let mut kernel = kernel();
+    let owner = server(&mut kernel, "owner", 10);
+    let other = program(&mut kernel, "other", 5);
+    let endpoint = kernel.create_endpoint(owner);
+    let original = kernel.grant(owner, endpoint, Rights::all(), Badge::NONE).unwrap();
+    kernel.grant_derived(other, owner, original, Rights::SEND, Badge::NONE).unwrap();
+    let got = Record::new();
+    let seen = got.clone();
+    kernel.start(owner, move |sys| async move {
+        let copy = sys.copy(original, Rights::SEND | Rights::GRANT).await?;
+        let minted = sys.mint(copy, Rights::SEND, Badge(4)).await?;
+        let unrelated = sys.create_notification().await?;
+        seen.push((vec![copy, minted, unrelated], sys.revoke_emptying(original).await));
+        seen.push((vec![], sys.revoke_emptying(original).await));
+        stay_alive(sys).await
+    });
+    kernel.start(other, |_| async { Ok(0) });
+    run_clean(&mut kernel);
+
+    let [(made, first), (_, second)] = &got.get()[..] else { panic!("two revokes") };
+    assert_eq!(first, &Ok((3, vec![made[0], made[1]])), "three removed, two of them from the owner's own table");
+    assert_eq!(second, &Ok((0, vec![])));
+}
+
+#[test]
 fn revoke_reaches_copies_travelling_in_a_queued_message() {
     let mut kernel = kernel();
     let receiver = program(&mut kernel, "receiver", 5);
@@ -357,36 +384,203 @@ fn a_moved_capability_can_be_narrowed_on_the_way() {
     assert_eq!(got.get(), vec![Ok(()), Err(SysError::InsufficientRights)]);
 }
 
-#[test]
-fn a_reply_carries_capabilities_back_to_the_caller_without_any_grant_right() {
+/// What each client of [`reply_with_a_session`] saw of its answer, and what the server held after.
+struct SessionRun {
+    /// Per client (with grant, without): the slots that arrived, the count lost, and whether
+    /// a receive through the first arrival was refused for want of rights.
+    answers: Vec<(usize, u32, Option<SysError>)>,
+    /// The server's replies: each went through.
+    replies: Vec<Result<(), SysError>>,
+    /// What the server held at the end.
+    server_held: Vec<(Slot, Rights, Badge, Option<ObjectKind>)>,
+}
+
+/// A server answers each of two calls, the first through a capability with send and grant, the
+/// second through one with send only, by moving a fresh session capability (send only, badge 77
+/// or 78) into the reply. With `fast` the calls may take the fast path.
+fn reply_with_a_session(fast: bool) -> SessionRun {
     let mut kernel = kernel();
-    let link = link(&mut kernel, 10, 5, Rights::SEND, Badge::NONE);
-    let (serve, call) = (link.serve, link.call);
+    kernel.set_fast_ipc(fast);
+    let link = link(&mut kernel, 10, 5, Rights::SEND | Rights::GRANT, Badge(1));
+    let without = program(&mut kernel, "without grant", 4);
+    let plain = kernel.grant_derived(without, link.server, link.serve, Rights::SEND, Badge(2)).unwrap();
+    let replies = Record::new();
+    let (replied, serve) = (replies.clone(), link.serve);
     kernel.start(link.server, move |sys| async move {
-        let reply = expect_message(sys.receive(serve).await?).reply.unwrap();
-        let session = sys.mint(serve, Rights::SEND, Badge(77)).await?;
-        sys.reply(reply, message(0, b"").with_move(session)).await?;
-        let request = expect_message(sys.receive(serve).await?);
-        sys.reply(request.reply.unwrap(), message(0, b"")).await?;
+        for badge in [77, 78] {
+            let reply = expect_message(sys.receive(serve).await?).reply.unwrap();
+            let session = sys.mint(serve, Rights::SEND, Badge(badge)).await?;
+            replied.push(sys.reply(reply, message(0, b"").with_move(session)).await);
+        }
         stay_alive(sys).await
     });
+    let answers = Record::new();
+    for (client, slot) in [(link.client, link.call), (without, plain)] {
+        let seen = answers.clone();
+        kernel.start(client, move |sys| async move {
+            let answer = sys.call(slot, message(0, b"")).await?;
+            let refused = match answer.caps.first() {
+                Some(&session) => sys.try_receive(session).await.err(),
+                None => None,
+            };
+            seen.push((answer.caps.len(), answer.caps_lost, refused));
+            Ok(0)
+        });
+    }
+    run_clean(&mut kernel);
+    SessionRun { answers: answers.get(), replies: replies.get(), server_held: held(&kernel, link.server) }
+}
+
+#[test]
+fn a_reply_carries_capabilities_back_only_when_the_call_came_through_a_grant_capability() {
+    for fast in [true, false] {
+        let run = reply_with_a_session(fast);
+        assert_eq!(run.replies, vec![Ok(()), Ok(())], "fast path {fast}: both replies go through");
+        assert_eq!(
+            run.answers,
+            vec![(1, 0, Some(SysError::InsufficientRights)), (0, 1, None)],
+            "fast path {fast}: the caller with grant gets a send-only session; the other gets none and is told \
+             one was held back"
+        );
+        let sessions: Vec<_> = run
+            .server_held
+            .iter()
+            .filter(|(_, _, badge, _)| badge.0 >= 77)
+            .map(|&(_, rights, badge, kind)| (rights, badge, kind))
+            .collect();
+        assert_eq!(
+            sessions,
+            vec![(Rights::SEND, Badge(78), Some(ObjectKind::Endpoint))],
+            "fast path {fast}: the session moved into a reply without grant stays with the server"
+        );
+    }
+}
+
+/// One capability a generated reply carries: the server's notification (0) or second
+/// endpoint (1), copied or moved, with the rights to keep.
+type ReplyTransfer = (usize, TransferMode, Rights);
+
+/// What [`answer_with`] saw.
+struct Answered {
+    /// The server's reply: it always goes through.
+    replies: Vec<Result<(), SysError>>,
+    /// How many capabilities arrived with the answer, and how many were lost.
+    answers: Vec<(usize, u32)>,
+    /// The client's table at the end, after its calling capability.
+    arrived: Vec<Capability>,
+    /// How many capabilities the server held at the end.
+    server_held: usize,
+    /// The notification and the second endpoint the server can pass.
+    passable: [ObjectId; 2],
+}
+
+/// A client calls through a capability with `caller_rights` (plus send); the server, holding
+/// its notification and second endpoint with `held_rights`, answers with `transfers`.
+fn answer_with(caller_rights: Rights, held_rights: Rights, transfers: Vec<ReplyTransfer>, fast: bool) -> Answered {
+    let mut kernel = kernel();
+    kernel.set_fast_ipc(fast);
+    let host = server(&mut kernel, "server", 10);
+    let client = server(&mut kernel, "client", 5);
+    let endpoint = kernel.create_endpoint(host);
+    let serve = kernel.grant(host, endpoint, Rights::all(), Badge::NONE).unwrap();
+    let call = kernel.grant_derived(client, host, serve, caller_rights | Rights::SEND, Badge(1)).unwrap();
+    let passable = [kernel.create_notification(host), kernel.create_endpoint(host)];
+    let slots = passable.map(|object| kernel.grant(host, object, held_rights, Badge::NONE).unwrap());
+    let replies = Record::new();
+    let replied = replies.clone();
+    kernel.start(host, move |sys| async move {
+        let reply = expect_message(sys.receive(serve).await?).reply.unwrap();
+        let caps = transfers
+            .into_iter()
+            .map(|(which, mode, rights)| CapTransfer { slot: slots[which], mode, rights })
+            .collect();
+        replied.push(sys.reply(reply, Message { label: 0, data: Default::default(), caps }).await);
+        stay_alive(sys).await
+    });
+    let answers = Record::new();
+    let seen = answers.clone();
+    kernel.start(client, move |sys| async move {
+        let answer = sys.call(call, message(0, b"")).await?;
+        seen.push((answer.caps.len(), answer.caps_lost));
+        stay_alive(sys).await
+    });
+    run_clean(&mut kernel);
+    let arrived = kernel.capabilities(client).into_iter().skip(1).map(|(_, capability, _)| capability).collect();
+    let server_held = kernel.capabilities(host).len();
+    Answered { replies: replies.get(), answers: answers.get(), arrived, server_held, passable }
+}
+
+fn any_rights() -> impl Strategy<Value = Rights> {
+    any::<u8>().prop_map(Rights::from_bits_truncate)
+}
+
+/// Up to two transfers, of different capabilities (moving one twice is another error).
+fn reply_transfers() -> impl Strategy<Value = Vec<ReplyTransfer>> {
+    let transfer = || (prop_oneof![Just(TransferMode::Copy), Just(TransferMode::Move)], any_rights());
+    (prop::option::of(transfer()), prop::option::of(transfer())).prop_map(|(first, second)| {
+        [first.map(|(mode, rights)| (0, mode, rights)), second.map(|(mode, rights)| (1, mode, rights))]
+            .into_iter()
+            .flatten()
+            .collect()
+    })
+}
+
+proptest! {
+    /// Whatever rights the caller's capability has and whatever the answer carries: the reply
+    /// goes through; capabilities arrive only if the caller's capability has grant, each with
+    /// exactly the rights the server held and asked to keep (never more); otherwise every one
+    /// stays with the server and the caller is told how many were held back.
+    #[test]
+    fn capabilities_come_back_in_a_reply_only_through_grant_and_never_with_more_rights(
+        caller_rights in any_rights(),
+        held_rights in any_rights(),
+        transfers in reply_transfers(),
+        fast in any::<bool>(),
+    ) {
+        let run = answer_with(caller_rights, held_rights, transfers.clone(), fast);
+        prop_assert_eq!(run.replies, vec![Ok(())]);
+        let grant = caller_rights.contains(Rights::GRANT);
+        let expected = if grant { (transfers.len(), 0) } else { (0, transfers.len() as u32) };
+        prop_assert_eq!(run.answers, vec![expected]);
+        prop_assert_eq!(run.arrived.len(), expected.0);
+        for (capability, &(which, _, asked)) in run.arrived.iter().zip(&transfers) {
+            prop_assert_eq!(capability.object, run.passable[which]);
+            prop_assert_eq!(capability.rights, held_rights & asked, "rights never grow");
+        }
+        let moved_away = transfers.iter().filter(|&&(_, mode, _)| grant && mode == TransferMode::Move).count();
+        prop_assert_eq!(run.server_held, 3 - moved_away, "a move leaves the server only through grant");
+    }
+}
+
+#[test]
+fn a_reply_without_grant_is_still_checked_whole_before_it_goes() {
+    let mut kernel = kernel();
+    let link = link(&mut kernel, 10, 5, Rights::SEND, Badge::NONE);
     let got = Record::new();
-    let seen = got.clone();
+    let (seen, serve, call) = (got.clone(), link.serve, link.call);
+    kernel.start(link.server, move |sys| async move {
+        let reply = expect_message(sys.receive(serve).await?).reply.unwrap();
+        seen.push(sys.reply(reply, message(0, b"").with_copy(Slot(40), Rights::SEND)).await);
+        seen.push(sys.reply(reply, message(0, b"").with_copy(serve, Rights::SEND)).await);
+        stay_alive(sys).await
+    });
     kernel.start(link.client, move |sys| async move {
         let answer = sys.call(call, message(0, b"")).await?;
-        let session = answer.caps[0];
-        seen.push(sys.try_receive(session).await.map(drop));
-        sys.call(session, message(0, b"")).await?;
+        assert_eq!((answer.caps.len(), answer.caps_lost), (0, 1));
         Ok(0)
     });
     run_clean(&mut kernel);
 
-    assert_eq!(got.get(), vec![Err(SysError::InsufficientRights)], "the session capability can send only");
-    let badges: Vec<_> = kernel.log().messages().iter().map(|record| record.badge).collect();
     assert_eq!(
-        badges,
-        vec![Badge::NONE, Badge::NONE, Badge(77), Badge::NONE],
-        "the second call came through the session"
+        got.get(),
+        vec![Err(SysError::InvalidCapability), Ok(())],
+        "a transfer from an empty slot is an error whatever the grant; the well-formed reply goes, its copy held back"
+    );
+    let copies: Vec<_> = kernel.log().messages().iter().map(|record| record.caps).collect();
+    assert_eq!(copies, vec![0, 0], "the log shows the reply travelled with no capability");
+    assert!(
+        !capability_ops(&kernel, link.client).iter().any(|(op, _)| *op == CapabilityOp::Received),
+        "nothing arrived at the caller"
     );
 }
 

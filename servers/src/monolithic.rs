@@ -29,6 +29,8 @@ pub struct InKernelStorage {
 pub struct InKernelServices {
     /// Console capture, shared with whoever ran the system.
     pub console: Rc<RefCell<ConsoleOutput>>,
+    /// Whether the scenario boots a console (its name is found by a lookup).
+    pub console_booted: bool,
     /// Storage, when the scenario has a block device.
     pub storage: Option<InKernelStorage>,
     /// The timer period, when the scenario has a timer.
@@ -114,5 +116,18 @@ impl KernelServices for InKernelServices {
         }
         self.strike("timer", ServiceModule::Timer, now, &mut work);
         work
+    }
+
+    /// The services the name server would know in microkernel mode, where their servers
+    /// register them at boot: the console, the file system and the timer, when booted. The
+    /// block driver is the file server's and is not looked up by programs.
+    fn service_module(&self, name: &str) -> Option<ServiceModule> {
+        let file_system = self.storage.as_ref().is_some_and(|storage| storage.fs.is_some());
+        match name {
+            "console" if self.console_booted => Some(ServiceModule::Console),
+            "fs" if file_system => Some(ServiceModule::FileSystem),
+            "timer" if self.timer_period_cycles.is_some() => Some(ServiceModule::Timer),
+            _ => None,
+        }
     }
 }

@@ -1,12 +1,19 @@
 //! The name server: services register a capability under a name, clients
 //! look names up and get a send capability badged with their own identity
 //! (MINIX DS, QNX `name_open`). Who may register which name is fixed by the
-//! scenario.
+//! scenario, and the names of the system's own services are never a program's to
+//! register, in either mode: a process allowed to register `console` would
+//! otherwise receive the console lookups of every other client.
 
 use crate::serve::{Answer, serve};
 use mksim_kernel::{Badge, Incoming, Message, ProgramResult, Received, Rights, Slot, Sys, SysError};
 use mksim_userland::protocol::{NameRequest, ServiceError, SimpleReply, decode, encode, reply_label};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The names of the system's own services. Only the system registers them: at boot, and the
+/// supervisor again after a restart ([`Registry::allow_replace`]). A user process is refused
+/// even when the scenario lists one in its `may_register`.
+pub const SYSTEM_NAMES: [&str; 6] = ["name", "console", "block", "fs", "timer", "supervisor"];
 
 /// Names and who may register them.
 #[derive(Clone, Debug, Default)]
@@ -38,12 +45,16 @@ impl Registry {
     /// Whether the client with `badge` may register `name` now.
     ///
     /// # Errors
-    /// Permission denied, or already exists.
+    /// Permission denied (never allowed, or a system service's name and the client is not the
+    /// supervisor that looks after it), or already exists.
     pub fn check_register(&self, badge: u64, name: &str) -> Result<(), ServiceError> {
         if !self.allowed.get(&badge).is_some_and(|names| names.contains(name)) {
             return Err(ServiceError::PermissionDenied);
         }
         let may_replace = self.replaceable.get(&badge).is_some_and(|names| names.contains(name));
+        if SYSTEM_NAMES.contains(&name) && !may_replace {
+            return Err(ServiceError::PermissionDenied);
+        }
         if self.names.contains_key(name) && !may_replace {
             return Err(ServiceError::AlreadyExists);
         }
@@ -114,5 +125,27 @@ async fn lookup(sys: &Sys, registry: &Registry, client: Badge, name: &str) -> Re
         // A capability registered with a badge of its own keeps it.
         Err(SysError::InvalidArgument) => sys.copy(registered, Rights::SEND).await.map_err(|_| ServiceError::Io),
         Err(_) => Err(ServiceError::Io),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_may_not_register_a_system_name_even_when_allowed_and_unregistered() {
+        let mut registry = Registry::default();
+        let (program, supervisor) = (7, 9);
+        for name in SYSTEM_NAMES.iter().copied().chain(["echo"]) {
+            registry.allow(program, name);
+        }
+        registry.allow_replace(supervisor, "fs");
+        registry.preload("fs", Slot(3));
+        for name in SYSTEM_NAMES {
+            assert_eq!(registry.check_register(program, name), Err(ServiceError::PermissionDenied), "{name}");
+        }
+        assert_eq!(registry.check_register(program, "echo"), Ok(()));
+        assert_eq!(registry.check_register(supervisor, "fs"), Ok(()), "the supervisor re-registers a restarted fs");
+        assert_eq!(registry.check_register(supervisor, "console"), Err(ServiceError::PermissionDenied));
     }
 }

@@ -223,6 +223,9 @@ struct Boot {
     plan: Option<SharedPlan>,
     /// System servers booted, by name, with their service ports.
     servers: BTreeMap<&'static str, (ProcessId, ObjectId)>,
+    /// The scenario has a name service, whether or not a name server process boots (in
+    /// monolithic mode it boots only for names programs register).
+    name_service: bool,
 }
 
 /// Gives a (re)starting server its service port, in slot 0.
@@ -282,6 +285,7 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
         name_server: None,
         plan,
         servers: BTreeMap::new(),
+        name_service: spec.servers.name.is_some(),
     };
     let registrations = spec.programs.iter().any(|program| !program.may_register.is_empty());
     let name_needed = mode == Mode::Microkernel || registrations;
@@ -452,6 +456,7 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
     };
     let services = InKernelServices {
         console,
+        console_booted: servers.console.is_some(),
         storage,
         timer_period_cycles: servers.timer.map(|(_, period)| period),
         faults: plan,
@@ -542,8 +547,11 @@ fn boot_programs(
             }
         }
         let mode = client_mode.clone().unwrap_or(ClientMode::Microkernel);
+        let kernel_names = program.name_server && boot.name_service;
         let code = program.program;
-        boot.kernel.start_after_boot(id, move |sys| code(Services::new(sys, mode, name_slot, badge), named));
+        boot.kernel.start_after_boot(id, move |sys| {
+            code(Services::new(sys, mode, name_slot, badge).with_kernel_names(kernel_names), named)
+        });
         started.push((program.name, id));
     }
     started

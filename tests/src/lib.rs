@@ -737,11 +737,18 @@ pub fn value_fits(call: SyscallKind, value: &SyscallValue) -> bool {
         ),
         SyscallValue::Slot(_) => matches!(
             call,
-            K::CreateEndpoint | K::CreateQueue | K::CreateNotification | K::CreateRegion | K::Copy | K::Mint
+            K::CreateEndpoint
+                | K::CreateQueue
+                | K::CreateNotification
+                | K::CreateRegion
+                | K::Copy
+                | K::Mint
+                | K::KernelService
         ),
         SyscallValue::Incoming(_) => matches!(call, K::Receive | K::TryReceive | K::ReplyReceive),
         SyscallValue::Reply(_) => call == K::Call,
-        SyscallValue::Number(_) => matches!(call, K::Wait | K::Poll | K::Clock | K::Random | K::Revoke),
+        SyscallValue::Number(_) => matches!(call, K::Wait | K::Poll | K::Clock | K::Random),
+        SyscallValue::Revoked { .. } => call == K::Revoke,
         SyscallValue::Bytes(_) => call == K::RegionRead,
     }
 }
@@ -924,6 +931,7 @@ impl Cursor {
             Op::Clock => Syscall::Clock,
             Op::Random => Syscall::Random,
             Op::KernelService { label, len, work } => Syscall::KernelService {
+                port: None,
                 label: *label,
                 request: MessageData::from_elem(*label as u8, usize::from(*len)),
                 work: *work,

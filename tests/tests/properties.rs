@@ -35,6 +35,9 @@ struct CapabilityAudit {
     from_nothing: Vec<String>,
     /// Capabilities whose rights exceed every capability they could come from.
     grown: Vec<String>,
+    /// Capabilities that came back in a reply to a call whose caller held no capability with
+    /// the grant right to the port it called: a reply may carry capabilities only then.
+    ungranted: Vec<String>,
     /// The log disagrees with itself or with the kernel's tables.
     inconsistent: Vec<String>,
 }
@@ -69,6 +72,8 @@ fn audit_capabilities(kernel: &Kernel) -> CapabilityAudit {
     let mut sent_away: Vec<Vec<(ObjectId, Rights)>> = vec![Vec::new(); count];
     // What the sender of each message held when it sent it.
     let mut held_at_send: BTreeMap<MessageId, Vec<(ObjectId, Rights)>> = BTreeMap::new();
+    // For each call: whether its caller held a capability with grant to the port it called.
+    let mut call_could_grant: BTreeMap<MessageId, bool> = BTreeMap::new();
     // Capabilities that arrived, until the delivery they belong to is logged.
     let mut arriving: Vec<Vec<(CapabilityOp, Slot, ObjectId, Rights)>> = vec![Vec::new(); count];
     for (sequence, event) in log.events().iter().enumerate() {
@@ -147,6 +152,12 @@ fn audit_capabilities(kernel: &Kernel) -> CapabilityAudit {
                 let Some(process) = process else { continue };
                 let mut held: Vec<_> = tables[process].values().copied().collect();
                 held.append(&mut sent_away[process]);
+                let record = log.message(message);
+                if record.kind == MessageKind::Call {
+                    let grant =
+                        held.iter().any(|&(object, rights)| object == record.port && rights.contains(Rights::GRANT));
+                    call_could_grant.insert(message, grant);
+                }
                 held_at_send.insert(message, held);
             }
             EventKind::MessageDelivered { message } => {
@@ -169,6 +180,13 @@ fn audit_capabilities(kernel: &Kernel) -> CapabilityAudit {
                         received += 1;
                         justify(&mut audit, &held, object, rights, what);
                     }
+                }
+                let call = record.answers().filter(|_| record.kind == MessageKind::Reply);
+                if received > 0 && call.is_some_and(|call| call_could_grant.get(&call) != Some(&true)) {
+                    audit.ungranted.push(format!(
+                        "{}: {received} capabilities came back in a reply to a call made without grant",
+                        here()
+                    ));
                 }
                 if received > record.caps || replies > 1 {
                     audit.from_nothing.push(format!(
@@ -488,12 +506,15 @@ proptest! {
     }
 
     /// A copied, minted or received capability never has a right that its
-    /// holder (for a copy) or the message's sender (for a transfer) lacked.
+    /// holder (for a copy) or the message's sender (for a transfer) lacked, and
+    /// capabilities come back in a reply only to a caller that called through a
+    /// capability with the grant right.
     #[test]
     fn rights_never_grow(workload in any_workload(), seed in any::<u64>()) {
         let run = run_workload(&workload, seed);
         let audit = audit_capabilities(&run.kernel);
         prop_assert!(audit.grown.is_empty(), "rights grew: {}", report(&audit.grown));
+        prop_assert!(audit.ungranted.is_empty(), "authority without grant: {}", report(&audit.ungranted));
     }
 
     /// Every message sent is delivered exactly once, dropped exactly once, or still

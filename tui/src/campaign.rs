@@ -286,12 +286,13 @@ pub fn describe(report: &CampaignReport) -> String {
     use std::fmt::Write;
     let mut text = String::new();
     let faults = if report.random_faults { "one random fault per seed" } else { "the scenario's faults" };
-    let _ =
-        writeln!(text, "fault campaign: {}, seeds {}..={}, {faults}", report.scenario, report.seeds.0, report.seeds.1);
+    let scenario = mksim_kernel::escape_controls(&report.scenario);
+    let _ = writeln!(text, "fault campaign: {scenario}, seeds {}..={}, {faults}", report.seeds.0, report.seeds.1);
     let _ = writeln!(text);
     let _ = writeln!(text, "{:<28} {:>12} {:>12}", "", "microkernel", "monolithic");
     let (micro, mono) = (&report.microkernel, &report.monolithic);
-    let _ = writeln!(text, "{:<28} {:>12} {:>12}", "profile", report.profiles[0], report.profiles[1]);
+    let profiles = report.profiles.each_ref().map(|profile| mksim_kernel::escape_controls(profile));
+    let _ = writeln!(text, "{:<28} {:>12} {:>12}", "profile", profiles[0], profiles[1]);
     for (name, value) in FIGURES {
         let _ = writeln!(text, "{name:<28} {:>12} {:>12}", value(micro), value(mono));
     }

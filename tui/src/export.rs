@@ -1056,6 +1056,8 @@ fn party_id(participant: Party) -> String {
 /// Mermaid ends a statement at `;`, starts a comment at `#` or `%%`, and
 /// ends a line at a line break, so `#`, `;` and `%` become entity codes
 /// (which Mermaid decodes before drawing) and line breaks become `<br/>`.
+/// Other control characters are escaped as every text view escapes them
+/// ([`mksim_kernel::escape_controls`]).
 fn mermaid_text(text: &str) -> String {
     let mut safe = String::with_capacity(text.len());
     for character in text.chars() {
@@ -1065,6 +1067,9 @@ fn mermaid_text(text: &str) -> String {
             '%' => safe.push_str("#37;"),
             '\n' => safe.push_str("<br/>"),
             '\r' => {}
+            other if mksim_kernel::text::is_unsafe_to_show(other) => {
+                safe.push_str(&mksim_kernel::escape_controls(other.encode_utf8(&mut [0; 4])));
+            }
             other => safe.push(other),
         }
     }

@@ -23,14 +23,18 @@ use mksim::report::{comparison, comparison_json, comparison_title, how_it_ended,
 use mksim::run::{Profiles, RunOptions, RunReport, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
 use mksim::sweep::{SweepRequest, sweep};
+use mksim_kernel::{escape_controls, escape_controls_by_line};
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::system::Mode;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Writes to standard output; a reader that went away (`mksim ... | head`) ends the program quietly.
+/// No control character but the line break gets through (see `mksim_kernel::text`): the
+/// reports escape what a scenario wrote, and this catches anything they missed.
 fn write_out(text: &str) {
     use std::io::Write;
+    let text = escape_controls_by_line(text);
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
@@ -331,11 +335,13 @@ fn ended_as_expected(scenario: &Scenario, runs: &[&RunReport]) -> Result<(), Fai
         let wanted = scenario.expect.outcome_in(report.mode);
         if !outcome_matches(&report.outcome, wanted) {
             let ended = how_it_ended(report);
+            let ended = escape_controls(&ended);
             eprintln!("mksim: the {mode} run {ended}; the scenario expects: {}", wanted.kind().wording());
             as_expected = false;
         }
         for end in unexpected_ends(scenario, report) {
-            eprintln!("mksim: in the {mode} run {}; the scenario's expect does not say so", end.how);
+            let how = escape_controls(&end.how);
+            eprintln!("mksim: in the {mode} run {how}; the scenario's expect does not say so");
             as_expected = false;
         }
     }
@@ -351,7 +357,8 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
     if json {
         print_json(&run_json(&report, &scenario.name));
     } else {
-        outln!("{} ({} mode): {}", scenario.name, mode.name(), scenario.description);
+        let (name, description) = (escape_controls(&scenario.name), escape_controls(&scenario.description));
+        outln!("{name} ({} mode): {description}", mode.name());
         outln!();
         if events {
             out!("{}", report.log.render_text());
@@ -370,7 +377,7 @@ fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Res
     if json {
         print_json(&comparison_json(&micro, &mono, &scenario.name));
     } else {
-        outln!("{}: {}", scenario.name, comparison_title(&micro, &mono));
+        outln!("{}: {}", escape_controls(&scenario.name), comparison_title(&micro, &mono));
         outln!();
         out!("{}", comparison(&micro, &mono));
     }
@@ -410,13 +417,14 @@ fn command_check(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
         for result in &results {
             let passed = result.cases.iter().filter(|case| case.passed).count();
             let mark = if result.passed() { "PASS" } else { "FAIL" };
-            outln!("{mark} {} ({}): {passed}/{} cases", result.scenario, result.file, result.cases.len());
+            let (name, file) = (escape_controls(&result.scenario), escape_controls(&result.file));
+            outln!("{mark} {name} ({file}): {passed}/{} cases", result.cases.len());
             for case in &result.cases {
                 let mode = case.mode.map(|mode| format!("[{mode}] ")).unwrap_or_default();
                 if case.passed {
-                    outln!("   ok   {mode}{}", case.name);
+                    outln!("   ok   {mode}{}", escape_controls(&case.name));
                 } else {
-                    outln!("   FAIL {mode}{}: {}", case.name, case.detail);
+                    outln!("   FAIL {mode}{}: {}", escape_controls(&case.name), escape_controls(&case.detail));
                 }
             }
         }
@@ -637,7 +645,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Expectations) => ExitCode::from(1),
         Err(Failure::Input(message)) => {
-            eprintln!("mksim: {message}");
+            eprintln!("mksim: {}", escape_controls_by_line(&message));
             ExitCode::from(2)
         }
     }

@@ -1,9 +1,13 @@
 //! Reports for people: the message trace, run summaries and the comparison of modes.
+//!
+//! Every string that comes from the scenario (names, faults, console output, profile names)
+//! is shown through [`escape_controls`], so no control character reaches the terminal; the
+//! JSON reports keep it exact.
 
 use crate::run::{Metrics, OperationStats, RunReport};
 use mksim_kernel::event::{EventKind, EventLog};
 use mksim_kernel::message::MessageKind;
-use mksim_kernel::{Outcome, ProcessId};
+use mksim_kernel::{Outcome, ProcessId, escape_controls};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -23,12 +27,13 @@ pub fn receiver_name(log: &EventLog, message: mksim_kernel::message::MessageId) 
 pub fn message_trace(log: &EventLog) -> String {
     let mut text = String::new();
     for event in log.events() {
-        let sender = log.process_name(event.process);
+        let sender = log.display_name(event.process);
         let line = match event.kind {
             EventKind::MessageSent { message } | EventKind::ServiceCalled { message } => {
                 let record = log.message(message);
                 let content = log.message_content(message);
                 let receiver = receiver_name(log, message);
+                let receiver = escape_controls(&receiver);
                 let caps = if record.caps > 0 { format!(" +{} cap", record.caps) } else { String::new() };
                 let arrow = match record.kind {
                     // A reply is drawn from the caller's side, so a call and its answer line up.
@@ -172,20 +177,20 @@ pub fn summary(report: &RunReport) -> String {
             let _ = writeln!(text, "outcome: {wording}");
             for blocked in &deadlock.blocked {
                 let cycle = if blocked.in_cycle { "   ← in a wait-for cycle" } else { "" };
-                let _ = writeln!(text, "  {:<10} {}{cycle}", blocked.name, blocked.description);
+                let _ = writeln!(text, "  {:<10} {}{cycle}", escape_controls(&blocked.name), blocked.description);
             }
         }
         Outcome::KernelPanic(panic) => {
             // Shouted: everything below it was lost.
             let shouted = wording.to_uppercase();
-            let _ = writeln!(text, "outcome: {shouted} at {} cycles: {}", panic.time, panic.detail);
+            let _ = writeln!(text, "outcome: {shouted} at {} cycles: {}", panic.time, escape_controls(&panic.detail));
             let _ = writeln!(text, "  the whole system stopped; the work of every process is lost:");
             for lost in &panic.lost {
                 let operation = match lost.operation {
                     Some(label) => format!(", in the middle of {}", report.log.operation_name(label)),
                     None => String::new(),
                 };
-                let _ = writeln!(text, "  {:<10} {}{operation}", lost.name, lost.description);
+                let _ = writeln!(text, "  {:<10} {}{operation}", escape_controls(&lost.name), lost.description);
             }
         }
     }
@@ -194,7 +199,7 @@ pub fn summary(report: &RunReport) -> String {
         text,
         "mode {}  profile {}  seed {}  steps {}  time {} cycles",
         report.mode.name(),
-        report.profile,
+        escape_controls(&report.profile),
         report.seed,
         report.steps,
         boot.cycles + metrics.cycles
@@ -210,7 +215,8 @@ pub fn summary(report: &RunReport) -> String {
         metrics.cycles, metrics.syscalls, metrics.messages, metrics.context_switches, metrics.bytes_copied
     );
     for process in report.processes.iter().filter(|process| process.fault.is_some()) {
-        let _ = writeln!(text, "{} faulted: {}", process.name, process.fault.as_deref().unwrap_or(""));
+        let fault = process.fault.as_deref().unwrap_or("");
+        let _ = writeln!(text, "{} faulted: {}", escape_controls(&process.name), escape_controls(fault));
     }
     let figures = &report.reliability;
     if figures.failures_injected + figures.delays_injected > 0 || figures.total_restarts() > 0 {
@@ -228,9 +234,9 @@ pub fn summary(report: &RunReport) -> String {
         );
     }
     for (name, output) in &report.console {
-        let _ = writeln!(text, "console of {name}:");
+        let _ = writeln!(text, "console of {}:", escape_controls(name));
         for line in output.lines() {
-            let _ = writeln!(text, "  │ {line}");
+            let _ = writeln!(text, "  │ {}", escape_controls(line));
         }
     }
     text
@@ -239,7 +245,13 @@ pub fn summary(report: &RunReport) -> String {
 /// The two runs of a comparison with their cost profiles:
 /// `microkernel (profile sel4) against monolithic (profile monolithic)`.
 pub fn comparison_title(micro: &RunReport, mono: &RunReport) -> String {
-    format!("{} (profile {}) against {} (profile {})", micro.mode.name(), micro.profile, mono.mode.name(), mono.profile)
+    format!(
+        "{} (profile {}) against {} (profile {})",
+        micro.mode.name(),
+        escape_controls(&micro.profile),
+        mono.mode.name(),
+        escape_controls(&mono.profile)
+    )
 }
 
 /// How a run ended and when, to follow "the microkernel run": `completed at 281528 cycles`,
@@ -346,7 +358,7 @@ pub fn comparison(micro: &RunReport, mono: &RunReport) -> String {
     if !comparable {
         for report in [micro, mono] {
             let detail = match &report.outcome {
-                Outcome::KernelPanic(panic) => format!(": {}", panic.detail),
+                Outcome::KernelPanic(panic) => format!(": {}", escape_controls(&panic.detail)),
                 _ => String::new(),
             };
             let _ = writeln!(text, "the {} run {}{detail}", report.mode.name(), how_it_ended(report));

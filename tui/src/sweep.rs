@@ -12,9 +12,9 @@
 
 use crate::run::{Profiles, RunOptions, RunReport, run};
 use crate::scenario::{Scenario, ScenarioError, load_profile};
-use mksim_kernel::CostProfile;
 use mksim_kernel::event::{EventKind, EventLog};
 use mksim_kernel::message::MessageKind;
+use mksim_kernel::{CostProfile, escape_controls};
 use mksim_servers::system::Mode;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -402,11 +402,11 @@ pub fn describe(sweep: &Sweep) -> String {
     let _ = writeln!(
         text,
         "{} ({}): {} = {}, profiles {}, microkernel mode",
-        sweep.scenario,
-        sweep.file,
+        escape_controls(&sweep.scenario),
+        escape_controls(&sweep.file),
         sweep.parameter,
         values.join(", "),
-        sweep.profiles.join(", ")
+        escape_controls(&sweep.profiles.join(", "))
     );
     let _ = writeln!(text, "a round trip is a call a client made and got the answer to");
     let _ = writeln!(text);
@@ -423,7 +423,7 @@ pub fn describe(sweep: &Sweep) -> String {
         let Some(figures) = &row.figures else {
             let _ = writeln!(text, " {:>11} {:>18} {:>12} {:>9} {:>13}", "-", "-", "-", "-", "-");
             if let Some(detail) = &row.detail {
-                let _ = writeln!(text, "{:>width$}  {detail}", "");
+                let _ = writeln!(text, "{:>width$}  {}", "", escape_controls(detail));
             }
             continue;
         };

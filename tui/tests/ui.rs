@@ -759,3 +759,33 @@ fn a_failed_call_shows_on_the_callers_lane() {
         .collect();
     assert_eq!(failed, ["call failed: invalid capability"], "bob's call after alice revoked his key");
 }
+
+/// A scenario that tries to draw on the terminal: escape sequences and a carriage return in its
+/// name, description, process name and console text.
+const SPOOF: &str = r#"Scenario(
+    name: "\u{1b}[2K\rPASS spoof: 3/3 cases",
+    description: "\u{1b}[31mred\u{7}",
+    processes: [(name: "ev\u{1b}[1mil", priority: 5, program: [Print("\u{1b}[2Jwiped\rhi\n")])],
+)"#;
+
+#[test]
+fn control_characters_from_the_scenario_are_drawn_escaped() {
+    let mut app = app_from_text(SPOOF);
+    let mut seen = String::new();
+    // The start, the end (console output in the inspector), and the prompt echoing a name.
+    for keys in ["", "G", "/ev\n"] {
+        press(&mut app, keys);
+        let buffer = frame(&app, 140, 40);
+        for cell in buffer.content() {
+            assert!(
+                !cell.symbol().chars().any(mksim_kernel::text::is_unsafe_to_show),
+                "a control character reached the screen after {keys:?}: {:?}",
+                cell.symbol()
+            );
+        }
+        seen.push_str(&large(&app));
+    }
+    for shown in [r"\u{1b}[2K\rPASS spoof: 3/3 cases", r"\u{1b}[31mred\u{7}", r"ev\u{1b}[1mil", r"\u{1b}[2Jwiped\rhi"] {
+        assert!(seen.contains(shown), "{shown} is not shown escaped in\n{seen}");
+    }
+}

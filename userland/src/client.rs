@@ -10,8 +10,8 @@ use crate::protocol::{
     ConsoleRequest, FsReply, FsRequest, NameRequest, Request, ServiceError, SimpleReply, TimerRequest, decode, encode,
     reply_label,
 };
-use mksim_kernel::syscall::ServiceWork;
-use mksim_kernel::{Message, MessageData, Slot, Sys, SysError};
+use mksim_kernel::syscall::{ServiceModule, ServicePort, ServiceWork};
+use mksim_kernel::{Badge, Message, MessageData, Slot, Sys, SysError};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -35,6 +35,9 @@ pub trait KernelServices {
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork;
     /// The work of waiting from `now` until `ticks` timer ticks have passed.
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork;
+    /// The module of the kernel that serves `name`, when that service is linked in: what a name
+    /// lookup of a system service finds in monolithic mode, where no server registered it.
+    fn service_module(&self, name: &str) -> Option<ServiceModule>;
 }
 
 /// How a program reaches the services.
@@ -76,6 +79,10 @@ pub struct Services {
     /// Send capability to the name server. Names that programs register live there in both
     /// modes; in monolithic mode the system services need no lookup.
     name_server: Option<Slot>,
+    /// In monolithic mode: the scenario gives this program the name service, so lookups of the
+    /// kernel's own services are answered even when no name server process was booted (it
+    /// boots only for names programs register). See [`Services::lookup`].
+    kernel_names: bool,
     /// The client's identity as servers see it (its badge).
     client: u64,
     connections: RefCell<Connections>,
@@ -91,6 +98,10 @@ pub async fn lookup_name(sys: &Sys, name_server: Slot, name: &str) -> Result<Slo
     let message = Message { label: request.label(), data: encode(&request), caps: Vec::new() };
     let answer = sys.call(name_server, message).await?;
     match decode::<SimpleReply>(&answer.data) {
+        // An answer whose capability did not arrive: the caller's table was full.
+        Some(SimpleReply::Done) if answer.caps.is_empty() && answer.caps_lost > 0 => {
+            Err(SysError::QuotaExceeded.into())
+        }
         Some(SimpleReply::Done) => answer.caps.first().copied().ok_or(ClientError::Service(ServiceError::Io)),
         Some(SimpleReply::Error(error)) => Err(error.into()),
         _ => Err(ServiceError::BadRequest.into()),
@@ -100,7 +111,16 @@ pub async fn lookup_name(sys: &Sys, name_server: Slot, name: &str) -> Result<Slo
 impl Services {
     /// Services for the program behind `sys`, which servers know by `client`.
     pub fn new(sys: Sys, mode: Mode, name_server: Option<Slot>, client: u64) -> Services {
-        Services { sys, mode, name_server, client, connections: RefCell::default() }
+        Services { sys, mode, name_server, kernel_names: false, client, connections: RefCell::default() }
+    }
+
+    /// In monolithic mode, lets this program look up the kernel's own services (console, fs,
+    /// timer) whether or not a name server process runs: give it to every program the scenario
+    /// gives the name service, so that a lookup answers as it does in microkernel mode.
+    #[must_use]
+    pub fn with_kernel_names(mut self, on: bool) -> Services {
+        self.kernel_names = on;
+        self
     }
 
     /// The program's syscall handle.
@@ -124,24 +144,76 @@ impl Services {
         result
     }
 
-    /// Looks a name up at the name server; the answer is a send capability badged for this client.
+    /// Looks a name up; the answer is a send capability badged for this client, the same in
+    /// both modes:
+    ///
+    /// - a program without the name service (no capability to the name server) gets invalid
+    ///   capability;
+    /// - a system service that is booted (`console`, `fs`, `timer`) is found: in microkernel
+    ///   mode the name server answers with a capability to the server's port; in monolithic
+    ///   mode the kernel answers with a capability to its own port for that module (one
+    ///   syscall, no name server needed);
+    /// - any other name is asked of the name server (names programs register), which answers
+    ///   not found until someone registered it; in monolithic mode with no name server (no
+    ///   program may register a name) the kernel answers not found itself.
     ///
     /// # Errors
-    /// Not found; peer dead; no name server capability (invalid capability).
+    /// Invalid capability, not found, peer dead, quota exceeded (no free slot for the answer).
     pub async fn lookup(&mut self, name: &str) -> Result<Slot, ClientError> {
         if let Some(&slot) = self.connections.borrow().ports.get(name) {
             return Ok(slot);
         }
         let request = NameRequest::Lookup { name: name.to_owned() };
-        let name_server = self.name_server()?;
-        let slot = self.marked(request.label(), lookup_name(&self.sys, name_server, name)).await?;
+        let slot = match &self.mode {
+            Mode::Monolithic(services) if self.kernel_names => match services.service_module(name) {
+                Some(module) => self.marked(request.label(), self.kernel_port(&request, module)).await?,
+                None => match self.name_server {
+                    Some(name_server) => {
+                        self.marked(request.label(), lookup_name(&self.sys, name_server, name)).await?
+                    }
+                    None => self.marked(request.label(), self.kernel_not_found(&request)).await?,
+                },
+            },
+            _ => {
+                let name_server = self.name_server()?;
+                self.marked(request.label(), lookup_name(&self.sys, name_server, name)).await?
+            }
+        };
         self.connections.borrow_mut().ports.insert(name.to_owned(), slot);
         Ok(slot)
+    }
+
+    /// The kernel's answer to a lookup of one of its own modules: a capability to its port.
+    async fn kernel_port(&self, request: &NameRequest, module: ServiceModule) -> Result<Slot, ClientError> {
+        let work =
+            ServiceWork { function_calls: 1, bytes_copied: encode(request).len() as u64, ..ServiceWork::default() };
+        let port = ServicePort { module, badge: Badge(self.client) };
+        Ok(self.sys.kernel_service_port(request.label(), encode(request), work, port).await?)
+    }
+
+    /// The kernel's answer to a lookup of a name nobody may register, when no name server runs.
+    async fn kernel_not_found(&self, request: &NameRequest) -> Result<Slot, ClientError> {
+        let work =
+            ServiceWork { function_calls: 1, bytes_copied: encode(request).len() as u64, ..ServiceWork::default() };
+        self.in_kernel(request, work).await?;
+        Err(ServiceError::NotFound.into())
     }
 
     /// Forgets a looked-up capability (after its server died), so the next call looks it up again.
     pub fn forget(&mut self, name: &str) {
         self.connections.borrow_mut().ports.remove(name);
+    }
+
+    /// The capability an earlier lookup of `name` left in the table, if the stubs still hold it.
+    pub fn looked_up(&self, name: &str) -> Option<Slot> {
+        self.connections.borrow().ports.get(name).copied()
+    }
+
+    /// Forgets every looked-up capability in `slots`, which the program deleted, revoked or
+    /// sent away: the next use of that service looks it up again rather than reach whatever
+    /// the slot holds next.
+    pub fn forget_slots(&mut self, slots: &[Slot]) {
+        self.connections.borrow_mut().ports.retain(|_, slot| !slots.contains(slot));
     }
 
     fn name_server(&self) -> Result<Slot, ClientError> {

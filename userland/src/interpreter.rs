@@ -103,6 +103,11 @@ fn check_pattern(what: &str, got: &[u8], count: Option<u32>) -> Result<(), Stop>
     }
 }
 
+/// The slots a message's capabilities come from, in order.
+fn slots_of(message: &Message) -> Vec<Slot> {
+    message.caps.iter().map(|transfer| transfer.slot).collect()
+}
+
 fn timeout_or(timeout: Option<u64>, nonblocking: bool) -> mksim_kernel::Blocking {
     match (nonblocking, timeout) {
         (true, _) => mksim_kernel::Blocking::Never,
@@ -133,15 +138,33 @@ impl Script {
         Ok(Message { label, data, caps })
     }
 
-    fn forget_moved(&mut self, pass: &[Pass]) {
-        for item in pass.iter().filter(|item| item.r#move) {
-            self.caps.remove(&item.cap);
+    /// Forgets the capabilities a message moved away: every name for their slots.
+    fn forget_moved(&mut self, pass: &[Pass], moved: &[Slot]) {
+        let slots: Vec<Slot> = pass.iter().zip(moved).filter(|(item, _)| item.r#move).map(|(_, &slot)| slot).collect();
+        self.forget_slots(&slots);
+    }
+
+    /// Forgets every name for `slots`, whose capabilities are gone (deleted, revoked, moved
+    /// away): the kernel reuses a free slot for the next capability, which an old name must not
+    /// silently reach. The stubs forget looked-up capabilities there too.
+    fn forget_slots(&mut self, slots: &[Slot]) {
+        if slots.is_empty() {
+            return;
         }
+        self.caps.retain(|_, slot| !slots.contains(slot));
+        self.services.forget_slots(slots);
+    }
+
+    /// Names a capability the kernel just put in `slot`. The slot was free, so any other name
+    /// for it is stale (its capability was removed by someone else's revoke): that name goes.
+    fn bind(&mut self, name: &str, slot: Slot) {
+        self.forget_slots(&[slot]);
+        self.caps.insert(name.to_owned(), slot);
     }
 
     fn name_caps(&mut self, names: &[String], slots: &[Slot]) {
         for (name, &slot) in names.iter().zip(slots) {
-            self.caps.insert(name.clone(), slot);
+            self.bind(name, slot);
         }
     }
 
@@ -186,7 +209,14 @@ impl Script {
         match op {
             Op::Print(text) => self.services.print(text).await?,
             Op::Lookup { name, name_as } => {
+                let known = self.services.looked_up(name);
                 let slot = self.services.lookup(name).await?;
+                if known != Some(slot) {
+                    // A fresh capability (the stubs keep it for the service): older script
+                    // names for its slot are stale. Otherwise this is one more name for the
+                    // capability an earlier lookup gave.
+                    self.caps.retain(|_, named| *named != slot);
+                }
                 self.caps.insert(name_as.clone(), slot);
             }
             Op::Register { name, cap } => {
@@ -238,18 +268,20 @@ impl Script {
         match op {
             Op::Send { to, label, data, bytes, pass, nonblocking, timeout } => {
                 let message = self.message(*label, payload(data, *bytes)?, pass)?;
+                let moved = slots_of(&message);
                 let blocking = timeout_or(*timeout, *nonblocking);
                 sys.syscall(mksim_kernel::Syscall::Send { port: self.cap(to)?, message, blocking }).await?;
-                self.forget_moved(pass);
+                self.forget_moved(pass, &moved);
             }
             Op::Call { to, label, data, bytes, pass, timeout, expect, expect_bytes, caps_as } => {
                 let message = self.message(*label, payload(data, *bytes)?, pass)?;
+                let moved = slots_of(&message);
                 let port = self.cap(to)?;
                 let answer = match timeout {
                     Some(cycles) => sys.call_timeout(port, message, *cycles).await?,
                     None => sys.call(port, message).await?,
                 };
-                self.forget_moved(pass);
+                self.forget_moved(pass, &moved);
                 check_text("reply", &answer.data, expect)?;
                 check_pattern("reply", &answer.data, *expect_bytes)?;
                 self.name_caps(caps_as, &answer.caps);
@@ -280,8 +312,9 @@ impl Script {
                 let request = self.messages.get(to).ok_or_else(|| Stop::Failed(format!("`{to}` is not a message")))?;
                 let reply = request.reply.ok_or_else(|| Stop::Failed(format!("`{to}` was not a call")))?;
                 let message = self.message(*label, payload(data, *bytes)?, pass)?;
+                let moved = slots_of(&message);
                 sys.reply(reply, message).await?;
-                self.forget_moved(pass);
+                self.forget_moved(pass, &moved);
                 self.messages.remove(to);
             }
             Op::Echo { on, times } => {
@@ -319,7 +352,7 @@ impl Script {
             Op::Yield => sys.yield_now().await?,
             Op::CreateEndpoint(name) => {
                 let slot = sys.create_endpoint().await?;
-                self.caps.insert(name.clone(), slot);
+                self.bind(name, slot);
             }
             Op::CreateQueue { name_as, capacity, policy } => {
                 let policy = match policy {
@@ -327,15 +360,15 @@ impl Script {
                     Policy::Fail => FullPolicy::Fail,
                 };
                 let slot = sys.create_queue(*capacity, policy).await?;
-                self.caps.insert(name_as.clone(), slot);
+                self.bind(name_as, slot);
             }
             Op::CreateNotification(name) => {
                 let slot = sys.create_notification().await?;
-                self.caps.insert(name.clone(), slot);
+                self.bind(name, slot);
             }
             Op::CreateRegion { name_as, size } => {
                 let slot = sys.create_region(*size).await?;
-                self.caps.insert(name_as.clone(), slot);
+                self.bind(name_as, slot);
             }
             Op::Signal { to, bits } => sys.signal(self.cap(to)?, *bits).await?,
             Op::Wait { on, expect, timeout } => {
@@ -356,18 +389,20 @@ impl Script {
             }
             Op::Copy { cap, rights: letters, name_as } => {
                 let slot = sys.copy(self.cap(cap)?, rights(letters)?).await?;
-                self.caps.insert(name_as.clone(), slot);
+                self.bind(name_as, slot);
             }
             Op::Mint { cap, rights: letters, badge, name_as } => {
                 let slot = sys.mint(self.cap(cap)?, rights(letters)?, Badge(*badge)).await?;
-                self.caps.insert(name_as.clone(), slot);
+                self.bind(name_as, slot);
             }
             Op::Delete(cap) => {
-                sys.delete(self.cap(cap)?).await?;
-                self.caps.remove(cap);
+                let slot = self.cap(cap)?;
+                sys.delete(slot).await?;
+                self.forget_slots(&[slot]);
             }
             Op::Revoke { cap, expect } => {
-                let count = sys.revoke(self.cap(cap)?).await?;
+                let (count, emptied) = sys.revoke_emptying(self.cap(cap)?).await?;
+                self.forget_slots(&emptied);
                 if let Some(wanted) = expect
                     && count != *wanted
                 {

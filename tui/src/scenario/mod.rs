@@ -33,12 +33,16 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+/// One line, whatever the file name, the item or the message quote from the scenario: their
+/// control characters (line breaks included) are escaped ([`mksim_kernel::escape_controls`]).
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use mksim_kernel::escape_controls;
+        let (file, message) = (escape_controls(&self.file), escape_controls(&self.message));
         if self.line == 0 {
-            return write!(f, "{}: {}", self.file, self.message);
+            return write!(f, "{file}: {message}");
         }
-        write!(f, "{}:{}:{}: {}: {}", self.file, self.line, self.column, self.item, self.message)
+        write!(f, "{file}:{}:{}: {}: {message}", self.line, self.column, escape_controls(&self.item))
     }
 }
 

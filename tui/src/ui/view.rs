@@ -7,8 +7,8 @@
 use super::app::{App, PromptKind, SPEEDS, row_text};
 use super::timeline::{Activity, FlowRow, RowKind, Snapshot};
 use crate::run::OperationStats;
-use mksim_kernel::ProcessId;
 use mksim_kernel::message::MessageKind;
+use mksim_kernel::{ProcessId, escape_controls};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -72,13 +72,14 @@ pub fn draw(frame: &mut Frame, app: &App, palette: Palette) {
 }
 
 fn draw_title(frame: &mut Frame, area: Rect, app: &App) {
-    let text = fit(&format!(" mksim · {} — {}", app.title, app.description), area.width as usize);
+    let (title, description) = (escape_controls(&app.title), escape_controls(&app.description));
+    let text = fit(&format!(" mksim · {title} — {description}"), area.width as usize);
     frame.render_widget(Paragraph::new(text).style(Style::new().add_modifier(Modifier::BOLD)), area);
 }
 
 fn name_of(app: &App, lane: Option<u32>) -> String {
     match lane {
-        Some(index) => app.timeline().log.process_name(ProcessId { index, generation: 0 }).to_owned(),
+        Some(index) => app.timeline().log.display_name(ProcessId { index, generation: 0 }).into_owned(),
         None => "kernel".to_owned(),
     }
 }
@@ -131,7 +132,7 @@ fn lanes(app: &App, snapshot: &Snapshot, rows: &[usize], width: usize) -> Vec<Op
 }
 
 fn draw_flow(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot, palette: Palette) {
-    let filter = app.filter.as_ref().map(|text| format!(" filter \"{text}\"")).unwrap_or_default();
+    let filter = app.filter.as_ref().map(|text| format!(" filter \"{}\"", escape_controls(text))).unwrap_or_default();
     let block = Block::bordered().title(format!(" message flow ({}){filter} ", app.run().mode));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -363,7 +364,7 @@ fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot)
     if !process.console.is_empty() {
         lines.push(Line::from(Span::styled("console", Style::new().add_modifier(Modifier::BOLD))));
         for line in process.console.lines().rev().take(4).collect::<Vec<_>>().into_iter().rev() {
-            lines.push(Line::from(format!("  │ {line}")));
+            lines.push(Line::from(format!("  │ {}", escape_controls(line))));
         }
     }
     let block = Block::bordered().title(format!(" inspector: {name} "));
@@ -383,7 +384,10 @@ fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
     };
     let title = format!(
         " compare: {} (μ, {}) against {} (M, {}) · ↑↓ scroll ",
-        micro.mode, micro.profile, mono.mode, mono.profile
+        micro.mode,
+        escape_controls(&micro.profile),
+        mono.mode,
+        escape_controls(&mono.profile)
     );
     let block = Block::bordered().title(title);
     let bold = Style::new().add_modifier(Modifier::BOLD);
@@ -483,9 +487,9 @@ fn draw_event_line(frame: &mut Frame, area: Rect, app: &App) {
                 PromptKind::Filter => "filter by process or operation",
                 PromptKind::Break => "break on (label TEXT | to NAME | block NAME | fault)",
             };
-            format!("{question}: {}▏", prompt.text)
+            format!("{question}: {}▏", escape_controls(&prompt.text))
         }
-        (None, Some(notice)) => notice.clone(),
+        (None, Some(notice)) => escape_controls(notice).into_owned(),
         (None, None) => match app.timeline().log.events().get(app.step) {
             Some(event) => format!("#{} {}", app.step, app.timeline().log.line(event).trim_start()),
             None => "no events".into(),
@@ -507,7 +511,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot) {
         app.timeline().len().saturating_sub(1),
         snapshot.time,
         app.run().mode,
-        app.run().profile,
+        escape_controls(&app.run().profile),
     );
     frame.render_widget(Paragraph::new(text).style(Style::new().add_modifier(Modifier::REVERSED)), area);
 }
