@@ -392,8 +392,11 @@ impl FileSystem {
         for index in renewed {
             next.used_blocks.remove(&blocks[index]);
         }
-        // The blocks the bytes go to, and before them any the file did not have yet (a hole).
-        let touched = blocks.len().min(start / block_size)..end.div_ceil(block_size);
+        // The blocks the bytes go to; before them any the file did not have yet (a hole); and
+        // a last block the file has only part of, whose bytes past the end join the file and
+        // must be zeros (a failed append may have left its bytes there).
+        let first = if size.is_multiple_of(block_size) { blocks.len() } else { size / block_size };
+        let touched = first.min(start / block_size)..end.div_ceil(block_size);
         let plan = touched
             .map(|index| BlockWrite { index, target: placed[index], source: blocks.get(index).copied() })
             .collect();
@@ -402,8 +405,9 @@ impl FileSystem {
     }
 
     /// Puts the blocks of a write on disk. Blocks of the file before `start` that the file did
-    /// not have yet (a hole) are zeros; a block written only in part keeps the file's bytes of
-    /// its old block, and zeros past the end of the file (whatever a failed write left there).
+    /// not have yet (a hole) are zeros; a block written only in part, or not at all (the last
+    /// block, when the write starts past it), keeps the file's bytes of its old block, and
+    /// zeros past the end of the file (whatever a failed write left there).
     async fn write_blocks<D: BlockDevice>(
         &mut self,
         device: &mut D,

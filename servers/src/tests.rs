@@ -375,18 +375,21 @@ fn bytes_a_failed_append_left_past_the_end_read_as_zeros() {
     let (mut fs, mut device) = tiny(16, FsConfig::default());
     let fd = descriptor(on(&mut fs, &mut device, FsRequest::Open { path: path("/f"), create: true }));
     on(&mut fs, &mut device, FsRequest::Write { fd, data: b"abc".to_vec() });
-    let mut expected = b"abc".to_vec();
-    expected.resize(10, 0);
-    expected.push(b'!');
-    // The append writes its block, then the metadata: fail either.
-    for failing in 1..=2 {
-        let (mut fs, mut device) = (fs.clone(), device.clone());
-        device.fail_at = Some(device.transfers + failing);
-        let append = on(&mut fs, &mut device, FsRequest::Write { fd, data: b"XYZ".to_vec() });
-        assert_eq!(append, FsReply::Error(ServiceError::Io), "failing at transfer {failing}");
-        // The append's block may be on disk, its bytes past the end: a hole over them is zeros.
-        on(&mut fs, &mut device, FsRequest::Seek { fd, offset: 10 });
-        on(&mut fs, &mut device, FsRequest::Write { fd, data: b"!".to_vec() });
-        assert_eq!(run_ready(fs.snapshot(&mut device)).unwrap()["/f"], expected, "failing at transfer {failing}");
+    // The append writes its block, then the metadata: fail either. Then a write leaves a hole
+    // over the bytes the append may have left, in the same block or past it.
+    for hole_to in [10, 100] {
+        let mut expected = b"abc".to_vec();
+        expected.resize(hole_to, 0);
+        expected.push(b'!');
+        for failing in 1..=2 {
+            let (mut fs, mut device) = (fs.clone(), device.clone());
+            device.fail_at = Some(device.transfers + failing);
+            let append = on(&mut fs, &mut device, FsRequest::Write { fd, data: b"XYZ".to_vec() });
+            assert_eq!(append, FsReply::Error(ServiceError::Io), "failing at transfer {failing}");
+            on(&mut fs, &mut device, FsRequest::Seek { fd, offset: hole_to as u64 });
+            on(&mut fs, &mut device, FsRequest::Write { fd, data: b"!".to_vec() });
+            let files = run_ready(fs.snapshot(&mut device)).unwrap();
+            assert_eq!(files["/f"], expected, "a hole to {hole_to}, failing at transfer {failing}");
+        }
     }
 }
