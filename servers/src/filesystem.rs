@@ -3,37 +3,46 @@
 //!
 //! This is service logic only. The file server runs it behind an endpoint in
 //! microkernel mode; monolithic mode calls it directly inside the kernel.
-//! Metadata (inodes, directories, the block bitmap) is written through to the
+//! Metadata (inodes, directories, block lists) is written through to the
 //! first blocks of the device whenever it changes, so everything but open
 //! file descriptors survives a restart of the server.
+//!
+//! Every operation is all-or-nothing: when it fails (no space, a name too
+//! long, a device error half-way), the file system in memory and the one a
+//! mount reads from the disk are what they were before it. Three rules give
+//! that:
+//!
+//! - An operation changes a copy of the metadata, which takes the place of
+//!   the one in memory only once it is on disk.
+//! - The disk holds the metadata twice and a change goes to the older copy,
+//!   so a change torn half-way is never what a mount reads (see `on_disk.rs`).
+//! - Data a file holds is never overwritten in place: a write that changes
+//!   bytes of a block the file has writes the whole block to a free block,
+//!   and the metadata that points at the new block frees the old one. Bytes
+//!   past the end of a file are not part of it, so a write there (an append
+//!   to the last block) goes in place, and bytes past the end are never
+//!   trusted when a block is read back.
+//!
+//! So a write needs one free block for each block it adds to the file and
+//! one for each block of the file's data it changes; with fewer it fails
+//! with "no space" before it has written anything.
+//!
+//! A transfer the device reports failed is taken not to have happened, as
+//! with the ramdisk and its driver, with one exception: a driver whose
+//! replies come back garbled until the file server gives up has written the
+//! block all the same. If that block was a metadata header, the next mount
+//! shows the change the file server reported failed, until the next change
+//! writes over it.
+
+mod on_disk;
 
 use crate::block::{BlockCache, BlockDevice, CacheCounters};
 use mksim_userland::protocol::{FileStat, FsReply, FsRequest, ServiceError};
-use serde::{Deserialize, Serialize};
+use on_disk::{Inode, Layout, Metadata, ROOT};
 use std::collections::{BTreeMap, BTreeSet};
 
-const ROOT: u32 = 0;
-
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-enum Inode {
-    File { size: u64, blocks: Vec<u32> },
-    Directory { entries: BTreeMap<String, u32> },
-}
-
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-struct Metadata {
-    inodes: BTreeMap<u32, Inode>,
-    next_inode: u32,
-    used_blocks: BTreeSet<u32>,
-}
-
-impl Metadata {
-    fn fresh() -> Metadata {
-        let mut inodes = BTreeMap::new();
-        inodes.insert(ROOT, Inode::Directory { entries: BTreeMap::new() });
-        Metadata { inodes, next_inode: 1, used_blocks: BTreeSet::new() }
-    }
-}
+/// The longest name a file or directory may have, in bytes (POSIX's `NAME_MAX`).
+pub const NAME_BYTES_MAX: usize = 255;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct OpenFile {
@@ -44,7 +53,8 @@ struct OpenFile {
 /// Sizes and limits of a file system.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct FsConfig {
-    /// Blocks at the start of the device that hold the metadata.
+    /// Blocks at the start of the device that hold the metadata: two copies, each in half of
+    /// them.
     pub metadata_blocks: u32,
     /// Blocks the cache holds.
     pub cache_blocks: usize,
@@ -60,42 +70,82 @@ impl Default for FsConfig {
     }
 }
 
+/// How full a file system is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Usage {
+    /// Blocks of the device that hold file data.
+    pub data_blocks: u32,
+    /// Of those, the ones no file holds.
+    pub data_blocks_free: u32,
+    /// Bytes the metadata (names, sizes, block lists) takes encoded.
+    pub metadata_bytes: usize,
+    /// The most bytes it may take: a copy's blocks less its header.
+    pub metadata_bytes_max: usize,
+}
+
 /// A mounted file system.
 #[derive(Clone, Debug)]
 pub struct FileSystem {
     config: FsConfig,
+    layout: Layout,
     metadata: Metadata,
+    /// The generation of the metadata copy on disk that `metadata` is.
+    generation: u64,
+    /// What each metadata block holds on disk, so that a change writes only the blocks it changes.
     persisted: Vec<Vec<u8>>,
     cache: BlockCache,
     /// Open files by client (badge) and descriptor.
     open: BTreeMap<(u64, u32), OpenFile>,
 }
 
+/// New metadata, encoded and ready to be written.
+struct Staged {
+    metadata: Metadata,
+    bytes: Vec<u8>,
+}
+
+/// One block a write puts on disk: block `index` of the file goes to `target`, keeping the
+/// file's bytes of `source` (its old block, if it had one) that the write does not replace.
+struct BlockWrite {
+    index: usize,
+    target: u32,
+    source: Option<u32>,
+}
+
 impl FileSystem {
-    /// Mounts the file system on `device`, formatting it if it holds none.
+    /// Mounts the file system on `device`, formatting it if it holds none: the newest copy of
+    /// the metadata that is whole.
     ///
     /// # Errors
-    /// [`ServiceError::Io`] when the device fails or its metadata blocks do not decode.
+    /// [`ServiceError::Io`] when the device fails, is too small for the metadata area, or
+    /// neither copy of the metadata is whole.
     pub async fn mount<D: BlockDevice>(device: &mut D, config: FsConfig) -> Result<FileSystem, ServiceError> {
+        let layout = Layout::new(device.block_size(), device.block_count(), config.metadata_blocks)?;
         let mut persisted = Vec::new();
-        for block in 0..config.metadata_blocks {
+        for block in 0..layout.data_start() {
             persisted.push(device.read_block(block).await?);
         }
-        let bytes: Vec<u8> = persisted.concat();
-        let length = u32::from_le_bytes(bytes[..4].try_into().map_err(|_| ServiceError::Io)?) as usize;
-        let metadata = if length == 0 {
-            Metadata::fresh()
-        } else {
-            let encoded = bytes.get(4..4 + length).ok_or(ServiceError::Io)?;
-            postcard::from_bytes(encoded).map_err(|_| ServiceError::Io)?
-        };
+        let copies = persisted.chunks(layout.copy_blocks as usize);
+        let newest = copies.filter_map(|copy| layout.decode(&copy.concat())).max_by_key(|(generation, _)| *generation);
+        let (generation, metadata) = newest.ok_or(ServiceError::Io)?;
         let cache = BlockCache::new(config.cache_blocks);
-        Ok(FileSystem { config, metadata, persisted, cache, open: BTreeMap::new() })
+        Ok(FileSystem { config, layout, metadata, generation, persisted, cache, open: BTreeMap::new() })
     }
 
     /// Cache hits, misses and writes so far.
     pub fn cache_counters(&self) -> CacheCounters {
         self.cache.counters()
+    }
+
+    /// How full the file system is.
+    pub fn usage(&self) -> Usage {
+        let data_blocks = self.layout.data_blocks();
+        Usage {
+            data_blocks,
+            data_blocks_free: data_blocks - self.metadata.used_blocks.len() as u32,
+            metadata_bytes: self.metadata.encoded_bytes(),
+            metadata_bytes_max: self.layout.metadata_bytes_max(),
+        }
     }
 
     /// Carries out one request for `client`.
@@ -156,6 +206,9 @@ impl FileSystem {
         if parts.iter().any(|part| part.is_empty() || *part == "." || *part == "..") {
             return Err(ServiceError::InvalidPath);
         }
+        if parts.iter().any(|part| part.len() > NAME_BYTES_MAX) {
+            return Err(ServiceError::NameTooLong);
+        }
         Ok(parts)
     }
 
@@ -189,8 +242,9 @@ impl FileSystem {
         directory: bool,
     ) -> Result<u32, ServiceError> {
         let (parent, name) = self.resolve_parent(path)?;
-        let inode = self.metadata.next_inode;
-        let Some(Inode::Directory { entries }) = self.metadata.inodes.get_mut(&parent) else {
+        let mut next = self.metadata.clone();
+        let inode = next.next_inode;
+        let Some(Inode::Directory { entries }) = next.inodes.get_mut(&parent) else {
             return Err(ServiceError::NotADirectory);
         };
         if entries.contains_key(name) {
@@ -202,9 +256,10 @@ impl FileSystem {
         } else {
             Inode::File { size: 0, blocks: Vec::new() }
         };
-        self.metadata.inodes.insert(inode, node);
-        self.metadata.next_inode += 1;
-        self.persist(device).await?;
+        next.inodes.insert(inode, node);
+        next.next_inode = inode.checked_add(1).ok_or(ServiceError::NoSpace)?;
+        let staged = self.stage(next)?;
+        self.commit(device, staged).await?;
         Ok(inode)
     }
 
@@ -215,6 +270,12 @@ impl FileSystem {
         path: &str,
         create: bool,
     ) -> Result<u32, ServiceError> {
+        // The descriptor first: an open that creates its file must not fail after creating it.
+        let used: BTreeSet<u32> = self.open.keys().filter(|(owner, _)| *owner == client).map(|&(_, fd)| fd).collect();
+        if used.len() >= self.config.open_files_max {
+            return Err(ServiceError::TooManyOpen);
+        }
+        let fd = (3..).find(|fd| !used.contains(fd)).expect("a free descriptor below the limit");
         let inode = match self.resolve(path) {
             Err(ServiceError::NotFound) if create => self.create(device, path, false).await?,
             other => other?,
@@ -222,11 +283,6 @@ impl FileSystem {
         if matches!(self.metadata.inodes.get(&inode), Some(Inode::Directory { .. })) {
             return Err(ServiceError::IsADirectory);
         }
-        let used: BTreeSet<u32> = self.open.keys().filter(|(owner, _)| *owner == client).map(|&(_, fd)| fd).collect();
-        if used.len() >= self.config.open_files_max {
-            return Err(ServiceError::TooManyOpen);
-        }
-        let fd = (3..).find(|fd| !used.contains(fd)).expect("a free descriptor below the limit");
         self.open.insert((client, fd), OpenFile { inode, offset: 0 });
         Ok(fd)
     }
@@ -254,7 +310,8 @@ impl FileSystem {
         let start = open.offset.min(size) as usize;
         let end = (start + len).min(size as usize);
         let data = self.read_range(device, &blocks, start, end).await?;
-        self.open.get_mut(&(client, fd)).expect("checked above").offset = end as u64;
+        // A read at or past the end reads nothing and leaves the offset where it was.
+        self.open.get_mut(&(client, fd)).expect("checked above").offset = open.offset + data.len() as u64;
         Ok(data)
     }
 
@@ -265,7 +322,7 @@ impl FileSystem {
         start: usize,
         end: usize,
     ) -> Result<Vec<u8>, ServiceError> {
-        let block_size = device.block_size();
+        let block_size = self.layout.block_size;
         let mut data = Vec::with_capacity(end.saturating_sub(start));
         let mut position = start;
         while position < end {
@@ -279,6 +336,9 @@ impl FileSystem {
         Ok(data)
     }
 
+    /// Writes `data` at the descriptor's offset: the blocks first (to free blocks, or past the
+    /// end of the file), then the metadata that makes them the file's; only then do the size
+    /// and the offset move.
     async fn write<D: BlockDevice>(
         &mut self,
         device: &mut D,
@@ -289,58 +349,94 @@ impl FileSystem {
         if data.len() > self.config.transfer_bytes_max {
             return Err(ServiceError::TooLarge);
         }
-        let (open, size, mut blocks) = self.file_of(client, fd)?;
+        let (open, size, blocks) = self.file_of(client, fd)?;
         if data.is_empty() {
             return Ok(0);
         }
-        let block_size = device.block_size();
-        let capacity = device.block_count() as usize * block_size;
         let start = usize::try_from(open.offset).map_err(|_| ServiceError::NoSpace)?;
-        let end = start.checked_add(data.len()).filter(|&end| end <= capacity).ok_or(ServiceError::NoSpace)?;
-        let needed = end.div_ceil(block_size);
-        let grew = needed > blocks.len();
-        let first_new = blocks.len();
-        while blocks.len() < needed {
-            blocks.push(self.allocate(device)?);
-        }
-        // Blocks a write past the end skips over still hold whatever a deleted file left there.
-        for (index, &block) in blocks.iter().enumerate().skip(first_new) {
-            if (index + 1) * block_size <= start {
-                self.cache.write(device, block, vec![0; block_size]).await?;
-            }
-        }
-        let mut position = start;
-        while position < end {
-            let index = position / block_size;
-            let within = position % block_size;
-            let take = (block_size - within).min(end - position);
-            let mut block = if take == block_size || index * block_size >= size as usize {
-                vec![0; block_size]
-            } else {
-                self.cache.read(device, blocks[index]).await?
-            };
-            block[within..within + take].copy_from_slice(&data[position - start..position - start + take]);
-            self.cache.write(device, blocks[index], block).await?;
-            position += take;
-        }
-        let new_size = size.max(end as u64);
-        if let Some(Inode::File { size, blocks: stored }) = self.metadata.inodes.get_mut(&open.inode) {
-            *size = new_size;
-            *stored = blocks;
-        }
+        let end = start.checked_add(data.len()).ok_or(ServiceError::NoSpace)?;
+        let (plan, staged) = self.plan_write(open.inode, size as usize, &blocks, start, end)?;
+        self.write_blocks(device, &plan, size as usize, start, data).await?;
+        self.commit(device, staged).await?;
         self.open.get_mut(&(client, fd)).expect("checked above").offset = end as u64;
-        if grew || new_size != size {
-            self.persist(device).await?;
-        }
         Ok(data.len() as u32)
     }
 
-    fn allocate<D: BlockDevice>(&mut self, device: &D) -> Result<u32, ServiceError> {
-        let free = (self.config.metadata_blocks..device.block_count())
-            .find(|block| !self.metadata.used_blocks.contains(block));
-        let block = free.ok_or(ServiceError::NoSpace)?;
-        self.metadata.used_blocks.insert(block);
-        Ok(block)
+    /// Where each block a write of bytes `start..end` of `inode` goes, and the metadata after
+    /// it, with the blocks it needs taken and the blocks it replaces freed.
+    ///
+    /// # Errors
+    /// [`ServiceError::NoSpace`] when there are too few free blocks or the metadata would not fit.
+    fn plan_write(
+        &self,
+        inode: u32,
+        size: usize,
+        blocks: &[u32],
+        start: usize,
+        end: usize,
+    ) -> Result<(Vec<BlockWrite>, Staged), ServiceError> {
+        let block_size = self.layout.block_size;
+        let needed = end.div_ceil(block_size).max(blocks.len());
+        // The blocks holding bytes of the file that the write changes: they are written anew.
+        let renewed = if start < size { start / block_size..(end.min(size) - 1) / block_size + 1 } else { 0..0 };
+        let added = needed - blocks.len();
+        let wanted = added.checked_add(renewed.len()).ok_or(ServiceError::NoSpace)?;
+        let mut next = self.metadata.clone();
+        let mut fresh = next.allocate(wanted, &self.layout)?.into_iter();
+        let mut placed = blocks.to_vec();
+        for index in renewed.clone() {
+            placed[index] = fresh.next().expect("allocated above");
+        }
+        placed.extend(fresh);
+        // Freed only now, so that none of the blocks taken above is one the file still holds.
+        for index in renewed {
+            next.used_blocks.remove(&blocks[index]);
+        }
+        // The blocks the bytes go to; before them any the file did not have yet (a hole); and
+        // a last block the file has only part of, whose bytes past the end join the file and
+        // must be zeros (a failed append may have left its bytes there).
+        let first = if size.is_multiple_of(block_size) { blocks.len() } else { size / block_size };
+        let touched = first.min(start / block_size)..end.div_ceil(block_size);
+        let plan = touched
+            .map(|index| BlockWrite { index, target: placed[index], source: blocks.get(index).copied() })
+            .collect();
+        next.inodes.insert(inode, Inode::File { size: size.max(end) as u64, blocks: placed });
+        Ok((plan, self.stage(next)?))
+    }
+
+    /// Puts the blocks of a write on disk. Blocks of the file before `start` that the file did
+    /// not have yet (a hole) are zeros; a block written only in part, or not at all (the last
+    /// block, when the write starts past it), keeps the file's bytes of its old block, and
+    /// zeros past the end of the file (whatever a failed write left there).
+    async fn write_blocks<D: BlockDevice>(
+        &mut self,
+        device: &mut D,
+        plan: &[BlockWrite],
+        size: usize,
+        start: usize,
+        data: &[u8],
+    ) -> Result<(), ServiceError> {
+        let block_size = self.layout.block_size;
+        let end = start + data.len();
+        for write in plan {
+            let block_start = write.index * block_size;
+            let from = start.clamp(block_start, block_start + block_size);
+            let to = end.clamp(block_start, block_start + block_size);
+            let kept = size.saturating_sub(block_start).min(block_size);
+            let mut block = match write.source {
+                Some(source) if to - from < block_size && kept > 0 => {
+                    let mut old = self.cache.read(device, source).await?;
+                    old[kept..].fill(0);
+                    old
+                }
+                _ => vec![0; block_size],
+            };
+            if from < to {
+                block[from - block_start..to - block_start].copy_from_slice(&data[from - start..to - start]);
+            }
+            self.cache.write(device, write.target, block).await?;
+        }
+        Ok(())
     }
 
     fn seek(&mut self, client: u64, fd: u32, offset: u64) -> Result<(), ServiceError> {
@@ -372,33 +468,65 @@ impl FileSystem {
         {
             return Err(ServiceError::NotEmpty);
         }
-        if let Some(Inode::Directory { entries }) = self.metadata.inodes.get_mut(&parent) {
+        let mut next = self.metadata.clone();
+        if let Some(Inode::Directory { entries }) = next.inodes.get_mut(&parent) {
             entries.remove(name);
         }
-        if let Some(Inode::File { blocks, .. }) = self.metadata.inodes.remove(&inode) {
+        if let Some(Inode::File { blocks, .. }) = next.inodes.remove(&inode) {
             for block in blocks {
-                self.metadata.used_blocks.remove(&block);
+                next.used_blocks.remove(&block);
             }
         }
-        self.persist(device).await
+        let staged = self.stage(next)?;
+        self.commit(device, staged).await
     }
 
-    /// Writes the metadata blocks that changed since they were last written.
-    async fn persist<D: BlockDevice>(&mut self, device: &mut D) -> Result<(), ServiceError> {
-        let encoded = postcard::to_stdvec(&self.metadata).expect("metadata always encodes");
-        let block_size = device.block_size();
-        let mut bytes = (encoded.len() as u32).to_le_bytes().to_vec();
-        bytes.extend_from_slice(&encoded);
-        if bytes.len() > block_size * self.config.metadata_blocks as usize {
-            return Err(ServiceError::NoSpace);
-        }
-        bytes.resize(block_size * self.config.metadata_blocks as usize, 0);
-        for (index, chunk) in bytes.chunks(block_size).enumerate() {
-            if self.persisted[index] != chunk {
-                self.cache.write(device, index as u32, chunk.to_vec()).await?;
-                self.persisted[index] = chunk.to_vec();
+    /// Encodes `metadata` as the next generation's copy.
+    ///
+    /// # Errors
+    /// [`ServiceError::NoSpace`] when it does not fit in a copy.
+    fn stage(&self, metadata: Metadata) -> Result<Staged, ServiceError> {
+        let bytes = self.layout.encode(&metadata, self.generation + 1)?;
+        Ok(Staged { metadata, bytes })
+    }
+
+    /// Writes staged metadata over the older copy on disk, header block last, then makes it
+    /// the file system's. Until the header is on disk that copy does not check, and a mount
+    /// reads the other one: what the file system was before.
+    async fn commit<D: BlockDevice>(&mut self, device: &mut D, staged: Staged) -> Result<(), ServiceError> {
+        let generation = self.generation + 1;
+        let first = self.layout.copy_start(Layout::copy_of(generation));
+        let chunks: Vec<&[u8]> = staged.bytes.chunks(self.layout.block_size).collect();
+        let order = (1..chunks.len()).chain([0]);
+        for index in order {
+            let block = first + index as u32;
+            let chunk = chunks[index];
+            if self.persisted[block as usize] != chunk {
+                self.cache.write(device, block, chunk.to_vec()).await?;
+                self.persisted[block as usize] = chunk.to_vec();
             }
         }
+        self.metadata = staged.metadata;
+        self.generation = generation;
         Ok(())
+    }
+}
+
+impl Metadata {
+    /// Takes `count` free data blocks, the lowest first.
+    ///
+    /// # Errors
+    /// [`ServiceError::NoSpace`] when fewer are free; then none is taken.
+    fn allocate(&mut self, count: usize, layout: &Layout) -> Result<Vec<u32>, ServiceError> {
+        let free = layout.data_blocks() as usize - self.used_blocks.len();
+        if count > free {
+            return Err(ServiceError::NoSpace);
+        }
+        let taken: Vec<u32> = (layout.data_start()..layout.block_count)
+            .filter(|block| !self.used_blocks.contains(block))
+            .take(count)
+            .collect();
+        self.used_blocks.extend(&taken);
+        Ok(taken)
     }
 }

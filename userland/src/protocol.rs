@@ -98,7 +98,8 @@ pub enum ServiceError {
     /// The file descriptor is not open.
     #[error("bad file descriptor")]
     BadDescriptor,
-    /// The device has no free block left, or a file is at its size limit.
+    /// The device has too few free blocks for the write, or the metadata (names, sizes, block
+    /// lists) no longer fits in its blocks.
     #[error("no space")]
     NoSpace,
     /// Too many files are open.
@@ -126,6 +127,9 @@ pub enum ServiceError {
     /// The reply did not pass the client's check (its label was not the request's).
     #[error("corrupt reply")]
     CorruptReply,
+    /// A component of the path is longer than a name may be.
+    #[error("name too long")]
+    NameTooLong,
 }
 
 /// Name server requests.
