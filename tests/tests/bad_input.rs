@@ -1005,3 +1005,483 @@ fn a_bad_command_line_fault_is_refused_with_status_2() {
         assert!(printed.contains(words), "{fault}: {printed}");
     }
 }
+
+// ----- the kernel's limits -----
+
+/// `text` with `limits` (e.g. `capability_slots_max: 3`) added to its kernel settings.
+fn with_limits(text: &str, limits: &str) -> String {
+    if let Some(at) = text.find("\n    kernel: (") {
+        let at = at + "\n    kernel: (".len();
+        return format!("{}limits: ({limits}), {}", &text[..at], &text[at..]);
+    }
+    let name = text.find("\n    name: ").expect("a scenario's name") + 1;
+    format!("{}    kernel: (limits: ({limits})),\n{}", &text[..name], &text[name..])
+}
+
+/// The least value of a limit that the error for `0` names (`from N to`), if `0` is refused
+/// for that limit (rather than for what the programs ask).
+#[track_caller]
+fn named_minimum(text: &str, limit: &str) -> Option<u64> {
+    let error = Scenario::parse(&with_limits(text, &format!("{limit}: 0")), "test.ron").err()?;
+    if error.item != format!("kernel.limits.{limit}") {
+        return None;
+    }
+    let from = error.message.split("from ").nth(1).unwrap_or_else(|| panic!("no range in {error}"));
+    Some(from.split(' ').next().and_then(|number| number.parse().ok()).unwrap_or_else(|| panic!("{error}")))
+}
+
+#[test]
+fn capability_slots_fewer_than_the_servers_need_are_refused_without_a_panic() {
+    // A supervisor looking after two servers needs the most: a handle and a port for each.
+    let text = edit(
+        &scenario_text("driver_restart.ron"),
+        "restart: { \"block\": Always }",
+        "restart: { \"block\": Always, \"fs\": Always }",
+    );
+    let line = line_of(&with_limits(&text, "capability_slots_max: 0"), "capability_slots_max");
+    for slots in 0..=6 {
+        let text = with_limits(&text, &format!("capability_slots_max: {slots}"));
+        let words = ["`capability_slots_max` must be a whole number from 7 to 65536", "the supervisor needs 7"];
+        assert_refused(&format!("slots_{slots}"), &text, line, "kernel.limits.capability_slots_max", &words);
+    }
+    // Without a supervisor the name server needs the most: its port, the console it publishes,
+    // and two while it answers.
+    let text = with_limits(&scenario_text("hello.ron"), "capability_slots_max: 3");
+    let error = refused(&text);
+    assert!(error.message.contains("from 4 to") && error.message.contains("the name server needs 4"), "{error}");
+    // Through a fault campaign, whose worker threads boot the scenario too.
+    let path = write_file(
+        &scratch("slots_faults"),
+        "test.ron",
+        with_limits(&scenario_text("hello.ron"), "capability_slots_max: 0"),
+    );
+    let printed = assert_refused_by_binary(&mksim(&["faults", &path, "--runs", "3"]));
+    assert!(printed.contains("capability_slots_max"), "{printed}");
+}
+
+#[test]
+fn the_least_limits_the_errors_name_are_enough_for_every_server() {
+    // Scenarios whose programs ask little of their own, so the servers' needs are what counts:
+    // at the least value each error names, every expectation still holds in both modes,
+    // restarts and a hung server included.
+    let mut scenarios: Vec<(&str, String)> = [
+        "hello.ron",
+        "name_lookup.ron",
+        "file_io.ron",
+        "notifications.ron",
+        "driver_restart.ron",
+        "fs_restart.ron",
+        "hung_server.ron",
+        "tour.ron",
+    ]
+    .into_iter()
+    .map(|file| (file, scenario_text(file)))
+    .collect();
+    // With two servers to look after, the supervisor needs more than the name server: its
+    // restart of the driver must still go through.
+    let two_wards = edit(
+        &scenario_text("driver_restart.ron"),
+        "restart: { \"block\": Always }",
+        "restart: { \"block\": Always, \"fs\": Always }",
+    );
+    scenarios.push(("driver_restart.ron with two wards", two_wards));
+    for (file, text) in scenarios {
+        let limits: Vec<String> =
+            ["capability_slots_max", "objects_per_process_max", "message_bytes_max", "message_caps_max"]
+                .into_iter()
+                .filter_map(|limit| Some(format!("{limit}: {}", named_minimum(&text, limit)?)))
+                .collect();
+        let limits = limits.join(", ");
+        let tight = with_limits(&text, &limits);
+        let scenario = Scenario::parse(&tight, file).unwrap_or_else(|error| panic!("{file}: {error}"));
+        let result = mksim::check::check(&scenario, &RunOptions::default());
+        let failed: Vec<String> = result
+            .cases
+            .iter()
+            .filter(|case| !case.passed)
+            .map(|case| format!("{}: {}", case.name, case.detail))
+            .collect();
+        assert!(failed.is_empty(), "{file} with {limits}:\n{}", failed.join("\n"));
+    }
+}
+
+#[test]
+fn declared_objects_are_checked_against_the_scenarios_own_limits() {
+    let base = |limits: &str, object: &str| {
+        format!(
+            "Scenario(\n    name: \"limits\",\n    kernel: (limits: ({limits})),\n    objects: [\n        {object}\n    ],\n    \
+             processes: [(name: \"a\", priority: 5, program: [Yield])],\n)\n"
+        )
+    };
+    let text = base("queue_capacity_max: 2", "(name: \"q\", kind: Queue(capacity: 100, policy: Block), owner: \"a\"),");
+    let words = ["`capacity` must be a whole number from 1 to 2", "queue_capacity_max is 2"];
+    assert_refused("queue_limit", &text, 5, "object \"q\", field `capacity`", &words);
+    let text = base("region_bytes_max: 16", "(name: \"r\", kind: Region(size: 1000), owner: \"a\"),");
+    let words = ["`size` must be a whole number from 0 to 16", "region_bytes_max is 16"];
+    assert_refused("region_limit", &text, 5, "object \"r\", field `size`", &words);
+    // Twenty thousand objects for one owner that may own one: refused at the second.
+    let objects: Vec<String> =
+        (0..20_000).map(|index| format!("(name: \"o{index}\", kind: Endpoint, owner: \"a\"),")).collect();
+    let text = base("objects_per_process_max: 1", &objects.join("\n        "));
+    let text = edit(&text, "name: \"limits\",", "name: \"limits\",\n    servers: (console: false),");
+    let words = ["would own more objects", "objects_per_process_max (1)"];
+    assert_refused("objects_limit", &text, line_of(&text, "\"o1\""), "object \"o1\", field `owner`", &words);
+    // What the limits allow is accepted.
+    let text = base("queue_capacity_max: 2", "(name: \"q\", kind: Queue(capacity: 2, policy: Block), owner: \"a\"),");
+    Scenario::parse(&text, "test.ron").unwrap_or_else(|error| panic!("{error}"));
+}
+
+#[test]
+fn a_process_cannot_start_with_more_capabilities_than_its_table_holds() {
+    let text = with_limits(&scenario_text("ping_pong.ron"), "capability_slots_max: 3");
+    let text = edit(
+        &text,
+        "caps: [(name: \"pong\", object: \"pingport\", rights: \"s\", badge: 1)],",
+        "caps: [(name: \"pong\", object: \"pingport\", rights: \"s\", badge: 1), (name: \"pong2\", object: \"pingport\", rights: \"s\"), (name: \"pong3\", object: \"pingport\", rights: \"s\")],",
+    );
+    let words = ["starts with 4 capabilities", "1 to the name server", "3 in `caps`", "capability_slots_max (3)"];
+    assert_refused("initial_caps", &text, line_of(&text, "name: \"ping\""), "process \"ping\"", &words);
+}
+
+#[test]
+fn limits_past_what_fits_in_memory_are_refused_and_the_maxima_accepted() {
+    let text = scenario_text("hello.ron");
+    for (limit, max) in [
+        ("capability_slots_max", 65_536u64),
+        ("objects_per_process_max", 65_536),
+        ("message_bytes_max", 65_536),
+        ("message_caps_max", 64),
+        ("region_bytes_max", 64 << 20),
+        ("queue_capacity_max", 65_536),
+    ] {
+        for value in [max + 1, u64::from(u32::MAX), u64::MAX] {
+            let error = refused(&with_limits(&text, &format!("{limit}: {value}")));
+            assert_eq!(error.item, format!("kernel.limits.{limit}"), "{error}");
+            assert!(error.message.contains(&format!(" to {max}")), "{error}");
+        }
+        let error = refused(&with_limits(&text, &format!("{limit}: -1")));
+        assert!(error.message.contains(&format!(" to {max}")), "{error}");
+        Scenario::parse(&with_limits(&text, &format!("{limit}: {max}")), "test.ron")
+            .unwrap_or_else(|error| panic!("{limit}: {max}: {error}"));
+    }
+    let text = edit(&scenario_text("hello.ron"), "processes: [", "kernel: (step_limit: 1000000001),\n    processes: [");
+    let words = ["`step_limit` must be a whole number from 1 to 1000000000"];
+    assert_refused("step_limit_max", &text, line_of(&text, "step_limit"), "kernel.step_limit", &words);
+}
+
+#[test]
+fn a_three_gigabyte_region_is_refused_before_anything_is_allocated() {
+    let text = "Scenario(
+    name: \"big\",
+    kernel: (limits: (region_bytes_max: 4294967295)),
+    objects: [
+        (name: \"r1\", kind: Region(size: 3000000000), owner: \"a\"),
+        (name: \"r2\", kind: Region(size: 3000000000), owner: \"a\"),
+        (name: \"r3\", kind: Region(size: 3000000000), owner: \"a\"),
+    ],
+    processes: [(name: \"a\", priority: 5, program: [Yield])],
+)
+";
+    let item = "kernel.limits.region_bytes_max";
+    let words = ["from 0 to 67108864", "in memory"];
+    assert_refused("region_3gb", text, 3, item, &words);
+}
+
+// ----- files that are not scenario files -----
+
+#[test]
+fn devices_folders_and_pipes_are_refused_quickly_by_name() {
+    let folder = scratch("not_files");
+    let fifo = folder.join("pipe.ron");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {fifo:?}");
+    let fifo = fifo.to_str().expect("UTF-8").to_owned();
+    let hello = workspace().join("scenarios/hello.ron");
+    let hello = hello.to_str().expect("UTF-8");
+    let folder_path = folder.to_str().expect("UTF-8");
+    for (args, words) in [
+        (vec!["check", "/dev/zero"], "/dev/zero: is a character device, not a regular file"),
+        (vec!["run", &fifo], "pipe.ron: is a named pipe (FIFO), not a regular file"),
+        (vec!["check", folder_path], "pipe.ron: is a named pipe (FIFO), not a regular file"),
+        (vec!["run", hello, "--profile", "/dev/zero"], "ends in .ron"),
+        (vec!["run", hello, "--profile", &fifo], "is a named pipe (FIFO)"),
+        (vec!["run", folder_path], "is a directory, not a regular file"),
+    ] {
+        let printed = assert_refused_by_binary(&mksim_within(&args, Duration::from_secs(20)));
+        assert!(printed.contains(words), "{args:?}: {printed}");
+    }
+    // Named by a scenario.
+    for profile in ["/dev/zero", &fifo] {
+        let text = edit(
+            &scenario_text("hello.ron"),
+            "processes: [",
+            &format!("kernel: (profile: \"{profile}\"),\n    processes: ["),
+        );
+        let path = write_file(&folder, "profile.ron", &text);
+        let printed = assert_refused_by_binary(&mksim_within(&["run", &path], Duration::from_secs(20)));
+        assert!(printed.contains("kernel.profile"), "{printed}");
+    }
+}
+
+#[test]
+fn a_profile_named_by_a_scenario_never_has_its_contents_quoted() {
+    let folder = scratch("profile_secret");
+    let secret = write_file(&folder, "secret.ron", "hunter2:x:0:0:the secret line\nsecond_secret_word\n");
+    for profile in ["/etc/passwd", &secret] {
+        let text = edit(
+            &scenario_text("hello.ron"),
+            "processes: [",
+            &format!("kernel: (profile: \"{profile}\"),\n    processes: ["),
+        );
+        let error = refused(&text);
+        assert_eq!(error.item, "kernel.profile", "{error}");
+        assert!(error.message.contains(profile), "the file is named: {error}");
+        for word in ["root", "hunter2", "secret line", "second_secret_word"] {
+            assert!(!error.message.contains(word), "{word:?} quoted: {error}");
+        }
+    }
+    assert!(
+        refused(&edit(
+            &scenario_text("hello.ron"),
+            "processes: [",
+            "kernel: (profile: \"/etc/passwd\"),\n    processes: ["
+        ))
+        .message
+        .contains("ends in .ron")
+    );
+}
+
+#[test]
+fn a_file_over_sixteen_mebibytes_is_refused_unread() {
+    let folder = scratch("huge_file");
+    let path = folder.join("huge.ron");
+    let file = std::fs::File::create(&path).expect("a scratch file");
+    file.set_len(mksim::scenario::FILE_BYTES_MAX + 1).expect("a sparse file");
+    let path = path.to_str().expect("UTF-8");
+    let printed = assert_refused_by_binary(&mksim(&["run", path]));
+    assert!(printed.contains("16 MiB"), "{printed}");
+}
+
+#[test]
+fn long_strings_in_errors_are_cut_with_their_length() {
+    let long = "x".repeat(100_000);
+    let text = edit(&scenario_text("ping_pong.ron"), "object: \"pingport\"", &format!("object: \"{long}\""));
+    let error = refused(&text);
+    assert!(error.message.contains("… (100000 characters)"), "{}", &error.message[..200.min(error.message.len())]);
+    assert!(error.to_string().len() < 400, "{} bytes", error.to_string().len());
+    let text = edit(
+        &scenario_text("hello.ron"),
+        "name: \"hello\",\n            priority",
+        &format!("name: \"{long}\",\n            priority: 99,\n            x"),
+    );
+    let error = refused(&text);
+    assert!(error.to_string().len() < 400, "{} bytes", error.to_string().len());
+}
+
+// ----- errors at the item at fault -----
+
+/// The issue's scenario: `done` is a notification the client holds as `notify`, and its last
+/// step names `done`, which it does not hold.
+const SIGNALS: &str = "// A scenario for error positions.
+Scenario(
+    name: \"signals\",
+    description: \"a client waits for a server's signal\",
+    objects: [
+        (name: \"done\", kind: Notification, owner: \"server\"),
+    ],
+    processes: [
+        (
+            name: \"server\",
+            priority: 10,
+            program: [Signal(to: \"done\", bits: 1)],
+        ),
+        (
+            name: \"client\", priority: 5, caps: [(name: \"notify\", object: \"done\", rights: \"sr\")],
+            program: [
+                Wait(on: \"notify\"),
+                Yield,
+                Yield,
+                Print(\"ok\"),
+                Signal(to: \"done\", bits: 1),
+            ],
+        ),
+    ],
+)
+";
+
+#[track_caller]
+fn assert_at(text: &str, error: &ScenarioError, needle: &str, nth: usize) {
+    let line = line_of_nth(text, needle, nth);
+    let column = column_of_nth(text, needle, nth);
+    assert_eq!((error.line, error.column), (line, column), "{error}, expected at {needle:?}");
+}
+
+#[test]
+fn a_name_used_by_an_operation_is_refused_at_that_operation_not_its_first_mention() {
+    let error = assert_refused(
+        "signal_done",
+        SIGNALS,
+        21,
+        "process \"client\", step 5 (Signal), field `to`",
+        &["`done` is not defined"],
+    );
+    assert_at(SIGNALS, &error, "\"done\"", 3);
+    // Nested inside a Repeat and a Fails: the path is in the step's number.
+    let text = edit(
+        SIGNALS,
+        "Signal(to: \"done\", bits: 1),\n            ],",
+        "Repeat(times: 2, ops: [Yield, Fails(error: \"x\", op: Signal(to: \"done\", bits: 1))]),\n            ],",
+    );
+    let error = refused(&text);
+    assert_eq!(error.item, "process \"client\", step 5.2 (Signal), field `to`", "{error}");
+    assert_at(&text, &error, "\"done\"", 3);
+}
+
+#[test]
+fn parse_errors_name_the_process_step_and_field() {
+    let replace_yield = |with: &str| {
+        edit(
+            SIGNALS,
+            "                Yield,\n                Yield,",
+            &format!("                {with}\n                Yield,"),
+        )
+    };
+    let text = replace_yield("Spin(on: \"notify\"),");
+    let error = assert_refused("spin", &text, 18, "process \"client\", step 2 (Spin)", &["unknown operation `Spin`"]);
+    assert_at(&text, &error, "Spin", 0);
+    let text = replace_yield("Recieve(on: \"notify\"),");
+    assert_refused("recieve", &text, 18, "process \"client\", step 2 (Recieve)", &["did you mean `Receive`?"]);
+    let text = replace_yield("Receive(onn: \"notify\"),");
+    let item = "process \"client\", step 2 (Receive), field `onn`";
+    assert_refused("receive_onn", &text, 18, item, &["unknown field `onn` in `Receive`", "did you mean `on`?"]);
+    let text = replace_yield("Yield Yield,");
+    assert_refused("missing_comma", &text, 18, "process \"client\", step 2 (Yield)", &["comma"]);
+    let text = replace_yield("Repeat(3, [Yield]),");
+    let words = ["`Repeat` is written with its fields named: Repeat(times: ..., ops: ...)"];
+    assert_refused("repeat_positional", &text, 18, "process \"client\", step 2 (Repeat)", &words);
+    let text = edit(SIGNALS, "            name: \"server\",\n", "");
+    let error = assert_refused("no_name", &text, 9, "process #1", &["`Process` needs the field `name`"]);
+    assert_at(&text, &error, "(\n            priority", 0);
+}
+
+#[test]
+fn a_typo_in_the_expected_outcome_points_at_expect_outcome() {
+    let text = edit(&scenario_text("ping_pong.ron"), "outcome: Completed,", "outcome: Completd,");
+    let error = assert_refused(
+        "outcome_typo",
+        &text,
+        line_of(&text, "Completd"),
+        "expect.outcome",
+        &["unknown outcome `Completd`; did you mean `Completed`?"],
+    );
+    assert_at(&text, &error, "Completd", 0);
+}
+
+#[test]
+fn a_number_out_of_range_gets_the_same_words_whatever_the_number() {
+    let messages: Vec<String> = ["-1", "32", "40", "300", "99999999999999999999999", "1.5"]
+        .iter()
+        .map(|value| {
+            let text = edit(&scenario_text("ping_pong.ron"), "priority: 10,", &format!("priority: {value},"));
+            let error = refused(&text);
+            assert_eq!(error.item, "process \"pong\", field `priority`", "{error}");
+            assert_eq!(error.line, line_of(&text, &format!("priority: {value}")), "{error}");
+            error.message
+        })
+        .collect();
+    assert!(messages.iter().all(|message| *message == messages[0]), "{messages:#?}");
+    assert_eq!(messages[0], "`priority` must be a whole number from 0 to 31");
+    // A number wider than its field's type gets the type's range, negative or too large.
+    for value in ["-1", "4294967296"] {
+        let text = edit(
+            &scenario_text("hello.ron"),
+            "Print(\"hello, world\\n\"),",
+            &format!("Repeat(times: {value}, ops: [Yield]),"),
+        );
+        let error = refused(&text);
+        assert_eq!(error.message, "`times` must be a whole number from 0 to 4294967295", "{error}");
+        assert_eq!(error.item, "process \"hello\", step 1 (Repeat), field `times`", "{error}");
+    }
+}
+
+#[test]
+fn nesting_too_deep_is_refused_in_plain_words() {
+    let depth = 200;
+    let program = format!("{}Yield{}", "Repeat(times: 1, ops: [".repeat(depth), "])".repeat(depth));
+    let text = edit(&scenario_text("hello.ron"), "Print(\"hello, world\\n\"),", &format!("{program},"));
+    let error = refused(&text);
+    assert!(error.message.contains("nest more than 128 levels"), "{error}");
+    assert!(!error.message.contains("recursion_limit") && !error.message.contains("serde_stacker"), "{error}");
+    assert!(error.item.starts_with("process \"hello\", step 1.1.1"), "{error}");
+    assert!(error.item.len() < 100, "{error}");
+}
+
+// ----- names the built-in services take -----
+
+#[test]
+fn may_register_refuses_the_built_in_service_names_in_both_modes() {
+    for service in ["console", "fs", "block", "timer", "name", "supervisor"] {
+        let text = edit(
+            &scenario_text("name_lookup.ron"),
+            "may_register: [\"echo\"],",
+            &format!("may_register: [\"echo\", \"{service}\"],"),
+        );
+        let item = "process \"echo\", field `may_register`";
+        let error = refused(&text);
+        assert_eq!(error.item, item, "{error}");
+        assert!(error.message.contains("built-in service"), "{error}");
+        assert_at(&text, &error, &format!("\"{service}\"]"), 0);
+        if service == "console" {
+            assert_refused("register_console", &text, error.line, item, &["built-in service"]);
+            let path = write_file(&scratch("register_console_monolithic"), "test.ron", &text);
+            assert_refused_by_binary(&mksim(&["run", &path, "--mode", "monolithic"]));
+        }
+    }
+}
+
+// ----- the command line -----
+
+#[test]
+fn check_without_scenario_files_and_a_campaign_of_no_runs_are_usage_errors() {
+    let folder = scratch("check_empty");
+    let printed = assert_refused_by_binary(&mksim(&["check", folder.to_str().expect("UTF-8")]));
+    assert!(printed.contains("no scenario files"), "{printed}");
+    let printed = assert_refused_by_binary(&mksim(&["faults", "scenarios/hello.ron", "--runs", "0"]));
+    assert!(printed.contains("--runs"), "{printed}");
+}
+
+// ----- size -----
+
+/// A scenario of `objects` notifications, sixty to each process, each process signalling its first.
+fn many_objects(objects: usize) -> String {
+    let owners = objects.div_ceil(60);
+    let mut text = String::from("Scenario(\n    name: \"many\",\n    servers: (console: false),\n    objects: [\n");
+    for index in 0..objects {
+        text.push_str(&format!("        (name: \"o{index}\", kind: Notification, owner: \"p{}\"),\n", index % owners));
+    }
+    text.push_str("    ],\n    processes: [\n");
+    for owner in 0..owners {
+        text.push_str(&format!(
+            "        (name: \"p{owner}\", priority: 5, program: [Signal(to: \"o{owner}\", bits: 1)]),\n"
+        ));
+    }
+    text.push_str("    ],\n)\n");
+    text
+}
+
+#[test]
+fn sixty_thousand_declared_objects_are_validated_and_run() {
+    // Validation is linear in the size of the file (its speed is measured, not asserted here):
+    // sixty thousand objects take well under a second in a release build.
+    let text = many_objects(60_000);
+    let scenario = Scenario::parse(&text, "many.ron").unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(scenario.processes.len(), 1000);
+    let report = run(&scenario, Mode::Microkernel, &RunOptions::default());
+    assert!(report.outcome.is_completed(), "{:?}", report.outcome);
+    // An error at the last object is found at its own line.
+    let last = text.rfind("owner: \"p").expect("the last object") + "owner: \"".len();
+    let bad = format!("{}nobody{}", &text[..last], &text[last + text[last..].find('"').expect("a quote")..]);
+    let error = refused(&bad);
+    assert_eq!(error.item, "object \"o59999\", field `owner`", "{error}");
+    assert_eq!(error.line, line_of(&bad, "\"nobody\""), "{error}");
+}

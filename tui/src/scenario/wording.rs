@@ -219,6 +219,8 @@ fn op_label(text: &str, open: &[Open], fields: &mut Vec<String>) -> String {
 /// parser stops in a text, if it stops.
 fn number_range(text: &str, at: usize, parses: &dyn Fn(&str) -> Option<usize>) -> Option<(i128, u128)> {
     let bytes = text.as_bytes();
+    // The parser reports a negative number after its sign.
+    let at = at - bytes[..at].iter().rev().take_while(|&&byte| byte == b'-' || byte == b'+').count();
     let end = (at..bytes.len())
         .find(|&end| !(bytes[end].is_ascii_alphanumeric() || b"+-_.".contains(&bytes[end])))
         .unwrap_or(bytes.len());
