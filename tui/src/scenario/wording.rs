@@ -137,7 +137,7 @@ pub(super) fn describe(text: &str, open: &[Open], field: Option<&str>) -> String
             let mut path = String::new();
             for open in open {
                 match &open.place {
-                    Some(Place::Key(key)) if key.starts_with(['"', '\'', 'r']) && !path.is_empty() => {
+                    Some(Place::Key(key)) if is_string_key(key) && !path.is_empty() => {
                         path.push(' ');
                         path.push_str(&shown(key));
                     }
@@ -152,7 +152,7 @@ pub(super) fn describe(text: &str, open: &[Open], field: Option<&str>) -> String
                 }
             }
             if let Some(field) = field {
-                if field.starts_with('"') {
+                if is_string_key(field) {
                     path.push(' ');
                 } else if !path.is_empty() {
                     path.push('.');
@@ -167,6 +167,11 @@ pub(super) fn describe(text: &str, open: &[Open], field: Option<&str>) -> String
         item.push_str(&format!(", field `{}`", fields.join(".")));
     }
     item
+}
+
+/// True for a map's key as written, a string: `"ping"`, `r"ping"`, `r#"ping"#`.
+fn is_string_key(key: &str) -> bool {
+    key.starts_with('"') || (key.starts_with('r') && key[1..].trim_start_matches('#').starts_with('"'))
 }
 
 /// `process "ping"`, or `process #2` for one whose name is not (yet) known.
@@ -261,6 +266,7 @@ pub(super) fn parse_error(
     }
     let field = around.key.as_deref();
     let named = match field {
+        Some(key) if is_string_key(key) => format!("the value for {}", shown(key)),
         Some(field) => format!("`{}`", shown(field)),
         None => "this value".to_owned(),
     };
@@ -365,6 +371,22 @@ mod tests {
         assert_eq!(did_you_mean("prio", &["name", "priority", "program"]), Some("priority"));
         assert!(unknown("operation", "Spin", &ops).contains("known: Print, Receive"));
         assert!(unknown("operation", "Recieve", &ops).ends_with("did you mean `Receive`?"));
+    }
+
+    #[test]
+    fn items_are_named_by_their_path() {
+        let text = r#"Scenario(
+    servers: (supervisor: (restart: { "block": Alway })),
+    processes: [(name: "p", priority: 1, program: [Yield, Repeat(times: 2, ops: [Fails(error: "e", op: Wait(on: "n", expect: 3))])])],
+    expect: (exit_codes: { "p": "zero" }),
+)"#;
+        let item = |needle: &str| {
+            let around = syntax::open_at(text, text.find(needle).unwrap());
+            describe(text, &around.open, around.key.as_deref())
+        };
+        assert_eq!(item("Alway"), "servers.supervisor.restart \"block\"");
+        assert_eq!(item("3))"), "process \"p\", step 2.1 (Wait), field `expect`");
+        assert_eq!(item("\"zero\""), "expect.exit_codes \"p\"");
     }
 
     #[test]
