@@ -61,25 +61,25 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
         |name: &str| servers.supervisor.as_ref().is_some_and(|spec| spec.wards.iter().any(|ward| ward.server == name));
     let slots = |server, amount: usize, why: String| Need { server, amount: amount as u64, why };
     if servers.name.is_some() {
-        let published = [
-            servers.console.is_some(),
-            servers.file.is_some() && servers.block.is_some(),
-            servers.timer.is_some(),
-            servers.block.is_some() && supervised("block"),
+        let published: Vec<&str> = [
+            ("console", servers.console.is_some()),
+            ("fs", servers.file.is_some() && servers.block.is_some()),
+            ("timer", servers.timer.is_some()),
+            ("block", servers.block.is_some() && supervised("block")),
         ]
         .into_iter()
-        .filter(|&booted| booted)
-        .count();
+        .filter_map(|(name, booted)| booted.then_some(name))
+        .collect();
         let registered = demand.names_registered;
-        needs.capability_slots.push(slots(
-            "name",
-            3 + published + registered,
-            format!(
-                "1 for its port, 1 for each of the {published} services it publishes, 1 for each of the \
-                 {registered} names programs may register, and 2 while it answers (the caller's reply \
-                 capability and the capability it hands over)"
-            ),
-        ));
+        let mut why = vec!["1 for its port".to_owned()];
+        if !published.is_empty() {
+            why.push(format!("1 for each service it publishes ({})", published.join(", ")));
+        }
+        if registered > 0 {
+            why.push(format!("1 for each name programs may register ({registered})"));
+        }
+        why.push("2 while it answers (the caller's reply capability and the capability it hands over)".into());
+        needs.capability_slots.push(slots("name", 3 + published.len() + registered, why.join(", ")));
         needs.message_caps.push(Need {
             server: "name",
             amount: 1,
@@ -127,20 +127,21 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
             "timer",
             3 + clients,
             format!(
-                "1 for its port, 1 for its tick, 1 for the reply capability of each of the {clients} programs \
-                 that may wait on it at once, {hang}"
+                "1 for its port, 1 for its tick, 1 for the reply capability of each program that may wait on it \
+                 at once ({clients}), {hang}"
             ),
         ));
         needs.objects.push(slots("timer", 3, format!("its port and its tick notification, {hang}")));
     }
     if let Some(supervisor) = &servers.supervisor {
-        let wards = supervisor.wards.len().min(MAX_WARDS);
+        let wards: Vec<&str> = supervisor.wards.iter().take(MAX_WARDS).map(|ward| ward.server.as_str()).collect();
         needs.capability_slots.push(slots(
             "supervisor",
-            3 + 2 * wards,
+            3 + 2 * wards.len(),
             format!(
-                "1 for the name server, 2 for each of the {wards} servers it looks after (a handle and a port), \
-                 1 for its notification, and 1 for a restarted server's new port"
+                "1 for the name server, 2 for each server it looks after ({}: a handle and a port), 1 for its \
+                 notification, and 1 for a restarted server's new port",
+                wards.join(", ")
             ),
         ));
         needs.objects.push(slots("supervisor", 1, "the notification it is told of deaths on".into()));
@@ -157,5 +158,50 @@ fn file_transfer(config: FsConfig) -> Need {
         server: "fs",
         amount: request.max(reply) as u64,
         why: format!("a read or write moves up to {} bytes in one message with its header", config.transfer_bytes_max),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::RestartPolicy;
+    use crate::system::{BlockServerSpec, SupervisorSpec, WardSpec};
+    use mksim_kernel::Priority;
+
+    fn amount(needs: &[Need], server: &str) -> Option<u64> {
+        needs.iter().find(|need| need.server == server).map(|need| need.amount)
+    }
+
+    #[test]
+    fn each_booted_server_needs_what_boot_gives_it_and_what_it_holds_while_serving() {
+        let level = Priority::new(10).unwrap();
+        let ward = |server: &str| WardSpec { server: server.into(), policy: RestartPolicy::Always, backoff_cycles: 1 };
+        let servers = Servers {
+            name: Some(level),
+            console: Some(level),
+            block: Some(BlockServerSpec { priority: level, blocks: 64, block_size: 512, latency_cycles: 1 }),
+            file: Some((level, FsConfig::default())),
+            timer: Some((level, 10_000)),
+            supervisor: Some(SupervisorSpec {
+                priority: level,
+                heartbeat: None,
+                wards: vec![ward("block"), ward("fs")],
+            }),
+        };
+        let needs = server_needs(&servers, Demand { names_registered: 2, timer_clients: 3 });
+        let slots = &needs.capability_slots;
+        // Port, console + fs + timer + block published, 2 names, 2 while answering.
+        assert_eq!(amount(slots, "name"), Some(1 + 4 + 2 + 2));
+        assert_eq!(amount(slots, "console"), Some(3));
+        assert_eq!(amount(slots, "block"), Some(4));
+        assert_eq!(amount(slots, "fs"), Some(5), "with its block server supervised, the fs holds the name server");
+        assert_eq!(amount(slots, "timer"), Some(2 + 3 + 1));
+        assert_eq!(amount(slots, "supervisor"), Some(1 + 2 * 2 + 1 + 1));
+        assert_eq!(ServerNeeds::largest(slots).map(|need| need.server), Some("name"));
+        assert_eq!(amount(&needs.objects, "block"), Some(3));
+        assert!(amount(&needs.message_bytes, "block").is_some_and(|bytes| bytes > 512 && bytes <= 1024));
+        assert_eq!(amount(&needs.message_caps, "name"), Some(1));
+        let bare = server_needs(&Servers::default(), Demand::default());
+        assert_eq!(bare, ServerNeeds::default(), "nothing booted, nothing needed");
     }
 }
