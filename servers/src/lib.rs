@@ -20,6 +20,7 @@ pub mod file_server;
 pub mod filesystem;
 pub mod monolithic;
 pub mod name;
+pub mod needs;
 pub mod serve;
 pub mod supervisor;
 pub mod system;

@@ -195,8 +195,8 @@ enum Command {
     Faults {
         /// The scenario file (without faults of its own, each seed gets one random fault).
         scenario: PathBuf,
-        /// Seeds to run.
-        #[arg(long, default_value_t = 100)]
+        /// Seeds to run (at least 1).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
         runs: u64,
         /// The first seed (the scenario's by default).
         #[arg(long)]
@@ -405,8 +405,13 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
 }
 
 fn command_check(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
+    let files = scenario_files(paths)?;
+    if files.is_empty() {
+        let shown: Vec<String> = paths.iter().map(|path| path.display().to_string()).collect();
+        return Err(Failure::Input(format!("check: no scenario files (*.ron) in {}", shown.join(", "))));
+    }
     let mut results = Vec::new();
-    for file in scenario_files(paths)? {
+    for file in files {
         let scenario = load(&file)?;
         results.push(check(&scenario, &RunOptions::default()));
     }

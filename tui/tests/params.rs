@@ -145,7 +145,8 @@ fn data_and_bytes_together_are_refused_with_the_step() {
     let text = ECHO.replace("bytes: ${size},", "data: \"hi\", bytes: ${size},");
     let error = parse_error(&text, &[]);
     assert_eq!(error.line, 10, "{error}");
-    assert!(error.message.contains("program step 1: give `data` or `bytes`, not both"), "{error}");
+    assert_eq!(error.item, "process \"client\", step 1.1 (Call), field `data`", "{error}");
+    assert!(error.message.contains("give `data` or `bytes`, not both"), "{error}");
 }
 
 #[test]

@@ -285,11 +285,20 @@ pub fn parse_rights(letters: &str) -> Result<mksim_kernel::Rights, char> {
 pub struct NameError {
     /// 1-based position of the operation in the script (nested ops count inside their parent).
     pub step: usize,
+    /// Where the operation at fault is: its 0-based index in the script, then in the `ops` of
+    /// each `Repeat` around it, with 0 for the operation inside a `Fails`.
+    pub path: Vec<usize>,
+    /// The operation's field at fault, as the scenario spells it (`to`, `as`); `None` for the
+    /// only value of an operation that has no named fields (`Delete("x")`).
+    pub field: Option<&'static str>,
     /// The offending name or text.
     pub item: String,
     /// What is wrong.
     pub message: String,
 }
+
+/// What is wrong in one operation: the field, the offending name or text, and the words.
+type OpError = (Option<&'static str>, String, String);
 
 /// Checks that every name a script uses was given to it or defined by an earlier operation, and
 /// that each operation's fields agree with each other (a payload is `data` or `bytes`, not both).
@@ -299,40 +308,54 @@ pub struct NameError {
 /// whose fields contradict each other.
 pub fn check_names(ops: &[Op], known: &mut std::collections::BTreeSet<String>) -> Result<(), NameError> {
     for (index, op) in ops.iter().enumerate() {
-        check_op(op, known).map_err(|(item, message)| NameError { step: index + 1, item, message })?;
+        let mut path = vec![index];
+        check_op(op, known, &mut path).map_err(|(field, item, message)| NameError {
+            step: index + 1,
+            path,
+            field,
+            item,
+            message,
+        })?;
     }
     Ok(())
 }
 
-fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>) -> Result<(), (String, String)> {
-    let need = |name: &String, known: &std::collections::BTreeSet<String>| {
+/// Checks one operation at `path`; on an error, `path` is left at the operation at fault.
+fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>, path: &mut Vec<usize>) -> Result<(), OpError> {
+    let need = |field: Option<&'static str>, name: &String, known: &std::collections::BTreeSet<String>| {
         if known.contains(name) {
             Ok(())
         } else {
-            Err((name.clone(), format!("`{name}` is not defined at this point")))
+            Err((field, name.clone(), format!("`{name}` is not defined at this point")))
         }
     };
     let rights = |letters: &String| {
         parse_rights(letters)
             .map(|_| ())
-            .map_err(|bad| (letters.clone(), format!("`{bad}` is not a right (use s r g R W)")))
+            .map_err(|bad| (Some("rights"), letters.clone(), format!("`{bad}` is not a right (use s r g R W)")))
     };
-    let passes = |pass: &[Pass], known: &std::collections::BTreeSet<String>| -> Result<(), (String, String)> {
+    let passes = |pass: &[Pass], known: &std::collections::BTreeSet<String>| -> Result<(), OpError> {
         for item in pass {
-            need(&item.cap, known)?;
+            need(Some("pass"), &item.cap, known)?;
             if let Some(letters) = &item.rights {
-                rights(letters)?;
+                rights(letters).map_err(|(_, item, message)| (Some("pass"), item, message))?;
             }
         }
         Ok(())
     };
     match op {
         Op::Repeat { ops, .. } => {
-            for inner in ops {
-                check_op(inner, known)?;
+            for (index, inner) in ops.iter().enumerate() {
+                path.push(index);
+                check_op(inner, known, path)?;
+                path.pop();
             }
         }
-        Op::Fails { op, .. } => check_op(op, known)?,
+        Op::Fails { op, .. } => {
+            path.push(0);
+            check_op(op, known, path)?;
+            path.pop();
+        }
         Op::Lookup { name_as, .. } | Op::Open { name_as, .. } | Op::CreateQueue { name_as, .. } => {
             known.insert(name_as.clone());
         }
@@ -342,44 +365,45 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>) -> Result<(
         Op::CreateEndpoint(name) | Op::CreateNotification(name) => {
             known.insert(name.clone());
         }
-        Op::Register { cap, .. } | Op::Delete(cap) | Op::Revoke { cap, .. } | Op::Bind(cap) => need(cap, known)?,
-        Op::Read { fd, .. } | Op::Write { fd, .. } | Op::Seek { fd, .. } | Op::Close(fd) => need(fd, known)?,
+        Op::Register { cap, .. } | Op::Revoke { cap, .. } => need(Some("cap"), cap, known)?,
+        Op::Delete(cap) | Op::Bind(cap) | Op::Close(cap) => need(None, cap, known)?,
+        Op::Read { fd, .. } | Op::Write { fd, .. } | Op::Seek { fd, .. } => need(Some("fd"), fd, known)?,
         Op::Send { to, pass, data, bytes, .. } => {
-            need(to, known)?;
+            need(Some("to"), to, known)?;
             passes(pass, known)?;
             payload_fields(data, *bytes)?;
         }
         Op::Call { to, pass, caps_as, data, bytes, expect, expect_bytes, .. } => {
-            need(to, known)?;
+            need(Some("to"), to, known)?;
             passes(pass, known)?;
             payload_fields(data, *bytes)?;
             if let (Some(text), Some(_)) = (expect, expect_bytes) {
-                return Err((text.clone(), "give `expect` or `expect_bytes`, not both".into()));
+                return Err((Some("expect"), text.clone(), "give `expect` or `expect_bytes`, not both".into()));
             }
             if let Some(count) = expect_bytes {
-                pattern_size(*count)?;
+                pattern_size(*count).map_err(|(_, item, message)| (Some("expect_bytes"), item, message))?;
             }
             known.extend(caps_as.iter().cloned());
         }
         Op::Receive { on, name_as, caps_as, .. } => {
-            need(on, known)?;
+            need(Some("on"), on, known)?;
             known.extend(name_as.iter().cloned());
             known.extend(caps_as.iter().cloned());
         }
         Op::Reply { to, pass, data, bytes, .. } => {
-            need(to, known)?;
+            need(Some("to"), to, known)?;
             passes(pass, known)?;
             payload_fields(data, *bytes)?;
         }
-        Op::Echo { on, .. } | Op::Wait { on, .. } => need(on, known)?,
-        Op::Signal { to, .. } => need(to, known)?,
-        Op::ArmTimer { notification, .. } => need(notification, known)?,
+        Op::Echo { on, .. } | Op::Wait { on, .. } => need(Some("on"), on, known)?,
+        Op::Signal { to, .. } => need(Some("to"), to, known)?,
+        Op::ArmTimer { notification, .. } => need(Some("notification"), notification, known)?,
         Op::Copy { cap, rights: letters, name_as } | Op::Mint { cap, rights: letters, name_as, .. } => {
-            need(cap, known)?;
+            need(Some("cap"), cap, known)?;
             rights(letters)?;
             known.insert(name_as.clone());
         }
-        Op::RegionWrite { region, .. } | Op::RegionRead { region, .. } => need(region, known)?,
+        Op::RegionWrite { region, .. } | Op::RegionRead { region, .. } => need(Some("region"), region, known)?,
         Op::Print(_)
         | Op::Compute(_)
         | Op::Sleep(_)
@@ -396,17 +420,17 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>) -> Result<(
 }
 
 /// A payload is given as text (`data`) or as a length of [`pattern`] (`bytes`), not both.
-fn payload_fields(data: &Option<String>, bytes: Option<u32>) -> Result<(), (String, String)> {
+fn payload_fields(data: &Option<String>, bytes: Option<u32>) -> Result<(), OpError> {
     match (data, bytes) {
-        (Some(text), Some(_)) => Err((text.clone(), "give `data` or `bytes`, not both".into())),
+        (Some(text), Some(_)) => Err((Some("data"), text.clone(), "give `data` or `bytes`, not both".into())),
         (None, Some(count)) => pattern_size(count),
         _ => Ok(()),
     }
 }
 
-fn pattern_size(count: u32) -> Result<(), (String, String)> {
+fn pattern_size(count: u32) -> Result<(), OpError> {
     if count > PATTERN_BYTES_MAX {
-        return Err((count.to_string(), format!("`bytes` is at most {PATTERN_BYTES_MAX}")));
+        return Err((Some("bytes"), count.to_string(), format!("`bytes` is at most {PATTERN_BYTES_MAX}")));
     }
     Ok(())
 }
@@ -464,13 +488,24 @@ mod tests {
         let reply =
             Op::Reply { to: "request".into(), label: 0, data: Some("x".into()), bytes: Some(1), pass: Vec::new() };
         for op in [send, reply] {
-            let nested = Op::Repeat { times: 2, ops: vec![op] };
-            assert_eq!(
-                check(&[Op::Yield, nested]).map_err(|error| error.step),
-                Err(2),
-                "nested ops count in their parent"
-            );
+            let nested = Op::Repeat { times: 2, ops: vec![Op::Yield, op] };
+            let error = check(&[Op::Yield, nested]).expect_err("data and bytes together");
+            assert_eq!(error.step, 2, "nested ops count in their parent");
+            assert_eq!(error.path, [1, 1], "the path leads to the op inside the Repeat");
+            assert_eq!(error.field, Some("data"));
         }
+    }
+
+    #[test]
+    fn an_undefined_name_is_reported_with_the_path_and_field_of_its_operation() {
+        let signal = Op::Signal { to: "done".into(), bits: 1 };
+        let fails = Op::Fails { error: "peer dead".into(), op: Box::new(signal) };
+        let nested = Op::Repeat { times: 3, ops: vec![Op::Yield, Op::Yield, fails] };
+        let error = check(&[Op::Yield, nested]).expect_err("`done` is not defined");
+        assert_eq!((error.step, error.path.as_slice(), error.field), (2, &[1, 2, 0][..], Some("to")));
+        assert_eq!(error.item, "done");
+        let error = check(&[Op::Delete("gone".into())]).expect_err("`gone` is not defined");
+        assert_eq!((error.path.as_slice(), error.field), (&[0][..], None));
     }
 
     #[test]

@@ -12,8 +12,10 @@
 //! ],
 //! ```
 
-use super::{Validator, find_after, priority, section_start, server_booted};
-use crate::scenario::ScenarioError;
+use super::limits::Int;
+use super::syntax::Step;
+use super::wording::quoted;
+use super::{ScenarioError, Validator, server_booted};
 use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
 use mksim_servers::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy};
 use mksim_servers::system::{Servers, SupervisorSpec, WardSpec};
@@ -27,7 +29,7 @@ pub const FAULTABLE_SERVERS: [&str; 4] = ["console", "block", "fs", "timer"];
 #[serde(deny_unknown_fields, rename = "Supervisor")]
 pub(super) struct RawSupervisor {
     #[serde(default = "supervisor_priority")]
-    priority: u8,
+    priority: Int,
     /// Server name → policy.
     #[serde(default)]
     restart: BTreeMap<String, RawPolicy>,
@@ -37,8 +39,8 @@ pub(super) struct RawSupervisor {
     heartbeat: Option<RawHeartbeat>,
 }
 
-fn supervisor_priority() -> u8 {
-    22
+fn supervisor_priority() -> Int {
+    22.into()
 }
 
 fn backoff_cycles() -> u64 {
@@ -94,16 +96,18 @@ impl Validator<'_> {
         servers: &Servers,
     ) -> Result<Option<SupervisorSpec>, ScenarioError> {
         let Some(raw) = raw else { return Ok(None) };
-        let at = find_after(self.text, section_start(self.text, "servers"), "supervisor");
-        let error = |message: String| self.error_at(at, "servers.supervisor".into(), message);
+        let at = [Step::Field("servers"), Step::Field("supervisor")];
         if servers.name.is_none() {
-            return Err(error("the supervisor needs the name server, to register restarted servers again".into()));
+            let message = "the supervisor needs the name server, to register restarted servers again";
+            return Err(self.fail(&at, "servers.supervisor".into(), message.into()));
         }
-        let priority =
-            priority(raw.priority).ok_or_else(|| error(format!("priority {} is out of range 0..=31", raw.priority)))?;
+        let path = [Step::Field("servers"), Step::Field("supervisor"), Step::Field("priority")];
+        let priority = self.priority_at(raw.priority, || "servers.supervisor.priority".into(), &path)?;
         let heartbeat = match raw.heartbeat {
             Some(beat) if beat.period_cycles == 0 || beat.timeout_cycles == 0 => {
-                return Err(error("heartbeat period_cycles and timeout_cycles must be at least 1".into()));
+                let path = [Step::Field("servers"), Step::Field("supervisor"), Step::Field("heartbeat")];
+                let message = "heartbeat period_cycles and timeout_cycles must be at least 1";
+                return Err(self.fail(&path, "servers.supervisor.heartbeat".into(), message.into()));
             }
             Some(beat) => Some(Heartbeat { period_cycles: beat.period_cycles, timeout_cycles: beat.timeout_cycles }),
             None => None,
@@ -111,11 +115,11 @@ impl Validator<'_> {
         let mut wards = Vec::new();
         for (server, policy) in &raw.restart {
             if !FAULTABLE_SERVERS.contains(&server.as_str()) || !server_booted(servers, server) {
-                let needle = format!("\"{server}\"");
-                let at = find_after(self.text, at, &needle);
-                return Err(self.error_at(
-                    at,
-                    format!("servers.supervisor.restart \"{server}\""),
+                let path =
+                    [Step::Field("servers"), Step::Field("supervisor"), Step::Field("restart"), Step::Entry(server)];
+                return Err(self.fail_key(
+                    &path,
+                    format!("servers.supervisor.restart {}", quoted(server)),
                     format!("is not a server the scenario boots (it can look after {})", booted_list(servers)),
                 ));
             }
@@ -132,14 +136,12 @@ impl Validator<'_> {
 
     pub(super) fn faults(&self, raw: &[RawFault], servers: &Servers) -> Result<Vec<FaultSpec>, ScenarioError> {
         let mut faults = Vec::new();
-        let mut from = section_start(self.text, "faults");
         for (index, fault) in raw.iter().enumerate() {
-            let needle = format!("\"{}\"", fault.server);
-            from = find_after(self.text, from, &needle);
-            let item = format!("faults[{index}] (server \"{}\")", fault.server);
-            let spec = parse_fault(fault, servers).map_err(|message| self.error_at(from, item, message))?;
+            let item = format!("faults[{index}] (server {})", quoted(&fault.server));
+            let spec = parse_fault(fault, servers).map_err(|(field, message)| {
+                self.fail(&[Step::Field("faults"), Step::Index(index), Step::Field(field)], item, message)
+            })?;
             faults.push(spec);
-            from += needle.len();
         }
         Ok(faults)
     }
@@ -150,9 +152,11 @@ fn booted_list(servers: &Servers) -> String {
     if booted.is_empty() { "none of the servers it could".into() } else { booted.join(", ") }
 }
 
-fn parse_fault(raw: &RawFault, servers: &Servers) -> Result<FaultSpec, String> {
+/// The fault `raw` describes; or the field at fault and what is wrong with it.
+fn parse_fault(raw: &RawFault, servers: &Servers) -> Result<FaultSpec, (&'static str, String)> {
     if !FAULTABLE_SERVERS.contains(&raw.server.as_str()) || !server_booted(servers, &raw.server) {
-        return Err(format!("is not a server the scenario boots (faults can strike {})", booted_list(servers)));
+        let message = format!("is not a server the scenario boots (faults can strike {})", booted_list(servers));
+        return Err(("server", message));
     }
     let kind = match raw.kind {
         RawFaultKind::Crash => FaultKind::Crash,
@@ -163,10 +167,10 @@ fn parse_fault(raw: &RawFault, servers: &Servers) -> Result<FaultSpec, String> {
     };
     let trigger = match raw.at {
         RawTrigger::Time(at) => Trigger::AtTime(at),
-        RawTrigger::Message(0) => return Err("Message(n) counts from 1".into()),
+        RawTrigger::Message(0) => return Err(("at", "Message(n) counts from 1".into())),
         RawTrigger::Message(n) => Trigger::AtMessage(n),
         RawTrigger::Random(p) if !(0.0..=1.0).contains(&p) => {
-            return Err(format!("Random({p}) is not a probability between 0 and 1"));
+            return Err(("at", format!("Random({p}) is not a probability between 0 and 1")));
         }
         RawTrigger::Random(p) => Trigger::Random(p),
     };

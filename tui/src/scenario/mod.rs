@@ -4,12 +4,23 @@
 //! column and the item at fault.
 
 mod faults;
+mod files;
+mod limits;
 mod params;
+mod syntax;
+mod wording;
 
 pub use faults::{FAULTABLE_SERVERS, parse_cli_fault};
+pub use files::{FILE_BYTES_MAX, load_profile};
+use limits::{Bound, Int, RawLimits};
+pub use limits::{
+    CAPABILITY_SLOTS_MAX, MESSAGE_BYTES_MAX, MESSAGE_CAPS_MAX, OBJECTS_PER_PROCESS_MAX, QUEUE_CAPACITY_MAX,
+    REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
+};
 use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, OutcomeKind, Priority};
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::filesystem::FsConfig;
+use mksim_servers::needs::{Demand, ServerNeeds, server_needs};
 use mksim_servers::system::{
     BlockServerSpec, CapSpec, Mode, ObjectSpec, ObjectSpecKind, ProgramSpec, Servers, SystemSpec,
 };
@@ -17,6 +28,8 @@ use mksim_userland::script::{Op, Policy, check_names, parse_rights};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use syntax::{Lines, Step};
+use wording::{did_you_mean, quoted, shown};
 
 /// A scenario file that could not be used.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -27,7 +40,7 @@ pub struct ScenarioError {
     pub line: usize,
     /// 1-based column.
     pub column: usize,
-    /// The item at fault (`process "ping"`, `field "prio"`).
+    /// The item at fault (`process "ping", field `priority``, `kernel.limits.message_bytes_max`).
     pub item: String,
     /// What is wrong.
     pub message: String,
@@ -77,11 +90,11 @@ struct RawKernel {
     /// The monolithic mode's profile, when it is not `profile`.
     monolithic_profile: Option<String>,
     seed: u64,
-    step_limit: u64,
+    step_limit: Int,
     priority_inheritance: bool,
     deadlock: DeadlockPolicy,
-    timeslice_cycles: u64,
-    limits: Limits,
+    timeslice_cycles: Int,
+    limits: RawLimits,
 }
 
 impl Default for RawKernel {
@@ -91,11 +104,11 @@ impl Default for RawKernel {
             profile: "sel4".into(),
             monolithic_profile: None,
             seed: 0,
-            step_limit: defaults.step_limit,
+            step_limit: defaults.step_limit.into(),
             priority_inheritance: false,
             deadlock: DeadlockPolicy::Report,
-            timeslice_cycles: defaults.timeslice_cycles,
-            limits: Limits::default(),
+            timeslice_cycles: defaults.timeslice_cycles.into(),
+            limits: RawLimits::default(),
         }
     }
 }
@@ -120,15 +133,15 @@ impl Default for RawServers {
 #[derive(Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields, default, rename = "Block")]
 struct RawBlock {
-    blocks: u32,
-    block_size: u32,
+    blocks: Int,
+    block_size: Int,
     latency_cycles: u64,
-    priority: u8,
+    priority: Int,
 }
 
 impl Default for RawBlock {
     fn default() -> Self {
-        RawBlock { blocks: 256, block_size: 512, latency_cycles: 20_000, priority: 18 }
+        RawBlock { blocks: 256.into(), block_size: 512.into(), latency_cycles: 20_000, priority: 18.into() }
     }
 }
 
@@ -136,34 +149,34 @@ impl Default for RawBlock {
 #[serde(deny_unknown_fields, default, rename = "File")]
 struct RawFile {
     cache_blocks: usize,
-    priority: u8,
+    priority: Int,
 }
 
 impl Default for RawFile {
     fn default() -> Self {
-        RawFile { cache_blocks: 8, priority: 15 }
+        RawFile { cache_blocks: 8, priority: 15.into() }
     }
 }
 
 #[derive(Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields, rename = "Timer")]
 struct RawTimer {
-    period_cycles: u64,
+    period_cycles: Int,
     #[serde(default = "timer_priority")]
-    priority: u8,
+    priority: Int,
 }
 
-fn timer_priority() -> u8 {
-    19
+fn timer_priority() -> Int {
+    19.into()
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename = "ObjectKind")]
 enum RawObjectKind {
     Endpoint,
-    Queue { capacity: u32, policy: Policy },
+    Queue { capacity: Int, policy: Policy },
     Notification,
-    Region { size: u32 },
+    Region { size: Int },
 }
 
 #[derive(Deserialize)]
@@ -192,7 +205,7 @@ fn yes() -> bool {
 #[serde(deny_unknown_fields, rename = "Process")]
 struct RawProcess {
     name: String,
-    priority: u8,
+    priority: Int,
     #[serde(default)]
     server: bool,
     #[serde(default = "yes")]
@@ -330,125 +343,30 @@ pub struct Scenario {
 }
 
 /// The largest block: one block and its reply header must fit in one message.
-const BLOCK_SIZE_MAX: u32 = 1000;
+const BLOCK_SIZE_MAX: u64 = 1000;
+/// The fewest bytes in a block: the file system's metadata must fit.
+const BLOCK_SIZE_MIN: u64 = 64;
 /// The most blocks a ramdisk may have (64 MiB at the largest block size).
-const BLOCKS_MAX: u32 = 65_536;
+const BLOCKS_MAX: u64 = 65_536;
+/// The fewest blocks a ramdisk may have: the file system's metadata and a few files.
+const BLOCKS_MIN: u64 = 8;
 
-/// Names the built-in servers take in the process table.
+/// Names the built-in servers take in the process table and at the name server.
 const SERVER_NAMES: [&str; 6] = ["name", "console", "block", "fs", "timer", "supervisor"];
 
 /// Line and column (1-based, in characters) of a byte offset.
 fn position(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before[before.rfind('\n').map_or(0, |newline| newline + 1)..].chars().count() + 1;
-    (line, column)
+    Lines::new(text).position(offset)
 }
 
-/// Where in the text an item is: the first `needle` after the first `anchor` (both optional).
-fn locate(text: &str, anchor: Option<&str>, needle: &str) -> (usize, usize) {
-    let start = anchor.and_then(|anchor| text.find(anchor)).unwrap_or(0);
-    position(text, find_after(text, start, needle))
+/// `process "NAME"`.
+fn process_item(name: &str) -> String {
+    format!("process {}", quoted(name))
 }
 
-/// The offset of `needle` at or after `from`, or `from` when it is not there.
-fn find_after(text: &str, from: usize, needle: &str) -> usize {
-    text.get(from..).and_then(|rest| rest.find(needle)).map_or(from, |found| from + found)
-}
-
-/// The offset of the line that opens a section (`processes:`), skipping comments.
-fn section_start(text: &str, key: &str) -> usize {
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with(key) && trimmed[key.len()..].trim_start().starts_with(':') {
-            return offset;
-        }
-        offset += line.len();
-    }
-    0
-}
-
-/// The offset of a field `key:` in the section opened by `section:`: a whole word, so `profile`
-/// is not found inside `monolithic_profile`, and not in a comment. The section's start when the
-/// field is not there.
-fn field_start(text: &str, section: &str, key: &str) -> usize {
-    let start = section_start(text, section);
-    let is_word = |c: char| c.is_alphanumeric() || c == '_';
-    let mut line_start = start;
-    for line in text[start..].split_inclusive('\n') {
-        let code = line.split("//").next().unwrap_or("");
-        let found = code.match_indices(key).find(|&(at, _)| {
-            let before = code[..at].chars().next_back().is_none_or(|c| !is_word(c));
-            let after = &code[at + key.len()..];
-            before && !after.starts_with(is_word) && after.trim_start().starts_with(':')
-        });
-        if let Some((at, _)) = found {
-            return line_start + at;
-        }
-        line_start += line.len();
-    }
-    start
-}
-
-/// The offset of the `nth` declaration `name: "NAME"` in a section.
-fn declaration(text: &str, section: &str, name: &str, nth: usize) -> Option<usize> {
-    let start = section_start(text, section);
-    let quoted = format!("\"{name}\"");
-    text[start..]
-        .match_indices(&quoted)
-        .map(|(at, _)| start + at)
-        .filter(|&at| text[..at].trim_end().ends_with("name:"))
-        .nth(nth)
-}
-
-/// The byte offset of a 1-based line and column (in characters).
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
-    let within: usize = text[start..].chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
-    start + within
-}
-
-/// The field a parse error sits in, and the process around it, for a readable item.
-///
-/// An error at a field name (an unknown field) names that field; otherwise the
-/// nearest `field:` before the error on its line or the lines above, comments
-/// left out.
-fn item_at(text: &str, offset: usize) -> String {
-    let offset = offset.min(text.len());
-    let identifier = |s: &str| -> Option<String> {
-        let name: String = s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-        (!name.is_empty()).then_some(name)
-    };
-    let at_field = identifier(&text[offset..]).filter(|name| text[offset + name.len()..].trim_start().starts_with(':'));
-    let field = at_field.or_else(|| {
-        let before = &text[..offset];
-        before.lines().rev().take(3).find_map(|line| {
-            let code = line.split("//").next().unwrap_or("");
-            let colon = code.rfind(':')?;
-            let name: String =
-                code[..colon].trim_end().chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-            (!name.is_empty()).then(|| name.chars().rev().collect::<String>())
-        })
-    });
-    let processes = section_start(text, "processes");
-    // The process whose declaration the error is in: the last `name: "X"` before it that is not
-    // a capability's (a capability's name is followed by its `object`).
-    let process = (processes > 0 && offset > processes)
-        .then(|| {
-            text[processes..offset].rmatch_indices("name:").find_map(|(at, _)| {
-                let rest = &text[processes + at + "name:".len()..];
-                let name = rest.split('"').nth(1)?;
-                let after = rest.splitn(3, '"').nth(2)?.trim_start().trim_start_matches(',').trim_start();
-                (!after.starts_with("object")).then(|| name.to_owned())
-            })
-        })
-        .flatten();
-    match (process, field) {
-        (Some(process), Some(field)) => format!("process \"{process}\", field `{field}`"),
-        (None, Some(field)) => format!("field `{field}`"),
-        (_, None) => "syntax".to_owned(),
-    }
+/// The path to the process at `index`.
+fn process_path(index: usize) -> [Step<'static>; 2] {
+    [Step::Field("processes"), Step::Index(index)]
 }
 
 struct Validator<'a> {
@@ -457,25 +375,87 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn error(&self, anchor: Option<&str>, needle: &str, item: String, message: String) -> ScenarioError {
-        let (line, column) = locate(self.text, anchor, needle);
-        ScenarioError { file: self.file.to_owned(), line, column, item, message }
-    }
-
     fn error_at(&self, offset: usize, item: String, message: String) -> ScenarioError {
         let (line, column) = position(self.text, offset);
         ScenarioError { file: self.file.to_owned(), line, column, item, message }
     }
 
-    /// An error in a process's declaration: at `needle` after the line that names the process.
-    fn process_error(&self, process: &str, needle: &str, message: String) -> ScenarioError {
-        let start = declaration(self.text, "processes", process, 0).unwrap_or(0);
-        self.error_at(find_after(self.text, start, needle), format!("process \"{process}\""), message)
+    /// An error at the value at `path` (or the deepest value on the way that is written).
+    fn fail(&self, path: &[Step<'_>], item: String, message: String) -> ScenarioError {
+        self.error_at(syntax::locate(self.text, path), item, message)
+    }
+
+    /// An error at the key of the map entry or field at `path`.
+    fn fail_key(&self, path: &[Step<'_>], item: String, message: String) -> ScenarioError {
+        self.error_at(syntax::locate_key(self.text, path), item, message)
+    }
+
+    /// An error in the operation of process `index` at `op` (indices into the program, then into
+    /// each `Repeat`'s ops; 0 into a `Fails`), at its field `field` (its only value for `None`),
+    /// or at the operation itself when `whole`.
+    fn op_error(
+        &self,
+        index: usize,
+        raw: &RawProcess,
+        op: &[usize],
+        part: OpPart<'_>,
+        message: String,
+    ) -> ScenarioError {
+        let mut path = process_path(index).to_vec();
+        path.push(Step::Field("program"));
+        let mut numbers = Vec::new();
+        let mut ops = raw.program.as_slice();
+        let mut current: Option<&Op> = None;
+        for &at in op {
+            match current {
+                Some(Op::Fails { op: inner, .. }) => {
+                    path.push(Step::Field("op"));
+                    current = Some(inner);
+                    continue;
+                }
+                Some(Op::Repeat { ops: inner, .. }) => {
+                    path.push(Step::Field("ops"));
+                    ops = inner;
+                }
+                _ => {}
+            }
+            path.push(Step::Index(at));
+            numbers.push((at + 1).to_string());
+            current = ops.get(at);
+        }
+        let name = syntax::name_at(self.text, syntax::locate(self.text, &path)).map(shown);
+        let mut item = format!("{}, step {}", process_item(&raw.name), numbers.join("."));
+        if let Some(name) = name {
+            item.push_str(&format!(" ({name})"));
+        }
+        match part {
+            OpPart::Whole => {}
+            OpPart::Field(field) => {
+                path.push(Step::Field(field));
+                item.push_str(&format!(", field `{field}`"));
+            }
+            OpPart::Value => path.push(Step::Index(0)),
+        }
+        self.fail(&path, item, message)
     }
 }
 
-fn priority(level: u8) -> Option<Priority> {
-    Priority::new(level)
+/// Which part of an operation an error points at.
+#[derive(Clone, Copy)]
+enum OpPart<'a> {
+    /// The operation.
+    Whole,
+    /// One of its named fields.
+    Field(&'a str),
+    /// Its only value (`Delete("x")`).
+    Value,
+}
+
+fn parse_raw(text: &str) -> Result<RawScenario, ron::error::SpannedError> {
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(wording::NESTING_MAX)
+        .from_str(text)
 }
 
 impl Scenario {
@@ -497,17 +477,18 @@ impl Scenario {
         Scenario::parse_with_params(&text, path, overrides)
     }
 
-    /// The text of a scenario file.
+    /// The text of a scenario file: a regular file of at most [`FILE_BYTES_MAX`] bytes.
     ///
     /// # Errors
-    /// A [`ScenarioError`] for a file that cannot be read or is not UTF-8.
+    /// A [`ScenarioError`] for a file that cannot be read, is not a regular file, is too large
+    /// or is not UTF-8.
     pub fn read(path: &str) -> Result<String, ScenarioError> {
-        let bytes = std::fs::read(path).map_err(|error| ScenarioError {
+        let bytes = files::read_bounded(path).map_err(|message| ScenarioError {
             file: path.to_owned(),
             line: 0,
             column: 0,
             item: "file".into(),
-            message: format!("cannot read: {error}"),
+            message,
         })?;
         let text = String::from_utf8(bytes).map_err(|error| {
             let valid = error.utf8_error().valid_up_to();
@@ -559,16 +540,16 @@ impl Scenario {
     }
 
     fn parse_substituted(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        let raw: RawScenario = options.from_str(text).map_err(|error| {
-            let (line, column) = (error.span.start.line, error.span.start.col);
-            ScenarioError {
-                file: file.to_owned(),
-                line,
-                column,
-                item: item_at(text, offset_of(text, line, column)),
-                message: error.code.to_string(),
-            }
+        let raw = parse_raw(text).map_err(|error| {
+            // Where the parser stops in an edited text, if it does: to learn which numbers it takes.
+            let parses = |edited: &str| {
+                parse_raw(edited)
+                    .err()
+                    .map(|error| Lines::new(edited).offset(error.span.start.line, error.span.start.col))
+            };
+            let (offset, item, message) = wording::parse_error(text, &error, &parses);
+            let (line, column) = position(text, offset);
+            ScenarioError { file: file.to_owned(), line, column, item, message }
         })?;
         Validator { text, file }.scenario(raw)
     }
@@ -621,9 +602,52 @@ impl Scenario {
     }
 }
 
+/// Every operation of a program, nested ones included, with its path (see
+/// [`Validator::op_error`]). A stack, not recursion: nesting is as deep as the text allows.
+fn walk_ops(program: &[Op]) -> Vec<(&Op, Vec<usize>)> {
+    let mut found = Vec::new();
+    let mut stack: Vec<(&Op, Vec<usize>)> = program.iter().enumerate().rev().map(|(at, op)| (op, vec![at])).collect();
+    while let Some((op, path)) = stack.pop() {
+        match op {
+            Op::Repeat { ops, .. } => {
+                for (at, inner) in ops.iter().enumerate().rev() {
+                    stack.push((inner, [path.as_slice(), &[at]].concat()));
+                }
+            }
+            Op::Fails { op: inner, .. } => stack.push((inner, [path.as_slice(), &[0]].concat())),
+            _ => {}
+        }
+        found.push((op, path));
+    }
+    found
+}
+
+/// What the programs ask of the servers, which some servers' needs grow with.
+fn demand(processes: &[RawProcess]) -> Demand {
+    let registered: BTreeSet<&str> =
+        processes.iter().flat_map(|process| process.may_register.iter().map(String::as_str)).collect();
+    let timer_clients = processes
+        .iter()
+        .filter(|process| walk_ops(&process.program).iter().any(|(op, _)| matches!(op, Op::TimerWait(_))))
+        .count();
+    Demand { names_registered: registered.len(), timer_clients }
+}
+
+/// What a process's validation needs to know of the rest of the scenario.
+struct Context<'a> {
+    servers: &'a Servers,
+    limits: &'a Limits,
+    /// Every object's name.
+    declared: BTreeSet<&'a str>,
+    /// The objects each process owns, by owner.
+    owned: BTreeMap<&'a str, Vec<&'a str>>,
+    /// Names some process may look up.
+    lookups: BTreeSet<String>,
+}
+
 impl Validator<'_> {
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
-        let kernel = self.kernel(&raw.kernel)?;
+        let profile = self.profile(&raw.kernel.profile, "profile")?;
         let monolithic_profile = match &raw.kernel.monolithic_profile {
             Some(name) => Some(self.profile(name, "monolithic_profile")?),
             None => None,
@@ -632,11 +656,23 @@ impl Validator<'_> {
         servers.supervisor = self.supervisor(raw.servers.supervisor.as_ref(), &servers)?;
         let faults = self.faults(&raw.faults, &servers)?;
         let names = self.process_names(&raw.processes, &servers)?;
-        let objects = self.objects(&raw.objects, &names)?;
-        let services = self.registrable_names(&raw.processes, &servers);
+        let needs = server_needs(&servers, demand(&raw.processes));
+        let kernel = self.kernel(&raw.kernel, profile, &needs)?;
+        let objects = self.objects(&raw.objects, &names, &kernel.limits)?;
+        let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for object in &raw.objects {
+            owned.entry(object.owner.as_str()).or_default().push(object.name.as_str());
+        }
+        let context = Context {
+            servers: &servers,
+            limits: &kernel.limits,
+            declared: raw.objects.iter().map(|object| object.name.as_str()).collect(),
+            owned,
+            lookups: self.registrable_names(&raw.processes, &servers),
+        };
         let mut processes = Vec::new();
-        for process in &raw.processes {
-            processes.push(self.process(process, &raw.objects, &servers, &services)?);
+        for (index, process) in raw.processes.iter().enumerate() {
+            processes.push(self.process(index, process, &context)?);
         }
         self.expectations(&raw.expect, &names)?;
         Ok(Scenario {
@@ -657,42 +693,44 @@ impl Validator<'_> {
     /// The cost profile `name` given in the kernel's field `field`, refused at its value.
     fn profile(&self, name: &str, field: &str) -> Result<CostProfile, ScenarioError> {
         load_profile(name).map_err(|message| {
-            let value = find_after(self.text, field_start(self.text, "kernel", field), &format!("\"{name}\""));
-            self.error_at(value, format!("kernel.{field}"), message)
+            self.fail(&[Step::Field("kernel"), Step::Field(field)], format!("kernel.{field}"), message)
         })
     }
 
-    fn kernel(&self, raw: &RawKernel) -> Result<KernelConfig, ScenarioError> {
-        let profile = self.profile(&raw.profile, "profile")?;
-        if raw.timeslice_cycles == 0 {
-            return Err(self.error(
-                Some("timeslice_cycles"),
-                "timeslice_cycles",
-                "kernel.timeslice_cycles".into(),
-                "must be at least 1".into(),
-            ));
-        }
+    fn kernel(
+        &self,
+        raw: &RawKernel,
+        profile: CostProfile,
+        needs: &ServerNeeds,
+    ) -> Result<KernelConfig, ScenarioError> {
+        let field = |name: &'static str, value: Int, min: Bound, max: Bound| {
+            let path = [Step::Field("kernel"), Step::Field(name)];
+            self.number(Some(value), 0, (min, max), name, || format!("kernel.{name}"), &path)
+        };
+        let step_limit = field(
+            "step_limit",
+            raw.step_limit,
+            Bound::plain(1),
+            Bound::because(STEP_LIMIT_MAX, "a run's event log grows with its steps"),
+        )?;
+        let timeslice_cycles =
+            field("timeslice_cycles", raw.timeslice_cycles, Bound::plain(1), Bound::plain(u64::MAX))?;
+        let limits = self.limits(&raw.limits, needs)?;
         Ok(KernelConfig {
             profile,
             seed: raw.seed,
-            step_limit: raw.step_limit,
+            step_limit,
             priority_inheritance: raw.priority_inheritance,
             deadlock_policy: raw.deadlock,
-            timeslice_cycles: raw.timeslice_cycles,
-            limits: raw.limits,
+            timeslice_cycles,
+            limits,
         })
     }
 
     fn servers(&self, raw: &RawServers) -> Result<Servers, ScenarioError> {
-        let check = |level: u8, item: &str| {
-            priority(level).ok_or_else(|| {
-                self.error(
-                    Some(item),
-                    "priority",
-                    format!("servers.{item}"),
-                    format!("priority {level} is out of range 0..=31"),
-                )
-            })
+        let check = |level: Int, server: &str| {
+            let path = [Step::Field("servers"), Step::Field(server), Step::Field("priority")];
+            self.priority_at(level, || format!("servers.{server}.priority"), &path)
         };
         let block = match (raw.block, raw.file) {
             (Some(block), _) => Some(block),
@@ -700,20 +738,7 @@ impl Validator<'_> {
             (None, None) => None,
         };
         let block = match block {
-            Some(block) => {
-                // A block travels in one message, and the whole disk lives in memory.
-                if !(64..=BLOCK_SIZE_MAX).contains(&block.block_size) || !(8..=BLOCKS_MAX).contains(&block.blocks) {
-                    let message = format!("needs 8 to {BLOCKS_MAX} blocks of 64 to {BLOCK_SIZE_MAX} bytes");
-                    let at = find_after(self.text, section_start(self.text, "servers"), "block");
-                    return Err(self.error_at(at, "servers.block".into(), message));
-                }
-                Some(BlockServerSpec {
-                    priority: check(block.priority, "block")?,
-                    blocks: block.blocks,
-                    block_size: block.block_size as usize,
-                    latency_cycles: block.latency_cycles,
-                })
-            }
+            Some(block) => Some(self.block(block, check(block.priority, "block")?)?),
             None => None,
         };
         let file = match raw.file {
@@ -724,18 +749,25 @@ impl Validator<'_> {
             None => None,
         };
         let timer = match raw.timer {
-            Some(timer) if timer.period_cycles == 0 => {
-                return Err(self.error(
-                    Some("timer"),
+            Some(timer) => {
+                let path = [Step::Field("servers"), Step::Field("timer"), Step::Field("period_cycles")];
+                let why = "a shorter tick costs the timer server more cycles than the tick has, and the run \
+                           never gets past it";
+                let min = Bound::because(TIMER_PERIOD_MIN_CYCLES, why);
+                let item = || "servers.timer.period_cycles".to_owned();
+                let period = self.number(
+                    Some(timer.period_cycles),
+                    0,
+                    (min, Bound::plain(u64::MAX)),
                     "period_cycles",
-                    "servers.timer".into(),
-                    "period_cycles must be at least 1".into(),
-                ));
+                    item,
+                    &path,
+                )?;
+                Some((check(timer.priority, "timer")?, period))
             }
-            Some(timer) => Some((check(timer.priority, "timer")?, timer.period_cycles)),
             None => None,
         };
-        let level = |value: u8| priority(value).expect("constant priorities are in range");
+        let level = |value: u8| Priority::new(value).expect("constant priorities are in range");
         Ok(Servers {
             name: raw.name.then(|| level(20)),
             console: raw.console.then(|| level(12)),
@@ -746,79 +778,114 @@ impl Validator<'_> {
         })
     }
 
+    /// The block server: a block travels in one message, and the whole disk lives in memory.
+    fn block(&self, raw: RawBlock, priority: Priority) -> Result<BlockServerSpec, ScenarioError> {
+        let field = |name: &'static str, value: Int, min: u64, max: u64| {
+            let path = [Step::Field("servers"), Step::Field("block"), Step::Field(name)];
+            let bounds = (Bound::plain(min), Bound::plain(max));
+            self.number(Some(value), 0, bounds, name, || format!("servers.block.{name}"), &path)
+        };
+        let blocks = field("blocks", raw.blocks, BLOCKS_MIN, BLOCKS_MAX)?;
+        let block_size = field("block_size", raw.block_size, BLOCK_SIZE_MIN, BLOCK_SIZE_MAX)?;
+        Ok(BlockServerSpec {
+            priority,
+            blocks: blocks as u32,
+            block_size: block_size as usize,
+            latency_cycles: raw.latency_cycles,
+        })
+    }
+
     fn process_names(&self, processes: &[RawProcess], servers: &Servers) -> Result<BTreeSet<String>, ScenarioError> {
         let mut names = BTreeSet::new();
-        for process in processes {
-            let anchor = format!("\"{}\"", process.name);
+        for (index, process) in processes.iter().enumerate() {
+            let name = [Step::Field("processes"), Step::Index(index), Step::Field("name")];
             if process.name.is_empty() {
-                return Err(self.error(None, "name: \"\"", "process".into(), "a process needs a name".into()));
+                let item = format!("process #{}", index + 1);
+                return Err(self.fail(&name, item, "a process needs a name".into()));
             }
+            let item = || process_item(&process.name);
             if SERVER_NAMES.contains(&process.name.as_str()) && server_booted(servers, &process.name) {
-                return Err(self.process_error(
-                    &process.name,
-                    &anchor,
-                    "this name belongs to a built-in server".into(),
-                ));
+                return Err(self.fail(&name, item(), "this name belongs to a built-in server".into()));
             }
             if !names.insert(process.name.clone()) {
-                let second = declaration(self.text, "processes", &process.name, 1).unwrap_or(0);
-                return Err(self.error_at(second, format!("process \"{}\"", process.name), "declared twice".into()));
+                return Err(self.fail(&name, item(), "declared twice".into()));
             }
-            if priority(process.priority).is_none() {
-                return Err(self.process_error(
-                    &process.name,
-                    "priority",
-                    format!("priority {} is out of range 0..=31", process.priority),
-                ));
-            }
+            let path = [Step::Field("processes"), Step::Index(index), Step::Field("priority")];
+            self.priority_at(process.priority, || format!("{}, field `priority`", item()), &path)?;
         }
         if processes.is_empty() {
-            return Err(self.error(
-                None,
-                "processes",
-                "processes".into(),
-                "a scenario needs at least one process".into(),
-            ));
+            let message = "a scenario needs at least one process".into();
+            return Err(self.fail(&[Step::Field("processes")], "processes".into(), message));
         }
         Ok(names)
     }
 
-    fn objects(&self, raw: &[RawObject], processes: &BTreeSet<String>) -> Result<Vec<ObjectSpec>, ScenarioError> {
+    /// The objects, each checked against the scenario's own limits.
+    fn objects(
+        &self,
+        raw: &[RawObject],
+        processes: &BTreeSet<String>,
+        limits: &Limits,
+    ) -> Result<Vec<ObjectSpec>, ScenarioError> {
         let mut seen = BTreeSet::new();
+        let mut owned: BTreeMap<&str, usize> = BTreeMap::new();
         let mut objects = Vec::new();
-        for object in raw {
-            let item = format!("object \"{}\"", object.name);
-            let declared = declaration(self.text, "objects", &object.name, 0).unwrap_or(0);
-            if !seen.insert(object.name.clone()) {
-                let second = declaration(self.text, "objects", &object.name, 1).unwrap_or(declared);
-                return Err(self.error_at(second, item, "declared twice".into()));
+        for (index, object) in raw.iter().enumerate() {
+            let path = |field| [Step::Field("objects"), Step::Index(index), Step::Field(field)];
+            let item = || format!("object {}", quoted(&object.name));
+            let field_item = |field: &str| format!("{}, field `{field}`", item());
+            if !seen.insert(object.name.as_str()) {
+                return Err(self.fail(&path("name"), item(), "declared twice".into()));
             }
             if !processes.contains(&object.owner) {
-                let owner = find_after(self.text, declared, &format!("\"{}\"", object.owner));
-                let message = format!("owner \"{}\" is not a process of this scenario", object.owner);
-                return Err(self.error_at(owner, item, message));
+                let mut message = format!("owner {} is not a process of this scenario", quoted(&object.owner));
+                let names: Vec<&str> = processes.iter().map(String::as_str).collect();
+                if let Some(name) = did_you_mean(&object.owner, &names) {
+                    message.push_str(&format!("; did you mean \"{name}\"?"));
+                }
+                return Err(self.fail(&path("owner"), field_item("owner"), message));
+            }
+            let count = owned.entry(object.owner.as_str()).or_default();
+            *count += 1;
+            if *count > limits.objects_per_process_max {
+                let message = format!(
+                    "its owner {} would own more objects than the scenario's \
+                     kernel.limits.objects_per_process_max ({}) allows",
+                    quoted(&object.owner),
+                    limits.objects_per_process_max
+                );
+                return Err(self.fail(&path("owner"), field_item("owner"), message));
             }
             let kind = match object.kind {
                 RawObjectKind::Endpoint => ObjectSpecKind::Endpoint,
                 RawObjectKind::Queue { capacity, policy } => {
-                    let most = Limits::default().queue_capacity_max;
-                    if capacity == 0 || capacity > most {
-                        let message = format!("a queue holds from 1 to {most} messages");
-                        return Err(self.error_at(find_after(self.text, declared, "capacity"), item, message));
-                    }
+                    let most = u64::from(limits.queue_capacity_max);
+                    let max =
+                        Bound::because(most, format!("the scenario's kernel.limits.queue_capacity_max is {most}"));
+                    let kind =
+                        [Step::Field("objects"), Step::Index(index), Step::Field("kind"), Step::Field("capacity")];
+                    let capacity = self.number(
+                        Some(capacity),
+                        0,
+                        (Bound::plain(1), max),
+                        "capacity",
+                        || field_item("capacity"),
+                        &kind,
+                    )?;
                     let policy = match policy {
                         Policy::Block => FullPolicy::Block,
                         Policy::Fail => FullPolicy::Fail,
                     };
-                    ObjectSpecKind::Queue { capacity, policy }
+                    ObjectSpecKind::Queue { capacity: capacity as u32, policy }
                 }
                 RawObjectKind::Notification => ObjectSpecKind::Notification,
                 RawObjectKind::Region { size } => {
-                    if size > Limits::default().region_bytes_max {
-                        let message = format!("a region holds at most {} bytes", Limits::default().region_bytes_max);
-                        return Err(self.error_at(find_after(self.text, declared, "size"), item, message));
-                    }
-                    ObjectSpecKind::Region { size }
+                    let most = u64::from(limits.region_bytes_max);
+                    let max = Bound::because(most, format!("the scenario's kernel.limits.region_bytes_max is {most}"));
+                    let kind = [Step::Field("objects"), Step::Index(index), Step::Field("kind"), Step::Field("size")];
+                    let size =
+                        self.number(Some(size), 0, (Bound::plain(0), max), "size", || field_item("size"), &kind)?;
+                    ObjectSpecKind::Region { size: size as u32 }
                 }
             };
             objects.push(ObjectSpec { name: object.name.clone(), kind, owner: object.owner.clone() });
@@ -838,52 +905,35 @@ impl Validator<'_> {
         names
     }
 
-    fn process(
-        &self,
-        raw: &RawProcess,
-        objects: &[RawObject],
-        servers: &Servers,
-        lookups: &BTreeSet<String>,
-    ) -> Result<ProcessDecl, ScenarioError> {
-        let mut caps = Vec::new();
-        let mut known: BTreeSet<String> =
-            objects.iter().filter(|object| object.owner == raw.name).map(|object| object.name.clone()).collect();
-        for cap in &raw.caps {
-            if !objects.iter().any(|object| object.name == cap.object) {
-                let needle = format!("\"{}\"", cap.object);
-                return Err(self.process_error(
-                    &raw.name,
-                    &needle,
-                    format!(
-                        "capability \"{}\" names object \"{}\", which the scenario does not declare",
-                        cap.name, cap.object
-                    ),
-                ));
-            }
-            let rights = parse_rights(&cap.rights).map_err(|bad| {
-                self.process_error(
-                    &raw.name,
-                    &format!("\"{}\"", cap.rights),
-                    format!("`{bad}` in \"{}\" is not a right (use s r g R W)", cap.rights),
-                )
-            })?;
-            known.insert(cap.name.clone());
-            caps.push(CapSpec { name: cap.name.clone(), object: cap.object.clone(), rights, badge: Badge(cap.badge) });
-        }
-        if !raw.may_register.is_empty() && servers.name.is_none() {
-            return Err(self.process_error(&raw.name, "may_register", "may_register needs the name server".into()));
+    fn process(&self, index: usize, raw: &RawProcess, context: &Context<'_>) -> Result<ProcessDecl, ScenarioError> {
+        let owned = context.owned.get(raw.name.as_str()).map_or(&[][..], Vec::as_slice);
+        let mut known: BTreeSet<String> = owned.iter().map(|&name| name.to_owned()).collect();
+        let caps = self.caps(index, raw, context)?;
+        known.extend(caps.iter().map(|cap| cap.name.clone()));
+        self.registrations(index, raw, context.servers)?;
+        let name_server = usize::from(raw.name_server && context.servers.name.is_some());
+        let initial = name_server + owned.len() + caps.len();
+        if initial > context.limits.capability_slots_max {
+            let message = format!(
+                "starts with {initial} capabilities ({name_server} to the name server, {} to objects it owns, {} \
+                 in `caps`), more than the scenario's kernel.limits.capability_slots_max ({})",
+                owned.len(),
+                caps.len(),
+                context.limits.capability_slots_max
+            );
+            let path = [Step::Field("processes"), Step::Index(index), Step::Field("name")];
+            return Err(self.fail(&path, process_item(&raw.name), message));
         }
         check_names(&raw.program, &mut known).map_err(|error| {
-            self.process_error(
-                &raw.name,
-                &format!("\"{}\"", error.item),
-                format!("program step {}: {}", error.step, error.message),
-            )
+            let part = error.field.map_or(OpPart::Value, OpPart::Field);
+            self.op_error(index, raw, &error.path, part, error.message)
         })?;
-        self.services_used(raw, servers, lookups)?;
+        self.services_used(index, raw, context)?;
         Ok(ProcessDecl {
             name: raw.name.clone(),
-            priority: priority(raw.priority).expect("checked with the names"),
+            priority: Int::within(raw.priority, 0, 31)
+                .and_then(|level| Priority::new(level as u8))
+                .expect("checked with the names"),
             server: raw.server,
             name_server: raw.name_server,
             may_register: raw.may_register.clone(),
@@ -893,29 +943,61 @@ impl Validator<'_> {
         })
     }
 
+    /// The capabilities a process starts with, each to a declared object with rights that exist.
+    fn caps(&self, index: usize, raw: &RawProcess, context: &Context<'_>) -> Result<Vec<CapSpec>, ScenarioError> {
+        let mut caps = Vec::new();
+        for (at, cap) in raw.caps.iter().enumerate() {
+            let path = |field| {
+                [Step::Field("processes"), Step::Index(index), Step::Field("caps"), Step::Index(at), Step::Field(field)]
+            };
+            let item =
+                |field: &str| format!("{}, capability {}, field `{field}`", process_item(&raw.name), quoted(&cap.name));
+            if !context.declared.contains(cap.object.as_str()) {
+                let mut message = format!("names object {}, which the scenario does not declare", quoted(&cap.object));
+                let declared: Vec<&str> = context.declared.iter().copied().collect();
+                if let Some(name) = did_you_mean(&cap.object, &declared) {
+                    message.push_str(&format!("; did you mean \"{name}\"?"));
+                }
+                return Err(self.fail(&path("object"), item("object"), message));
+            }
+            let rights = parse_rights(&cap.rights).map_err(|bad| {
+                let message =
+                    format!("`{}` in {} is not a right (use s r g R W)", shown(&bad.to_string()), quoted(&cap.rights));
+                self.fail(&path("rights"), item("rights"), message)
+            })?;
+            caps.push(CapSpec { name: cap.name.clone(), object: cap.object.clone(), rights, badge: Badge(cap.badge) });
+        }
+        Ok(caps)
+    }
+
+    /// The names a process may register: not a built-in service's, and only with a name server.
+    fn registrations(&self, index: usize, raw: &RawProcess, servers: &Servers) -> Result<(), ScenarioError> {
+        let item = || format!("{}, field `may_register`", process_item(&raw.name));
+        for (at, name) in raw.may_register.iter().enumerate() {
+            if SERVER_NAMES.contains(&name.as_str()) {
+                let path = [Step::Field("processes"), Step::Index(index), Step::Field("may_register"), Step::Index(at)];
+                let message =
+                    format!("{} is the name of a built-in service, which no process may register", quoted(name));
+                return Err(self.fail(&path, item(), message));
+            }
+        }
+        if !raw.may_register.is_empty() && servers.name.is_none() {
+            let path = [Step::Field("processes"), Step::Index(index), Step::Field("may_register")];
+            return Err(self.fail(&path, item(), "may_register needs the name server".into()));
+        }
+        Ok(())
+    }
+
     /// Every service a program uses must be booted; every name it looks up must be registrable.
-    fn services_used(
-        &self,
-        raw: &RawProcess,
-        servers: &Servers,
-        lookups: &BTreeSet<String>,
-    ) -> Result<(), ScenarioError> {
-        let mut ops: Vec<&Op> = raw.program.iter().collect();
-        while let Some(op) = ops.pop() {
+    fn services_used(&self, index: usize, raw: &RawProcess, context: &Context<'_>) -> Result<(), ScenarioError> {
+        let servers = context.servers;
+        for (op, path) in walk_ops(&raw.program) {
             let missing = match op {
-                Op::Repeat { ops: inner, .. } => {
-                    ops.extend(inner.iter());
-                    None
-                }
-                Op::Fails { op, .. } => {
-                    ops.push(op);
-                    None
-                }
                 Op::Print(_) if servers.console.is_none() => {
                     Some(("Print", "the console server (servers: (console: true))"))
                 }
                 Op::TimerWait(_) if servers.timer.is_none() => {
-                    Some(("TimerWait", "the timer server (servers: (timer: Some((period_cycles: N))))"))
+                    Some(("TimerWait", "the timer server (servers: (timer: (period_cycles: N)))"))
                 }
                 Op::Open { .. }
                 | Op::Create(_)
@@ -925,20 +1007,23 @@ impl Validator<'_> {
                 | Op::Readdir { .. }
                     if servers.file.is_none() =>
                 {
-                    Some(("file operation", "the file server (servers: (file: Some(())))"))
+                    Some(("a file operation", "the file server (servers: (file: ()))"))
                 }
-                Op::Lookup { name, .. } if !lookups.contains(name) => {
-                    let needle = format!("\"{name}\"");
-                    return Err(self.process_error(
-                        &raw.name,
-                        &needle,
-                        format!("looks up \"{name}\", which no process may register and no booted server provides"),
-                    ));
+                Op::Lookup { name, .. } if !context.lookups.contains(name) => {
+                    let mut message = format!(
+                        "looks up {}, which no process may register and no booted server provides",
+                        quoted(name)
+                    );
+                    let known: Vec<&str> = context.lookups.iter().map(String::as_str).collect();
+                    if let Some(known) = did_you_mean(name, &known) {
+                        message.push_str(&format!("; did you mean \"{known}\"?"));
+                    }
+                    return Err(self.op_error(index, raw, &path, OpPart::Field("name"), message));
                 }
                 _ => None,
             };
             if let Some((what, needs)) = missing {
-                return Err(self.process_error(&raw.name, what, format!("{what} needs {needs}")));
+                return Err(self.op_error(index, raw, &path, OpPart::Whole, format!("{what} needs {needs}")));
             }
         }
         Ok(())
@@ -947,26 +1032,30 @@ impl Validator<'_> {
     fn expectations(&self, expect: &Expectations, names: &BTreeSet<String>) -> Result<(), ScenarioError> {
         for server in expect.restarts.keys() {
             if !faults::FAULTABLE_SERVERS.contains(&server.as_str()) {
-                let needle = format!("\"{server}\"");
-                return Err(self.error(
-                    Some("restarts"),
-                    &needle,
-                    format!("expect.restarts \"{server}\""),
-                    format!("only {} can be restarted", faults::FAULTABLE_SERVERS.join(", ")),
-                ));
+                let path = [Step::Field("expect"), Step::Field("restarts"), Step::Entry(server)];
+                let message = format!("only {} can be restarted", faults::FAULTABLE_SERVERS.join(", "));
+                return Err(self.fail_key(&path, format!("expect.restarts {}", quoted(server)), message));
             }
         }
-        let mentioned = expect.exit_codes.keys().chain(expect.console.keys()).chain(expect.faulted.iter());
-        for name in mentioned {
-            if !names.contains(name) {
-                let needle = format!("\"{name}\"");
-                return Err(self.error(
-                    Some("expect"),
-                    &needle,
-                    format!("expect \"{name}\""),
-                    "is not a process of this scenario".into(),
-                ));
+        let known: Vec<&str> = names.iter().map(String::as_str).collect();
+        let unknown = |name: &str| {
+            let mut message = "is not a process of this scenario".to_owned();
+            if let Some(known) = did_you_mean(name, &known) {
+                message.push_str(&format!("; did you mean \"{known}\"?"));
             }
+            message
+        };
+        for (field, keys) in
+            [("exit_codes", expect.exit_codes.keys().collect::<Vec<_>>()), ("console", expect.console.keys().collect())]
+        {
+            if let Some(name) = keys.into_iter().find(|name| !names.contains(*name)) {
+                let path = [Step::Field("expect"), Step::Field(field), Step::Entry(name)];
+                return Err(self.fail_key(&path, format!("expect.{field} {}", quoted(name)), unknown(name)));
+            }
+        }
+        if let Some((at, name)) = expect.faulted.iter().enumerate().find(|(_, name)| !names.contains(*name)) {
+            let path = [Step::Field("expect"), Step::Field("faulted"), Step::Index(at)];
+            return Err(self.fail(&path, format!("expect.faulted {}", quoted(name)), unknown(name)));
         }
         Ok(())
     }
@@ -982,17 +1071,4 @@ fn server_booted(servers: &Servers, name: &str) -> bool {
         "supervisor" => servers.supervisor.is_some(),
         _ => false,
     }
-}
-
-/// A built-in profile by name, or a profile file by path.
-///
-/// # Errors
-/// What is wrong with the name, the file or its contents, in words.
-pub fn load_profile(name: &str) -> Result<CostProfile, String> {
-    if name.ends_with(".ron") || name.contains('/') {
-        let text =
-            std::fs::read_to_string(name).map_err(|error| format!("cannot read cost profile {name}: {error}"))?;
-        return CostProfile::from_ron(&text, name).map_err(|error| error.to_string());
-    }
-    CostProfile::built_in(name).map_err(|error| error.to_string())
 }

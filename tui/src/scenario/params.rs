@@ -13,6 +13,7 @@
 //! A substituted value holds no newline, so every line keeps its number; errors found after
 //! substitution are mapped back to the columns of the original text.
 
+use super::syntax::Lines;
 use super::{ScenarioError, position};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -102,8 +103,9 @@ pub(super) fn substitute<'a>(
     file: &str,
     overrides: &BTreeMap<String, String>,
 ) -> Result<Substituted<'a>, ScenarioError> {
+    let lines = Lines::new(text);
     let error_at = |offset: usize, item: String, message: String| {
-        let (line, column) = position(text, offset);
+        let (line, column) = lines.position(offset);
         ScenarioError { file: file.to_owned(), line, column, item, message }
     };
     let scan = scan(text).map_err(|(offset, item, message)| error_at(offset, item, message))?;
@@ -145,7 +147,7 @@ pub(super) fn substitute<'a>(
             return Err(error_at(placeholder.range.start, item, message));
         };
         let value = if placeholder.in_string { escaped(value) } else { Cow::Borrowed(value.as_str()) };
-        let (line, old_column) = position(text, placeholder.range.start);
+        let (line, old_column) = lines.position(placeholder.range.start);
         if line != shift_line {
             (shift_line, shift_chars) = (line, 0);
         }

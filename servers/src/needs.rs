@@ -1,0 +1,207 @@
+//! What the booted servers need of the kernel's limits, so that a scenario whose limits give
+//! them less is refused before it boots rather than failing inside `system::boot`.
+//!
+//! The counts follow the boot code in `system.rs` and the servers' loops: each server holds its
+//! service port, what `boot_servers` grants it, the reply capability of the request it is
+//! answering, and the notification a fault that makes it hang waits on. They are counted for
+//! microkernel mode, which boots every server; monolithic mode needs no more.
+
+use crate::filesystem::FsConfig;
+use crate::supervisor::MAX_WARDS;
+use crate::system::Servers;
+use mksim_userland::protocol::{BlockRequest, FsReply, FsRequest, SimpleReply, encode};
+
+/// What the programs of a scenario ask of the servers: some servers' needs grow with it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Demand {
+    /// Distinct names programs may register at the name server (each takes a slot there).
+    pub names_registered: usize,
+    /// Programs that wait on the timer server (it keeps each one's reply capability).
+    pub timer_clients: usize,
+}
+
+/// One need of one server: how much, and why in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Need {
+    /// The server (`name`, `console`, `block`, `fs`, `timer`, `supervisor`).
+    pub server: &'static str,
+    /// How much it needs.
+    pub amount: u64,
+    /// Why, as a sentence ending that follows "the SERVER server needs AMOUNT: ".
+    pub why: String,
+}
+
+/// What the booted servers need of each limit: every server's need of each, the largest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServerNeeds {
+    /// Capability slots one server holds at once.
+    pub capability_slots: Vec<Need>,
+    /// Objects one server owns at once.
+    pub objects: Vec<Need>,
+    /// Bytes in the largest message a server sends or receives that the program does not size.
+    pub message_bytes: Vec<Need>,
+    /// Capabilities one message of a server carries.
+    pub message_caps: Vec<Need>,
+}
+
+impl ServerNeeds {
+    /// The largest need of `needs`, if any server has one.
+    pub fn largest(needs: &[Need]) -> Option<&Need> {
+        needs.iter().max_by_key(|need| need.amount)
+    }
+}
+
+/// Bytes of the servers' requests and replies that carry no data: every server needs that much.
+pub const PLAIN_MESSAGE_BYTES: u64 = 64;
+
+/// What the servers that `servers` boots need, given what the programs ask of them.
+pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
+    let mut needs = ServerNeeds::default();
+    let supervised =
+        |name: &str| servers.supervisor.as_ref().is_some_and(|spec| spec.wards.iter().any(|ward| ward.server == name));
+    let slots = |server, amount: usize, why: String| Need { server, amount: amount as u64, why };
+    if servers.name.is_some() {
+        let published: Vec<&str> = [
+            ("console", servers.console.is_some()),
+            ("fs", servers.file.is_some() && servers.block.is_some()),
+            ("timer", servers.timer.is_some()),
+            ("block", servers.block.is_some() && supervised("block")),
+        ]
+        .into_iter()
+        .filter_map(|(name, booted)| booted.then_some(name))
+        .collect();
+        let registered = demand.names_registered;
+        let mut why = vec!["1 for its port".to_owned()];
+        if !published.is_empty() {
+            why.push(format!("1 for each service it publishes ({})", published.join(", ")));
+        }
+        if registered > 0 {
+            why.push(format!("1 for each name programs may register ({registered})"));
+        }
+        why.push("2 while it answers (the caller's reply capability and the capability it hands over)".into());
+        needs.capability_slots.push(slots("name", 3 + published.len() + registered, why.join(", ")));
+        needs.message_caps.push(Need {
+            server: "name",
+            amount: 1,
+            why: "a lookup's reply carries the service's capability".into(),
+        });
+    }
+    let hang = "and 1 for the notification it waits on when a fault makes it hang";
+    if servers.console.is_some() {
+        needs.capability_slots.push(slots(
+            "console",
+            3,
+            format!("1 for its port, 1 for a caller's reply capability, {hang}"),
+        ));
+        needs.objects.push(slots("console", 2, format!("its port, {hang}")));
+    }
+    if let Some(block) = servers.block {
+        needs.capability_slots.push(slots(
+            "block",
+            4,
+            format!("1 for its port, 1 for its interrupt, 1 for a caller's reply capability, {hang}"),
+        ));
+        needs.objects.push(slots("block", 3, format!("its port and its interrupt notification, {hang}")));
+        let request = encode(&BlockRequest::Write { block: u32::MAX, data: vec![0; block.block_size] }).len();
+        let reply = encode(&SimpleReply::Data(vec![0; block.block_size])).len();
+        needs.message_bytes.push(Need {
+            server: "block",
+            amount: request.max(reply) as u64,
+            why: format!("one block of {} bytes travels in one message with its header", block.block_size),
+        });
+    }
+    if let Some((_, config)) = servers.file {
+        let name_server = usize::from(servers.name.is_some() && supervised("block"));
+        let why = if name_server == 1 { "1 for the name server (to find a restarted block server), " } else { "" };
+        needs.capability_slots.push(slots(
+            "fs",
+            4 + name_server,
+            format!("1 for its port, 1 for the block server's port, {why}1 for a caller's reply capability, {hang}"),
+        ));
+        needs.objects.push(slots("fs", 2, format!("its port, {hang}")));
+        needs.message_bytes.push(file_transfer(config));
+    }
+    if servers.timer.is_some() {
+        let clients = demand.timer_clients.max(1);
+        needs.capability_slots.push(slots(
+            "timer",
+            3 + clients,
+            format!(
+                "1 for its port, 1 for its tick, 1 for the reply capability of each program that may wait on it \
+                 at once ({clients}), {hang}"
+            ),
+        ));
+        needs.objects.push(slots("timer", 3, format!("its port and its tick notification, {hang}")));
+    }
+    if let Some(supervisor) = &servers.supervisor {
+        let wards: Vec<&str> = supervisor.wards.iter().take(MAX_WARDS).map(|ward| ward.server.as_str()).collect();
+        needs.capability_slots.push(slots(
+            "supervisor",
+            3 + 2 * wards.len(),
+            format!(
+                "1 for the name server, 2 for each server it looks after ({}: a handle and a port), 1 for its \
+                 notification, and 1 for a restarted server's new port",
+                wards.join(", ")
+            ),
+        ));
+        needs.objects.push(slots("supervisor", 1, "the notification it is told of deaths on".into()));
+    }
+    needs
+}
+
+/// The largest message the file server and its clients exchange.
+fn file_transfer(config: FsConfig) -> Need {
+    let data = vec![0; config.transfer_bytes_max];
+    let request = encode(&FsRequest::Write { fd: u32::MAX, data: data.clone() }).len();
+    let reply = encode(&FsReply::Data(data)).len();
+    Need {
+        server: "fs",
+        amount: request.max(reply) as u64,
+        why: format!("a read or write moves up to {} bytes in one message with its header", config.transfer_bytes_max),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervisor::RestartPolicy;
+    use crate::system::{BlockServerSpec, SupervisorSpec, WardSpec};
+    use mksim_kernel::Priority;
+
+    fn amount(needs: &[Need], server: &str) -> Option<u64> {
+        needs.iter().find(|need| need.server == server).map(|need| need.amount)
+    }
+
+    #[test]
+    fn each_booted_server_needs_what_boot_gives_it_and_what_it_holds_while_serving() {
+        let level = Priority::new(10).unwrap();
+        let ward = |server: &str| WardSpec { server: server.into(), policy: RestartPolicy::Always, backoff_cycles: 1 };
+        let servers = Servers {
+            name: Some(level),
+            console: Some(level),
+            block: Some(BlockServerSpec { priority: level, blocks: 64, block_size: 512, latency_cycles: 1 }),
+            file: Some((level, FsConfig::default())),
+            timer: Some((level, 10_000)),
+            supervisor: Some(SupervisorSpec {
+                priority: level,
+                heartbeat: None,
+                wards: vec![ward("block"), ward("fs")],
+            }),
+        };
+        let needs = server_needs(&servers, Demand { names_registered: 2, timer_clients: 3 });
+        let slots = &needs.capability_slots;
+        // Port, console + fs + timer + block published, 2 names, 2 while answering.
+        assert_eq!(amount(slots, "name"), Some(1 + 4 + 2 + 2));
+        assert_eq!(amount(slots, "console"), Some(3));
+        assert_eq!(amount(slots, "block"), Some(4));
+        assert_eq!(amount(slots, "fs"), Some(5), "with its block server supervised, the fs holds the name server");
+        assert_eq!(amount(slots, "timer"), Some(2 + 3 + 1));
+        assert_eq!(amount(slots, "supervisor"), Some(1 + 2 * 2 + 1 + 1));
+        assert_eq!(ServerNeeds::largest(slots).map(|need| need.server), Some("name"));
+        assert_eq!(amount(&needs.objects, "block"), Some(3));
+        assert!(amount(&needs.message_bytes, "block").is_some_and(|bytes| bytes > 512 && bytes <= 1024));
+        assert_eq!(amount(&needs.message_caps, "name"), Some(1));
+        let bare = server_needs(&Servers::default(), Demand::default());
+        assert_eq!(bare, ServerNeeds::default(), "nothing booted, nothing needed");
+    }
+}
