@@ -383,6 +383,22 @@ impl Kernel {
     }
 
     fn poll(&mut self, id: ProcessId) {
+        if self.poll_once(id) {
+            self.poll_after_steps(id);
+        }
+    }
+
+    /// Polls the program again, within this step, after each step it takes without a syscall:
+    /// nothing else runs in between, so the schedule is what it would have been without them.
+    #[cold]
+    #[inline(never)]
+    fn poll_after_steps(&mut self, id: ProcessId) {
+        while self.take_program_step() && self.poll_once(id) {}
+    }
+
+    /// Polls a program once; returns true when it took a step without a syscall ([`Sys::take_step`]).
+    #[inline(always)]
+    fn poll_once(&mut self, id: ProcessId) -> bool {
         let now = self.now;
         let process = self.process_mut(id);
         process.trap.now.set(now);
@@ -413,18 +429,37 @@ impl Kernel {
                 let request = self.process(id).trap.request.take();
                 match request {
                     Some(request) => self.execute(id, request),
+                    None if self.process(id).trap.stepped.replace(false) => return true,
                     None => self.terminate(id, ProcessState::Faulted { reason: FaultReason::NotASyscall }),
                 }
             }
         }
+        false
+    }
+
+    /// Counts a step a program took without a syscall ([`Sys::take_step`]); returns false when
+    /// the step limit ended the run instead.
+    #[cold]
+    fn take_program_step(&mut self) -> bool {
+        if self.steps >= self.config.step_limit {
+            self.end(Outcome::StepLimit { limit: self.config.step_limit });
+            return false;
+        }
+        self.steps += 1;
+        true
     }
 
     /// Logs the operation markers a program left in its trap during the last poll.
+    #[inline(always)]
     fn log_annotations(&mut self, id: ProcessId) {
-        let trap = &self.process(id).trap;
-        if !trap.annotated.replace(false) {
-            return;
+        // Most polls leave none: then this test is all it costs.
+        if self.process(id).trap.annotated.replace(false) {
+            self.log_annotations_left(id);
         }
+    }
+
+    fn log_annotations_left(&mut self, id: ProcessId) {
+        let trap = &self.process(id).trap;
         let mut annotations = trap.annotations.take();
         // Markers are plain values: reading them and then clearing the list costs nothing when there
         // are none, as after most polls, where a draining iterator still has to be set up and dropped.
