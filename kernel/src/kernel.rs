@@ -35,6 +35,12 @@ pub(crate) enum Flow {
     Ended,
 }
 
+impl From<SysError> for Flow {
+    fn from(error: SysError) -> Self {
+        Flow::Return(Err(error))
+    }
+}
+
 impl From<Result<SyscallValue, SysError>> for Flow {
     fn from(result: Result<SyscallValue, SysError>) -> Self {
         Flow::Return(result)
@@ -90,12 +96,26 @@ pub struct Kernel {
     pub(crate) fast_ipc: bool,
     /// Servers starting up, programs waiting for them (see [`crate::boot`]).
     pub(crate) boot: crate::boot::BootPhase,
+    /// The step count at which `step` next checks the run's bounds: the step limit, or sooner,
+    /// the next look at the memory the run holds (see [`crate::memory`]).
+    pub(crate) check_at_step: u64,
+    /// Bytes of live memory regions.
+    pub(crate) region_bytes: u64,
+    /// Data bytes of messages in flight: queued, or waiting with a blocked sender.
+    pub(crate) in_flight_bytes: u64,
+    /// Bytes of regions made at setup that the memory budget had no room for: the run stops
+    /// before its first step.
+    pub(crate) refused_at_setup: u64,
+    /// Messages up to this size may take the fast path; larger ones are checked against the
+    /// memory budget on the general path.
+    pub(crate) fast_message_bytes: usize,
 }
 
 impl Kernel {
     /// A kernel with no processes yet.
     pub fn new(config: KernelConfig) -> Kernel {
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let fast_message_bytes = (config.limits.message_bytes_max as usize).min(crate::memory::LARGE_MESSAGE_BYTES);
         Kernel {
             config,
             now: 0,
@@ -115,6 +135,12 @@ impl Kernel {
             scheduled_faults: Vec::new(),
             fast_ipc: true,
             boot: Default::default(),
+            // The first step checks the bounds: the step limit may be 0, setup may have passed the budget.
+            check_at_step: 0,
+            region_bytes: 0,
+            in_flight_bytes: 0,
+            refused_at_setup: 0,
+            fast_message_bytes,
         }
     }
 
@@ -218,8 +244,12 @@ impl Kernel {
     }
 
     /// Creates a zero-filled memory region that dies with `owner`.
+    ///
+    /// A region the memory budget has no room for gets no bytes, and the run stops at the memory
+    /// limit before its first step.
     pub fn create_region(&mut self, owner: ProcessId, size: u32) -> ObjectId {
-        self.create_object(Some(owner), ObjectBody::Region(vec![0; size as usize]))
+        let bytes = self.setup_region_bytes(size);
+        self.create_object(Some(owner), ObjectBody::Region(bytes))
     }
 
     /// Creates a handle on `target`, for watching it die.
@@ -228,6 +258,9 @@ impl Kernel {
     }
 
     pub(crate) fn create_object(&mut self, owner: Option<ProcessId>, body: ObjectBody) -> ObjectId {
+        if let ObjectBody::Region(bytes) = &body {
+            self.region_bytes += bytes.len() as u64;
+        }
         let id = self.objects.insert(owner, body);
         let kind = self.objects.get(id).expect("just inserted").kind();
         if let Some(owner) = owner {
@@ -294,8 +327,8 @@ impl Kernel {
         if self.outcome.is_some() {
             return false;
         }
-        if self.steps >= self.config.step_limit {
-            self.end(Outcome::StepLimit { limit: self.config.step_limit });
+        // One comparison for both bounds: the threshold is the step limit or the next look at the memory.
+        if self.steps >= self.check_at_step && !self.check_bounds() {
             return false;
         }
         self.steps += 1;
@@ -514,11 +547,14 @@ impl Kernel {
             Syscall::Send { port, message, blocking } => self.sys_send(id, port, message, blocking, call),
             Syscall::Receive { port, from, blocking } => self.sys_receive(id, port, from, blocking, call),
             Syscall::Call { port, message, blocking } => self.sys_call(id, port, message, blocking),
-            Syscall::Reply { reply, message } => self.sys_reply(id, reply, message).map(|()| SyscallValue::Unit).into(),
+            Syscall::Reply { reply, message } => match self.sys_reply(id, reply, message) {
+                Ok(()) => Flow::Return(Ok(SyscallValue::Unit)),
+                Err(flow) => flow,
+            },
             Syscall::ReplyReceive { reply, message, port, from, blocking } => {
                 match self.sys_reply(id, reply, message) {
                     Ok(()) => self.sys_receive(id, port, from, blocking, call),
-                    Err(error) => Flow::Return(Err(error)),
+                    Err(flow) => flow,
                 }
             }
             Syscall::Signal { notification, bits } => self.sys_signal(id, notification, bits).into(),
@@ -526,7 +562,7 @@ impl Kernel {
             Syscall::CreateEndpoint => self.sys_create(id, ObjectBody::Endpoint(Default::default())).into(),
             Syscall::CreateQueue { capacity, policy } => self.sys_create_queue(id, capacity, policy).into(),
             Syscall::CreateNotification => self.sys_create(id, ObjectBody::Notification(Default::default())).into(),
-            Syscall::CreateRegion { size } => self.sys_create_region(id, size).into(),
+            Syscall::CreateRegion { size } => self.sys_create_region(id, size),
             Syscall::Copy { slot, rights } => self.sys_copy(id, slot, rights, None).into(),
             Syscall::Mint { slot, rights, badge } => self.sys_copy(id, slot, rights, Some(badge)).into(),
             Syscall::Delete { slot } => self.sys_delete(id, slot).into(),
@@ -579,6 +615,12 @@ impl Kernel {
         request: &[u8],
         work: crate::syscall::ServiceWork,
     ) -> Flow {
+        // The log keeps the request: a large one is checked against the memory budget first.
+        if request.len() > crate::memory::LARGE_MESSAGE_BYTES
+            && let Some(ended) = self.refuse_over_budget(request.len())
+        {
+            return ended;
+        }
         let profile = &self.config.profile;
         let cycles = work.function_calls.saturating_mul(profile.function_call_cycles)
             + profile.copy_cycles(work.bytes_copied)
@@ -646,6 +688,7 @@ impl Kernel {
     }
 
     pub(crate) fn end(&mut self, outcome: Outcome) {
+        debug_assert_eq!(self.in_flight_bytes, self.count_in_flight_bytes(), "kernel bug: in-flight bytes drifted");
         self.emit(ProcessId::KERNEL, EventKind::RunEnded { outcome: outcome.kind() });
         self.outcome = Some(outcome);
     }
@@ -795,6 +838,11 @@ impl Kernel {
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// What the run holds now, as its memory budget counts it (see [`crate::memory`]).
+    pub fn memory(&self) -> crate::outcome::MemoryReport {
+        self.memory_report(0)
     }
 
     /// How the run ended, once it has.
