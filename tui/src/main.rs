@@ -126,6 +126,18 @@ struct Overrides {
     /// fs:delay=5000@p=0.1 (KIND: crash, hang, corrupt, drop, delay=CYCLES; WHEN: msg=N, t=CYCLES, p=PROB).
     #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
     faults: Vec<String>,
+    #[command(flatten)]
+    memory: MemoryLimit,
+}
+
+/// The memory budget of each run, over the scenario's.
+#[derive(clap::Args, Debug)]
+struct MemoryLimit {
+    /// Memory budget of each run in bytes (default 1073741824, 1 GiB, or the scenario's
+    /// `memory_limit`): a run that would hold more (event log, messages, regions) stops with
+    /// the outcome memory_limit.
+    #[arg(long = "memory-limit", value_name = "BYTES")]
+    bytes: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -164,6 +176,8 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        memory: MemoryLimit,
     },
     /// Export a scenario's event log.
     Export {
@@ -211,6 +225,8 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        memory: MemoryLimit,
     },
     /// Measure the simulator's speed on this machine against real IPC of the same shape.
     Bench {
@@ -265,6 +281,8 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        memory: MemoryLimit,
     },
 }
 
@@ -307,7 +325,12 @@ fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, F
 fn options(overrides: &Overrides, scenario: &Scenario) -> Result<RunOptions, Failure> {
     let extra = cli_faults(scenario, &overrides.faults)?;
     let faults = (!extra.is_empty()).then(|| scenario.faults.iter().cloned().chain(extra).collect());
-    Ok(RunOptions { profiles: overrides.modes.over(overrides.profile.as_deref())?, seed: overrides.seed, faults })
+    Ok(RunOptions {
+        profiles: overrides.modes.over(overrides.profile.as_deref())?,
+        seed: overrides.seed,
+        faults,
+        memory_limit: overrides.memory.bytes,
+    })
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
@@ -365,7 +388,12 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
 }
 
 fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Result<(), Failure> {
-    let micro = run(scenario, Mode::Microkernel, options);
+    let mut micro = run(scenario, Mode::Microkernel, options);
+    if !json {
+        // The text reads no log, and a long run's log is most of its memory: it goes before the
+        // second run. (The JSON has each run's trace hash, read off its log.)
+        micro.log = Default::default();
+    }
     let mono = run(scenario, Mode::Monolithic, options);
     if json {
         print_json(&comparison_json(&micro, &mono, &scenario.name));
@@ -397,11 +425,12 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-fn command_check(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
+fn command_check(paths: &[PathBuf], json: bool, memory_limit: Option<u64>) -> Result<(), Failure> {
     let mut results = Vec::new();
+    let options = RunOptions { memory_limit, ..RunOptions::default() };
     for file in scenario_files(paths)? {
         let scenario = load(&file)?;
-        results.push(check(&scenario, &RunOptions::default()));
+        results.push(check(&scenario, &options));
     }
     let all_passed = results.iter().all(|result| result.passed());
     if json {
@@ -524,7 +553,13 @@ fn command_profiles(files: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn command_sweep(path: &Path, set: &str, profiles: &[String], json: bool) -> Result<(), Failure> {
+fn command_sweep(
+    path: &Path,
+    set: &str,
+    profiles: &[String],
+    json: bool,
+    memory_limit: Option<u64>,
+) -> Result<(), Failure> {
     let usage = || Failure::Input(format!("--set `{set}`: write NAME=V1,V2,..."));
     let (parameter, values) = set.split_once('=').ok_or_else(usage)?;
     let values: Vec<String> = values.split(',').map(|value| value.trim().to_owned()).collect();
@@ -533,7 +568,8 @@ fn command_sweep(path: &Path, set: &str, profiles: &[String], json: bool) -> Res
     }
     let file = path.display().to_string();
     let text = Scenario::read(&file)?;
-    let request = SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles };
+    let request =
+        SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles, memory_limit };
     let result = sweep(&request).map_err(|error| Failure::Input(error.to_string()))?;
     if json {
         print_json(&mksim::sweep::to_json(&result));
@@ -574,6 +610,7 @@ struct FaultsCommand {
     faults: Vec<String>,
     threads: Option<usize>,
     json: bool,
+    memory: MemoryLimit,
 }
 
 fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
@@ -583,6 +620,7 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
         profiles: command.modes.over(command.profile.as_deref())?,
         seed: None,
         faults: (!faults.is_empty()).then_some(faults),
+        memory_limit: command.memory.bytes,
     };
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let campaign = Campaign {
@@ -608,7 +646,7 @@ fn main() -> ExitCode {
                 .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
             Some(Command::Compare { scenario, overrides, json }) => prepare(&scenario, &overrides)
                 .and_then(|(scenario, options)| command_compare(&scenario, &options, json)),
-            Some(Command::Check { paths, json }) => command_check(&paths, json),
+            Some(Command::Check { paths, json, memory }) => command_check(&paths, json, memory.bytes),
             Some(Command::Export { scenario, format, output, mode, overrides }) => prepare(&scenario, &overrides)
                 .and_then(|(scenario, options)| {
                     command_export(&scenario, format, output.as_deref(), mode.into(), &options)
@@ -621,14 +659,16 @@ fn main() -> ExitCode {
                 let options = options(&overrides, &scenario)?;
                 mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
             })(),
-            Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json }) => {
-                command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json })
+            Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json, memory }) => {
+                command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json, memory })
             }
             Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
             Some(Command::Calibrate { output, name, json, repeats }) => {
                 command_calibrate(CalibrateCommand { output, name, json, repeats })
             }
-            Some(Command::Sweep { scenario, set, profiles, json }) => command_sweep(&scenario, &set, &profiles, json),
+            Some(Command::Sweep { scenario, set, profiles, json, memory }) => {
+                command_sweep(&scenario, &set, &profiles, json, memory.bytes)
+            }
             Some(Command::CalibratePeer) => mksim::calibrate::echo_standard_streams()
                 .map_err(|error| Failure::Input(format!("calibrate-peer: {error}"))),
             Some(Command::Profiles { files }) => command_profiles(&files),

@@ -93,6 +93,19 @@ fn per_operation_json(report: &RunReport) -> Value {
     Value::Object(entries.collect())
 }
 
+/// What a run stopped at its memory budget held, or `null` for any other end.
+fn memory_json(report: &RunReport) -> Value {
+    let Outcome::MemoryLimit(memory) = &report.outcome else { return Value::Null };
+    json!({
+        "limit_bytes": memory.limit_bytes,
+        "log_bytes": memory.log_bytes,
+        "region_bytes": memory.region_bytes,
+        "message_bytes": memory.message_bytes,
+        "refused_bytes": memory.refused_bytes,
+        "total_bytes": memory.total_bytes(),
+    })
+}
+
 fn panic_json(report: &RunReport) -> Value {
     let Outcome::KernelPanic(panic) = &report.outcome else { return Value::Null };
     let lost: Vec<Value> = panic
@@ -152,6 +165,7 @@ pub fn run_json(report: &RunReport, scenario: &str) -> Value {
         "processes": processes,
         "deadlock": deadlock,
         "kernel_panic": panic_json(report),
+        "memory_limit": memory_json(report),
         "reliability": report.reliability,
         "console": report.console,
     })
@@ -167,6 +181,10 @@ pub fn summary(report: &RunReport) -> String {
         }
         Outcome::StepLimit { limit } => {
             let _ = writeln!(text, "outcome: {wording} ({limit} steps)");
+        }
+        Outcome::MemoryLimit(memory) => {
+            let _ = writeln!(text, "outcome: {wording} ({} bytes)", memory.limit_bytes);
+            let _ = writeln!(text, "  held: {}", memory.describe());
         }
         Outcome::Deadlock(deadlock) => {
             let _ = writeln!(text, "outcome: {wording}");
@@ -249,6 +267,12 @@ pub fn how_it_ended(report: &RunReport) -> String {
     match &report.outcome {
         Outcome::KernelPanic(panic) => format!("{ended} at {} cycles", panic.time),
         Outcome::StepLimit { limit } => format!("{ended} ({limit} steps) at {} cycles", report.end_cycles),
+        Outcome::MemoryLimit(memory) => {
+            format!(
+                "{ended} ({} bytes) after {} steps, at {} cycles",
+                memory.limit_bytes, report.steps, report.end_cycles
+            )
+        }
         Outcome::Completed | Outcome::Deadlock(_) => format!("{ended} at {} cycles", report.end_cycles),
     }
 }

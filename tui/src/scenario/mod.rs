@@ -74,6 +74,7 @@ struct RawKernel {
     monolithic_profile: Option<String>,
     seed: u64,
     step_limit: u64,
+    memory_limit: u64,
     priority_inheritance: bool,
     deadlock: DeadlockPolicy,
     timeslice_cycles: u64,
@@ -88,6 +89,7 @@ impl Default for RawKernel {
             monolithic_profile: None,
             seed: 0,
             step_limit: defaults.step_limit,
+            memory_limit: defaults.memory_limit_bytes,
             priority_inheritance: false,
             deadlock: DeadlockPolicy::Report,
             timeslice_cycles: defaults.timeslice_cycles,
@@ -214,6 +216,8 @@ pub enum ExpectedOutcome {
     StepLimit,
     /// Service code in the kernel failed and took the system down (monolithic mode).
     KernelPanic,
+    /// The run would have passed its memory budget.
+    MemoryLimit,
 }
 
 impl ExpectedOutcome {
@@ -226,6 +230,7 @@ impl ExpectedOutcome {
             ExpectedOutcome::Deadlock => OutcomeKind::Deadlock,
             ExpectedOutcome::StepLimit => OutcomeKind::StepLimit,
             ExpectedOutcome::KernelPanic => OutcomeKind::KernelPanic,
+            ExpectedOutcome::MemoryLimit => OutcomeKind::MemoryLimit,
         }
     }
 }
@@ -672,6 +677,7 @@ impl Validator<'_> {
             profile,
             seed: raw.seed,
             step_limit: raw.step_limit,
+            memory_limit_bytes: raw.memory_limit,
             priority_inheritance: raw.priority_inheritance,
             deadlock_policy: raw.deadlock,
             timeslice_cycles: raw.timeslice_cycles,
