@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mksim::campaign::{Campaign, run_campaign};
 use mksim::check::{check, outcome_matches, unexpected_ends};
 use mksim::export::{Format, export};
-use mksim::report::{comparison, comparison_json, comparison_title, how_it_ended, message_trace, run_json, summary};
+use mksim::report::{comparison, comparison_title, how_it_ended, message_trace, run_json, summary};
 use mksim::run::{Profiles, RunOptions, RunReport, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
 use mksim::sweep::{SweepRequest, sweep};
@@ -389,14 +389,13 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
 
 fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Result<(), Failure> {
     let mut micro = run(scenario, Mode::Microkernel, options);
-    if !json {
-        // The text reads no log, and a long run's log is most of its memory: it goes before the
-        // second run. (The JSON has each run's trace hash, read off its log.)
-        micro.log = Default::default();
-    }
+    // What is read off the log is read now: a long run's log is most of its memory, and it goes
+    // before the second run, so a comparison holds one run's budget at a time.
+    let micro_json = json.then(|| run_json(&micro, &scenario.name));
+    micro.log = Default::default();
     let mono = run(scenario, Mode::Monolithic, options);
-    if json {
-        print_json(&comparison_json(&micro, &mono, &scenario.name));
+    if let Some(micro_json) = micro_json {
+        print_json(&mksim::report::comparison_json_with(micro_json, &micro, &mono, &scenario.name));
     } else {
         outln!("{}: {}", scenario.name, comparison_title(&micro, &mono));
         outln!();

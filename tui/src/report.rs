@@ -347,10 +347,16 @@ pub fn ratios_json(micro: &RunReport, mono: &RunReport) -> Value {
 /// Both modes as one JSON object: each run exactly as [`run_json`] gives it, the ratios of
 /// microkernel to monolithic, and whether the runs compare at all (no ratios when not).
 pub fn comparison_json(micro: &RunReport, mono: &RunReport, scenario: &str) -> Value {
+    comparison_json_with(run_json(micro, scenario), micro, mono, scenario)
+}
+
+/// [`comparison_json`], with the microkernel run's [`run_json`] made already: the rest reads
+/// neither run's log, so the first run's log can go before the second run.
+pub fn comparison_json_with(micro_json: Value, micro: &RunReport, mono: &RunReport, scenario: &str) -> Value {
     let because = not_comparable_because(micro, mono);
     json!({
         "scenario": scenario,
-        "microkernel": run_json(micro, scenario),
+        "microkernel": micro_json,
         "monolithic": run_json(mono, scenario),
         "ratios": if because.is_none() { ratios_json(micro, mono) } else { Value::Null },
         "comparable": because.is_none(),
