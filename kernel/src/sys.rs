@@ -191,6 +191,10 @@ impl Sys {
     /// counts toward the step limit like any other, so such work is bounded too. Nothing is
     /// logged and nothing else runs meanwhile: the kernel polls the program again at once,
     /// unless the step limit has been reached, which ends the run.
+    ///
+    /// Such steps count toward the run's one step limit rather than a budget of their own: the
+    /// step limit then bounds every run whatever runs in it, with one outcome (`step_limit`)
+    /// however the steps were spent, and a scenario has one number to raise, not two.
     pub fn take_step(&self) -> impl Future<Output = ()> + '_ {
         StepFuture { trap: &self.trap, taken: false }
     }
