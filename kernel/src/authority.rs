@@ -5,7 +5,7 @@ use crate::capability::{Capability, NodeKey, Rights};
 use crate::error::SysError;
 use crate::event::CapabilityOp;
 use crate::ids::{Badge, ProcessId, Slot};
-use crate::kernel::Kernel;
+use crate::kernel::{Flow, Kernel};
 use crate::object::{FullPolicy, ObjectBody, ObjectKind, Queue};
 use crate::process::ProcessState;
 use crate::syscall::SyscallValue;
@@ -104,11 +104,18 @@ impl Kernel {
         self.sys_create(id, ObjectBody::Queue(Box::new(queue)))
     }
 
-    pub(crate) fn sys_create_region(&mut self, id: ProcessId, size: u32) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_create_region(&mut self, id: ProcessId, size: u32) -> Flow {
         if size > self.config.limits.region_bytes_max {
-            return Err(SysError::QuotaExceeded);
+            return Flow::Return(Err(SysError::QuotaExceeded));
         }
-        self.sys_create(id, ObjectBody::Region(vec![0; size as usize]))
+        if let Err(error) = self.check_object_quota(id) {
+            return Flow::Return(Err(error));
+        }
+        // Checked before the bytes are taken: one region could pass any budget at once.
+        if let Some(ended) = self.refuse_over_budget(size as usize) {
+            return ended;
+        }
+        self.sys_create(id, ObjectBody::Region(vec![0; size as usize])).into()
     }
 
     /// Copy (`badge` is `None`) or mint: the new capability never has more rights.

@@ -44,6 +44,9 @@ impl Default for Limits {
     }
 }
 
+/// The memory budget of a run unless it says otherwise: 1 GiB.
+pub const MEMORY_LIMIT_BYTES_DEFAULT: u64 = 1 << 30;
+
 /// Everything that shapes a run besides the processes.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct KernelConfig {
@@ -51,8 +54,12 @@ pub struct KernelConfig {
     pub profile: CostProfile,
     /// Seed of the run's single random stream.
     pub seed: u64,
-    /// Steps (syscalls, compute slices, idle jumps) before the run is stopped.
+    /// Steps (syscalls, compute slices, idle jumps, and script operations that make no syscall)
+    /// before the run is stopped.
     pub step_limit: u64,
+    /// Bytes the run may hold (event log, message data, regions, messages in flight) before it
+    /// is stopped: see [`crate::outcome::MemoryReport`].
+    pub memory_limit_bytes: u64,
     /// Servers run at the priority of the most important client they serve.
     pub priority_inheritance: bool,
     /// Report deadlocks at the end, or refuse the send that closes the cycle.
@@ -69,6 +76,7 @@ impl Default for KernelConfig {
             profile: CostProfile::sel4(),
             seed: 0,
             step_limit: 1_000_000,
+            memory_limit_bytes: MEMORY_LIMIT_BYTES_DEFAULT,
             priority_inheritance: false,
             deadlock_policy: DeadlockPolicy::Report,
             timeslice_cycles: 100_000,

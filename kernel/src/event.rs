@@ -141,40 +141,50 @@ pub enum OutcomeKind {
     StepLimit,
     /// Service code inside the kernel failed and took the whole system down.
     KernelPanic,
+    /// The memory budget was reached first.
+    MemoryLimit,
 }
 
 impl OutcomeKind {
     /// Every kind, in the order a report lists them.
-    pub const ALL: [OutcomeKind; 4] =
-        [OutcomeKind::Completed, OutcomeKind::Deadlock, OutcomeKind::StepLimit, OutcomeKind::KernelPanic];
+    pub const ALL: [OutcomeKind; 5] = [
+        OutcomeKind::Completed,
+        OutcomeKind::Deadlock,
+        OutcomeKind::StepLimit,
+        OutcomeKind::KernelPanic,
+        OutcomeKind::MemoryLimit,
+    ];
 
     /// The name in machine-readable output (JSON, JSON Lines): `completed`, `deadlock`,
-    /// `step_limit`, `kernel_panic`. Every output spells an outcome this way and no other.
+    /// `step_limit`, `kernel_panic`, `memory_limit`. Every output spells an outcome this way and
+    /// no other.
     pub fn name(self) -> &'static str {
         match self {
             OutcomeKind::Completed => "completed",
             OutcomeKind::Deadlock => "deadlock",
             OutcomeKind::StepLimit => "step_limit",
             OutcomeKind::KernelPanic => "kernel_panic",
+            OutcomeKind::MemoryLimit => "memory_limit",
         }
     }
 
     /// The words text for people uses: `completed`, `deadlock`, `stopped at the step limit`,
-    /// `kernel panic`.
+    /// `kernel panic`, `stopped at the memory limit`.
     pub fn wording(self) -> &'static str {
         match self {
             OutcomeKind::Completed => "completed",
             OutcomeKind::Deadlock => "deadlock",
             OutcomeKind::StepLimit => "stopped at the step limit",
             OutcomeKind::KernelPanic => "kernel panic",
+            OutcomeKind::MemoryLimit => "stopped at the memory limit",
         }
     }
 
     /// How a run with this end ended, to follow "the run": `completed`, `ended in a deadlock`,
-    /// `stopped at the step limit`, `ended in a kernel panic`.
+    /// `stopped at the step limit`, `ended in a kernel panic`, `stopped at the memory limit`.
     pub fn ended(self) -> String {
         match self {
-            OutcomeKind::Completed | OutcomeKind::StepLimit => self.wording().to_owned(),
+            OutcomeKind::Completed | OutcomeKind::StepLimit | OutcomeKind::MemoryLimit => self.wording().to_owned(),
             OutcomeKind::Deadlock | OutcomeKind::KernelPanic => format!("ended in a {}", self.wording()),
         }
     }
@@ -530,6 +540,15 @@ impl EventLog {
     pub fn payload_bytes(&self) -> usize {
         self.payload.len()
     }
+
+    /// Everything the log holds, as a run's memory budget counts it: [`EventLog::memory_bytes`],
+    /// [`EventLog::payload_bytes`], and the names of processes and objects.
+    pub fn held_bytes(&self) -> usize {
+        // A B-tree's nodes are at least about half full: twice an entry's size covers its node.
+        let directory = self.objects.len() * 2 * size_of::<(ObjectId, ObjectInfo)>();
+        let names: usize = self.process_names.iter().map(|name| size_of::<String>() + name.capacity()).sum();
+        self.memory_bytes() + self.payload_bytes() + directory + names
+    }
 }
 
 #[cfg(test)]
@@ -549,11 +568,23 @@ mod tests {
     #[test]
     fn each_outcome_has_one_snake_case_name_and_one_wording() {
         let names: Vec<&str> = OutcomeKind::ALL.iter().map(|kind| kind.name()).collect();
-        assert_eq!(names, ["completed", "deadlock", "step_limit", "kernel_panic"]);
+        assert_eq!(names, ["completed", "deadlock", "step_limit", "kernel_panic", "memory_limit"]);
         let wordings: Vec<&str> = OutcomeKind::ALL.iter().map(|kind| kind.wording()).collect();
-        assert_eq!(wordings, ["completed", "deadlock", "stopped at the step limit", "kernel panic"]);
+        assert_eq!(
+            wordings,
+            ["completed", "deadlock", "stopped at the step limit", "kernel panic", "stopped at the memory limit"]
+        );
         let ended: Vec<String> = OutcomeKind::ALL.iter().map(|kind| kind.ended()).collect();
-        assert_eq!(ended, ["completed", "ended in a deadlock", "stopped at the step limit", "ended in a kernel panic"]);
+        assert_eq!(
+            ended,
+            [
+                "completed",
+                "ended in a deadlock",
+                "stopped at the step limit",
+                "ended in a kernel panic",
+                "stopped at the memory limit"
+            ]
+        );
     }
 
     #[test]

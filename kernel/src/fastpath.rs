@@ -26,15 +26,17 @@
 //!
 //! - *Priority inheritance is off.* Then refreshing priorities after the IPC does
 //!   nothing; with it on, the general path may change priorities and log them.
-//! - *The message carries no capabilities and fits the size limit.* Then
-//!   checking the message finds nothing wrong, committing it moves or copies no
-//!   capability, and delivering it places none: there is nothing to check for
-//!   grant rights, no capability event, and no capability lost. In particular a
-//!   reply that carries capabilities always takes the general path, which holds
-//!   them back when the call's capability had no grant right: the fast path
-//!   cannot carry them past that rule. A call taking the fast path still makes a
-//!   reply object that remembers whether the caller's capability had grant, as
-//!   the general path does.
+//! - *The message carries no capabilities, fits the size limit and is no
+//!   larger than [`crate::memory::LARGE_MESSAGE_BYTES`].* Then checking the
+//!   message finds nothing wrong, committing it moves or copies no capability,
+//!   and delivering it places none: there is nothing to check for grant
+//!   rights, no capability event, and no capability lost; and the general path
+//!   would not check it against the memory budget. In particular a reply that
+//!   carries capabilities always takes the general path, which holds them back
+//!   when the call's capability had no grant right: the fast path cannot carry
+//!   them past that rule. A call taking the fast path still makes a reply
+//!   object that remembers whether the caller's capability had grant, as the
+//!   general path does.
 //! - *The capability named is live, has the rights the syscall needs and reaches
 //!   a live endpoint* (for the receive half of reply-and-receive, not a queue).
 //!   Otherwise the general path fails the syscall with an error.
@@ -157,7 +159,8 @@ impl Kernel {
 
     /// A message with no capabilities within the size limit: checking it would find nothing wrong.
     fn plain_message(&self, message: &Message) -> Option<()> {
-        let fits = message.data.len() <= self.config.limits.message_bytes_max as usize;
+        // Within the size limit and small: a large message is checked against the memory budget first.
+        let fits = message.data.len() <= self.fast_message_bytes;
         (message.caps.is_empty() && fits).then_some(())
     }
 

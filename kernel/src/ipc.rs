@@ -56,6 +56,9 @@ impl Kernel {
             Ok(found) => found,
             Err(error) => return Flow::Return(Err(error)),
         };
+        if let Some(ended) = self.refuse_large_message(&message) {
+            return ended;
+        }
         match (object_kind, kind) {
             (ObjectKind::Endpoint, _) => self.send_to_endpoint(id, capability, message, blocking, kind, call),
             (ObjectKind::Queue, MessageKind::Send) => self.send_to_queue(id, capability, message, blocking, call),
@@ -117,8 +120,7 @@ impl Kernel {
         let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
         if queue.messages.len() < queue.capacity as usize {
             let envelope = self.commit(id, capability, message, kind, None);
-            let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
-            queue.messages.push_back(envelope);
+            self.enqueue(port, envelope);
             self.note_depth(port);
             return Flow::Return(Ok(SyscallValue::Unit));
         }
@@ -146,6 +148,7 @@ impl Kernel {
             return Flow::Return(Err(SysError::Deadlock));
         }
         let envelope = self.commit(id, capability, message, kind, None);
+        self.hold_in_flight(envelope.data.len());
         self.process_mut(id).outgoing = Some(Outgoing { envelope });
         match &mut self.objects.get_mut(port).expect("kernel bug: checked port vanished").body {
             ObjectBody::Endpoint(endpoint) => endpoint.senders.push_back(id),
@@ -227,7 +230,7 @@ impl Kernel {
         };
         let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
         endpoint.senders.remove(position);
-        let outgoing = self.process_mut(sender).outgoing.take().expect("kernel bug: sender without message");
+        let outgoing = self.take_outgoing(sender).expect("kernel bug: sender without message");
         let (received, reply) = self.deliver(id, outgoing.envelope, reply_slot);
         match reply {
             Some(reply) => {
@@ -251,6 +254,7 @@ impl Kernel {
         let accepts = |badge: Badge| from.is_none_or(|wanted| wanted == badge);
         if let Some(position) = queue.messages.iter().position(|envelope| accepts(envelope.badge)) {
             let envelope = queue.messages.remove(position).expect("position just found");
+            self.release_in_flight(envelope.data.len());
             let (received, _) = self.deliver(id, envelope, None);
             self.admit_blocked_senders(port);
             return Some(Ok(received));
@@ -261,7 +265,7 @@ impl Kernel {
             |sender: &ProcessId| processes[sender.index as usize].outgoing.as_ref().map(|out| out.envelope.badge);
         let position = queue.senders.iter().position(|sender| waiting_badge(sender).is_some_and(accepts))?;
         let sender = queue.senders.remove(position).expect("position just found");
-        let outgoing = self.process_mut(sender).outgoing.take().expect("kernel bug: sender without message");
+        let outgoing = self.take_outgoing(sender).expect("kernel bug: sender without message");
         let (received, _) = self.deliver(id, outgoing.envelope, None);
         self.wake(sender, Ok(SyscallValue::Unit));
         if let Some(owner) = self.objects.get(port).and_then(|object| object.owner) {
@@ -277,9 +281,8 @@ impl Kernel {
                 return;
             }
             let Some(sender) = queue.senders.pop_front() else { return };
-            let outgoing = self.process_mut(sender).outgoing.take().expect("kernel bug: sender without message");
-            let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
-            queue.messages.push_back(outgoing.envelope);
+            let outgoing = self.take_outgoing(sender).expect("kernel bug: sender without message");
+            self.enqueue(port, outgoing.envelope);
             self.wake(sender, Ok(SyscallValue::Unit));
             if let Some(owner) = self.objects.get(port).and_then(|object| object.owner) {
                 self.refresh_priority(owner);
@@ -294,15 +297,22 @@ impl Kernel {
     /// still goes through, without them: they stay with the replier, and the caller's
     /// [`Received::caps_lost`] counts them. The message is checked as any other first, so a
     /// malformed transfer is the replier's error either way.
-    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, mut message: Message) -> Result<(), SysError> {
+    ///
+    /// # Errors
+    /// The flow the syscall ends with when the reply was refused: an error for the replier, or
+    /// the end of the run at the memory limit.
+    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, mut message: Message) -> Result<(), Flow> {
         let (node, capability) = self.lookup(id, slot)?;
         let Some(ObjectBody::Reply(Reply { caller, request, may_grant })) =
             self.objects.get(capability.object).map(|object| &object.body)
         else {
-            return Err(SysError::WrongObjectKind);
+            return Err(SysError::WrongObjectKind.into());
         };
         let (caller, request, may_grant) = (*caller, *request, *may_grant);
         self.validate_message(id, &message, true)?;
+        if let Some(ended) = self.refuse_large_message(&message) {
+            return Err(ended);
+        }
         let withheld = if may_grant { 0 } else { std::mem::take(&mut message.caps).len() as u32 };
         let used = self.use_up_reply(id, slot, node, capability);
         self.emit(id, used);
@@ -361,6 +371,23 @@ impl Kernel {
         let created = self.put_capability(receiver, slot, capability, None, CapabilityOp::ReplyCreated);
         self.process_mut(receiver).held_replies.push(object);
         (object, created)
+    }
+
+    /// Puts a message at the back of a queue port.
+    fn enqueue(&mut self, port: ObjectId, envelope: Envelope) {
+        self.hold_in_flight(envelope.data.len());
+        let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
+        queue.messages.push_back(envelope);
+    }
+
+    /// Ends the run when a checked message larger than [`crate::memory::LARGE_MESSAGE_BYTES`]
+    /// would pass the memory budget (smaller ones are counted as the log grows). It is counted
+    /// twice, as it may be held twice: in the log, and in flight until it is received.
+    fn refuse_large_message(&mut self, message: &Message) -> Option<Flow> {
+        if message.data.len() <= crate::memory::LARGE_MESSAGE_BYTES {
+            return None;
+        }
+        self.refuse_over_budget(2 * message.data.len())
     }
 
     /// Checks size limits and the capabilities a message would carry, changing nothing.
@@ -561,7 +588,7 @@ impl Kernel {
                     Some(ObjectBody::Queue(queue)) => queue.senders.retain(|&sender| sender != id),
                     _ => {}
                 }
-                if let Some(outgoing) = self.process_mut(id).outgoing.take() {
+                if let Some(outgoing) = self.take_outgoing(id) {
                     self.drop_envelope(outgoing.envelope, reason);
                 }
             }

@@ -35,6 +35,12 @@ pub(crate) enum Flow {
     Ended,
 }
 
+impl From<SysError> for Flow {
+    fn from(error: SysError) -> Self {
+        Flow::Return(Err(error))
+    }
+}
+
 impl From<Result<SyscallValue, SysError>> for Flow {
     fn from(result: Result<SyscallValue, SysError>) -> Self {
         Flow::Return(result)
@@ -93,12 +99,26 @@ pub struct Kernel {
     /// The kernel's own ports for its service modules (monolithic mode), made at the first
     /// lookup of each: what a capability to an in-kernel service names.
     pub(crate) service_ports: std::collections::BTreeMap<crate::syscall::ServiceModule, ObjectId>,
+    /// The step count at which `step` next checks the run's bounds: the step limit, or sooner,
+    /// the next look at the memory the run holds (see [`crate::memory`]).
+    pub(crate) check_at_step: u64,
+    /// Bytes of live memory regions.
+    pub(crate) region_bytes: u64,
+    /// Data bytes of messages in flight: queued, or waiting with a blocked sender.
+    pub(crate) in_flight_bytes: u64,
+    /// Bytes of regions made at setup that the memory budget had no room for: the run stops
+    /// before its first step.
+    pub(crate) refused_at_setup: u64,
+    /// Messages up to this size may take the fast path; larger ones are checked against the
+    /// memory budget on the general path.
+    pub(crate) fast_message_bytes: usize,
 }
 
 impl Kernel {
     /// A kernel with no processes yet.
     pub fn new(config: KernelConfig) -> Kernel {
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let fast_message_bytes = (config.limits.message_bytes_max as usize).min(crate::memory::LARGE_MESSAGE_BYTES);
         Kernel {
             config,
             now: 0,
@@ -119,6 +139,12 @@ impl Kernel {
             fast_ipc: true,
             boot: Default::default(),
             service_ports: Default::default(),
+            // The first step checks the bounds: the step limit may be 0, setup may have passed the budget.
+            check_at_step: 0,
+            region_bytes: 0,
+            in_flight_bytes: 0,
+            refused_at_setup: 0,
+            fast_message_bytes,
         }
     }
 
@@ -222,8 +248,12 @@ impl Kernel {
     }
 
     /// Creates a zero-filled memory region that dies with `owner`.
+    ///
+    /// A region the memory budget has no room for gets no bytes, and the run stops at the memory
+    /// limit before its first step.
     pub fn create_region(&mut self, owner: ProcessId, size: u32) -> ObjectId {
-        self.create_object(Some(owner), ObjectBody::Region(vec![0; size as usize]))
+        let bytes = self.setup_region_bytes(size);
+        self.create_object(Some(owner), ObjectBody::Region(bytes))
     }
 
     /// Creates a handle on `target`, for watching it die.
@@ -232,6 +262,9 @@ impl Kernel {
     }
 
     pub(crate) fn create_object(&mut self, owner: Option<ProcessId>, body: ObjectBody) -> ObjectId {
+        if let ObjectBody::Region(bytes) = &body {
+            self.region_bytes += bytes.len() as u64;
+        }
         let id = self.objects.insert(owner, body);
         let kind = self.objects.get(id).expect("just inserted").kind();
         if let Some(owner) = owner {
@@ -298,8 +331,8 @@ impl Kernel {
         if self.outcome.is_some() {
             return false;
         }
-        if self.steps >= self.config.step_limit {
-            self.end(Outcome::StepLimit { limit: self.config.step_limit });
+        // One comparison for both bounds: the threshold is the step limit or the next look at the memory.
+        if self.steps >= self.check_at_step && !self.check_bounds() {
             return false;
         }
         self.steps += 1;
@@ -387,6 +420,22 @@ impl Kernel {
     }
 
     fn poll(&mut self, id: ProcessId) {
+        if self.poll_once(id) {
+            self.poll_after_steps(id);
+        }
+    }
+
+    /// Polls the program again, within this step, after each step it takes without a syscall:
+    /// nothing else runs in between, so the schedule is what it would have been without them.
+    #[cold]
+    #[inline(never)]
+    fn poll_after_steps(&mut self, id: ProcessId) {
+        while self.take_program_step() && self.poll_once(id) {}
+    }
+
+    /// Polls a program once; returns true when it took a step without a syscall ([`Sys::take_step`]).
+    #[inline(always)]
+    fn poll_once(&mut self, id: ProcessId) -> bool {
         let now = self.now;
         let process = self.process_mut(id);
         process.trap.now.set(now);
@@ -417,18 +466,37 @@ impl Kernel {
                 let request = self.process(id).trap.request.take();
                 match request {
                     Some(request) => self.execute(id, request),
+                    None if self.process(id).trap.stepped.replace(false) => return true,
                     None => self.terminate(id, ProcessState::Faulted { reason: FaultReason::NotASyscall }),
                 }
             }
         }
+        false
+    }
+
+    /// Counts a step a program took without a syscall ([`Sys::take_step`]); returns false when
+    /// the step limit ended the run instead.
+    #[cold]
+    fn take_program_step(&mut self) -> bool {
+        if self.steps >= self.config.step_limit {
+            self.end(Outcome::StepLimit { limit: self.config.step_limit });
+            return false;
+        }
+        self.steps += 1;
+        true
     }
 
     /// Logs the operation markers a program left in its trap during the last poll.
+    #[inline(always)]
     fn log_annotations(&mut self, id: ProcessId) {
-        let trap = &self.process(id).trap;
-        if !trap.annotated.replace(false) {
-            return;
+        // Most polls leave none: then this test is all it costs.
+        if self.process(id).trap.annotated.replace(false) {
+            self.log_annotations_left(id);
         }
+    }
+
+    fn log_annotations_left(&mut self, id: ProcessId) {
+        let trap = &self.process(id).trap;
         let mut annotations = trap.annotations.take();
         // Markers are plain values: reading them and then clearing the list costs nothing when there
         // are none, as after most polls, where a draining iterator still has to be set up and dropped.
@@ -483,11 +551,14 @@ impl Kernel {
             Syscall::Send { port, message, blocking } => self.sys_send(id, port, message, blocking, call),
             Syscall::Receive { port, from, blocking } => self.sys_receive(id, port, from, blocking, call),
             Syscall::Call { port, message, blocking } => self.sys_call(id, port, message, blocking),
-            Syscall::Reply { reply, message } => self.sys_reply(id, reply, message).map(|()| SyscallValue::Unit).into(),
+            Syscall::Reply { reply, message } => match self.sys_reply(id, reply, message) {
+                Ok(()) => Flow::Return(Ok(SyscallValue::Unit)),
+                Err(flow) => flow,
+            },
             Syscall::ReplyReceive { reply, message, port, from, blocking } => {
                 match self.sys_reply(id, reply, message) {
                     Ok(()) => self.sys_receive(id, port, from, blocking, call),
-                    Err(error) => Flow::Return(Err(error)),
+                    Err(flow) => flow,
                 }
             }
             Syscall::Signal { notification, bits } => self.sys_signal(id, notification, bits).into(),
@@ -495,7 +566,7 @@ impl Kernel {
             Syscall::CreateEndpoint => self.sys_create(id, ObjectBody::Endpoint(Default::default())).into(),
             Syscall::CreateQueue { capacity, policy } => self.sys_create_queue(id, capacity, policy).into(),
             Syscall::CreateNotification => self.sys_create(id, ObjectBody::Notification(Default::default())).into(),
-            Syscall::CreateRegion { size } => self.sys_create_region(id, size).into(),
+            Syscall::CreateRegion { size } => self.sys_create_region(id, size),
             Syscall::Copy { slot, rights } => self.sys_copy(id, slot, rights, None).into(),
             Syscall::Mint { slot, rights, badge } => self.sys_copy(id, slot, rights, Some(badge)).into(),
             Syscall::Delete { slot } => self.sys_delete(id, slot).into(),
@@ -551,6 +622,12 @@ impl Kernel {
         work: crate::syscall::ServiceWork,
         port: Option<crate::syscall::ServicePort>,
     ) -> Flow {
+        // The log keeps the request: a large one is checked against the memory budget first.
+        if request.len() > crate::memory::LARGE_MESSAGE_BYTES
+            && let Some(ended) = self.refuse_over_budget(request.len())
+        {
+            return ended;
+        }
         let profile = &self.config.profile;
         let cycles = work.function_calls.saturating_mul(profile.function_call_cycles)
             + profile.copy_cycles(work.bytes_copied)
@@ -642,6 +719,7 @@ impl Kernel {
     }
 
     pub(crate) fn end(&mut self, outcome: Outcome) {
+        debug_assert_eq!(self.in_flight_bytes, self.count_in_flight_bytes(), "kernel bug: in-flight bytes drifted");
         self.emit(ProcessId::KERNEL, EventKind::RunEnded { outcome: outcome.kind() });
         self.outcome = Some(outcome);
     }
@@ -791,6 +869,11 @@ impl Kernel {
     /// Steps taken so far.
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// What the run holds now, as its memory budget counts it (see [`crate::memory`]).
+    pub fn memory(&self) -> crate::outcome::MemoryReport {
+        self.memory_report(0)
     }
 
     /// How the run ended, once it has.

@@ -19,8 +19,10 @@
 //! 4. **Every message is accounted for.** Once sent it is delivered exactly
 //!    once or dropped with a recorded [`event::DropReason`]; a sender that
 //!    waited learns why.
-//! 5. **Bounded.** Step limit per run, capability and object quotas per
-//!    process, message and region size limits ([`Limits`]).
+//! 5. **Bounded.** Step limit per run (script operations that make no
+//!    syscall take steps too), a memory budget per run ([`MemoryReport`]),
+//!    capability and object quotas per process, message and region size
+//!    limits ([`Limits`]).
 //!
 //! ## Left out on purpose
 //! No I/O and no terminal: views read the event log. No servers: those are
@@ -45,6 +47,7 @@ mod inheritance;
 mod ipc;
 mod kernel;
 mod lifecycle;
+mod memory;
 pub mod message;
 pub mod metrics;
 mod notify;
@@ -61,7 +64,7 @@ mod trace;
 
 pub use boot::BootDone;
 pub use capability::{Capability, Rights};
-pub use config::{DeadlockPolicy, KernelConfig, Limits};
+pub use config::{DeadlockPolicy, KernelConfig, Limits, MEMORY_LIMIT_BYTES_DEFAULT};
 pub use cost::{CostProfile, ProfileError};
 pub use error::{FaultReason, ProgramFault, ProgramResult, SysError};
 pub use event::{Event, EventKind, EventLog, InjectedFault, OutcomeKind};
@@ -70,7 +73,7 @@ pub use kernel::{Kernel, ProcessSpec};
 pub use message::{Incoming, IntoMessageData, MESSAGE_DATA_INLINE, Message, MessageData, MessageKind, Received};
 pub use metrics::Counters;
 pub use object::{FullPolicy, ObjectKind};
-pub use outcome::{DeadlockReport, LostWork, Outcome, PanicReport};
+pub use outcome::{DeadlockReport, LostWork, MemoryReport, Outcome, PanicReport};
 pub use process::{Process, ProcessState};
 pub use restart::Restarter;
 pub use sys::Sys;

@@ -111,6 +111,7 @@ impl Kernel {
             }
             ObjectBody::Queue(queue) => {
                 for envelope in queue.messages {
+                    self.release_in_flight(envelope.data.len());
                     self.drop_envelope(envelope, DropReason::ReceiverDied);
                 }
                 queue.senders.into_iter().for_each(|sender| self.fail_sender(sender));
@@ -122,13 +123,14 @@ impl Kernel {
                     self.process_mut(bound).bound_notification = None;
                 }
             }
-            ObjectBody::Reply(_) | ObjectBody::Region(_) | ObjectBody::Process(_) => {}
+            ObjectBody::Region(bytes) => self.region_bytes -= bytes.len() as u64,
+            ObjectBody::Reply(_) | ObjectBody::Process(_) => {}
         }
     }
 
     /// A sender blocked on a port that died: its message is dropped and it learns why.
     fn fail_sender(&mut self, sender: ProcessId) {
-        if let Some(outgoing) = self.process_mut(sender).outgoing.take() {
+        if let Some(outgoing) = self.take_outgoing(sender) {
             self.drop_envelope(outgoing.envelope, DropReason::ReceiverDied);
         }
         self.wake(sender, Err(SysError::PeerDead));

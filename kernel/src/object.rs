@@ -196,6 +196,11 @@ impl ObjectTable {
         self.objects.discard(key(id))
     }
 
+    /// Every live object, in index order.
+    pub fn iter(&self) -> impl Iterator<Item = &Object> {
+        self.objects.iter().map(|(_, object)| object)
+    }
+
     pub fn endpoint_mut(&mut self, id: ObjectId) -> Option<&mut Endpoint> {
         match &mut self.get_mut(id)?.body {
             ObjectBody::Endpoint(endpoint) => Some(endpoint),

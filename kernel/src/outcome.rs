@@ -19,6 +19,8 @@ pub enum Outcome {
     },
     /// Service code inside the kernel failed (monolithic mode): the whole system stopped.
     KernelPanic(PanicReport),
+    /// The run would have held more memory than its budget allows.
+    MemoryLimit(MemoryReport),
 }
 
 impl Outcome {
@@ -27,13 +29,59 @@ impl Outcome {
         matches!(self, Outcome::Completed)
     }
 
-    /// Which of the four ends it is, without the report.
+    /// Which of the ends it is, without the report.
     pub fn kind(&self) -> OutcomeKind {
         match self {
             Outcome::Completed => OutcomeKind::Completed,
             Outcome::Deadlock(_) => OutcomeKind::Deadlock,
             Outcome::StepLimit { .. } => OutcomeKind::StepLimit,
             Outcome::KernelPanic(_) => OutcomeKind::KernelPanic,
+            Outcome::MemoryLimit(_) => OutcomeKind::MemoryLimit,
+        }
+    }
+}
+
+/// What a run held when it was stopped at its memory budget.
+///
+/// The budget counts what grows with the run inside the kernel: the event log (events, message
+/// records, side tables, the object directory) with every message's data, the bytes of live
+/// memory regions, and the data of messages in flight (queued, or waiting with a blocked
+/// sender). Copies programs keep of what they received (console output among them) are not
+/// counted: each is a copy of message data the log holds already.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct MemoryReport {
+    /// The budget, in bytes.
+    pub limit_bytes: u64,
+    /// The event log with its message data.
+    pub log_bytes: u64,
+    /// Live memory regions.
+    pub region_bytes: u64,
+    /// Data of messages in flight.
+    pub message_bytes: u64,
+    /// The region or message refused because it would have passed the budget (0 when the
+    /// log's growth passed it).
+    pub refused_bytes: u64,
+}
+
+impl MemoryReport {
+    /// Everything counted, the refused allocation included: more than the budget.
+    pub fn total_bytes(&self) -> u64 {
+        self.log_bytes
+            .saturating_add(self.region_bytes)
+            .saturating_add(self.message_bytes)
+            .saturating_add(self.refused_bytes)
+    }
+
+    /// In words: `event log 1012 bytes, regions 0 bytes, messages in flight 0 bytes`, and what
+    /// was refused, if anything (`; 3000000000 bytes more were asked for`).
+    pub fn describe(&self) -> String {
+        let held = format!(
+            "event log {} bytes, regions {} bytes, messages in flight {} bytes",
+            self.log_bytes, self.region_bytes, self.message_bytes
+        );
+        match self.refused_bytes {
+            0 => held,
+            refused => format!("{held}; {refused} bytes more were asked for"),
         }
     }
 }

@@ -144,6 +144,8 @@ impl Kernel {
     /// Clears a dead process's place for its next incarnation and returns the new id.
     fn reincarnate(&mut self, old: ProcessId) -> ProcessId {
         let id = ProcessId { index: old.index, generation: old.generation + 1 };
+        // A dead process sends nothing; should a message be left, it is no longer in flight.
+        self.take_outgoing(old);
         let process = self.process_mut(old);
         debug_assert!(!process.state.is_alive(), "kernel bug: reincarnating a live process");
         process.id = id;
@@ -153,7 +155,6 @@ impl Kernel {
         process.bound_notification = None;
         process.watchers.clear();
         process.held_replies.clear();
-        process.outgoing = None;
         process.fault_detail = None;
         process.current_operation = None;
         process.started = false;

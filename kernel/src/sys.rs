@@ -33,6 +33,8 @@ pub(crate) struct Trap {
     pub annotated: Cell<bool>,
     /// Virtual time when the kernel last polled the process.
     pub now: Cell<u64>,
+    /// Set when the program stopped to take a step without a syscall ([`Sys::take_step`]).
+    pub stepped: Cell<bool>,
 }
 
 /// A marker a program leaves in the log around an operation, for per-operation metrics.
@@ -79,6 +81,28 @@ impl<T, A: Fn(SyscallValue) -> T + Unpin> Future for SyscallFuture<'_, A> {
             Some(result) => Poll::Ready(result.map(&this.answer)),
             None => Poll::Pending,
         }
+    }
+}
+
+/// A step without a syscall: the first poll leaves the kernel a mark and returns `Pending`; the
+/// kernel counts the step and polls again at once, and the second poll is done.
+#[must_use = "a step is taken only when awaited"]
+struct StepFuture<'a> {
+    trap: &'a Trap,
+    taken: bool,
+}
+
+impl Future for StepFuture<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.taken {
+            return Poll::Ready(());
+        }
+        this.taken = true;
+        this.trap.stepped.set(true);
+        Poll::Pending
     }
 }
 
@@ -167,6 +191,19 @@ impl Sys {
     /// Whatever the kernel answers for that request.
     pub fn syscall(&self, request: Syscall) -> impl Future<Output = SyscallResult> + '_ {
         self.request(request, |value| value)
+    }
+
+    /// Takes a step without a syscall, for work a program does on its own (an interpreter's
+    /// operation that fails before it reaches the kernel, a round of an empty loop): the step
+    /// counts toward the step limit like any other, so such work is bounded too. Nothing is
+    /// logged and nothing else runs meanwhile: the kernel polls the program again at once,
+    /// unless the step limit has been reached, which ends the run.
+    ///
+    /// Such steps count toward the run's one step limit rather than a budget of their own: the
+    /// step limit then bounds every run whatever runs in it, with one outcome (`step_limit`)
+    /// however the steps were spent, and a scenario has one number to raise, not two.
+    pub fn take_step(&self) -> impl Future<Output = ()> + '_ {
+        StepFuture { trap: &self.trap, taken: false }
     }
 
     /// Sends through an endpoint (waits for a receiver) or a queue port (waits only when full and the policy says so).

@@ -88,6 +88,7 @@ impl Settings {
             profile: CostProfile::sel4(),
             seed,
             step_limit: STEP_LIMIT,
+            memory_limit_bytes: mksim_kernel::MEMORY_LIMIT_BYTES_DEFAULT,
             priority_inheritance: self.priority_inheritance,
             deadlock_policy: if self.refuse_deadlocks { DeadlockPolicy::Refuse } else { DeadlockPolicy::Report },
             timeslice_cycles: self.timeslice_cycles,

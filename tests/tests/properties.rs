@@ -478,6 +478,7 @@ proptest! {
             }
             Outcome::StepLimit { limit } => prop_assert_eq!(*limit, STEP_LIMIT),
             Outcome::KernelPanic(report) => prop_assert!(false, "no service code runs in the kernel here: {report:?}"),
+            Outcome::MemoryLimit(report) => prop_assert!(false, "a small workload stays within 1 GiB: {report:?}"),
         }
     }
 

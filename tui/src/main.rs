@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mksim::campaign::{Campaign, run_campaign};
 use mksim::check::{check, outcome_matches, unexpected_ends};
 use mksim::export::{Format, export};
-use mksim::report::{comparison, comparison_json, comparison_title, how_it_ended, message_trace, run_json, summary};
+use mksim::report::{comparison, comparison_title, how_it_ended, message_trace, run_json, summary};
 use mksim::run::{Profiles, RunOptions, RunReport, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
 use mksim::sweep::{SweepRequest, sweep};
@@ -130,6 +130,18 @@ struct Overrides {
     /// fs:delay=5000@p=0.1 (KIND: crash, hang, corrupt, drop, delay=CYCLES; WHEN: msg=N, t=CYCLES, p=PROB).
     #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
     faults: Vec<String>,
+    #[command(flatten)]
+    memory: MemoryLimit,
+}
+
+/// The memory budget of each run, over the scenario's.
+#[derive(clap::Args, Debug)]
+struct MemoryLimit {
+    /// Memory budget of each run in bytes (default 1073741824, 1 GiB, or the scenario's
+    /// `memory_limit`): a run that would hold more (event log, messages, regions) stops with
+    /// the outcome memory_limit.
+    #[arg(long = "memory-limit", value_name = "BYTES")]
+    bytes: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -168,6 +180,8 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        memory: MemoryLimit,
     },
     /// Export a scenario's event log.
     Export {
@@ -215,6 +229,8 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        memory: MemoryLimit,
     },
     /// Measure the simulator's speed on this machine against real IPC of the same shape.
     Bench {
@@ -269,6 +285,8 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        memory: MemoryLimit,
     },
 }
 
@@ -311,7 +329,12 @@ fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, F
 fn options(overrides: &Overrides, scenario: &Scenario) -> Result<RunOptions, Failure> {
     let extra = cli_faults(scenario, &overrides.faults)?;
     let faults = (!extra.is_empty()).then(|| scenario.faults.iter().cloned().chain(extra).collect());
-    Ok(RunOptions { profiles: overrides.modes.over(overrides.profile.as_deref())?, seed: overrides.seed, faults })
+    Ok(RunOptions {
+        profiles: overrides.modes.over(overrides.profile.as_deref())?,
+        seed: overrides.seed,
+        faults,
+        memory_limit: overrides.memory.bytes,
+    })
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
@@ -372,10 +395,14 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
 }
 
 fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Result<(), Failure> {
-    let micro = run(scenario, Mode::Microkernel, options);
+    let mut micro = run(scenario, Mode::Microkernel, options);
+    // What is read off the log is read now: a long run's log is most of its memory, and it goes
+    // before the second run, so a comparison holds one run's budget at a time.
+    let micro_json = json.then(|| run_json(&micro, &scenario.name));
+    micro.log = Default::default();
     let mono = run(scenario, Mode::Monolithic, options);
-    if json {
-        print_json(&comparison_json(&micro, &mono, &scenario.name));
+    if let Some(micro_json) = micro_json {
+        print_json(&mksim::report::comparison_json_with(micro_json, &micro, &mono, &scenario.name));
     } else {
         outln!("{}: {}", escape_controls(&scenario.name), comparison_title(&micro, &mono));
         outln!();
@@ -404,16 +431,17 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-fn command_check(paths: &[PathBuf], json: bool) -> Result<(), Failure> {
+fn command_check(paths: &[PathBuf], json: bool, memory_limit: Option<u64>) -> Result<(), Failure> {
     let files = scenario_files(paths)?;
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|path| path.display().to_string()).collect();
         return Err(Failure::Input(format!("check: no scenario files (*.ron) in {}", shown.join(", "))));
     }
     let mut results = Vec::new();
+    let options = RunOptions { memory_limit, ..RunOptions::default() };
     for file in files {
         let scenario = load(&file)?;
-        results.push(check(&scenario, &RunOptions::default()));
+        results.push(check(&scenario, &options));
     }
     let all_passed = results.iter().all(|result| result.passed());
     if json {
@@ -537,7 +565,13 @@ fn command_profiles(files: &[String]) -> Result<(), Failure> {
     Ok(())
 }
 
-fn command_sweep(path: &Path, set: &str, profiles: &[String], json: bool) -> Result<(), Failure> {
+fn command_sweep(
+    path: &Path,
+    set: &str,
+    profiles: &[String],
+    json: bool,
+    memory_limit: Option<u64>,
+) -> Result<(), Failure> {
     let usage = || Failure::Input(format!("--set `{set}`: write NAME=V1,V2,..."));
     let (parameter, values) = set.split_once('=').ok_or_else(usage)?;
     let values: Vec<String> = values.split(',').map(|value| value.trim().to_owned()).collect();
@@ -546,7 +580,8 @@ fn command_sweep(path: &Path, set: &str, profiles: &[String], json: bool) -> Res
     }
     let file = path.display().to_string();
     let text = Scenario::read(&file)?;
-    let request = SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles };
+    let request =
+        SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles, memory_limit };
     let result = sweep(&request).map_err(|error| Failure::Input(error.to_string()))?;
     if json {
         print_json(&mksim::sweep::to_json(&result));
@@ -587,6 +622,7 @@ struct FaultsCommand {
     faults: Vec<String>,
     threads: Option<usize>,
     json: bool,
+    memory: MemoryLimit,
 }
 
 fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
@@ -596,6 +632,7 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
         profiles: command.modes.over(command.profile.as_deref())?,
         seed: None,
         faults: (!faults.is_empty()).then_some(faults),
+        memory_limit: command.memory.bytes,
     };
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let campaign = Campaign {
@@ -621,7 +658,7 @@ fn main() -> ExitCode {
                 .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
             Some(Command::Compare { scenario, overrides, json }) => prepare(&scenario, &overrides)
                 .and_then(|(scenario, options)| command_compare(&scenario, &options, json)),
-            Some(Command::Check { paths, json }) => command_check(&paths, json),
+            Some(Command::Check { paths, json, memory }) => command_check(&paths, json, memory.bytes),
             Some(Command::Export { scenario, format, output, mode, overrides }) => prepare(&scenario, &overrides)
                 .and_then(|(scenario, options)| {
                     command_export(&scenario, format, output.as_deref(), mode.into(), &options)
@@ -634,14 +671,16 @@ fn main() -> ExitCode {
                 let options = options(&overrides, &scenario)?;
                 mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
             })(),
-            Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json }) => {
-                command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json })
+            Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json, memory }) => {
+                command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json, memory })
             }
             Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
             Some(Command::Calibrate { output, name, json, repeats }) => {
                 command_calibrate(CalibrateCommand { output, name, json, repeats })
             }
-            Some(Command::Sweep { scenario, set, profiles, json }) => command_sweep(&scenario, &set, &profiles, json),
+            Some(Command::Sweep { scenario, set, profiles, json, memory }) => {
+                command_sweep(&scenario, &set, &profiles, json, memory.bytes)
+            }
             Some(Command::CalibratePeer) => mksim::calibrate::echo_standard_streams()
                 .map_err(|error| Failure::Input(format!("calibrate-peer: {error}"))),
             Some(Command::Profiles { files }) => command_profiles(&files),

@@ -98,6 +98,19 @@ fn per_operation_json(report: &RunReport) -> Value {
     Value::Object(entries.collect())
 }
 
+/// What a run stopped at its memory budget held, or `null` for any other end.
+fn memory_json(report: &RunReport) -> Value {
+    let Outcome::MemoryLimit(memory) = &report.outcome else { return Value::Null };
+    json!({
+        "limit_bytes": memory.limit_bytes,
+        "log_bytes": memory.log_bytes,
+        "region_bytes": memory.region_bytes,
+        "message_bytes": memory.message_bytes,
+        "refused_bytes": memory.refused_bytes,
+        "total_bytes": memory.total_bytes(),
+    })
+}
+
 fn panic_json(report: &RunReport) -> Value {
     let Outcome::KernelPanic(panic) = &report.outcome else { return Value::Null };
     let lost: Vec<Value> = panic
@@ -157,6 +170,7 @@ pub fn run_json(report: &RunReport, scenario: &str) -> Value {
         "processes": processes,
         "deadlock": deadlock,
         "kernel_panic": panic_json(report),
+        "memory_limit": memory_json(report),
         "reliability": report.reliability,
         "console": report.console,
     })
@@ -172,6 +186,10 @@ pub fn summary(report: &RunReport) -> String {
         }
         Outcome::StepLimit { limit } => {
             let _ = writeln!(text, "outcome: {wording} ({limit} steps)");
+        }
+        Outcome::MemoryLimit(memory) => {
+            let _ = writeln!(text, "outcome: {wording} ({} bytes)", memory.limit_bytes);
+            let _ = writeln!(text, "  held: {}", memory.describe());
         }
         Outcome::Deadlock(deadlock) => {
             let _ = writeln!(text, "outcome: {wording}");
@@ -261,6 +279,12 @@ pub fn how_it_ended(report: &RunReport) -> String {
     match &report.outcome {
         Outcome::KernelPanic(panic) => format!("{ended} at {} cycles", panic.time),
         Outcome::StepLimit { limit } => format!("{ended} ({limit} steps) at {} cycles", report.end_cycles),
+        Outcome::MemoryLimit(memory) => {
+            format!(
+                "{ended} ({} bytes) after {} steps, at {} cycles",
+                memory.limit_bytes, report.steps, report.end_cycles
+            )
+        }
         Outcome::Completed | Outcome::Deadlock(_) => format!("{ended} at {} cycles", report.end_cycles),
     }
 }
@@ -335,10 +359,16 @@ pub fn ratios_json(micro: &RunReport, mono: &RunReport) -> Value {
 /// Both modes as one JSON object: each run exactly as [`run_json`] gives it, the ratios of
 /// microkernel to monolithic, and whether the runs compare at all (no ratios when not).
 pub fn comparison_json(micro: &RunReport, mono: &RunReport, scenario: &str) -> Value {
+    comparison_json_with(run_json(micro, scenario), micro, mono, scenario)
+}
+
+/// [`comparison_json`], with the microkernel run's [`run_json`] made already: the rest reads
+/// neither run's log, so the first run's log can go before the second run.
+pub fn comparison_json_with(micro_json: Value, micro: &RunReport, mono: &RunReport, scenario: &str) -> Value {
     let because = not_comparable_because(micro, mono);
     json!({
         "scenario": scenario,
-        "microkernel": run_json(micro, scenario),
+        "microkernel": micro_json,
         "monolithic": run_json(mono, scenario),
         "ratios": if because.is_none() { ratios_json(micro, mono) } else { Value::Null },
         "comparable": because.is_none(),

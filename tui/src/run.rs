@@ -18,6 +18,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Faults to inject instead of the scenario's own.
     pub faults: Option<Vec<FaultSpec>>,
+    /// Another memory budget, in bytes.
+    pub memory_limit: Option<u64>,
 }
 
 /// A cost profile for each mode; `None` keeps the scenario's for that mode.
@@ -227,6 +229,9 @@ pub fn run(scenario: &Scenario, mode: Mode, options: &RunOptions) -> RunReport {
     }
     if let Some(seed) = options.seed {
         kernel_config.seed = seed;
+    }
+    if let Some(bytes) = options.memory_limit {
+        kernel_config.memory_limit_bytes = bytes;
     }
     let faults = options.faults.clone().unwrap_or_else(|| scenario.faults.clone());
     let mut system = boot(scenario.system_with_faults(kernel_config, faults), mode);

@@ -33,6 +33,8 @@ pub struct SweepRequest<'a> {
     pub values: &'a [String],
     /// Cost profiles (built-in names or `.ron` files); none: the scenario's own.
     pub profiles: &'a [String],
+    /// Another memory budget for every run, in bytes.
+    pub memory_limit: Option<u64>,
 }
 
 /// Why a sweep could not start. Nothing has run when it is returned.
@@ -122,7 +124,8 @@ pub struct SweepRow {
     /// The cost profile, as it was given (or the scenario's own, by name).
     pub profile: String,
     /// How the run ended, in one word: `completed`, or `faulted` when it completed but one of
-    /// the scenario's processes faulted unexpectedly, or `deadlock`, `step_limit`, `kernel_panic`.
+    /// the scenario's processes faulted unexpectedly, or `deadlock`, `step_limit`, `kernel_panic`,
+    /// `memory_limit`.
     pub outcome: &'static str,
     /// For a process that faulted unexpectedly: which, and why.
     pub detail: Option<String>,
@@ -217,7 +220,7 @@ pub fn sweep(request: &SweepRequest<'_>) -> Result<Sweep, SweepError> {
     for (value, scenario) in &scenarios {
         for (name, profile) in &profiles {
             let profiles = Profiles { microkernel: profile.clone(), monolithic: None };
-            let options = RunOptions { profiles, ..RunOptions::default() };
+            let options = RunOptions { profiles, memory_limit: request.memory_limit, ..RunOptions::default() };
             let report = run(scenario, Mode::Microkernel, &options);
             let profile = if profile.is_some() { name.clone() } else { report.profile.clone() };
             rows.push(row(value, profile, scenario, &report));

@@ -22,7 +22,14 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 fn run_sweep(text: &str, parameter: &str, values: &[&str], profiles: &[&str]) -> Result<Sweep, SweepError> {
     let (values, profiles) = (strings(values), strings(profiles));
-    let request = SweepRequest { text, file: "size_sweep.ron", parameter, values: &values, profiles: &profiles };
+    let request = SweepRequest {
+        text,
+        file: "size_sweep.ron",
+        parameter,
+        values: &values,
+        profiles: &profiles,
+        memory_limit: None,
+    };
     sweep(&request)
 }
 

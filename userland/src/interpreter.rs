@@ -7,9 +7,12 @@ use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::{
     Badge, FullPolicy, Incoming, Message, MessageData, ProgramFault, ProgramResult, Received, Rights, Slot, SysError,
 };
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
 
 /// Why an operation stopped the script.
 enum Stop {
@@ -36,29 +39,76 @@ struct Script {
     caps: BTreeMap<String, Slot>,
     fds: BTreeMap<String, u32>,
     messages: BTreeMap<String, Received>,
+    /// How many times the kernel has polled the script (see [`CountPolls`]).
+    polls: Rc<Cell<u64>>,
+    /// The poll in which the last operation began.
+    began_in_poll: u64,
+}
+
+/// A script's program, counting the kernel's polls of it: every poll but the first follows a
+/// syscall or a step taken without one, so two operations that begin in the same poll had no
+/// step between them.
+struct CountPolls<F> {
+    polls: Rc<Cell<u64>>,
+    program: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for CountPolls<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<F::Output> {
+        self.polls.set(self.polls.get() + 1);
+        self.program.as_mut().poll(context)
+    }
 }
 
 /// Runs `ops` as the program of a process that starts with the capabilities in `caps`.
+///
+/// Every operation takes at least one step toward the run's step limit: the steps of its
+/// syscalls, or, for one that makes none (it fails before it reaches the kernel, or is an
+/// `Exit`), a step of its own. `Repeat` and `Fails` count through the operations inside them;
+/// a `Repeat` with nothing to run takes a step for each round (one when it has none). So no
+/// script runs unbounded: a loop that never reaches the kernel still ends at the step limit.
 ///
 /// # Errors
 /// The process faults (code 1) with the failing step and its error when an
 /// operation fails unexpectedly or an expectation is not met, unless
 /// `keep_going`: then it goes on with the next step, and exits with 1 at the
 /// end if any step failed (a client that must survive its servers' faults).
-pub async fn run(services: Services, caps: BTreeMap<String, Slot>, ops: Vec<Op>, keep_going: bool) -> ProgramResult {
-    let mut script = Script { services, caps, fds: BTreeMap::new(), messages: BTreeMap::new() };
-    let mut failed = false;
-    for (index, op) in ops.iter().enumerate() {
-        match script.op(op).await {
-            Ok(()) => {}
-            Err(Stop::Exit(code)) => return Ok(code),
-            Err(Stop::Failed(_)) if keep_going => failed = true,
-            Err(Stop::Failed(why)) => {
-                return Err(ProgramFault::failed(1, format!("step {} ({}): {why}", index + 1, summary(op))));
+pub fn run(
+    services: Services,
+    caps: BTreeMap<String, Slot>,
+    ops: Vec<Op>,
+    keep_going: bool,
+) -> impl Future<Output = ProgramResult> {
+    let polls = Rc::new(Cell::new(0));
+    let script = Script {
+        services,
+        caps,
+        fds: BTreeMap::new(),
+        messages: BTreeMap::new(),
+        polls: Rc::clone(&polls),
+        began_in_poll: 0,
+    };
+    CountPolls { polls, program: Box::pin(script.run(ops, keep_going)) }
+}
+
+impl Script {
+    async fn run(mut self, ops: Vec<Op>, keep_going: bool) -> ProgramResult {
+        let script = &mut self;
+        let mut failed = false;
+        for (index, op) in ops.iter().enumerate() {
+            match script.op(op).await {
+                Ok(()) => {}
+                Err(Stop::Exit(code)) => return Ok(code),
+                Err(Stop::Failed(_)) if keep_going => failed = true,
+                Err(Stop::Failed(why)) => {
+                    return Err(ProgramFault::failed(1, format!("step {} ({}): {why}", index + 1, summary(op))));
+                }
             }
         }
+        Ok(i32::from(failed))
     }
-    Ok(i32::from(failed))
 }
 
 /// The name of an operation, for failure messages.
@@ -168,9 +218,28 @@ impl Script {
         }
     }
 
+    /// Begins an operation: when no syscall came since the last one began, it takes a step of
+    /// its own first, so every operation costs at least one step.
+    async fn begin(&mut self) {
+        if self.polls.get() == self.began_in_poll {
+            self.services.sys().take_step().await;
+        }
+        self.began_in_poll = self.polls.get();
+    }
+
     fn op<'a>(&'a mut self, op: &'a Op) -> Pin<Box<dyn Future<Output = Result<(), Stop>> + 'a>> {
         Box::pin(async move {
+            if !matches!(op, Op::Repeat { .. } | Op::Fails { .. }) {
+                self.begin().await;
+            }
             match op {
+                Op::Repeat { times, ops } if ops.is_empty() || *times == 0 => {
+                    // Nothing to run inside: each round, or the loop that has none, is an operation.
+                    for _ in 0..(*times).max(1) {
+                        self.begin().await;
+                    }
+                    Ok(())
+                }
                 Op::Repeat { times, ops } => {
                     for _ in 0..*times {
                         for inner in ops {

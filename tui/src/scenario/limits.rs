@@ -27,6 +27,9 @@ pub const REGION_BYTES_MAX: u64 = 64 * 1024 * 1024;
 pub const QUEUE_CAPACITY_MAX: u64 = 65_536;
 /// The most steps a run may take.
 pub const STEP_LIMIT_MAX: u64 = 1_000_000_000;
+
+/// The smallest memory budget a scenario may set, in bytes: room for a small run's log.
+pub const MEMORY_LIMIT_MIN_BYTES: u64 = 1 << 16;
 /// The shortest tick of the timer server. Each tick costs the timer server an interrupt, a wait
 /// and two switches; with a shorter period than that it never catches up and the run livelocks
 /// until the step limit. Measured, the shortest period that still lets a `TimerWait(3)` finish

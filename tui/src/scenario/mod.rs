@@ -14,10 +14,13 @@ pub use faults::{FAULTABLE_SERVERS, parse_cli_fault};
 pub use files::{FILE_BYTES_MAX, load_profile};
 use limits::{Bound, Int, RawLimits};
 pub use limits::{
-    CAPABILITY_SLOTS_MAX, MESSAGE_BYTES_MAX, MESSAGE_CAPS_MAX, OBJECTS_PER_PROCESS_MAX, QUEUE_CAPACITY_MAX,
-    REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
+    CAPABILITY_SLOTS_MAX, MEMORY_LIMIT_MIN_BYTES, MESSAGE_BYTES_MAX, MESSAGE_CAPS_MAX, OBJECTS_PER_PROCESS_MAX,
+    QUEUE_CAPACITY_MAX, REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
 };
-use mksim_kernel::{Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, OutcomeKind, Priority};
+use mksim_kernel::{
+    Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, MEMORY_LIMIT_BYTES_DEFAULT, OutcomeKind,
+    Priority,
+};
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::filesystem::FsConfig;
 use mksim_servers::needs::{Demand, ServerNeeds, server_needs};
@@ -91,6 +94,7 @@ struct RawKernel {
     monolithic_profile: Option<String>,
     seed: u64,
     step_limit: Int,
+    memory_limit: Int,
     priority_inheritance: bool,
     deadlock: DeadlockPolicy,
     timeslice_cycles: Int,
@@ -105,6 +109,7 @@ impl Default for RawKernel {
             monolithic_profile: None,
             seed: 0,
             step_limit: defaults.step_limit.into(),
+            memory_limit: defaults.memory_limit_bytes.into(),
             priority_inheritance: false,
             deadlock: DeadlockPolicy::Report,
             timeslice_cycles: defaults.timeslice_cycles.into(),
@@ -231,6 +236,8 @@ pub enum ExpectedOutcome {
     StepLimit,
     /// Service code in the kernel failed and took the system down (monolithic mode).
     KernelPanic,
+    /// The run would have passed its memory budget.
+    MemoryLimit,
 }
 
 impl ExpectedOutcome {
@@ -243,6 +250,7 @@ impl ExpectedOutcome {
             ExpectedOutcome::Deadlock => OutcomeKind::Deadlock,
             ExpectedOutcome::StepLimit => OutcomeKind::StepLimit,
             ExpectedOutcome::KernelPanic => OutcomeKind::KernelPanic,
+            ExpectedOutcome::MemoryLimit => OutcomeKind::MemoryLimit,
         }
     }
 }
@@ -713,6 +721,14 @@ impl Validator<'_> {
             Bound::plain(1),
             Bound::because(STEP_LIMIT_MAX, "a run's event log grows with its steps"),
         )?;
+        // A scenario may lower the memory budget, never raise it: the command line's
+        // --memory-limit is for whoever runs a scenario to give a run more.
+        let memory_limit_bytes = field(
+            "memory_limit",
+            raw.memory_limit,
+            Bound::because(MEMORY_LIMIT_MIN_BYTES, "a run's first events and the servers' boot need that much"),
+            Bound::because(MEMORY_LIMIT_BYTES_DEFAULT, "a scenario may lower the budget, not raise it"),
+        )?;
         let timeslice_cycles =
             field("timeslice_cycles", raw.timeslice_cycles, Bound::plain(1), Bound::plain(u64::MAX))?;
         let limits = self.limits(&raw.limits, needs)?;
@@ -720,6 +736,7 @@ impl Validator<'_> {
             profile,
             seed: raw.seed,
             step_limit,
+            memory_limit_bytes,
             priority_inheritance: raw.priority_inheritance,
             deadlock_policy: raw.deadlock,
             timeslice_cycles,

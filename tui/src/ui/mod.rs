@@ -32,11 +32,20 @@ pub fn prepare(scenario: &Scenario, options: &RunOptions) -> App {
     App::new(scenario.name.clone(), scenario.description.clone(), runs)
 }
 
-/// Opens the UI on `scenario` and returns when the user quits.
+/// The most memory each run shown by the UI holds, unless the command line says otherwise.
+///
+/// The UI holds both runs and indexes each for stepping (about half as much again as its log),
+/// so each run gets a quarter of the default budget: the whole UI stays within about 1 GiB, and
+/// a run long enough to reach it still opens in seconds.
+pub const UI_MEMORY_LIMIT_BYTES: u64 = mksim_kernel::MEMORY_LIMIT_BYTES_DEFAULT / 4;
+
+/// Opens the UI on `scenario` and returns when the user quits. Each run holds at most
+/// [`UI_MEMORY_LIMIT_BYTES`] (or the scenario's smaller budget) unless `options` give a budget.
 ///
 /// # Errors
 /// When the terminal cannot be set up or drawn on.
-pub fn open(scenario: Scenario, options: RunOptions) -> std::io::Result<()> {
+pub fn open(scenario: Scenario, mut options: RunOptions) -> std::io::Result<()> {
+    options.memory_limit = options.memory_limit.or(Some(scenario.kernel.memory_limit_bytes.min(UI_MEMORY_LIMIT_BYTES)));
     let (sender, receiver) = crossbeam_channel::bounded(1);
     // The kernel is single-threaded by design (Rc inside); the whole simulation lives on this thread.
     let worker = std::thread::spawn(move || {
