@@ -2,8 +2,10 @@
 //!
 //! [`Mutator`] makes hostile inputs from the shipped scenarios (byte flips,
 //! truncation, deleted, duplicated and borrowed lines, numbers swapped for
-//! edge values, strings of 100 KB, deep nesting), each a pure function of a
-//! seed and a case number, so every input can be made again from the two.
+//! edge values, strings of 100 KB, deep nesting, parameter placeholders, and
+//! kernel, server and program fields at their limits), each a pure function
+//! of a seed and a case number, so every input can be made again from the
+//! two.
 //! [`check`] runs one input through the whole pipeline as the binary does
 //! (read the file, parse, validate, run in both modes under a small step
 //! limit, then write the trace, summaries, comparison and JSON that `mksim
@@ -631,4 +633,69 @@ fn within_bounds(report: &RunReport, step_limit: u64) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mutator() -> Mutator {
+        let seed = |name: &str, text: &str| Seed { name: name.into(), text: text.into() };
+        Mutator::new(vec![
+            seed(
+                "a.ron",
+                "Scenario(\n    name: \"a\",\n    processes: [(name: \"p\", priority: 5, program: [Sleep(10)])],\n)\n",
+            ),
+            seed("b.ron", "Scenario(\n    kernel: (seed: 7),\n    name: \"b\",\n    processes: [],\n)\n"),
+        ])
+    }
+
+    #[test]
+    fn an_input_is_made_again_from_its_seed_and_case() {
+        let mutator = mutator();
+        for case in 0..200 {
+            let (first, again) = (mutator.input(3, case), mutator.input(3, case));
+            assert_eq!((&first.bytes, &first.mutations), (&again.bytes, &again.mutations), "case {case}");
+        }
+        let distinct: std::collections::BTreeSet<Vec<u8>> = (0..200).map(|case| mutator.input(3, case).bytes).collect();
+        assert!(distinct.len() > 150, "only {} distinct inputs in 200", distinct.len());
+        assert_ne!(mutator.input(3, 1).bytes, mutator.input(4, 1).bytes, "another seed, other inputs");
+    }
+
+    #[test]
+    fn numbers_are_found_but_not_inside_names() {
+        let text = b"profile: \"sel4\", seed: 12, bits: -1, ping2: 3_000";
+        let found: Vec<&[u8]> = numbers(text).into_iter().map(|range| &text[range]).collect();
+        assert_eq!(found, [&b"12"[..], b"-1", b"3_000"]);
+    }
+
+    #[test]
+    fn a_panic_caught_inside_the_work_is_still_a_failure() {
+        // The kernel catches a program's panic and faults the program; the harness must see it.
+        let caught = without_panics("run test", || std::panic::catch_unwind(|| panic!("inner bug")).is_err());
+        match caught {
+            Err(Failure::Panic { stage, message }) => {
+                assert_eq!(stage, "run test");
+                assert!(message.starts_with("inner bug at "), "{message}");
+            }
+            other => panic!("the caught panic went unseen: {other:?}"),
+        }
+        assert_eq!(without_panics("parse", || 5), Ok(5));
+    }
+
+    #[test]
+    fn an_error_must_point_inside_the_file() {
+        let error = |line, column| ScenarioError {
+            file: "f.ron".into(),
+            line,
+            column,
+            item: "syntax".into(),
+            message: "wrong".into(),
+        };
+        let text = b"ab\ncd";
+        assert_eq!(refused(&error(2, 3), text), Ok(Verdict::Refused), "the end of a line is in the file");
+        assert!(matches!(refused(&error(0, 0), text), Err(Failure::NoPosition(_))));
+        assert!(matches!(refused(&error(2, 4), text), Err(Failure::OutsideTheFile(_))));
+        assert!(matches!(refused(&error(3, 1), text), Err(Failure::OutsideTheFile(_))));
+    }
 }

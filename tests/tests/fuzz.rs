@@ -55,6 +55,10 @@ const KNOWN_OPEN: &[KnownOpen] = &[
         fails: Fails::With("panic in run: a new process has free slots: QuotaExceeded"),
     },
     KnownOpen {
+        file: "name-server-with-one-capability-slot.ron",
+        fails: Fails::With("panic in run: the name server has free slots: QuotaExceeded"),
+    },
+    KnownOpen {
         file: "supervisor-with-five-capability-slots.ron",
         fails: Fails::With("panic in run: free slots: QuotaExceeded"),
     },
