@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod binary;
+pub mod fuzz;
 pub mod scenarios;
 
 use mksim_kernel::message::{CapTransfer, TransferMode};
