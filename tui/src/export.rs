@@ -50,6 +50,7 @@ use mksim_kernel::{ObjectId, ProcessId};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::io::Write;
 use std::str::FromStr;
 
 /// An export format.
@@ -128,11 +129,32 @@ impl FromStr for Format {
 /// The whole log in `format`.
 #[must_use]
 pub fn export(log: &EventLog, format: Format) -> String {
+    let mut text = Vec::new();
+    write_export(log, format, &mut text).expect("writing to memory does not fail");
+    String::from_utf8(text).expect("exports are text")
+}
+
+/// Writes the whole log in `format` to `out` as it goes, so a long run's export is never held
+/// whole in memory (a run may fill its memory budget with its log alone). A Mermaid diagram is
+/// the exception: it declares its participants first, so it is built whole, but it draws only
+/// messages and notes.
+///
+/// # Errors
+/// What writing to `out` fails with.
+pub fn write_export(log: &EventLog, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        Format::Jsonl => jsonl(log),
-        Format::Chrome => ChromeTrace::new(log).render(),
-        Format::Mermaid => Diagram::new(log).render(),
-        Format::Text => log.render_text(),
+        Format::Jsonl => {
+            let mut failed = Ok(());
+            write_jsonl(log, |chunk| {
+                if failed.is_ok() {
+                    failed = out.write_all(chunk.as_bytes());
+                }
+            });
+            failed
+        }
+        Format::Chrome => ChromeTrace::new(log).render(out),
+        Format::Mermaid => out.write_all(Diagram::new(log).render().as_bytes()),
+        Format::Text => log.events().iter().try_for_each(|event| writeln!(out, "{}", log.line(event))),
     }
 }
 
@@ -287,12 +309,6 @@ fn capability_op_name(op: CapabilityOp) -> &'static str {
 
 /// How much JSON Lines text is gathered before it is handed on (to the hasher, or the export string).
 const JSONL_CHUNK_BYTES: usize = 64 * 1024;
-
-fn jsonl(log: &EventLog) -> String {
-    let mut text = String::new();
-    write_jsonl(log, |chunk| text.push_str(chunk));
-    text
-}
 
 /// Writes the JSON Lines export in chunks of whole lines, so a long log is never held as text at once.
 fn write_jsonl(log: &EventLog, mut sink: impl FnMut(&str)) {
@@ -724,16 +740,20 @@ impl<'a> ChromeTrace<'a> {
         }
     }
 
-    fn render(mut self) -> String {
+    /// Writes the trace, handing on the trace events each log event made before the next.
+    fn render(mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        out.write_all(b"{\"traceEvents\":[\n")?;
+        let mut first = true;
         self.metadata();
+        self.flush(out, &mut first)?;
         for (seq, event) in self.log.events().iter().enumerate() {
             self.event(seq, event);
             self.last_time = event.time;
+            self.flush(out, &mut first)?;
         }
         self.finish_open();
-        let mut text = String::from("{\"traceEvents\":[\n");
-        text.push_str(&self.events.join(",\n"));
-        text.push_str("\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":");
+        self.flush(out, &mut first)?;
+        let mut text = String::from("\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":");
         let mut other = JsonObject::new();
         other
             .field("generator", "mksim")
@@ -742,7 +762,18 @@ impl<'a> ChromeTrace<'a> {
             .field("flow_id", "message id");
         text.push_str(&other.finish());
         text.push_str("}\n");
-        text
+        out.write_all(text.as_bytes())
+    }
+
+    /// Writes the trace events made so far, each after a separator but the very first.
+    fn flush(&mut self, out: &mut dyn Write, first: &mut bool) -> std::io::Result<()> {
+        for event in self.events.drain(..) {
+            if !std::mem::take(first) {
+                out.write_all(b",\n")?;
+            }
+            out.write_all(event.as_bytes())?;
+        }
+        Ok(())
     }
 
     /// Names every process (and the kernel), in pid order.

@@ -18,7 +18,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use mksim::campaign::{Campaign, run_campaign};
 use mksim::check::{check, outcome_matches, unexpected_ends};
-use mksim::export::{Format, export};
+use mksim::export::{Format, write_export};
 use mksim::report::{comparison, comparison_title, how_it_ended, message_trace, run_json, summary};
 use mksim::run::{Profiles, RunOptions, RunReport, run};
 use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
@@ -37,12 +37,17 @@ fn write_out(text: &str) {
     let text = escape_controls_by_line(text);
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        if error.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("mksim: cannot write the output: {error}");
-        std::process::exit(2);
+        stdout_failed(&error);
     }
+}
+
+/// Ends the program after standard output failed: quietly when the reader went away.
+fn stdout_failed(error: &std::io::Error) -> ! {
+    if error.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("mksim: cannot write the output: {error}");
+    std::process::exit(2);
 }
 
 macro_rules! out {
@@ -482,14 +487,41 @@ fn command_export(
         FormatArg::Mermaid => Format::Mermaid,
         FormatArg::Text => Format::Text,
     };
-    let text = export(&report.log, format);
+    use std::io::Write;
+    // Written as it is made: the log of a run at its memory budget is a gigabyte, its export
+    // several.
     match output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))
-            .map_err(|error| Failure::Input(format!("{error:#}")))?,
-        None => out!("{text}"),
+        Some(path) => {
+            let cannot = |error: std::io::Error| Failure::Input(format!("cannot write {}: {error}", path.display()));
+            let file = std::fs::File::create(path).map_err(cannot)?;
+            let mut file = std::io::BufWriter::new(file);
+            write_export(&report.log, format, &mut file).and_then(|()| file.flush()).map_err(cannot)?;
+        }
+        None => {
+            let mut stdout = EscapedStdout(std::io::BufWriter::new(std::io::stdout().lock()));
+            if let Err(error) = write_export(&report.log, format, &mut stdout).and_then(|()| stdout.flush()) {
+                stdout_failed(&error);
+            }
+        }
     }
     Ok(())
+}
+
+/// Standard output for text written in pieces of whole lines, each filtered as [`write_out`] does.
+struct EscapedStdout<W: std::io::Write>(W);
+
+impl<W: std::io::Write> std::io::Write for EscapedStdout<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.0.write_all(escape_controls_by_line(text).as_bytes())?,
+            Err(_) => self.0.write_all(bytes)?,
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 fn command_bench(json: bool, repeats: u32) -> Result<(), Failure> {
