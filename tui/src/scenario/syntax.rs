@@ -272,20 +272,29 @@ fn string_value(text: &str, range: Range<usize>) -> Option<String> {
     ron::from_str::<String>(&text[range]).ok()
 }
 
+/// How many `Some(...)` around a struct a field is looked for through: as deep as RON itself
+/// reads values. The loop, not recursion, keeps hostile nesting off the stack.
+const SOME_DEPTH_MAX: usize = 128;
+
 /// The child of `parent` that `step` names. A field is also looked for inside `Some(...)`, which
 /// a scenario may write or leave out.
 fn child(text: &str, parent: &Value, step: Step<'_>) -> Option<Value> {
     let bytes = text.as_bytes();
-    let open = parent.open?;
-    let elements = children(bytes, open);
+    let mut parent = parent.clone();
+    let mut elements = children(bytes, parent.open?);
     match step {
         Step::Index(index) => {
             elements.into_iter().filter(|child| child.key.is_none()).nth(index).map(|child| child.value)
         }
         Step::Field(field) => {
-            let is_some = parent.name.as_ref().is_some_and(|name| &text[name.clone()] == "Some");
-            if is_some && let [Child { key: None, value }] = elements.as_slice() {
-                return child(text, value, step);
+            for _ in 0..SOME_DEPTH_MAX {
+                let is_some = parent.name.as_ref().is_some_and(|name| &text[name.clone()] == "Some");
+                let [Child { key: None, value }] = elements.as_slice() else { break };
+                if !is_some {
+                    break;
+                }
+                parent = value.clone();
+                elements = children(bytes, parent.open?);
             }
             elements
                 .into_iter()
