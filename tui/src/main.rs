@@ -225,7 +225,7 @@ enum Command {
         profile: Option<String>,
         #[command(flatten)]
         modes: ModeProfiles,
-        /// Faults to inject instead of the scenario's (SERVER:KIND@WHEN, as for run).
+        /// Inject a fault besides the scenario's (SERVER:KIND@WHEN, as for run).
         #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
         faults: Vec<String>,
         /// Host threads (all cores by default).
@@ -332,14 +332,19 @@ fn cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Vec<FaultSpec>, F
 
 /// The run settings for `scenario`: the overrides, and the command line's faults added to its own.
 fn options(overrides: &Overrides, scenario: &Scenario) -> Result<RunOptions, Failure> {
-    let extra = cli_faults(scenario, &overrides.faults)?;
-    let faults = (!extra.is_empty()).then(|| scenario.faults.iter().cloned().chain(extra).collect());
     Ok(RunOptions {
         profiles: overrides.modes.over(overrides.profile.as_deref())?,
         seed: overrides.seed,
-        faults,
+        faults: with_cli_faults(scenario, &overrides.faults)?,
         memory_limit: overrides.memory.bytes,
     })
+}
+
+/// The faults of a run: the scenario's own with the command line's added, the one rule for
+/// `--fault` in every command (`None`: the command line adds none, the scenario's stand).
+fn with_cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Option<Vec<FaultSpec>>, Failure> {
+    let extra = cli_faults(scenario, texts)?;
+    Ok((!extra.is_empty()).then(|| scenario.faults.iter().cloned().chain(extra).collect()))
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
@@ -659,11 +664,10 @@ struct FaultsCommand {
 
 fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
     let scenario = load(&command.scenario)?;
-    let faults = cli_faults(&scenario, &command.faults)?;
     let options = RunOptions {
         profiles: command.modes.over(command.profile.as_deref())?,
         seed: None,
-        faults: (!faults.is_empty()).then_some(faults),
+        faults: with_cli_faults(&scenario, &command.faults)?,
         memory_limit: command.memory.bytes,
     };
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
