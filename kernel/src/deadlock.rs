@@ -5,9 +5,11 @@
 //! owns, or reply-blocked on it. Receiving and waiting on a notification wait
 //! for no one in particular, so they end a chain.
 
+use crate::capability::{Location, Rights};
 use crate::ids::ProcessId;
 use crate::kernel::Kernel;
 use crate::outcome::{BlockedProcess, DeadlockReport};
+use crate::process::ProcessState;
 
 impl Kernel {
     /// True when `sender` blocking on a port owned by `owner` would close a wait-for cycle.
@@ -37,6 +39,28 @@ impl Kernel {
         (chain, false)
     }
 
+    /// True when `id` waits for a message or a signal that no other process could ever send:
+    /// no one else holds a capability with the send right to the port or notification it
+    /// waits on, and none travels in a message. Such a process is not in a deadlock (it waits
+    /// for no one); it waits on something nobody can reach.
+    fn no_possible_sender(&self, id: ProcessId) -> bool {
+        let object = match self.process(id).state {
+            ProcessState::ReceiveBlocked { port } => port,
+            ProcessState::WaitingNotification { notification } => notification,
+            _ => return false,
+        };
+        !self.tree.iter().any(|(_, capability, location)| {
+            let could_send = capability.object == object && capability.rights.contains(Rights::SEND);
+            could_send
+                && match location {
+                    Location::InTransit => true,
+                    Location::Slot { process, .. } => {
+                        process != id.index && self.processes[process as usize].state.is_alive()
+                    }
+                }
+        })
+    }
+
     pub(crate) fn deadlock_report(&self) -> DeadlockReport {
         let blocked = self
             .processes
@@ -51,6 +75,7 @@ impl Kernel {
                     description: self.describe_state(process.id),
                     chain,
                     in_cycle,
+                    no_possible_sender: self.no_possible_sender(process.id),
                 }
             })
             .collect();

@@ -108,12 +108,22 @@ pub struct BlockedProcess {
     pub chain: Vec<ProcessId>,
     /// True when the chain comes back to a process already in it.
     pub in_cycle: bool,
+    /// True when it waits on a port or notification that no other process holds a capability
+    /// with the send right to (nor any message carries): not a deadlock, since it waits for no
+    /// one, but nobody can ever wake it.
+    pub no_possible_sender: bool,
 }
 
 impl DeadlockReport {
     /// The processes that wait on each other in a cycle.
     pub fn cycle_members(&self) -> impl Iterator<Item = &BlockedProcess> {
         self.blocked.iter().filter(|blocked| blocked.in_cycle)
+    }
+
+    /// True when some processes wait on each other in a cycle: a deadlock proper. Without one,
+    /// the run stopped because what the blocked processes wait for can never come.
+    pub fn has_cycle(&self) -> bool {
+        self.blocked.iter().any(|blocked| blocked.in_cycle)
     }
 }
 

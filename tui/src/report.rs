@@ -151,7 +151,14 @@ pub fn run_json(report: &RunReport, scenario: &str) -> Value {
         Outcome::Deadlock(deadlock) => deadlock
             .blocked
             .iter()
-            .map(|blocked| json!({"process": blocked.name, "state": blocked.description, "in_cycle": blocked.in_cycle}))
+            .map(|blocked| {
+                json!({
+                    "process": blocked.name,
+                    "state": blocked.description,
+                    "in_cycle": blocked.in_cycle,
+                    "no_possible_sender": blocked.no_possible_sender,
+                })
+            })
             .collect(),
         _ => Vec::new(),
     };
@@ -192,10 +199,25 @@ pub fn summary(report: &RunReport) -> String {
             let _ = writeln!(text, "  held: {}", memory.describe());
         }
         Outcome::Deadlock(deadlock) => {
-            let _ = writeln!(text, "outcome: {wording}");
+            if deadlock.has_cycle() {
+                let _ = writeln!(text, "outcome: {wording}");
+            } else {
+                // Nothing can run, but nobody waits for anybody in a circle: not a deadlock proper.
+                let _ = writeln!(
+                    text,
+                    "outcome: blocked for ever, not a {wording}: no process waits on another in a cycle, \
+                     but nothing can wake the blocked ones"
+                );
+            }
             for blocked in &deadlock.blocked {
-                let cycle = if blocked.in_cycle { "   ← in a wait-for cycle" } else { "" };
-                let _ = writeln!(text, "  {:<10} {}{cycle}", escape_controls(&blocked.name), blocked.description);
+                let why = if blocked.in_cycle {
+                    "   ← in a wait-for cycle"
+                } else if blocked.no_possible_sender {
+                    "   ← no other process can send to it"
+                } else {
+                    ""
+                };
+                let _ = writeln!(text, "  {:<10} {}{why}", escape_controls(&blocked.name), blocked.description);
             }
         }
         Outcome::KernelPanic(panic) => {
