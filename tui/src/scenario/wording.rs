@@ -29,13 +29,21 @@ pub(super) fn quoted(text: &str) -> String {
     format!("\"{}\"", shown(text))
 }
 
+/// Names longer than this get no "did you mean": nobody misspells one that long, and the edit
+/// distance costs the product of the two lengths (two 100 KB names would take minutes).
+const SUGGESTED_NAME_BYTES_MAX: usize = 64;
+
 /// The known name that `found` most likely misspells: the same but for case, or a few letters
 /// apart (an edit, a swap), or the start of it.
 pub(super) fn did_you_mean<'a>(found: &str, known: &[&'a str]) -> Option<&'a str> {
+    if found.len() > SUGGESTED_NAME_BYTES_MAX {
+        return None;
+    }
     let found_lower = found.to_lowercase();
     let allowed = (found.chars().count() / 3).max(1);
     known
         .iter()
+        .filter(|name| name.len() <= SUGGESTED_NAME_BYTES_MAX)
         .filter_map(|&name| {
             let lower = name.to_lowercase();
             let distance = strsim::damerau_levenshtein(&found_lower, &lower);
