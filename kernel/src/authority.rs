@@ -2,10 +2,11 @@
 //! access through capabilities; watching a process die.
 
 use crate::capability::{Capability, NodeKey, Rights};
+use crate::dispatch::Flow;
 use crate::error::SysError;
 use crate::event::CapabilityOp;
 use crate::ids::{Badge, ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::object::{FullPolicy, ObjectBody, ObjectKind, Queue};
 use crate::process::ProcessState;
 use crate::syscall::SyscallValue;

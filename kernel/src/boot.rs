@@ -16,10 +16,11 @@
 //! modes counts only the work after it. A kernel told nothing of a boot has
 //! none: its programs run at once and no boot event is logged.
 
+use crate::dispatch::Flow;
 use crate::error::SysError;
 use crate::event::EventKind;
 use crate::ids::{ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::metrics::Counters;
 use crate::object::{ObjectBody, ObjectKind};
 use crate::process::ProcessState;

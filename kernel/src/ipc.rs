@@ -7,10 +7,11 @@
 
 use crate::capability::{Capability, Location, NodeKey, Rights};
 use crate::config::DeadlockPolicy;
+use crate::dispatch::Flow;
 use crate::error::SysError;
 use crate::event::{CapabilityOp, DropReason, EventKind};
 use crate::ids::{Badge, ObjectId, ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::message::{Envelope, Incoming, Message, MessageId, MessageKind, Received, TransferMode};
 use crate::object::{FullPolicy, ObjectBody, ObjectKind, Reply, WaitingReceiver};
 use crate::process::{Outgoing, ProcessState};

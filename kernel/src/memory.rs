@@ -25,7 +25,8 @@
 //! When a run would pass its budget it ends with [`Outcome::MemoryLimit`] and
 //! a report of what it held, before the allocation that would have passed it.
 
-use crate::kernel::{Flow, Kernel};
+use crate::dispatch::Flow;
+use crate::kernel::Kernel;
 use crate::outcome::{MemoryReport, Outcome};
 
 /// Steps between two looks at the memory the run holds.

@@ -6,10 +6,11 @@
 //! interrupts at once (seL4 bound notifications, Hubris notification masks).
 
 use crate::capability::Rights;
+use crate::dispatch::Flow;
 use crate::error::SysError;
 use crate::event::EventKind;
 use crate::ids::{ObjectId, ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::message::Incoming;
 use crate::object::ObjectKind;
 use crate::process::ProcessState;

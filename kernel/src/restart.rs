@@ -10,10 +10,11 @@
 //! that built it at boot.
 
 use crate::capability::Rights;
+use crate::dispatch::Flow;
 use crate::error::{FaultReason, SysError};
 use crate::event::{EventKind, InjectedFault};
 use crate::ids::{Badge, ObjectId, ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::object::{ObjectBody, ObjectKind};
 use crate::outcome::{LostWork, Outcome, PanicReport};
 use crate::process::ProcessState;
