@@ -23,7 +23,6 @@ use crate::ids::{ProcessId, Slot};
 use crate::kernel::Kernel;
 use crate::metrics::Counters;
 use crate::object::{ObjectBody, ObjectKind};
-use crate::process::ProcessState;
 use crate::sys::Sys;
 use crate::syscall::{ServiceWork, SyscallValue};
 use std::future::Future;
@@ -76,7 +75,7 @@ impl Kernel {
         self.boot.configured = true;
         let priority = self.process(id).effective_priority;
         self.run_queue.remove(id, priority);
-        self.process_mut(id).state = ProcessState::AwaitingBoot;
+        self.process_mut(id).hold_for_boot();
         self.boot.held.push(id);
         self.emit(id, EventKind::AwaitingBoot);
     }
@@ -150,8 +149,7 @@ impl Kernel {
         self.emit(ProcessId::KERNEL, EventKind::BootDone);
         for id in std::mem::take(&mut self.boot.held) {
             let process = self.process_mut(id);
-            if process.state == ProcessState::AwaitingBoot {
-                process.state = ProcessState::Ready;
+            if process.release_from_boot() {
                 let priority = process.effective_priority;
                 self.run_queue.push_back(id, priority);
             }

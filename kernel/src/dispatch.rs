@@ -209,7 +209,7 @@ impl Kernel {
         let priority = self.process(id).effective_priority;
         let others_waiting = self.run_queue.best_priority().is_some_and(|best| !priority.is_more_important_than(best));
         if others_waiting {
-            self.process_mut(id).state = ProcessState::Ready;
+            self.process_mut(id).preempt();
             self.run_queue.push_back(id, priority);
             self.current = None;
         }

@@ -235,8 +235,8 @@ impl Kernel {
         let (received, reply) = self.deliver(id, outgoing.envelope, reply_slot);
         match reply {
             Some(reply) => {
-                self.process_mut(sender).state = ProcessState::ReplyBlocked { server: id, reply };
-                self.emit(sender, EventKind::Blocked { on: crate::event::BlockedOn::Reply(id) });
+                let blocked = self.process_mut(sender).await_reply(id, reply);
+                self.emit(sender, blocked);
             }
             None => self.wake(sender, Ok(SyscallValue::Unit)),
         }

@@ -18,7 +18,6 @@ use crate::kernel::Kernel;
 use crate::object::{ObjectBody, ObjectKind};
 use crate::outcome::{LostWork, Outcome, PanicReport};
 use crate::process::ProcessState;
-use crate::sys::Trap;
 use crate::syscall::SyscallValue;
 use crate::time::TimerAction;
 use std::rc::Rc;
@@ -147,20 +146,7 @@ impl Kernel {
         let id = ProcessId { index: old.index, generation: old.generation + 1 };
         // A dead process sends nothing; should a message be left, it is no longer in flight.
         self.take_outgoing(old);
-        let process = self.process_mut(old);
-        debug_assert!(!process.state.is_alive(), "kernel bug: reincarnating a live process");
-        process.id = id;
-        process.state = ProcessState::Ready;
-        process.effective_priority = process.base_priority;
-        process.trap = Rc::new(Trap::default());
-        process.bound_notification = None;
-        process.watchers.clear();
-        process.held_replies.clear();
-        process.fault_detail = None;
-        process.current_operation = None;
-        process.started = false;
-        process.ready = false;
-        process.slice_used = 0;
+        self.process_mut(old).reincarnate(id);
         self.emit(id, EventKind::Restarted);
         id
     }

@@ -69,12 +69,12 @@ impl Kernel {
         };
         let slice_spent = self.process(current).slice_used >= self.config.timeslice_cycles;
         if best.is_more_important_than(priority) {
-            self.process_mut(current).state = ProcessState::Ready;
+            self.process_mut(current).preempt();
             self.run_queue.push_front(current, priority);
             return self.run_queue.pop_best();
         }
         if best == priority && slice_spent {
-            self.process_mut(current).state = ProcessState::Ready;
+            self.process_mut(current).preempt();
             self.run_queue.push_back(current, priority);
             return self.run_queue.pop_best();
         }
@@ -98,7 +98,7 @@ impl Kernel {
             self.emit(next, EventKind::Switched { direct });
         }
         self.current = Some(next);
-        self.process_mut(next).state = ProcessState::Running;
+        self.process_mut(next).run();
     }
 
     fn compute_slice(&mut self, id: ProcessId) {

@@ -8,10 +8,9 @@ use crate::error::SysError;
 use crate::event::{CapabilityOp, EventKind};
 use crate::ids::{Badge, ObjectId, Priority, ProcessId, Slot};
 use crate::kernel::Kernel;
-use crate::metrics::Counters;
 use crate::object::{FullPolicy, ObjectBody, Queue};
 use crate::process::{Process, ProcessState};
-use crate::sys::{Sys, Trap};
+use crate::sys::Sys;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -56,35 +55,9 @@ impl Kernel {
         let index = u32::try_from(self.processes.len()).expect("more than 4 billion processes");
         let id = ProcessId { index, generation: 0 };
         self.log.name_process(index, &spec.name);
-        self.processes.push(Process {
-            id,
-            name: spec.name,
-            base_priority: spec.priority,
-            effective_priority: spec.priority,
-            is_server: spec.is_server,
-            state: ProcessState::Ready,
-            caps: Default::default(),
-            program: None,
-            trap: Rc::new(Trap::default()),
-            blocked_call: None,
-            blocked_since: 0,
-            outgoing: None,
-            timer: None,
-            compute_remaining: 0,
-            slice_used: 0,
-            bound_notification: None,
-            watchers: Vec::new(),
-            held_replies: Vec::new(),
-            owned: Vec::new(),
-            counters: Counters::default(),
-            fault_detail: None,
-            counts_as_program: false,
-            started: false,
-            current_operation: None,
-            restarter: None,
-            ready: false,
-        });
-        self.emit(id, EventKind::Spawned { priority: spec.priority });
+        let priority = spec.priority;
+        self.processes.push(Process::new(id, spec));
+        self.emit(id, EventKind::Spawned { priority });
         id
     }
 
