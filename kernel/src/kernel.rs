@@ -44,6 +44,9 @@ pub struct Kernel {
     pub(crate) kernel_cycles: u64,
     /// Faults the kernel injects at set times, indexed by their timers.
     pub(crate) scheduled_faults: Vec<crate::restart::ScheduledFault>,
+    /// What rebuilds each process booted restartable, by its place in the process table (which
+    /// every incarnation of it takes): see [`crate::restart`].
+    pub(crate) restarters: std::collections::BTreeMap<u32, crate::restart::Restarter>,
     /// Common IPC takes the fast path (see [`crate::fastpath`]); off only to test that it changes nothing.
     pub(crate) fast_ipc: bool,
     /// Servers starting up, programs waiting for them (see [`crate::boot`]).
@@ -88,6 +91,7 @@ impl Kernel {
             programs_alive: 0,
             kernel_cycles: 0,
             scheduled_faults: Vec::new(),
+            restarters: Default::default(),
             fast_ipc: true,
             boot: Default::default(),
             service_ports: Default::default(),

@@ -132,8 +132,8 @@ pub struct Process {
     pub(crate) started: bool,
     /// The operation it is in the middle of, from its markers (lost work in a kernel panic).
     pub(crate) current_operation: Option<u32>,
-    /// Rebuilds it after it dies, when it was booted restartable.
-    pub(crate) restarter: Option<crate::restart::Restarter>,
+    /// Booted restartable: the kernel's table of restarters holds what rebuilds it.
+    pub(crate) restartable: bool,
     /// Reported ready (start-up done) since it last started; see [`crate::boot`].
     pub(crate) ready: bool,
 }
@@ -166,7 +166,7 @@ impl Process {
             counts_as_program: false,
             started: false,
             current_operation: None,
-            restarter: None,
+            restartable: false,
             ready: false,
         }
     }
@@ -325,7 +325,7 @@ impl Process {
 
     /// True when a supervisor can restart it.
     pub fn is_restartable(&self) -> bool {
-        self.restarter.is_some()
+        self.restartable
     }
 
     /// True once it has reported ready since it last started (servers, after their start-up).

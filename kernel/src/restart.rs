@@ -7,7 +7,9 @@
 //! generation, so its old id (held in reply capabilities, wait chains, old
 //! handles) is dead while the views keep one lane per server. What the new
 //! incarnation starts with is what its [`Restarter`] builds, the same code
-//! that built it at boot.
+//! that built it at boot. The kernel keeps the restarters in a table of its
+//! own, by place in the process table: a restarter changes the whole kernel,
+//! so no process holds one.
 
 use crate::capability::Rights;
 use crate::dispatch::Flow;
@@ -40,7 +42,8 @@ impl Kernel {
     /// can restart the process after it dies. Returns the service port of the first incarnation.
     pub fn boot_restartable(&mut self, id: ProcessId, restarter: Restarter) -> ObjectId {
         let port = restarter(self, id);
-        self.process_mut(id).restarter = Some(restarter);
+        self.process_mut(id).restartable = true;
+        self.restarters.insert(id.index, restarter);
         port
     }
 
@@ -125,7 +128,7 @@ impl Kernel {
         if current != target || self.process(target).state.is_alive() {
             return Err(SysError::InvalidArgument);
         }
-        let restarter = self.process(target).restarter.clone().ok_or(SysError::InvalidArgument)?;
+        let restarter = self.restarters.get(&target.index).cloned().ok_or(SysError::InvalidArgument)?;
         // Checked before anything changes: a restart that cannot hand over the new port's
         // capability must not have restarted anything either.
         if !self.has_free_slot(id) {
