@@ -16,7 +16,7 @@
 //! modes counts only the work after it. A kernel told nothing of a boot has
 //! none: its programs run at once and no boot event is logged.
 
-use crate::dispatch::Flow;
+use crate::dispatch::Next;
 use crate::error::SysError;
 use crate::event::EventKind;
 use crate::ids::{ProcessId, Slot};
@@ -111,14 +111,14 @@ impl Kernel {
     }
 
     /// The `ready` syscall: the caller has finished starting up.
-    pub(crate) fn sys_ready(&mut self, id: ProcessId) -> Flow {
+    pub(crate) fn sys_ready(&mut self, id: ProcessId) -> Result<Next, SysError> {
         self.process_mut(id).ready = true;
         self.boot_server_settled(id);
-        Flow::Return(Ok(SyscallValue::Unit))
+        Ok(Next::DONE)
     }
 
     /// Whether the process behind a handle (read right) has reported ready since it last started.
-    pub(crate) fn sys_is_ready(&self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_is_ready(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
         let (handle, kind) = self.lookup_object(id, slot, crate::capability::Rights::READ)?;
         if kind != ObjectKind::Process {
             return Err(SysError::WrongObjectKind);
@@ -127,7 +127,7 @@ impl Kernel {
             return Err(SysError::PeerDead);
         };
         let ready = self.is_alive(*target) && self.process(*target).ready;
-        Ok(SyscallValue::Number(u64::from(ready)))
+        Ok(Next::Return(SyscallValue::Number(u64::from(ready))))
     }
 
     /// A server the boot waits for reported ready or ended: once none is left, the boot is done.

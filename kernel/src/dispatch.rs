@@ -12,31 +12,31 @@ use crate::object::ObjectBody;
 use crate::process::ProcessState;
 use crate::syscall::{Syscall, SyscallKind, SyscallResult, SyscallValue};
 
-/// What a syscall handler did with the calling process.
-pub(crate) enum Flow {
-    /// The call is finished; the process keeps running with this result.
-    Return(SyscallResult),
-    /// The process blocked; a later event wakes it with its result.
+/// What a syscall handler did with its caller, when the call did not fail.
+///
+/// Every handler has one signature, after Hubris's `Result<NextTask, UserError>`:
+/// `fn sys_…(&mut self, id: ProcessId, arguments…) -> Result<Next, SysError>`. An error
+/// is the caller's and is returned to it; [`Kernel::execute`], the one wrapper around
+/// them all, does what follows from either (see [`Kernel::finish`]).
+pub(crate) enum Next {
+    /// The call is finished; the caller keeps running with this value.
+    Return(SyscallValue),
+    /// The caller blocked; a later event wakes it with its result.
     Blocked,
-    /// The process is busy (computing) and gets its result later without blocking.
+    /// The caller is busy (computing) and gets its result later without blocking.
     Busy,
-    /// The process is gone.
+    /// The caller is gone, or the run ended.
     Ended,
 }
 
-impl From<SysError> for Flow {
-    fn from(error: SysError) -> Self {
-        Flow::Return(Err(error))
-    }
-}
-
-impl From<Result<SyscallValue, SysError>> for Flow {
-    fn from(result: Result<SyscallValue, SysError>) -> Self {
-        Flow::Return(result)
-    }
+impl Next {
+    /// The call is finished and returns nothing.
+    pub(crate) const DONE: Next = Next::Return(SyscallValue::Unit);
 }
 
 impl Kernel {
+    /// Carries out one syscall of `id`: charges its trap into the kernel, takes the fast path
+    /// when its checks allow, otherwise hands the request to its handler and finishes it.
     pub(crate) fn execute(&mut self, id: ProcessId, request: Syscall) {
         let call = request.kind();
         let entered = self.enter_syscall(id, call);
@@ -45,9 +45,17 @@ impl Kernel {
             return;
         }
         self.log.push(entered);
-        match self.dispatch(id, request, call) {
-            Flow::Return(result) => self.finish_syscall(id, call, result),
-            Flow::Blocked | Flow::Busy | Flow::Ended => {}
+        let handled = self.dispatch(id, request, call);
+        self.finish(id, call, handled);
+    }
+
+    /// What follows a handler's answer: a finished call or an error returns to the caller at
+    /// once; a caller that blocked, computes or ended gets its result later, or never.
+    fn finish(&mut self, id: ProcessId, call: SyscallKind, handled: Result<Next, SysError>) {
+        match handled {
+            Ok(Next::Return(value)) => self.finish_syscall(id, call, Ok(value)),
+            Err(error) => self.finish_syscall(id, call, Err(error)),
+            Ok(Next::Blocked | Next::Busy | Next::Ended) => {}
         }
     }
 
@@ -62,58 +70,46 @@ impl Kernel {
         Event { time: self.now, process: id, kind: EventKind::SyscallEntered { call } }
     }
 
-    /// Carries out `request`, whose kind the caller has worked out already as `call`.
-    fn dispatch(&mut self, id: ProcessId, request: Syscall, call: SyscallKind) -> Flow {
+    /// Hands `request`, whose kind the caller has worked out already as `call`, to its handler.
+    fn dispatch(&mut self, id: ProcessId, request: Syscall, call: SyscallKind) -> Result<Next, SysError> {
         match request {
             Syscall::Send { port, message, blocking } => self.sys_send(id, port, message, blocking, call),
             Syscall::Receive { port, from, blocking } => self.sys_receive(id, port, from, blocking, call),
             Syscall::Call { port, message, blocking } => self.sys_call(id, port, message, blocking),
-            Syscall::Reply { reply, message } => match self.sys_reply(id, reply, message) {
-                Ok(()) => Flow::Return(Ok(SyscallValue::Unit)),
-                Err(flow) => flow,
-            },
+            Syscall::Reply { reply, message } => self.sys_reply(id, reply, message),
             Syscall::ReplyReceive { reply, message, port, from, blocking } => {
-                match self.sys_reply(id, reply, message) {
-                    Ok(()) => self.sys_receive(id, port, from, blocking, call),
-                    Err(flow) => flow,
-                }
+                self.sys_reply_receive(id, reply, message, port, from, blocking)
             }
-            Syscall::Signal { notification, bits } => self.sys_signal(id, notification, bits).into(),
+            Syscall::Signal { notification, bits } => self.sys_signal(id, notification, bits),
             Syscall::Wait { notification, blocking } => self.sys_wait(id, notification, blocking, call),
-            Syscall::CreateEndpoint => self.sys_create(id, ObjectBody::Endpoint(Default::default())).into(),
-            Syscall::CreateQueue { capacity, policy } => self.sys_create_queue(id, capacity, policy).into(),
-            Syscall::CreateNotification => self.sys_create(id, ObjectBody::Notification(Default::default())).into(),
+            Syscall::CreateEndpoint => self.sys_create(id, ObjectBody::Endpoint(Default::default())),
+            Syscall::CreateQueue { capacity, policy } => self.sys_create_queue(id, capacity, policy),
+            Syscall::CreateNotification => self.sys_create(id, ObjectBody::Notification(Default::default())),
             Syscall::CreateRegion { size } => self.sys_create_region(id, size),
-            Syscall::Copy { slot, rights } => self.sys_copy(id, slot, rights, None).into(),
-            Syscall::Mint { slot, rights, badge } => self.sys_copy(id, slot, rights, Some(badge)).into(),
-            Syscall::Delete { slot } => self.sys_delete(id, slot).into(),
-            Syscall::Revoke { slot } => self.sys_revoke(id, slot).into(),
-            Syscall::RegionRead { region, offset, len } => self.sys_region_read(id, region, offset, len).into(),
-            Syscall::RegionWrite { region, offset, data } => self.sys_region_write(id, region, offset, &data).into(),
-            Syscall::BindNotification { notification } => self.sys_bind(id, notification).into(),
-            Syscall::Watch { process, notification, bits } => self.sys_watch(id, process, notification, bits).into(),
+            Syscall::Copy { slot, rights } => self.sys_copy(id, slot, rights, None),
+            Syscall::Mint { slot, rights, badge } => self.sys_copy(id, slot, rights, Some(badge)),
+            Syscall::Delete { slot } => self.sys_delete(id, slot),
+            Syscall::Revoke { slot } => self.sys_revoke(id, slot),
+            Syscall::RegionRead { region, offset, len } => self.sys_region_read(id, region, offset, len),
+            Syscall::RegionWrite { region, offset, data } => self.sys_region_write(id, region, offset, &data),
+            Syscall::BindNotification { notification } => self.sys_bind(id, notification),
+            Syscall::Watch { process, notification, bits } => self.sys_watch(id, process, notification, bits),
             Syscall::ArmTimer { notification, bits, delay_cycles, period_cycles } => {
-                self.sys_arm_timer(id, notification, bits, delay_cycles, period_cycles).into()
+                self.sys_arm_timer(id, notification, bits, delay_cycles, period_cycles)
             }
             Syscall::Sleep { cycles } => self.sys_sleep(id, cycles),
-            Syscall::Compute { cycles } => {
-                self.process_mut(id).compute_remaining = cycles;
-                if cycles == 0 { Flow::Return(Ok(SyscallValue::Unit)) } else { Flow::Busy }
-            }
+            Syscall::Compute { cycles } => self.sys_compute(id, cycles),
             Syscall::Yield => self.sys_yield(id),
-            Syscall::Clock => Flow::Return(Ok(SyscallValue::Number(self.now))),
-            Syscall::Random => Flow::Return(Ok(SyscallValue::Number(rand_core::Rng::next_u64(&mut self.rng)))),
+            Syscall::Clock => self.sys_clock(id),
+            Syscall::Random => self.sys_random(id),
             Syscall::KernelService { label, request, work, port } => {
                 self.sys_kernel_service(id, label, &request, work, port)
             }
             Syscall::Kill { process } => self.sys_kill(id, process),
-            Syscall::Restart { process } => self.sys_restart(id, process).into(),
+            Syscall::Restart { process } => self.sys_restart(id, process),
             Syscall::Ready => self.sys_ready(id),
-            Syscall::IsReady { process } => self.sys_is_ready(id, process).into(),
-            Syscall::Exit { code } => {
-                self.terminate(id, ProcessState::Exited { code });
-                Flow::Ended
-            }
+            Syscall::IsReady { process } => self.sys_is_ready(id, process),
+            Syscall::Exit { code } => self.sys_exit(id, code),
         }
     }
 
@@ -123,9 +119,27 @@ impl Kernel {
         self.emit(id, EventKind::SyscallReturned { call, error });
     }
 
-    fn sys_sleep(&mut self, id: ProcessId, cycles: u64) -> Flow {
+    fn sys_compute(&mut self, id: ProcessId, cycles: u64) -> Result<Next, SysError> {
+        self.process_mut(id).compute_remaining = cycles;
+        if cycles == 0 { Ok(Next::DONE) } else { Ok(Next::Busy) }
+    }
+
+    fn sys_clock(&mut self, _id: ProcessId) -> Result<Next, SysError> {
+        Ok(Next::Return(SyscallValue::Number(self.now)))
+    }
+
+    fn sys_random(&mut self, _id: ProcessId) -> Result<Next, SysError> {
+        Ok(Next::Return(SyscallValue::Number(rand_core::Rng::next_u64(&mut self.rng))))
+    }
+
+    fn sys_exit(&mut self, id: ProcessId, code: i32) -> Result<Next, SysError> {
+        self.terminate(id, ProcessState::Exited { code });
+        Ok(Next::Ended)
+    }
+
+    fn sys_sleep(&mut self, id: ProcessId, cycles: u64) -> Result<Next, SysError> {
         if cycles == 0 {
-            return Flow::Return(Ok(SyscallValue::Unit));
+            return Ok(Next::DONE);
         }
         let until = self.now.saturating_add(cycles);
         self.block(id, ProcessState::Sleeping { until }, SyscallKind::Sleep, Some(cycles))
@@ -138,12 +152,12 @@ impl Kernel {
         request: &[u8],
         work: crate::syscall::ServiceWork,
         port: Option<crate::syscall::ServicePort>,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         // The log keeps the request: a large one is checked against the memory budget first.
         if request.len() > crate::memory::LARGE_MESSAGE_BYTES
             && let Some(ended) = self.refuse_over_budget(request.len())
         {
-            return ended;
+            return Ok(ended);
         }
         let profile = &self.config.profile;
         let cycles = work.function_calls.saturating_mul(profile.function_call_cycles)
@@ -171,15 +185,15 @@ impl Kernel {
                 let detail =
                     format!("{} in the kernel's {} module while handling {request}", kind.name(), module.name());
                 self.panic(id, kind, detail);
-                return Flow::Ended;
+                return Ok(Next::Ended);
             }
         }
         if let Some(port) = port {
             // Naming a service touches no device: the answer comes at once.
-            return Flow::Return(self.hand_service_port(id, port).map(SyscallValue::Slot));
+            return self.hand_service_port(id, port).map(|slot| Next::Return(SyscallValue::Slot(slot)));
         }
         if work.device_cycles == 0 {
-            return Flow::Return(Ok(SyscallValue::Unit));
+            return Ok(Next::DONE);
         }
         let until = self.now.saturating_add(work.device_cycles);
         self.block(id, ProcessState::InKernel { until }, SyscallKind::KernelService, Some(work.device_cycles))
@@ -205,7 +219,7 @@ impl Kernel {
         self.install(id, capability, None, CapabilityOp::Created)
     }
 
-    fn sys_yield(&mut self, id: ProcessId) -> Flow {
+    fn sys_yield(&mut self, id: ProcessId) -> Result<Next, SysError> {
         let priority = self.process(id).effective_priority;
         let others_waiting = self.run_queue.best_priority().is_some_and(|best| !priority.is_more_important_than(best));
         if others_waiting {
@@ -213,6 +227,6 @@ impl Kernel {
             self.run_queue.push_back(id, priority);
             self.current = None;
         }
-        Flow::Return(Ok(SyscallValue::Unit))
+        Ok(Next::DONE)
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::capability::{Capability, Location, NodeKey, Rights};
 use crate::config::DeadlockPolicy;
-use crate::dispatch::Flow;
+use crate::dispatch::Next;
 use crate::error::SysError;
 use crate::event::{CapabilityOp, DropReason, EventKind};
 use crate::ids::{Badge, ObjectId, ProcessId, Slot};
@@ -32,11 +32,17 @@ impl Kernel {
         message: Message,
         blocking: Blocking,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         self.send_message(id, slot, message, blocking, MessageKind::Send, call)
     }
 
-    pub(crate) fn sys_call(&mut self, id: ProcessId, slot: Slot, message: Message, blocking: Blocking) -> Flow {
+    pub(crate) fn sys_call(
+        &mut self,
+        id: ProcessId,
+        slot: Slot,
+        message: Message,
+        blocking: Blocking,
+    ) -> Result<Next, SysError> {
         self.send_message(id, slot, message, blocking, MessageKind::Call, SyscallKind::Call)
     }
 
@@ -48,22 +54,19 @@ impl Kernel {
         blocking: Blocking,
         kind: MessageKind,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let checked = self.lookup_object(id, slot, Rights::SEND).and_then(|(capability, object_kind)| {
             self.validate_message(id, &message, capability.rights.contains(Rights::GRANT))?;
             Ok((capability, object_kind))
         });
-        let (capability, object_kind) = match checked {
-            Ok(found) => found,
-            Err(error) => return Flow::Return(Err(error)),
-        };
+        let (capability, object_kind) = checked?;
         if let Some(ended) = self.refuse_large_message(&message) {
-            return ended;
+            return Ok(ended);
         }
         match (object_kind, kind) {
             (ObjectKind::Endpoint, _) => self.send_to_endpoint(id, capability, message, blocking, kind, call),
             (ObjectKind::Queue, MessageKind::Send) => self.send_to_queue(id, capability, message, blocking, call),
-            _ => Flow::Return(Err(SysError::WrongObjectKind)),
+            _ => Err(SysError::WrongObjectKind),
         }
     }
 
@@ -75,7 +78,7 @@ impl Kernel {
         blocking: Blocking,
         kind: MessageKind,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let port = capability.object;
         if let Some((receiver, reply_slot)) = self.take_receiver(port, capability.badge, kind) {
             let envelope = self.commit(id, capability, message, kind, None);
@@ -93,11 +96,11 @@ impl Kernel {
                     self.refresh_priority(receiver);
                     flow
                 }
-                None => Flow::Return(Ok(SyscallValue::Unit)),
+                None => Ok(Next::DONE),
             };
         }
         if blocking == Blocking::Never {
-            return Flow::Return(Err(SysError::WouldBlock));
+            return Err(SysError::WouldBlock);
         }
         self.block_sender(id, capability, message, kind, blocking, call)
     }
@@ -109,25 +112,25 @@ impl Kernel {
         message: Message,
         blocking: Blocking,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let port = capability.object;
         let kind = MessageKind::Async;
         if let Some((receiver, _)) = self.take_receiver(port, capability.badge, kind) {
             let envelope = self.commit(id, capability, message, kind, None);
             let (received, _) = self.deliver(receiver, envelope, None);
             self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
-            return Flow::Return(Ok(SyscallValue::Unit));
+            return Ok(Next::DONE);
         }
         let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
         if queue.messages.len() < queue.capacity as usize {
             let envelope = self.commit(id, capability, message, kind, None);
             self.enqueue(port, envelope);
             self.note_depth(port);
-            return Flow::Return(Ok(SyscallValue::Unit));
+            return Ok(Next::DONE);
         }
         match (queue.policy, blocking) {
-            (FullPolicy::Fail, _) => Flow::Return(Err(SysError::QueueFull)),
-            (FullPolicy::Block, Blocking::Never) => Flow::Return(Err(SysError::WouldBlock)),
+            (FullPolicy::Fail, _) => Err(SysError::QueueFull),
+            (FullPolicy::Block, Blocking::Never) => Err(SysError::WouldBlock),
             (FullPolicy::Block, _) => self.block_sender(id, capability, message, kind, blocking, call),
         }
     }
@@ -140,13 +143,13 @@ impl Kernel {
         kind: MessageKind,
         blocking: Blocking,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let port = capability.object;
         let owner = self.objects.get(port).and_then(|object| object.owner);
         if self.config.deadlock_policy == DeadlockPolicy::Refuse
             && owner.is_some_and(|owner| self.closes_cycle(id, owner))
         {
-            return Flow::Return(Err(SysError::Deadlock));
+            return Err(SysError::Deadlock);
         }
         let envelope = self.commit(id, capability, message, kind, None);
         self.hold_in_flight(envelope.data.len());
@@ -171,16 +174,13 @@ impl Kernel {
         from: Option<Badge>,
         blocking: Blocking,
         call: SyscallKind,
-    ) -> Flow {
-        let (capability, object_kind) = match self.lookup_object(id, slot, Rights::RECEIVE) {
-            Ok(found) => found,
-            Err(error) => return Flow::Return(Err(error)),
-        };
+    ) -> Result<Next, SysError> {
+        let (capability, object_kind) = self.lookup_object(id, slot, Rights::RECEIVE)?;
         if !matches!(object_kind, ObjectKind::Endpoint | ObjectKind::Queue) {
-            return Flow::Return(Err(SysError::WrongObjectKind));
+            return Err(SysError::WrongObjectKind);
         }
         if let Some(bits) = self.take_bound_bits(id) {
-            return Flow::Return(Ok(SyscallValue::Incoming(Incoming::Notification(bits))));
+            return Ok(Next::Return(SyscallValue::Incoming(Incoming::Notification(bits))));
         }
         let port = capability.object;
         let found = match object_kind {
@@ -188,8 +188,8 @@ impl Kernel {
             _ => self.receive_from_queue(id, port, from),
         };
         match found {
-            Some(result) => Flow::Return(result.map(|received| SyscallValue::Incoming(Incoming::Message(received)))),
-            None if blocking == Blocking::Never => Flow::Return(Err(SysError::WouldBlock)),
+            Some(result) => result.map(|received| Next::Return(SyscallValue::Incoming(Incoming::Message(received)))),
+            None if blocking == Blocking::Never => Err(SysError::WouldBlock),
             None => {
                 let waiting = WaitingReceiver { process: id, from };
                 match &mut self.objects.get_mut(port).expect("kernel bug: checked port vanished").body {
@@ -300,19 +300,19 @@ impl Kernel {
     /// malformed transfer is the replier's error either way.
     ///
     /// # Errors
-    /// The flow the syscall ends with when the reply was refused: an error for the replier, or
-    /// the end of the run at the memory limit.
-    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, mut message: Message) -> Result<(), Flow> {
+    /// The replier's error when the reply was refused (the run may instead end at the memory
+    /// limit, with [`Next::Ended`]).
+    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, mut message: Message) -> Result<Next, SysError> {
         let (node, capability) = self.lookup(id, slot)?;
         let Some(ObjectBody::Reply(Reply { caller, request, may_grant })) =
             self.objects.get(capability.object).map(|object| &object.body)
         else {
-            return Err(SysError::WrongObjectKind.into());
+            return Err(SysError::WrongObjectKind);
         };
         let (caller, request, may_grant) = (*caller, *request, *may_grant);
         self.validate_message(id, &message, true)?;
         if let Some(ended) = self.refuse_large_message(&message) {
-            return Err(ended);
+            return Ok(ended);
         }
         let withheld = if may_grant { 0 } else { std::mem::take(&mut message.caps).len() as u32 };
         let used = self.use_up_reply(id, slot, node, capability);
@@ -329,7 +329,24 @@ impl Kernel {
             self.drop_envelope(envelope, DropReason::CallerGone);
         }
         self.refresh_priority(id);
-        Ok(())
+        Ok(Next::DONE)
+    }
+
+    /// Replies, then receives the next message, in one trap; a refused reply ends the syscall
+    /// before the receive.
+    pub(crate) fn sys_reply_receive(
+        &mut self,
+        id: ProcessId,
+        reply: Slot,
+        message: Message,
+        port: Slot,
+        from: Option<Badge>,
+        blocking: Blocking,
+    ) -> Result<Next, SysError> {
+        match self.sys_reply(id, reply, message)? {
+            Next::Return(_) => self.sys_receive(id, port, from, blocking, SyscallKind::ReplyReceive),
+            ended => Ok(ended),
+        }
     }
 
     /// Takes a reply capability about to be answered out of its holder's table and destroys its
@@ -384,7 +401,7 @@ impl Kernel {
     /// Ends the run when a checked message larger than [`crate::memory::LARGE_MESSAGE_BYTES`]
     /// would pass the memory budget (smaller ones are counted as the log grows). It is counted
     /// twice, as it may be held twice: in the log, and in flight until it is received.
-    fn refuse_large_message(&mut self, message: &Message) -> Option<Flow> {
+    fn refuse_large_message(&mut self, message: &Message) -> Option<Next> {
         if message.data.len() <= crate::memory::LARGE_MESSAGE_BYTES {
             return None;
         }

@@ -10,7 +10,8 @@
 
 use crate::capability::{Capability, DerivationTree};
 use crate::config::KernelConfig;
-use crate::dispatch::Flow;
+use crate::dispatch::Next;
+use crate::error::SysError;
 use crate::event::{CapabilityChange, CapabilityOp, Event, EventKind, EventLog};
 use crate::ids::{ObjectId, ProcessId, Slot};
 use crate::object::ObjectTable;
@@ -146,7 +147,7 @@ impl Kernel {
         state: ProcessState,
         call: SyscallKind,
         timeout: Option<u64>,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let now = self.now;
         let process = &mut self.processes[id.index as usize];
         if let Some(cycles) = timeout {
@@ -155,7 +156,7 @@ impl Kernel {
         let blocked = process.block(state, call, now);
         self.emit(id, blocked);
         self.leave_processor(id);
-        Flow::Blocked
+        Ok(Next::Blocked)
     }
 
     /// A process that blocked or ended no longer runs.

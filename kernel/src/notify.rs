@@ -6,7 +6,7 @@
 //! interrupts at once (seL4 bound notifications, Hubris notification masks).
 
 use crate::capability::Rights;
-use crate::dispatch::Flow;
+use crate::dispatch::Next;
 use crate::error::SysError;
 use crate::event::EventKind;
 use crate::ids::{ObjectId, ProcessId, Slot};
@@ -31,14 +31,14 @@ impl Kernel {
         Ok(capability)
     }
 
-    pub(crate) fn sys_signal(&mut self, id: ProcessId, slot: Slot, bits: u64) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_signal(&mut self, id: ProcessId, slot: Slot, bits: u64) -> Result<Next, SysError> {
         let capability = self.notification_capability(id, slot, Rights::SEND)?;
         let bits = bits | capability.badge.0;
         self.process_mut(id).counters.notifications_sent += 1;
         let logged = self.log.record_bits(bits);
         self.emit(id, EventKind::Signalled { notification: capability.object, bits: logged });
         self.signal_object(capability.object, bits);
-        Ok(SyscallValue::Unit)
+        Ok(Next::DONE)
     }
 
     /// Delivers bits: to the first waiter, else to the bound process if it is
@@ -65,15 +65,18 @@ impl Kernel {
         None
     }
 
-    pub(crate) fn sys_wait(&mut self, id: ProcessId, slot: Slot, blocking: Blocking, call: SyscallKind) -> Flow {
-        let capability = match self.notification_capability(id, slot, Rights::RECEIVE) {
-            Ok(capability) => capability,
-            Err(error) => return Flow::Return(Err(error)),
-        };
+    pub(crate) fn sys_wait(
+        &mut self,
+        id: ProcessId,
+        slot: Slot,
+        blocking: Blocking,
+        call: SyscallKind,
+    ) -> Result<Next, SysError> {
+        let capability = self.notification_capability(id, slot, Rights::RECEIVE)?;
         let word = self.objects.notification_mut(capability.object).expect("kernel bug: checked notification vanished");
         let bits = std::mem::take(&mut word.bits);
         if bits != 0 || blocking == Blocking::Never {
-            return Flow::Return(Ok(SyscallValue::Number(bits)));
+            return Ok(Next::Return(SyscallValue::Number(bits)));
         }
         word.waiters.push_back(id);
         let timeout = match blocking {
@@ -83,7 +86,7 @@ impl Kernel {
         self.block(id, ProcessState::WaitingNotification { notification: capability.object }, call, timeout)
     }
 
-    pub(crate) fn sys_bind(&mut self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_bind(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
         let capability = self.notification_capability(id, slot, Rights::RECEIVE)?;
         if self.process(id).bound_notification.is_some() {
             return Err(SysError::InvalidArgument);
@@ -94,7 +97,7 @@ impl Kernel {
         }
         word.bound_to = Some(id);
         self.process_mut(id).bound_notification = Some(capability.object);
-        Ok(SyscallValue::Unit)
+        Ok(Next::DONE)
     }
 
     /// Takes the pending bits of the caller's bound notification, if there are any.
@@ -118,7 +121,7 @@ impl Kernel {
         bits: u64,
         delay_cycles: u64,
         period_cycles: Option<u64>,
-    ) -> Result<SyscallValue, SysError> {
+    ) -> Result<Next, SysError> {
         let capability = self.notification_capability(id, slot, Rights::SEND)?;
         if period_cycles == Some(0) {
             return Err(SysError::InvalidArgument);
@@ -126,7 +129,7 @@ impl Kernel {
         let bits = bits | capability.badge.0;
         let action = TimerAction::Interrupt { notification: capability.object, bits, period_cycles, owner: id };
         self.timers.insert(self.now.saturating_add(delay_cycles), action);
-        Ok(SyscallValue::Unit)
+        Ok(Next::DONE)
     }
 
     /// A device interrupt: charged to the kernel, delivered as notification bits,

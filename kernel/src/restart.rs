@@ -12,7 +12,7 @@
 //! so no process holds one.
 
 use crate::capability::Rights;
-use crate::dispatch::Flow;
+use crate::dispatch::Next;
 use crate::error::{FaultReason, SysError};
 use crate::event::{EventKind, InjectedFault};
 use crate::ids::{Badge, ObjectId, ProcessId, Slot};
@@ -108,21 +108,18 @@ impl Kernel {
         }
     }
 
-    pub(crate) fn sys_kill(&mut self, id: ProcessId, slot: Slot) -> Flow {
-        let target = match self.handle_target(id, slot) {
-            Ok((_, target)) => target,
-            Err(error) => return Flow::Return(Err(error)),
-        };
+    pub(crate) fn sys_kill(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
+        let (_, target) = self.handle_target(id, slot)?;
         if !self.is_alive(target) {
-            return Flow::Return(Ok(SyscallValue::Unit));
+            return Ok(Next::DONE);
         }
         let name = self.process(id).name.clone();
         self.process_mut(target).fault_detail = Some(format!("killed by {name}"));
         self.terminate(target, ProcessState::Faulted { reason: FaultReason::Killed });
-        if target == id { Flow::Ended } else { Flow::Return(Ok(SyscallValue::Unit)) }
+        if target == id { Ok(Next::Ended) } else { Ok(Next::DONE) }
     }
 
-    pub(crate) fn sys_restart(&mut self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_restart(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
         let (handle, target) = self.handle_target(id, slot)?;
         let current = self.process(target).id;
         if current != target || self.process(target).state.is_alive() {
@@ -141,7 +138,8 @@ impl Kernel {
         let port = restarter(self, reborn);
         let capability =
             crate::capability::Capability { object: port, rights: Rights::SEND | Rights::GRANT, badge: Badge::NONE };
-        self.install(id, capability, None, crate::event::CapabilityOp::Created).map(SyscallValue::Slot)
+        self.install(id, capability, None, crate::event::CapabilityOp::Created)
+            .map(|slot| Next::Return(SyscallValue::Slot(slot)))
     }
 
     /// Clears a dead process's place for its next incarnation and returns the new id.
