@@ -78,6 +78,11 @@ impl Kernel {
         totals
     }
 
+    /// How many syscalls the IPC fast path carried out so far (see [`Kernel::set_fast_ipc`]).
+    pub fn fast_ipc_hits(&self) -> crate::fastpath::FastIpcHits {
+        self.fast_ipc_hits
+    }
+
     /// Cycles spent idle or in interrupts, charged to no process.
     pub fn kernel_cycles(&self) -> u64 {
         self.kernel_cycles

@@ -50,6 +50,8 @@ pub struct Kernel {
     pub(crate) restarters: std::collections::BTreeMap<u32, crate::restart::Restarter>,
     /// Common IPC takes the fast path (see [`crate::fastpath`]); off only to test that it changes nothing.
     pub(crate) fast_ipc: bool,
+    /// Syscalls the fast path carried out.
+    pub(crate) fast_ipc_hits: crate::fastpath::FastIpcHits,
     /// Servers starting up, programs waiting for them (see [`crate::boot`]).
     pub(crate) boot: crate::boot::BootPhase,
     /// The kernel's own ports for its service modules (monolithic mode), made at the first
@@ -94,6 +96,7 @@ impl Kernel {
             scheduled_faults: Vec::new(),
             restarters: Default::default(),
             fast_ipc: true,
+            fast_ipc_hits: Default::default(),
             boot: Default::default(),
             service_ports: Default::default(),
             // The first step checks the bounds: the step limit may be 0, setup may have passed the budget.
@@ -148,15 +151,30 @@ impl Kernel {
         call: SyscallKind,
         timeout: Option<u64>,
     ) -> Result<Next, SysError> {
+        let blocked = self.make_blocked(id, state, call, timeout);
+        self.emit(id, blocked);
+        Ok(Next::Blocked)
+    }
+
+    /// Does what [`Kernel::block`] does but log it: returns the event that records it. The fast
+    /// path blocks through it too.
+    #[inline(always)]
+    // Always inlined: see "Inlining" in the fast path's module doc.
+    pub(crate) fn make_blocked(
+        &mut self,
+        id: ProcessId,
+        state: ProcessState,
+        call: SyscallKind,
+        timeout: Option<u64>,
+    ) -> EventKind {
         let now = self.now;
         let process = &mut self.processes[id.index as usize];
         if let Some(cycles) = timeout {
             process.timer = Some(self.timers.insert(now.saturating_add(cycles), TimerAction::Wake(id)));
         }
         let blocked = process.block(state, call, now);
-        self.emit(id, blocked);
         self.leave_processor(id);
-        Ok(Next::Blocked)
+        blocked
     }
 
     /// A process that blocked or ended no longer runs.

@@ -72,6 +72,7 @@ pub use config::{DeadlockPolicy, KernelConfig, Limits, MEMORY_LIMIT_BYTES_DEFAUL
 pub use cost::{CostProfile, ProfileError};
 pub use error::{FaultReason, ProgramFault, ProgramResult, SysError};
 pub use event::{Event, EventKind, EventLog, InjectedFault, OutcomeKind};
+pub use fastpath::FastIpcHits;
 pub use ids::{Badge, ObjectId, Priority, ProcessId, Slot};
 pub use kernel::Kernel;
 pub use message::{Incoming, IntoMessageData, MESSAGE_DATA_INLINE, Message, MessageData, MessageKind, Received};
