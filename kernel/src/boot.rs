@@ -93,7 +93,7 @@ impl Kernel {
             .saturating_add(work.device_cycles);
         self.boot.configured = true;
         self.emit(ProcessId::KERNEL, EventKind::BootWork { cycles });
-        self.now = self.now.saturating_add(cycles);
+        self.now_cycles = self.now_cycles.saturating_add(cycles);
         self.kernel_cycles = self.kernel_cycles.saturating_add(cycles);
     }
 
@@ -145,7 +145,7 @@ impl Kernel {
     }
 
     fn finish_boot(&mut self) {
-        self.boot.done = Some(BootDone { at_cycles: self.now, totals: self.totals() });
+        self.boot.done = Some(BootDone { at_cycles: self.now_cycles, totals: self.totals() });
         self.emit(ProcessId::KERNEL, EventKind::BootDone);
         for id in std::mem::take(&mut self.boot.held) {
             let process = self.process_mut(id);

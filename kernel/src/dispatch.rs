@@ -63,11 +63,11 @@ impl Kernel {
     fn enter_syscall(&mut self, id: ProcessId, call: SyscallKind) -> Event {
         let profile = &self.config.profile;
         let cycles = if call.is_ipc() { profile.ipc_one_way_cycles } else { profile.syscall_cycles };
-        self.now = self.now.saturating_add(cycles);
+        self.now_cycles = self.now_cycles.saturating_add(cycles);
         let process = self.process_mut(id);
         process.charge(cycles);
         process.counters.syscalls += 1;
-        Event { time: self.now, process: id, kind: EventKind::SyscallEntered { call } }
+        Event { time: self.now_cycles, process: id, kind: EventKind::SyscallEntered { call } }
     }
 
     /// Hands `request`, whose kind the caller has worked out already as `call`, to its handler.
@@ -120,12 +120,12 @@ impl Kernel {
     }
 
     fn sys_compute(&mut self, id: ProcessId, cycles: u64) -> Result<Next, SysError> {
-        self.process_mut(id).compute_remaining = cycles;
+        self.process_mut(id).compute_remaining_cycles = cycles;
         if cycles == 0 { Ok(Next::DONE) } else { Ok(Next::Busy) }
     }
 
     fn sys_clock(&mut self, _id: ProcessId) -> Result<Next, SysError> {
-        Ok(Next::Return(SyscallValue::Number(self.now)))
+        Ok(Next::Return(SyscallValue::Number(self.now_cycles)))
     }
 
     fn sys_random(&mut self, _id: ProcessId) -> Result<Next, SysError> {
@@ -141,8 +141,8 @@ impl Kernel {
         if cycles == 0 {
             return Ok(Next::DONE);
         }
-        let until = self.now.saturating_add(cycles);
-        self.block(id, ProcessState::Sleeping { until }, SyscallKind::Sleep, Some(cycles))
+        let until_cycles = self.now_cycles.saturating_add(cycles);
+        self.block(id, ProcessState::Sleeping { until: until_cycles }, SyscallKind::Sleep, Some(cycles))
     }
 
     fn sys_kernel_service(
@@ -166,7 +166,7 @@ impl Kernel {
         self.charge(id, cycles);
         let message = self.log.record_message(
             id,
-            crate::ids::ObjectId { index: u32::MAX, generation: 0 },
+            crate::ids::ObjectId::KERNEL,
             crate::message::MessageKind::Service,
             Badge::NONE,
             label,
@@ -195,8 +195,9 @@ impl Kernel {
         if work.device_cycles == 0 {
             return Ok(Next::DONE);
         }
-        let until = self.now.saturating_add(work.device_cycles);
-        self.block(id, ProcessState::InKernel { until }, SyscallKind::KernelService, Some(work.device_cycles))
+        let until_cycles = self.now_cycles.saturating_add(work.device_cycles);
+        let state = ProcessState::InKernel { until: until_cycles };
+        self.block(id, state, SyscallKind::KernelService, Some(work.device_cycles))
     }
 
     /// Gives `id` a send capability to the kernel's port for a service module, made the first

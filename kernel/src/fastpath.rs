@@ -242,8 +242,8 @@ impl Kernel {
         self.handoff = Some(receiver);
         let blocked =
             self.make_blocked(id, ProcessState::ReplyBlocked { server: receiver, reply }, SyscallKind::Call, None);
-        let now = self.now;
-        let event = |process, kind| Event { time: now, process, kind };
+        let now_cycles = self.now_cycles;
+        let event = |process, kind| Event { time: now_cycles, process, kind };
         self.log.extend([
             entered,
             event(id, EventKind::MessageSent { message: sent }),
@@ -264,7 +264,7 @@ impl Kernel {
     ) {
         let FastReplyReceive { reply_slot, reply_node, reply, caller, request, port } = checked;
         let used = self.use_up_reply(id, reply_slot, reply_node, reply);
-        let used_at = self.now;
+        let used_at_cycles = self.now_cycles;
         let sent = self.record_sent(id, reply.object, MessageKind::Reply, Badge::NONE, &message, Some(request));
         self.process_mut(caller).counters.messages_received += 1;
         let received = Received::plain(Badge::NONE, message.label, message.data, None);
@@ -273,11 +273,11 @@ impl Kernel {
         let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
         endpoint.receivers.push_back(WaitingReceiver { process: id, from });
         let blocked = self.make_blocked(id, ProcessState::ReceiveBlocked { port }, SyscallKind::ReplyReceive, None);
-        let now = self.now;
-        let event = |process, kind| Event { time: now, process, kind };
+        let now_cycles = self.now_cycles;
+        let event = |process, kind| Event { time: now_cycles, process, kind };
         self.log.extend([
             entered,
-            Event { time: used_at, process: id, kind: used },
+            Event { time: used_at_cycles, process: id, kind: used },
             event(id, EventKind::MessageSent { message: sent }),
             event(caller, EventKind::MessageDelivered { message: sent }),
             event(caller, woken),

@@ -20,7 +20,7 @@ impl Kernel {
 
     /// Current virtual time in cycles.
     pub fn now(&self) -> u64 {
-        self.now
+        self.now_cycles
     }
 
     /// Steps taken so far.

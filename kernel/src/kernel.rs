@@ -26,7 +26,8 @@ use rand_core::SeedableRng;
 /// A simulated microkernel and everything running on it.
 pub struct Kernel {
     pub(crate) config: KernelConfig,
-    pub(crate) now: u64,
+    /// Virtual time.
+    pub(crate) now_cycles: u64,
     pub(crate) steps: u64,
     pub(crate) processes: Vec<Process>,
     pub(crate) objects: ObjectTable,
@@ -79,7 +80,7 @@ impl Kernel {
         let fast_message_bytes = (config.limits.message_bytes_max as usize).min(crate::memory::LARGE_MESSAGE_BYTES);
         Kernel {
             config,
-            now: 0,
+            now_cycles: 0,
             steps: 0,
             processes: Vec::new(),
             objects: ObjectTable::default(),
@@ -122,7 +123,7 @@ impl Kernel {
     }
 
     pub(crate) fn emit(&mut self, process: ProcessId, kind: EventKind) {
-        self.log.push(Event { time: self.now, process, kind });
+        self.log.push(Event { time: self.now_cycles, process, kind });
     }
 
     /// Logs a change to `holder`'s capability table.
@@ -139,7 +140,7 @@ impl Kernel {
     }
 
     pub(crate) fn charge(&mut self, id: ProcessId, cycles: u64) {
-        self.now = self.now.saturating_add(cycles);
+        self.now_cycles = self.now_cycles.saturating_add(cycles);
         self.process_mut(id).charge(cycles);
     }
 
@@ -149,9 +150,9 @@ impl Kernel {
         id: ProcessId,
         state: ProcessState,
         call: SyscallKind,
-        timeout: Option<u64>,
+        timeout_cycles: Option<u64>,
     ) -> Result<Next, SysError> {
-        let blocked = self.make_blocked(id, state, call, timeout);
+        let blocked = self.make_blocked(id, state, call, timeout_cycles);
         self.emit(id, blocked);
         Ok(Next::Blocked)
     }
@@ -165,14 +166,14 @@ impl Kernel {
         id: ProcessId,
         state: ProcessState,
         call: SyscallKind,
-        timeout: Option<u64>,
+        timeout_cycles: Option<u64>,
     ) -> EventKind {
-        let now = self.now;
+        let now_cycles = self.now_cycles;
         let process = &mut self.processes[id.index as usize];
-        if let Some(cycles) = timeout {
-            process.timer = Some(self.timers.insert(now.saturating_add(cycles), TimerAction::Wake(id)));
+        if let Some(cycles) = timeout_cycles {
+            process.timer = Some(self.timers.insert(now_cycles.saturating_add(cycles), TimerAction::Wake(id)));
         }
-        let blocked = process.block(state, call, now);
+        let blocked = process.block(state, call, now_cycles);
         self.leave_processor(id);
         blocked
     }
@@ -195,7 +196,7 @@ impl Kernel {
     // Always inlined: see "Inlining" in the fast path's module doc.
     pub(crate) fn make_ready(&mut self, id: ProcessId, result: SyscallResult) -> EventKind {
         let process = &mut self.processes[id.index as usize];
-        let woken = process.unblock(self.now, result, &mut self.timers);
+        let woken = process.unblock(self.now_cycles, result, &mut self.timers);
         self.run_queue.push_back(id, process.effective_priority);
         woken
     }

@@ -128,7 +128,7 @@ impl Kernel {
         }
         let bits = bits | capability.badge.0;
         let action = TimerAction::Interrupt { notification: capability.object, bits, period_cycles, owner: id };
-        self.timers.insert(self.now.saturating_add(delay_cycles), action);
+        self.timers.insert(self.now_cycles.saturating_add(delay_cycles), action);
         Ok(Next::DONE)
     }
 
@@ -136,7 +136,7 @@ impl Kernel {
     /// and the switch to a driver it wakes is part of its cost.
     pub(crate) fn interrupt(&mut self, notification: ObjectId, bits: u64) {
         let cycles = self.config.profile.interrupt_cycles;
-        self.now = self.now.saturating_add(cycles);
+        self.now_cycles = self.now_cycles.saturating_add(cycles);
         self.kernel_cycles = self.kernel_cycles.saturating_add(cycles);
         let logged = self.log.record_bits(bits);
         self.emit(ProcessId::KERNEL, EventKind::Interrupt { notification, bits: logged });

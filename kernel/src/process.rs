@@ -15,7 +15,7 @@ use crate::metrics::Counters;
 use crate::setup::ProcessSpec;
 use crate::sys::Trap;
 use crate::syscall::{SyscallKind, SyscallResult};
-use crate::time::Timers;
+use crate::time::{TimerKey, Timers};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -40,9 +40,10 @@ pub enum ProcessState {
     ReplyBlocked { server: ProcessId, reply: ObjectId },
     /// Waiting for bits on a notification.
     WaitingNotification { notification: ObjectId },
-    /// Sleeping until this virtual time.
+    /// Sleeping until this virtual time, in cycles.
     Sleeping { until: u64 },
-    /// Inside a kernel service call (monolithic mode), waiting for a device until this time.
+    /// Inside a kernel service call (monolithic mode), waiting for a device until this virtual
+    /// time, in cycles.
     InKernel { until: u64 },
     /// Ended by its own choice.
     Exited { code: i32 },
@@ -111,12 +112,13 @@ pub struct Process {
     pub(crate) trap: Rc<Trap>,
     /// The syscall a blocked process is in.
     pub(crate) blocked_call: Option<SyscallKind>,
-    pub(crate) blocked_since: u64,
+    /// When it blocked.
+    pub(crate) blocked_since_cycles: u64,
     pub(crate) outgoing: Option<Outgoing>,
     /// Key of the timer that ends the current block (sleep or timeout).
-    pub(crate) timer: Option<(u64, u64)>,
-    pub(crate) compute_remaining: u64,
-    pub(crate) slice_used: u64,
+    pub(crate) timer: Option<TimerKey>,
+    pub(crate) compute_remaining_cycles: u64,
+    pub(crate) slice_used_cycles: u64,
     pub(crate) bound_notification: Option<ObjectId>,
     /// Notifications to signal, with which bits, when this process dies.
     pub(crate) watchers: Vec<(ObjectId, u64)>,
@@ -152,11 +154,11 @@ impl Process {
             program: None,
             trap: Rc::new(Trap::default()),
             blocked_call: None,
-            blocked_since: 0,
+            blocked_since_cycles: 0,
             outgoing: None,
             timer: None,
-            compute_remaining: 0,
-            slice_used: 0,
+            compute_remaining_cycles: 0,
+            slice_used_cycles: 0,
             bound_notification: None,
             watchers: Vec::new(),
             held_replies: Vec::new(),
@@ -229,7 +231,7 @@ impl Process {
         self.state = final_state;
         self.program = None;
         self.blocked_call = None;
-        self.compute_remaining = 0;
+        self.compute_remaining_cycles = 0;
         (event, std::mem::take(&mut self.counts_as_program))
     }
 
@@ -248,20 +250,20 @@ impl Process {
         self.current_operation = None;
         self.started = false;
         self.ready = false;
-        self.slice_used = 0;
+        self.slice_used_cycles = 0;
     }
 
     /// Charges cycles of processor time to it (the kernel's clock moves on separately).
     pub(crate) fn charge(&mut self, cycles: u64) {
         self.counters.cycles = self.counters.cycles.saturating_add(cycles);
-        self.slice_used = self.slice_used.saturating_add(cycles);
+        self.slice_used_cycles = self.slice_used_cycles.saturating_add(cycles);
     }
 
     /// Blocks it in `state` inside `call` from `now` on; returns the event that records it.
-    pub(crate) fn block(&mut self, state: ProcessState, call: SyscallKind, now: u64) -> EventKind {
+    pub(crate) fn block(&mut self, state: ProcessState, call: SyscallKind, now_cycles: u64) -> EventKind {
         self.state = state;
         self.blocked_call = Some(call);
-        self.blocked_since = now;
+        self.blocked_since_cycles = now_cycles;
         let on = state.blocked_on().expect("kernel bug: blocking in a state that waits for nothing");
         EventKind::Blocked { on }
     }
@@ -270,12 +272,13 @@ impl Process {
     /// ready, but the caller queues it. Returns the event that records it.
     #[inline(always)]
     // Always inlined: see "Inlining" in the fast path's module doc.
-    pub(crate) fn unblock(&mut self, now: u64, result: SyscallResult, timers: &mut Timers) -> EventKind {
+    pub(crate) fn unblock(&mut self, now_cycles: u64, result: SyscallResult, timers: &mut Timers) -> EventKind {
         if let Some(key) = self.timer.take() {
             timers.cancel(key);
         }
         debug_assert!(self.state.is_blocked(), "kernel bug: waking {}, which is not blocked", self.id);
-        self.counters.blocked_cycles = self.counters.blocked_cycles.saturating_add(now - self.blocked_since);
+        self.counters.blocked_cycles =
+            self.counters.blocked_cycles.saturating_add(now_cycles - self.blocked_since_cycles);
         let call = self.blocked_call.take().expect("kernel bug: blocked process without a syscall");
         self.state = ProcessState::Ready;
         let error = result.as_ref().err().copied();

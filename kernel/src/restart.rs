@@ -93,7 +93,7 @@ impl Kernel {
                 operation: process.current_operation,
             })
             .collect();
-        self.end(Outcome::KernelPanic(PanicReport { time: self.now, culprit, fault, detail, lost }));
+        self.end(Outcome::KernelPanic(PanicReport { time: self.now_cycles, culprit, fault, detail, lost }));
     }
 
     /// The process a handle in `id`'s slot names, checked for the write right.

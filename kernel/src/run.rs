@@ -46,7 +46,7 @@ impl Kernel {
         match self.choose_next() {
             Some(process) => {
                 self.switch_to(process);
-                if self.process(process).compute_remaining > 0 {
+                if self.process(process).compute_remaining_cycles > 0 {
                     self.compute_slice(process);
                 } else {
                     self.poll(process);
@@ -64,10 +64,10 @@ impl Kernel {
         };
         let priority = self.process(current).effective_priority;
         let Some(best) = self.run_queue.best_priority() else {
-            self.process_mut(current).slice_used = 0;
+            self.process_mut(current).slice_used_cycles = 0;
             return Some(current);
         };
-        let slice_spent = self.process(current).slice_used >= self.config.timeslice_cycles;
+        let slice_spent = self.process(current).slice_used_cycles >= self.config.timeslice_cycles;
         if best.is_more_important_than(priority) {
             self.process_mut(current).preempt();
             self.run_queue.push_front(current, priority);
@@ -79,7 +79,7 @@ impl Kernel {
             return self.run_queue.pop_best();
         }
         if slice_spent {
-            self.process_mut(current).slice_used = 0;
+            self.process_mut(current).slice_used_cycles = 0;
         }
         Some(current)
     }
@@ -94,7 +94,7 @@ impl Kernel {
             }
             let process = self.process_mut(next);
             process.counters.context_switches += 1;
-            process.slice_used = 0;
+            process.slice_used_cycles = 0;
             self.emit(next, EventKind::Switched { direct });
         }
         self.current = Some(next);
@@ -103,14 +103,17 @@ impl Kernel {
 
     fn compute_slice(&mut self, id: ProcessId) {
         let process = self.process(id);
-        let slice_left = self.config.timeslice_cycles.saturating_sub(process.slice_used).max(1);
-        let until_timer =
-            self.timers.next_deadline().map_or(u64::MAX, |deadline| deadline.saturating_sub(self.now).max(1));
-        let cycles = process.compute_remaining.min(slice_left).min(until_timer);
+        let slice_left_cycles = self.config.timeslice_cycles.saturating_sub(process.slice_used_cycles).max(1);
+        // With no timer armed, nothing but the slice and the work itself bounds this slice.
+        let until_timer_cycles = self
+            .timers
+            .next_deadline_cycles()
+            .map_or(u64::MAX, |deadline_cycles| deadline_cycles.saturating_sub(self.now_cycles).max(1));
+        let cycles = process.compute_remaining_cycles.min(slice_left_cycles).min(until_timer_cycles);
         self.charge(id, cycles);
-        self.process_mut(id).compute_remaining -= cycles;
+        self.process_mut(id).compute_remaining_cycles -= cycles;
         self.emit(id, EventKind::Computed { cycles });
-        if self.process(id).compute_remaining == 0 {
+        if self.process(id).compute_remaining_cycles == 0 {
             self.finish_syscall(id, SyscallKind::Compute, Ok(SyscallValue::Unit));
         }
     }
@@ -132,9 +135,9 @@ impl Kernel {
     /// Polls a program once; returns true when it took a step without a syscall ([`Sys::take_step`]).
     #[inline(always)]
     fn poll_once(&mut self, id: ProcessId) -> bool {
-        let now = self.now;
+        let now_cycles = self.now_cycles;
         let process = self.process_mut(id);
-        process.trap.now.set(now);
+        process.trap.now_cycles.set(now_cycles);
         // Polled where it lives: a program never reaches the kernel while it runs, and one that
         // ends or panics is dropped by `terminate`, as it would be when taken out for the poll.
         let Some(program) = process.program.as_mut() else {
@@ -221,12 +224,12 @@ impl Kernel {
             self.end(Outcome::Completed);
             return;
         }
-        match self.timers.next_deadline() {
-            Some(deadline) => {
-                let until = deadline.max(self.now);
-                self.kernel_cycles = self.kernel_cycles.saturating_add(until - self.now);
-                self.now = until;
-                self.emit(ProcessId::KERNEL, EventKind::Idle { until });
+        match self.timers.next_deadline_cycles() {
+            Some(deadline_cycles) => {
+                let until_cycles = deadline_cycles.max(self.now_cycles);
+                self.kernel_cycles = self.kernel_cycles.saturating_add(until_cycles - self.now_cycles);
+                self.now_cycles = until_cycles;
+                self.emit(ProcessId::KERNEL, EventKind::Idle { until: until_cycles });
             }
             None => {
                 let report = self.deadlock_report();
@@ -244,9 +247,9 @@ impl Kernel {
     fn fire_due_timers(&mut self) {
         // Only what was due when the step began: interrupts charged here move time on, and timers
         // that become due meanwhile wait for the next step, so a step always ends.
-        let due_by = self.now;
+        let due_by_cycles = self.now_cycles;
         while self.outcome.is_none()
-            && let Some((deadline, action)) = self.timers.pop_due(due_by)
+            && let Some((deadline_cycles, action)) = self.timers.pop_due(due_by_cycles)
         {
             match action {
                 TimerAction::Wake(id) => self.timer_expired(id),
@@ -257,9 +260,9 @@ impl Kernel {
                     }
                     self.interrupt(notification, bits);
                     if let Some(period) = period_cycles {
-                        let next = next_tick(deadline, period, self.now);
+                        let next = next_tick(deadline_cycles, period, self.now_cycles);
                         // At the end of virtual time (u64::MAX) there is no next tick to wait for.
-                        if next > self.now {
+                        if next > self.now_cycles {
                             let action = TimerAction::Interrupt { notification, bits, period_cycles, owner };
                             self.timers.insert(next, action);
                         }
@@ -289,13 +292,13 @@ impl Kernel {
 /// The next deadline of a periodic timer: one period after the last, so the
 /// interrupt's own cost does not make it drift; ticks that passed while the
 /// kernel was busy coalesce into one, as a device's pending interrupt would.
-fn next_tick(deadline: u64, period: u64, now: u64) -> u64 {
-    let next = deadline.saturating_add(period);
-    if next > now {
+fn next_tick(deadline_cycles: u64, period_cycles: u64, now_cycles: u64) -> u64 {
+    let next = deadline_cycles.saturating_add(period_cycles);
+    if next > now_cycles {
         return next;
     }
-    let missed = (now - next) / period + 1;
-    next.saturating_add(missed.saturating_mul(period))
+    let missed = (now_cycles - next) / period_cycles + 1;
+    next.saturating_add(missed.saturating_mul(period_cycles))
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

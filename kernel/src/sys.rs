@@ -32,7 +32,7 @@ pub(crate) struct Trap {
     /// Set when a marker is left, so the kernel looks at the list only after polls that left some.
     pub annotated: Cell<bool>,
     /// Virtual time when the kernel last polled the process.
-    pub now: Cell<u64>,
+    pub now_cycles: Cell<u64>,
     /// Set when the program stopped to take a step without a syscall ([`Sys::take_step`]).
     pub stepped: Cell<bool>,
 }
@@ -547,7 +547,7 @@ impl Sys {
     /// The virtual time at which the process last resumed. Free: for the simulator's fault
     /// injection, which must not add syscalls to the run; programs use [`Sys::clock`].
     pub fn now(&self) -> u64 {
-        self.trap.now.get()
+        self.trap.now_cycles.get()
     }
 
     /// Faults the process behind a process handle.
