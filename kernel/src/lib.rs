@@ -65,6 +65,7 @@ pub mod syscall;
 pub mod text;
 mod time;
 mod trace;
+mod transfer;
 
 pub use boot::BootDone;
 pub use capability::{Capability, Rights};

@@ -6,6 +6,10 @@
 //! later, after the process was blocked), puts the result in the frame and
 //! polls the process again, which then sees the result. One poll is one
 //! syscall.
+//!
+//! Longer than the kernel's other modules, and on purpose in one file: it is
+//! the whole program-facing API, one documented method per syscall and per
+//! variant of one (try, timeout, closed receive), with nothing else to split.
 
 use crate::capability::Rights;
 use crate::error::{ProgramResult, SysError};
