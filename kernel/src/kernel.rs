@@ -3,8 +3,8 @@
 //! [`Kernel`] is one struct whose `impl` is spread over the modules that each
 //! own one concern: setup ([`crate::setup`]), the run loop ([`crate::run`]),
 //! syscall dispatch and the small syscalls ([`crate::dispatch`]), the syscall
-//! families (ipc, notify, authority, lifecycle, restart, boot), and the
-//! inspection API views read ([`crate::inspect`]). This module holds the
+//! families (ipc and transfer, notify, authority, lifecycle, restart, boot),
+//! and the inspection API views read ([`crate::inspect`]). This module holds the
 //! fields and what all of them use: looking a process up, logging an event,
 //! charging time, blocking and waking a process.
 
