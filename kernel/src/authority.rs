@@ -2,10 +2,11 @@
 //! access through capabilities; watching a process die.
 
 use crate::capability::{Capability, NodeKey, Rights};
+use crate::dispatch::Next;
 use crate::error::SysError;
 use crate::event::CapabilityOp;
 use crate::ids::{Badge, ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::object::{FullPolicy, ObjectBody, ObjectKind, Queue};
 use crate::process::ProcessState;
 use crate::syscall::SyscallValue;
@@ -78,11 +79,11 @@ impl Kernel {
         Ok(())
     }
 
-    pub(crate) fn sys_create(&mut self, id: ProcessId, body: ObjectBody) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_create(&mut self, id: ProcessId, body: ObjectBody) -> Result<Next, SysError> {
         self.check_object_quota(id)?;
         let object = self.create_object(Some(id), body);
         let capability = Capability { object, rights: Rights::all(), badge: Badge::NONE };
-        self.install(id, capability, None, CapabilityOp::Created).map(SyscallValue::Slot)
+        self.install(id, capability, None, CapabilityOp::Created).map(|slot| Next::Return(SyscallValue::Slot(slot)))
     }
 
     pub(crate) fn sys_create_queue(
@@ -90,7 +91,7 @@ impl Kernel {
         id: ProcessId,
         capacity: u32,
         policy: FullPolicy,
-    ) -> Result<SyscallValue, SysError> {
+    ) -> Result<Next, SysError> {
         if capacity == 0 || capacity > self.config.limits.queue_capacity_max {
             return Err(SysError::InvalidArgument);
         }
@@ -104,18 +105,16 @@ impl Kernel {
         self.sys_create(id, ObjectBody::Queue(Box::new(queue)))
     }
 
-    pub(crate) fn sys_create_region(&mut self, id: ProcessId, size: u32) -> Flow {
+    pub(crate) fn sys_create_region(&mut self, id: ProcessId, size: u32) -> Result<Next, SysError> {
         if size > self.config.limits.region_bytes_max {
-            return Flow::Return(Err(SysError::QuotaExceeded));
+            return Err(SysError::QuotaExceeded);
         }
-        if let Err(error) = self.check_object_quota(id) {
-            return Flow::Return(Err(error));
-        }
+        self.check_object_quota(id)?;
         // Checked before the bytes are taken: one region could pass any budget at once.
         if let Some(ended) = self.refuse_over_budget(size as usize) {
-            return ended;
+            return Ok(ended);
         }
-        self.sys_create(id, ObjectBody::Region(vec![0; size as usize])).into()
+        self.sys_create(id, ObjectBody::Region(vec![0; size as usize]))
     }
 
     /// Copy (`badge` is `None`) or mint: the new capability never has more rights.
@@ -125,7 +124,7 @@ impl Kernel {
         slot: Slot,
         rights: Rights,
         badge: Option<Badge>,
-    ) -> Result<SyscallValue, SysError> {
+    ) -> Result<Next, SysError> {
         let (node, original) = self.lookup(id, slot)?;
         let (_, kind) = self.lookup_object(id, slot, Rights::empty())?;
         if kind == ObjectKind::Reply {
@@ -138,17 +137,17 @@ impl Kernel {
         };
         let op = if badge == original.badge { CapabilityOp::Copied } else { CapabilityOp::Minted };
         let copy = Capability { object: original.object, rights: original.rights & rights, badge };
-        self.install(id, copy, Some(node), op).map(SyscallValue::Slot)
+        self.install(id, copy, Some(node), op).map(|slot| Next::Return(SyscallValue::Slot(slot)))
     }
 
-    pub(crate) fn sys_delete(&mut self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_delete(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
         self.lookup(id, slot)?;
         self.remove_capability(id, slot, CapabilityOp::Deleted);
-        Ok(SyscallValue::Unit)
+        Ok(Next::DONE)
     }
 
     /// Deletes every capability derived from the one in `slot`, in every table and in transit.
-    pub(crate) fn sys_revoke(&mut self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_revoke(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
         let (node, _) = self.lookup(id, slot)?;
         let descendants = self.tree.descendants(node);
         let mut emptied = Vec::new();
@@ -164,7 +163,7 @@ impl Kernel {
             }
         }
         self.process_mut(id).counters.capability_ops += 1;
-        Ok(SyscallValue::Revoked { count: descendants.len() as u64, emptied })
+        Ok(Next::Return(SyscallValue::Revoked { count: descendants.len() as u64, emptied }))
     }
 
     /// Takes a capability out of a table. A reply capability dropped unused
@@ -221,7 +220,7 @@ impl Kernel {
         slot: Slot,
         offset: u32,
         len: u32,
-    ) -> Result<SyscallValue, SysError> {
+    ) -> Result<Next, SysError> {
         let object = self.region_bounds(id, slot, Rights::READ, offset, len as usize)?;
         let Some(ObjectBody::Region(bytes)) = self.objects.get(object).map(|object| &object.body) else {
             unreachable!()
@@ -229,7 +228,7 @@ impl Kernel {
         let start = offset as usize;
         let data = bytes[start..start + len as usize].to_vec();
         self.charge_region_copy(id, data.len());
-        Ok(SyscallValue::Bytes(data))
+        Ok(Next::Return(SyscallValue::Bytes(data)))
     }
 
     pub(crate) fn sys_region_write(
@@ -238,7 +237,7 @@ impl Kernel {
         slot: Slot,
         offset: u32,
         data: &[u8],
-    ) -> Result<SyscallValue, SysError> {
+    ) -> Result<Next, SysError> {
         let object = self.region_bounds(id, slot, Rights::WRITE, offset, data.len())?;
         let Some(ObjectBody::Region(bytes)) = self.objects.get_mut(object).map(|object| &mut object.body) else {
             unreachable!()
@@ -246,7 +245,7 @@ impl Kernel {
         let start = offset as usize;
         bytes[start..start + data.len()].copy_from_slice(data);
         self.charge_region_copy(id, data.len());
-        Ok(SyscallValue::Unit)
+        Ok(Next::DONE)
     }
 
     pub(crate) fn sys_watch(
@@ -255,7 +254,7 @@ impl Kernel {
         process: Slot,
         notification: Slot,
         bits: u64,
-    ) -> Result<SyscallValue, SysError> {
+    ) -> Result<Next, SysError> {
         let (handle, kind) = self.lookup_object(id, process, Rights::READ)?;
         if kind != ObjectKind::Process {
             return Err(SysError::WrongObjectKind);
@@ -274,6 +273,6 @@ impl Kernel {
         } else {
             self.signal_object(word.object, bits);
         }
-        Ok(SyscallValue::Unit)
+        Ok(Next::DONE)
     }
 }

@@ -16,13 +16,13 @@
 //! modes counts only the work after it. A kernel told nothing of a boot has
 //! none: its programs run at once and no boot event is logged.
 
+use crate::dispatch::Next;
 use crate::error::SysError;
 use crate::event::EventKind;
 use crate::ids::{ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::metrics::Counters;
 use crate::object::{ObjectBody, ObjectKind};
-use crate::process::ProcessState;
 use crate::sys::Sys;
 use crate::syscall::{ServiceWork, SyscallValue};
 use std::future::Future;
@@ -75,7 +75,7 @@ impl Kernel {
         self.boot.configured = true;
         let priority = self.process(id).effective_priority;
         self.run_queue.remove(id, priority);
-        self.process_mut(id).state = ProcessState::AwaitingBoot;
+        self.process_mut(id).hold_for_boot();
         self.boot.held.push(id);
         self.emit(id, EventKind::AwaitingBoot);
     }
@@ -93,7 +93,7 @@ impl Kernel {
             .saturating_add(work.device_cycles);
         self.boot.configured = true;
         self.emit(ProcessId::KERNEL, EventKind::BootWork { cycles });
-        self.now = self.now.saturating_add(cycles);
+        self.now_cycles = self.now_cycles.saturating_add(cycles);
         self.kernel_cycles = self.kernel_cycles.saturating_add(cycles);
     }
 
@@ -111,14 +111,14 @@ impl Kernel {
     }
 
     /// The `ready` syscall: the caller has finished starting up.
-    pub(crate) fn sys_ready(&mut self, id: ProcessId) -> Flow {
+    pub(crate) fn sys_ready(&mut self, id: ProcessId) -> Result<Next, SysError> {
         self.process_mut(id).ready = true;
         self.boot_server_settled(id);
-        Flow::Return(Ok(SyscallValue::Unit))
+        Ok(Next::DONE)
     }
 
     /// Whether the process behind a handle (read right) has reported ready since it last started.
-    pub(crate) fn sys_is_ready(&self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_is_ready(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
         let (handle, kind) = self.lookup_object(id, slot, crate::capability::Rights::READ)?;
         if kind != ObjectKind::Process {
             return Err(SysError::WrongObjectKind);
@@ -127,7 +127,7 @@ impl Kernel {
             return Err(SysError::PeerDead);
         };
         let ready = self.is_alive(*target) && self.process(*target).ready;
-        Ok(SyscallValue::Number(u64::from(ready)))
+        Ok(Next::Return(SyscallValue::Number(u64::from(ready))))
     }
 
     /// A server the boot waits for reported ready or ended: once none is left, the boot is done.
@@ -145,12 +145,11 @@ impl Kernel {
     }
 
     fn finish_boot(&mut self) {
-        self.boot.done = Some(BootDone { at_cycles: self.now, totals: self.totals() });
+        self.boot.done = Some(BootDone { at_cycles: self.now_cycles, totals: self.totals() });
         self.emit(ProcessId::KERNEL, EventKind::BootDone);
         for id in std::mem::take(&mut self.boot.held) {
             let process = self.process_mut(id);
-            if process.state == ProcessState::AwaitingBoot {
-                process.state = ProcessState::Ready;
+            if process.release_from_boot() {
                 let priority = process.effective_priority;
                 self.run_queue.push_back(id, priority);
             }

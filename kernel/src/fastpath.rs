@@ -61,6 +61,10 @@
 //! reply capability's slot (a receive naming that slot fails the endpoint check),
 //! destroys only the reply object, and wakes only the caller.
 //!
+//! Each syscall it carries out is counted ([`Kernel::fast_ipc_hits`]), and
+//! tests check that the workloads it is for take it: were its checks always to
+//! say no, every test of what it does would still pass.
+//!
 //! Some things need no precondition. A receiver or caller woken here may have a
 //! timeout armed: waking it cancels the timer as the general path does, with the
 //! same helper. Faults, restarts and deaths happen between syscalls, never inside
@@ -85,6 +89,22 @@ use crate::message::{Incoming, Message, MessageId, MessageKind, Received};
 use crate::object::{ObjectBody, Reply, WaitingReceiver};
 use crate::process::ProcessState;
 use crate::syscall::{Blocking, Syscall, SyscallKind, SyscallValue};
+
+/// How many syscalls the fast path carried out, by kind ([`Kernel::fast_ipc_hits`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct FastIpcHits {
+    /// Calls handed to a waiting receiver.
+    pub calls: u64,
+    /// Replies to a waiting caller followed by a receive that blocked.
+    pub reply_receives: u64,
+}
+
+impl FastIpcHits {
+    /// Both kinds together.
+    pub fn total(self) -> u64 {
+        self.calls + self.reply_receives
+    }
+}
 
 /// A syscall the fast path can carry out, with what its checks found.
 pub(crate) enum FastIpc {
@@ -145,10 +165,12 @@ impl Kernel {
     pub(crate) fn fast_ipc(&mut self, id: ProcessId, entered: Event, checked: FastIpc, request: Syscall) {
         match checked {
             FastIpc::Call(checked) => {
+                self.fast_ipc_hits.calls += 1;
                 let Syscall::Call { message, .. } = request else { unreachable!("kernel bug: checked as a call") };
                 self.fast_call(id, entered, checked, message);
             }
             FastIpc::ReplyReceive(checked) => {
+                self.fast_ipc_hits.reply_receives += 1;
                 let Syscall::ReplyReceive { message, from, .. } = request else {
                     unreachable!("kernel bug: checked as a reply-and-receive")
                 };
@@ -218,11 +240,10 @@ impl Kernel {
         let received = Received::plain(badge, message.label, message.data, Some(reply_slot));
         let woken = self.make_ready(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
         self.handoff = Some(receiver);
-        let now = self.now;
         let blocked =
-            self.process_mut(id).block(ProcessState::ReplyBlocked { server: receiver, reply }, SyscallKind::Call, now);
-        self.leave_processor(id);
-        let event = |process, kind| Event { time: now, process, kind };
+            self.make_blocked(id, ProcessState::ReplyBlocked { server: receiver, reply }, SyscallKind::Call, None);
+        let now_cycles = self.now_cycles;
+        let event = |process, kind| Event { time: now_cycles, process, kind };
         self.log.extend([
             entered,
             event(id, EventKind::MessageSent { message: sent }),
@@ -243,7 +264,7 @@ impl Kernel {
     ) {
         let FastReplyReceive { reply_slot, reply_node, reply, caller, request, port } = checked;
         let used = self.use_up_reply(id, reply_slot, reply_node, reply);
-        let used_at = self.now;
+        let used_at_cycles = self.now_cycles;
         let sent = self.record_sent(id, reply.object, MessageKind::Reply, Badge::NONE, &message, Some(request));
         self.process_mut(caller).counters.messages_received += 1;
         let received = Received::plain(Badge::NONE, message.label, message.data, None);
@@ -251,13 +272,12 @@ impl Kernel {
         self.handoff = Some(caller);
         let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
         endpoint.receivers.push_back(WaitingReceiver { process: id, from });
-        let now = self.now;
-        let blocked = self.process_mut(id).block(ProcessState::ReceiveBlocked { port }, SyscallKind::ReplyReceive, now);
-        self.leave_processor(id);
-        let event = |process, kind| Event { time: now, process, kind };
+        let blocked = self.make_blocked(id, ProcessState::ReceiveBlocked { port }, SyscallKind::ReplyReceive, None);
+        let now_cycles = self.now_cycles;
+        let event = |process, kind| Event { time: now_cycles, process, kind };
         self.log.extend([
             entered,
-            Event { time: used_at, process: id, kind: used },
+            Event { time: used_at_cycles, process: id, kind: used },
             event(id, EventKind::MessageSent { message: sent }),
             event(caller, EventKind::MessageDelivered { message: sent }),
             event(caller, woken),

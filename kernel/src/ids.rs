@@ -22,7 +22,7 @@ impl ProcessId {
 
     /// True for [`ProcessId::KERNEL`].
     pub fn is_kernel(self) -> bool {
-        self.index == u32::MAX
+        self.index == ProcessId::KERNEL.index
     }
 }
 
@@ -45,6 +45,12 @@ pub struct ObjectId {
     pub index: u32,
     /// Which object has lived at that position.
     pub generation: u32,
+}
+
+impl ObjectId {
+    /// Stands for the kernel itself in the event log, as the port of a service call into a
+    /// monolithic kernel: no object lives there.
+    pub const KERNEL: ObjectId = ObjectId { index: u32::MAX, generation: 0 };
 }
 
 impl fmt::Display for ObjectId {

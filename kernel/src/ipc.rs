@@ -1,17 +1,20 @@
-//! Message passing: send, call, receive and reply on endpoints and queue ports.
+//! Message passing: send, call, receive, reply and reply-and-receive on
+//! endpoints and queue ports; who meets whom, who waits, in what order.
 //!
 //! A message is checked completely before anything changes, then committed:
 //! its capabilities leave the sender's table (move) or are copied into
 //! derivation nodes in transit, and it is recorded in the event log. From then
 //! on it is either delivered exactly once or dropped with a recorded reason.
+//! How a message travels is [`crate::transfer`]'s; this module decides where.
 
-use crate::capability::{Capability, Location, NodeKey, Rights};
+use crate::capability::{Capability, Rights};
 use crate::config::DeadlockPolicy;
+use crate::dispatch::Next;
 use crate::error::SysError;
-use crate::event::{CapabilityOp, DropReason, EventKind};
+use crate::event::DropReason;
 use crate::ids::{Badge, ObjectId, ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
-use crate::message::{Envelope, Incoming, Message, MessageId, MessageKind, Received, TransferMode};
+use crate::kernel::Kernel;
+use crate::message::{Envelope, Incoming, Message, MessageKind, Received};
 use crate::object::{FullPolicy, ObjectBody, ObjectKind, Reply, WaitingReceiver};
 use crate::process::{Outgoing, ProcessState};
 use crate::syscall::{Blocking, SyscallKind, SyscallValue};
@@ -31,11 +34,17 @@ impl Kernel {
         message: Message,
         blocking: Blocking,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         self.send_message(id, slot, message, blocking, MessageKind::Send, call)
     }
 
-    pub(crate) fn sys_call(&mut self, id: ProcessId, slot: Slot, message: Message, blocking: Blocking) -> Flow {
+    pub(crate) fn sys_call(
+        &mut self,
+        id: ProcessId,
+        slot: Slot,
+        message: Message,
+        blocking: Blocking,
+    ) -> Result<Next, SysError> {
         self.send_message(id, slot, message, blocking, MessageKind::Call, SyscallKind::Call)
     }
 
@@ -47,22 +56,19 @@ impl Kernel {
         blocking: Blocking,
         kind: MessageKind,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let checked = self.lookup_object(id, slot, Rights::SEND).and_then(|(capability, object_kind)| {
             self.validate_message(id, &message, capability.rights.contains(Rights::GRANT))?;
             Ok((capability, object_kind))
         });
-        let (capability, object_kind) = match checked {
-            Ok(found) => found,
-            Err(error) => return Flow::Return(Err(error)),
-        };
+        let (capability, object_kind) = checked?;
         if let Some(ended) = self.refuse_large_message(&message) {
-            return ended;
+            return Ok(ended);
         }
         match (object_kind, kind) {
             (ObjectKind::Endpoint, _) => self.send_to_endpoint(id, capability, message, blocking, kind, call),
             (ObjectKind::Queue, MessageKind::Send) => self.send_to_queue(id, capability, message, blocking, call),
-            _ => Flow::Return(Err(SysError::WrongObjectKind)),
+            _ => Err(SysError::WrongObjectKind),
         }
     }
 
@@ -74,7 +80,7 @@ impl Kernel {
         blocking: Blocking,
         kind: MessageKind,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let port = capability.object;
         if let Some((receiver, reply_slot)) = self.take_receiver(port, capability.badge, kind) {
             let envelope = self.commit(id, capability, message, kind, None);
@@ -92,11 +98,11 @@ impl Kernel {
                     self.refresh_priority(receiver);
                     flow
                 }
-                None => Flow::Return(Ok(SyscallValue::Unit)),
+                None => Ok(Next::DONE),
             };
         }
         if blocking == Blocking::Never {
-            return Flow::Return(Err(SysError::WouldBlock));
+            return Err(SysError::WouldBlock);
         }
         self.block_sender(id, capability, message, kind, blocking, call)
     }
@@ -108,25 +114,25 @@ impl Kernel {
         message: Message,
         blocking: Blocking,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let port = capability.object;
         let kind = MessageKind::Async;
         if let Some((receiver, _)) = self.take_receiver(port, capability.badge, kind) {
             let envelope = self.commit(id, capability, message, kind, None);
             let (received, _) = self.deliver(receiver, envelope, None);
             self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
-            return Flow::Return(Ok(SyscallValue::Unit));
+            return Ok(Next::DONE);
         }
         let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
         if queue.messages.len() < queue.capacity as usize {
             let envelope = self.commit(id, capability, message, kind, None);
             self.enqueue(port, envelope);
             self.note_depth(port);
-            return Flow::Return(Ok(SyscallValue::Unit));
+            return Ok(Next::DONE);
         }
         match (queue.policy, blocking) {
-            (FullPolicy::Fail, _) => Flow::Return(Err(SysError::QueueFull)),
-            (FullPolicy::Block, Blocking::Never) => Flow::Return(Err(SysError::WouldBlock)),
+            (FullPolicy::Fail, _) => Err(SysError::QueueFull),
+            (FullPolicy::Block, Blocking::Never) => Err(SysError::WouldBlock),
             (FullPolicy::Block, _) => self.block_sender(id, capability, message, kind, blocking, call),
         }
     }
@@ -139,13 +145,13 @@ impl Kernel {
         kind: MessageKind,
         blocking: Blocking,
         call: SyscallKind,
-    ) -> Flow {
+    ) -> Result<Next, SysError> {
         let port = capability.object;
         let owner = self.objects.get(port).and_then(|object| object.owner);
         if self.config.deadlock_policy == DeadlockPolicy::Refuse
             && owner.is_some_and(|owner| self.closes_cycle(id, owner))
         {
-            return Flow::Return(Err(SysError::Deadlock));
+            return Err(SysError::Deadlock);
         }
         let envelope = self.commit(id, capability, message, kind, None);
         self.hold_in_flight(envelope.data.len());
@@ -170,16 +176,13 @@ impl Kernel {
         from: Option<Badge>,
         blocking: Blocking,
         call: SyscallKind,
-    ) -> Flow {
-        let (capability, object_kind) = match self.lookup_object(id, slot, Rights::RECEIVE) {
-            Ok(found) => found,
-            Err(error) => return Flow::Return(Err(error)),
-        };
+    ) -> Result<Next, SysError> {
+        let (capability, object_kind) = self.lookup_object(id, slot, Rights::RECEIVE)?;
         if !matches!(object_kind, ObjectKind::Endpoint | ObjectKind::Queue) {
-            return Flow::Return(Err(SysError::WrongObjectKind));
+            return Err(SysError::WrongObjectKind);
         }
         if let Some(bits) = self.take_bound_bits(id) {
-            return Flow::Return(Ok(SyscallValue::Incoming(Incoming::Notification(bits))));
+            return Ok(Next::Return(SyscallValue::Incoming(Incoming::Notification(bits))));
         }
         let port = capability.object;
         let found = match object_kind {
@@ -187,8 +190,8 @@ impl Kernel {
             _ => self.receive_from_queue(id, port, from),
         };
         match found {
-            Some(result) => Flow::Return(result.map(|received| SyscallValue::Incoming(Incoming::Message(received)))),
-            None if blocking == Blocking::Never => Flow::Return(Err(SysError::WouldBlock)),
+            Some(result) => result.map(|received| Next::Return(SyscallValue::Incoming(Incoming::Message(received)))),
+            None if blocking == Blocking::Never => Err(SysError::WouldBlock),
             None => {
                 let waiting = WaitingReceiver { process: id, from };
                 match &mut self.objects.get_mut(port).expect("kernel bug: checked port vanished").body {
@@ -234,8 +237,8 @@ impl Kernel {
         let (received, reply) = self.deliver(id, outgoing.envelope, reply_slot);
         match reply {
             Some(reply) => {
-                self.process_mut(sender).state = ProcessState::ReplyBlocked { server: id, reply };
-                self.emit(sender, EventKind::Blocked { on: crate::event::BlockedOn::Reply(id) });
+                let blocked = self.process_mut(sender).await_reply(id, reply);
+                self.emit(sender, blocked);
             }
             None => self.wake(sender, Ok(SyscallValue::Unit)),
         }
@@ -299,19 +302,19 @@ impl Kernel {
     /// malformed transfer is the replier's error either way.
     ///
     /// # Errors
-    /// The flow the syscall ends with when the reply was refused: an error for the replier, or
-    /// the end of the run at the memory limit.
-    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, mut message: Message) -> Result<(), Flow> {
+    /// The replier's error when the reply was refused (the run may instead end at the memory
+    /// limit, with [`Next::Ended`]).
+    pub(crate) fn sys_reply(&mut self, id: ProcessId, slot: Slot, mut message: Message) -> Result<Next, SysError> {
         let (node, capability) = self.lookup(id, slot)?;
         let Some(ObjectBody::Reply(Reply { caller, request, may_grant })) =
             self.objects.get(capability.object).map(|object| &object.body)
         else {
-            return Err(SysError::WrongObjectKind.into());
+            return Err(SysError::WrongObjectKind);
         };
         let (caller, request, may_grant) = (*caller, *request, *may_grant);
         self.validate_message(id, &message, true)?;
         if let Some(ended) = self.refuse_large_message(&message) {
-            return Err(ended);
+            return Ok(ended);
         }
         let withheld = if may_grant { 0 } else { std::mem::take(&mut message.caps).len() as u32 };
         let used = self.use_up_reply(id, slot, node, capability);
@@ -328,49 +331,24 @@ impl Kernel {
             self.drop_envelope(envelope, DropReason::CallerGone);
         }
         self.refresh_priority(id);
-        Ok(())
+        Ok(Next::DONE)
     }
 
-    /// Takes a reply capability about to be answered out of its holder's table and destroys its
-    /// object; returns the event that records it.
-    #[inline(always)]
-    // Always inlined: see "Inlining" in the fast path's module doc.
-    pub(crate) fn use_up_reply(
+    /// Replies, then receives the next message, in one trap; a refused reply ends the syscall
+    /// before the receive.
+    pub(crate) fn sys_reply_receive(
         &mut self,
         id: ProcessId,
-        slot: Slot,
-        node: NodeKey,
-        capability: Capability,
-    ) -> EventKind {
-        let process = self.process_mut(id);
-        process.caps.take(slot);
-        process.held_replies.retain(|&held| held != capability.object);
-        self.tree.discard(node);
-        self.objects.discard(capability.object);
-        self.capability_event(CapabilityOp::ReplyUsed, slot, capability)
-    }
-
-    /// Makes the reply object of a call and puts its capability in `slot` of the receiver's
-    /// table; returns the object and the event that records the capability. `may_grant` says
-    /// whether the capability the call went through had the grant right: the reply object keeps
-    /// it, and only then may the answer carry capabilities.
-    #[inline(always)]
-    // Always inlined: see "Inlining" in the fast path's module doc.
-    pub(crate) fn create_reply(
-        &mut self,
-        caller: ProcessId,
-        request: MessageId,
-        may_grant: bool,
-        receiver: ProcessId,
-        slot: Slot,
-    ) -> (ObjectId, EventKind) {
-        let object = self.objects.insert(None, ObjectBody::Reply(Reply { caller, request, may_grant }));
-        // Reply objects stay out of the log's object directory: there is one per call, so the
-        // directory would grow with the run. Their capability events say what they are.
-        let capability = Capability { object, rights: Rights::SEND, badge: Badge::NONE };
-        let created = self.put_capability(receiver, slot, capability, None, CapabilityOp::ReplyCreated);
-        self.process_mut(receiver).held_replies.push(object);
-        (object, created)
+        reply: Slot,
+        message: Message,
+        port: Slot,
+        from: Option<Badge>,
+        blocking: Blocking,
+    ) -> Result<Next, SysError> {
+        match self.sys_reply(id, reply, message)? {
+            Next::Return(_) => self.sys_receive(id, port, from, blocking, SyscallKind::ReplyReceive),
+            ended => Ok(ended),
+        }
     }
 
     /// Puts a message at the back of a queue port.
@@ -378,205 +356,6 @@ impl Kernel {
         self.hold_in_flight(envelope.data.len());
         let queue = self.objects.queue_mut(port).expect("kernel bug: checked queue vanished");
         queue.messages.push_back(envelope);
-    }
-
-    /// Ends the run when a checked message larger than [`crate::memory::LARGE_MESSAGE_BYTES`]
-    /// would pass the memory budget (smaller ones are counted as the log grows). It is counted
-    /// twice, as it may be held twice: in the log, and in flight until it is received.
-    fn refuse_large_message(&mut self, message: &Message) -> Option<Flow> {
-        if message.data.len() <= crate::memory::LARGE_MESSAGE_BYTES {
-            return None;
-        }
-        self.refuse_over_budget(2 * message.data.len())
-    }
-
-    /// Checks size limits and the capabilities a message would carry, changing nothing.
-    fn validate_message(&self, id: ProcessId, message: &Message, may_grant: bool) -> Result<(), SysError> {
-        let limits = &self.config.limits;
-        if message.data.len() > limits.message_bytes_max as usize
-            || message.caps.len() > limits.message_caps_max as usize
-        {
-            return Err(SysError::MessageTooLarge);
-        }
-        if message.caps.is_empty() {
-            return Ok(());
-        }
-        if !may_grant {
-            return Err(SysError::InsufficientRights);
-        }
-        for (index, transfer) in message.caps.iter().enumerate() {
-            let (_, capability) = self.lookup(id, transfer.slot)?;
-            if self.objects.get(capability.object).is_some_and(|object| object.kind() == ObjectKind::Reply) {
-                return Err(SysError::WrongObjectKind);
-            }
-            if message.caps[..index].iter().any(|earlier| {
-                earlier.slot == transfer.slot
-                    && (earlier.mode == TransferMode::Move || transfer.mode == TransferMode::Move)
-            }) {
-                return Err(SysError::InvalidArgument);
-            }
-        }
-        Ok(())
-    }
-
-    /// Puts a checked message in transit through `via` (the sender's capability to the port, or
-    /// the reply capability): capabilities leave the table or are copied, and it is logged.
-    fn commit(
-        &mut self,
-        id: ProcessId,
-        via: Capability,
-        message: Message,
-        kind: MessageKind,
-        answers: Option<MessageId>,
-    ) -> Envelope {
-        let (port, badge) = (via.object, via.badge);
-        // Most messages carry no capabilities: they skip the transfer loop and its vector.
-        let caps = if message.caps.is_empty() { Vec::new() } else { self.commit_capabilities(id, &message.caps) };
-        let message_id = self.record_sent(id, port, kind, badge, &message, answers);
-        // A reply's port is its reply object, which replying has used up already: nothing to count.
-        if kind != MessageKind::Reply
-            && let Some(object) = self.objects.get_mut(port)
-        {
-            object.counters.count(message.data.len());
-        }
-        self.emit(id, EventKind::MessageSent { message: message_id });
-        Envelope {
-            id: message_id,
-            sender: id,
-            badge,
-            may_grant: via.rights.contains(Rights::GRANT),
-            label: message.label,
-            data: message.data,
-            caps,
-            kind,
-        }
-    }
-
-    /// Records a message in the log and charges and counts it to its sender; returns its id.
-    #[inline(always)]
-    // Always inlined: see "Inlining" in the fast path's module doc.
-    pub(crate) fn record_sent(
-        &mut self,
-        id: ProcessId,
-        port: ObjectId,
-        kind: MessageKind,
-        badge: Badge,
-        message: &Message,
-        answers: Option<MessageId>,
-    ) -> MessageId {
-        let bytes = message.data.len() as u64;
-        let caps = message.caps.len();
-        let message_id = self.log.record_message(id, port, kind, badge, message.label, &message.data, caps, answers);
-        let copy_cycles = self.config.profile.copy_cycles(bytes);
-        self.charge(id, copy_cycles);
-        let counters = &mut self.process_mut(id).counters;
-        counters.messages_sent.count(kind);
-        counters.bytes_copied += bytes;
-        message_id
-    }
-
-    /// Puts the capabilities a checked message carries in transit, copied or moved out of the sender's table.
-    fn commit_capabilities(&mut self, id: ProcessId, transfers: &[crate::message::CapTransfer]) -> Vec<NodeKey> {
-        let mut caps = Vec::with_capacity(transfers.len());
-        for transfer in transfers {
-            let node = self.process(id).caps.get(transfer.slot).expect("kernel bug: validated slot emptied");
-            let capability = self.tree.capability(node).expect("kernel bug: table names a dead node");
-            let rights = capability.rights & transfer.rights;
-            match transfer.mode {
-                TransferMode::Copy => {
-                    let copy = Capability { rights, ..capability };
-                    caps.push(self.tree.insert(copy, Location::InTransit, Some(node)));
-                }
-                TransferMode::Move => {
-                    self.process_mut(id).caps.take(transfer.slot);
-                    self.tree.relocate(node, Location::InTransit);
-                    self.tree.restrict(node, rights);
-                    self.emit_capability(
-                        id,
-                        CapabilityOp::SentAway,
-                        transfer.slot,
-                        Capability { rights, ..capability },
-                    );
-                    caps.push(node);
-                }
-            }
-            self.process_mut(id).counters.capability_ops += 1;
-        }
-        caps
-    }
-
-    /// Hands a message to its receiver: a reply capability for a call, then the carried capabilities.
-    /// A call comes with the free slot its reply capability goes to, which the caller found when it
-    /// checked the receiver could take a call: the search is not done twice.
-    pub(crate) fn deliver(
-        &mut self,
-        receiver: ProcessId,
-        envelope: Envelope,
-        reply_slot: Option<Slot>,
-    ) -> (Received, Option<ObjectId>) {
-        let reply = (envelope.kind == MessageKind::Call).then(|| {
-            let slot = reply_slot.expect("kernel bug: a call delivered without a free slot for its reply");
-            let (object, created) = self.create_reply(envelope.sender, envelope.id, envelope.may_grant, receiver, slot);
-            self.emit(receiver, created);
-            (slot, object)
-        });
-        let (caps, caps_lost) =
-            if envelope.caps.is_empty() { (Vec::new(), 0) } else { self.place_all_in_table(receiver, envelope.caps) };
-        self.process_mut(receiver).counters.messages_received += 1;
-        self.emit(receiver, EventKind::MessageDelivered { message: envelope.id });
-        let received = Received {
-            badge: envelope.badge,
-            label: envelope.label,
-            data: envelope.data,
-            caps,
-            caps_lost,
-            reply: reply.map(|(slot, _)| slot),
-        };
-        (received, reply.map(|(_, object)| object))
-    }
-
-    /// Moves the capabilities a message carried into the receiver's table: the slots they took, and how many were lost.
-    fn place_all_in_table(&mut self, receiver: ProcessId, nodes: Vec<NodeKey>) -> (Vec<Slot>, u32) {
-        let mut caps = Vec::with_capacity(nodes.len());
-        let mut caps_lost = 0;
-        for node in nodes {
-            match self.place_in_table(receiver, node) {
-                Some(slot) => caps.push(slot),
-                None => caps_lost += 1,
-            }
-        }
-        (caps, caps_lost)
-    }
-
-    /// Moves a capability in transit into the receiver's table; `None` if it was revoked or the table is full.
-    fn place_in_table(&mut self, receiver: ProcessId, node: NodeKey) -> Option<Slot> {
-        let capability = self.tree.capability(node)?;
-        let limit = self.config.limits.capability_slots_max;
-        let Some(slot) = self.process(receiver).caps.free_slot(limit) else {
-            self.tree.remove(node);
-            return None;
-        };
-        self.process_mut(receiver).caps.put(slot, node);
-        self.tree.relocate(node, Location::Slot { process: receiver.index, slot });
-        self.process_mut(receiver).counters.capability_ops += 1;
-        self.emit_capability(receiver, CapabilityOp::Received, slot, capability);
-        Some(slot)
-    }
-
-    /// Throws a message away, counting it and deleting the capabilities it carried.
-    pub(crate) fn drop_envelope(&mut self, envelope: Envelope, reason: DropReason) {
-        for node in envelope.caps {
-            self.tree.remove(node);
-        }
-        let sender = envelope.sender;
-        if let Some(process) = self.processes.get_mut(sender.index as usize) {
-            process.counters.messages_dropped += 1;
-        }
-        let port = self.log.message(envelope.id).port;
-        if let Some(object) = self.objects.get_mut(port) {
-            object.counters.dropped += 1;
-        }
-        self.emit(sender, EventKind::MessageDropped { message: envelope.id, reason });
     }
 
     /// Removes a blocked process from the queue it waits in; a message it was sending is dropped.

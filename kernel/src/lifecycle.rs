@@ -41,22 +41,10 @@ impl Kernel {
             self.forget_held(id);
         }
         self.leave_processor(id);
-        if let Some(key) = self.process_mut(id).timer.take() {
-            self.timers.cancel(key);
-        }
-        let process = self.process_mut(id);
-        process.state = final_state;
-        process.program = None;
-        process.blocked_call = None;
-        process.compute_remaining = 0;
-        if std::mem::take(&mut process.counts_as_program) {
+        let (event, was_program) = self.processes[id.index as usize].end(final_state, &mut self.timers);
+        if was_program {
             self.programs_alive -= 1;
         }
-        let event = match final_state {
-            ProcessState::Exited { code } => EventKind::Exited { code },
-            ProcessState::Faulted { reason } => EventKind::Faulted { reason },
-            _ => unreachable!(),
-        };
         self.emit(id, event);
         self.release_everything(id);
         // A server that dies before it reported ready holds the boot up no longer.

@@ -25,7 +25,8 @@
 //! When a run would pass its budget it ends with [`Outcome::MemoryLimit`] and
 //! a report of what it held, before the allocation that would have passed it.
 
-use crate::kernel::{Flow, Kernel};
+use crate::dispatch::Next;
+use crate::kernel::Kernel;
 use crate::outcome::{MemoryReport, Outcome};
 
 /// Steps between two looks at the memory the run holds.
@@ -71,10 +72,10 @@ impl Kernel {
 
     /// Ends the run when `bytes` more (a region, or a message larger than
     /// [`LARGE_MESSAGE_BYTES`]) would pass the budget; the syscall asking for them ends with it.
-    pub(crate) fn refuse_over_budget(&mut self, bytes: usize) -> Option<Flow> {
+    pub(crate) fn refuse_over_budget(&mut self, bytes: usize) -> Option<Next> {
         let report = self.memory_passed(bytes as u64)?;
         self.end(Outcome::MemoryLimit(report));
-        Some(Flow::Ended)
+        Some(Next::Ended)
     }
 
     /// Makes room for a region of `size` bytes made at setup: within the budget, its bytes;

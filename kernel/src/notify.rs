@@ -6,10 +6,11 @@
 //! interrupts at once (seL4 bound notifications, Hubris notification masks).
 
 use crate::capability::Rights;
+use crate::dispatch::Next;
 use crate::error::SysError;
 use crate::event::EventKind;
 use crate::ids::{ObjectId, ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::message::Incoming;
 use crate::object::ObjectKind;
 use crate::process::ProcessState;
@@ -30,14 +31,14 @@ impl Kernel {
         Ok(capability)
     }
 
-    pub(crate) fn sys_signal(&mut self, id: ProcessId, slot: Slot, bits: u64) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_signal(&mut self, id: ProcessId, slot: Slot, bits: u64) -> Result<Next, SysError> {
         let capability = self.notification_capability(id, slot, Rights::SEND)?;
         let bits = bits | capability.badge.0;
         self.process_mut(id).counters.notifications_sent += 1;
         let logged = self.log.record_bits(bits);
         self.emit(id, EventKind::Signalled { notification: capability.object, bits: logged });
         self.signal_object(capability.object, bits);
-        Ok(SyscallValue::Unit)
+        Ok(Next::DONE)
     }
 
     /// Delivers bits: to the first waiter, else to the bound process if it is
@@ -64,15 +65,18 @@ impl Kernel {
         None
     }
 
-    pub(crate) fn sys_wait(&mut self, id: ProcessId, slot: Slot, blocking: Blocking, call: SyscallKind) -> Flow {
-        let capability = match self.notification_capability(id, slot, Rights::RECEIVE) {
-            Ok(capability) => capability,
-            Err(error) => return Flow::Return(Err(error)),
-        };
+    pub(crate) fn sys_wait(
+        &mut self,
+        id: ProcessId,
+        slot: Slot,
+        blocking: Blocking,
+        call: SyscallKind,
+    ) -> Result<Next, SysError> {
+        let capability = self.notification_capability(id, slot, Rights::RECEIVE)?;
         let word = self.objects.notification_mut(capability.object).expect("kernel bug: checked notification vanished");
         let bits = std::mem::take(&mut word.bits);
         if bits != 0 || blocking == Blocking::Never {
-            return Flow::Return(Ok(SyscallValue::Number(bits)));
+            return Ok(Next::Return(SyscallValue::Number(bits)));
         }
         word.waiters.push_back(id);
         let timeout = match blocking {
@@ -82,7 +86,7 @@ impl Kernel {
         self.block(id, ProcessState::WaitingNotification { notification: capability.object }, call, timeout)
     }
 
-    pub(crate) fn sys_bind(&mut self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_bind(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
         let capability = self.notification_capability(id, slot, Rights::RECEIVE)?;
         if self.process(id).bound_notification.is_some() {
             return Err(SysError::InvalidArgument);
@@ -93,7 +97,7 @@ impl Kernel {
         }
         word.bound_to = Some(id);
         self.process_mut(id).bound_notification = Some(capability.object);
-        Ok(SyscallValue::Unit)
+        Ok(Next::DONE)
     }
 
     /// Takes the pending bits of the caller's bound notification, if there are any.
@@ -117,22 +121,22 @@ impl Kernel {
         bits: u64,
         delay_cycles: u64,
         period_cycles: Option<u64>,
-    ) -> Result<SyscallValue, SysError> {
+    ) -> Result<Next, SysError> {
         let capability = self.notification_capability(id, slot, Rights::SEND)?;
         if period_cycles == Some(0) {
             return Err(SysError::InvalidArgument);
         }
         let bits = bits | capability.badge.0;
         let action = TimerAction::Interrupt { notification: capability.object, bits, period_cycles, owner: id };
-        self.timers.insert(self.now.saturating_add(delay_cycles), action);
-        Ok(SyscallValue::Unit)
+        self.timers.insert(self.now_cycles.saturating_add(delay_cycles), action);
+        Ok(Next::DONE)
     }
 
     /// A device interrupt: charged to the kernel, delivered as notification bits,
     /// and the switch to a driver it wakes is part of its cost.
     pub(crate) fn interrupt(&mut self, notification: ObjectId, bits: u64) {
         let cycles = self.config.profile.interrupt_cycles;
-        self.now = self.now.saturating_add(cycles);
+        self.now_cycles = self.now_cycles.saturating_add(cycles);
         self.kernel_cycles = self.kernel_cycles.saturating_add(cycles);
         let logged = self.log.record_bits(bits);
         self.emit(ProcessId::KERNEL, EventKind::Interrupt { notification, bits: logged });

@@ -1,4 +1,10 @@
 //! Processes and their states.
+//!
+//! Every change of a process's state is one of the transitions on [`Process`]
+//! here (run, preempt, block, await a reply, unblock, hold for and release
+//! from the boot, end, reincarnate), each checking in debug builds that it
+//! starts from a state it may: the kernel decides when a process changes, this
+//! module what a change touches.
 
 use crate::capability::CapabilityTable;
 use crate::error::{FaultReason, ProgramResult};
@@ -6,9 +12,10 @@ use crate::event::{BlockedOn, EventKind};
 use crate::ids::{ObjectId, Priority, ProcessId};
 use crate::message::Envelope;
 use crate::metrics::Counters;
+use crate::setup::ProcessSpec;
 use crate::sys::Trap;
 use crate::syscall::{SyscallKind, SyscallResult};
-use crate::time::Timers;
+use crate::time::{TimerKey, Timers};
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
@@ -33,9 +40,10 @@ pub enum ProcessState {
     ReplyBlocked { server: ProcessId, reply: ObjectId },
     /// Waiting for bits on a notification.
     WaitingNotification { notification: ObjectId },
-    /// Sleeping until this virtual time.
+    /// Sleeping until this virtual time, in cycles.
     Sleeping { until: u64 },
-    /// Inside a kernel service call (monolithic mode), waiting for a device until this time.
+    /// Inside a kernel service call (monolithic mode), waiting for a device until this virtual
+    /// time, in cycles.
     InKernel { until: u64 },
     /// Ended by its own choice.
     Exited { code: i32 },
@@ -97,18 +105,20 @@ pub struct Process {
     pub(crate) base_priority: Priority,
     pub(crate) effective_priority: Priority,
     pub(crate) is_server: bool,
+    /// Read anywhere, written only by the transitions below: every change of state is one of them.
     pub(crate) state: ProcessState,
     pub(crate) caps: CapabilityTable,
     pub(crate) program: Option<ProgramFuture>,
     pub(crate) trap: Rc<Trap>,
     /// The syscall a blocked process is in.
     pub(crate) blocked_call: Option<SyscallKind>,
-    pub(crate) blocked_since: u64,
+    /// When it blocked.
+    pub(crate) blocked_since_cycles: u64,
     pub(crate) outgoing: Option<Outgoing>,
     /// Key of the timer that ends the current block (sleep or timeout).
-    pub(crate) timer: Option<(u64, u64)>,
-    pub(crate) compute_remaining: u64,
-    pub(crate) slice_used: u64,
+    pub(crate) timer: Option<TimerKey>,
+    pub(crate) compute_remaining_cycles: u64,
+    pub(crate) slice_used_cycles: u64,
     pub(crate) bound_notification: Option<ObjectId>,
     /// Notifications to signal, with which bits, when this process dies.
     pub(crate) watchers: Vec<(ObjectId, u64)>,
@@ -124,24 +134,136 @@ pub struct Process {
     pub(crate) started: bool,
     /// The operation it is in the middle of, from its markers (lost work in a kernel panic).
     pub(crate) current_operation: Option<u32>,
-    /// Rebuilds it after it dies, when it was booted restartable.
-    pub(crate) restarter: Option<crate::restart::Restarter>,
+    /// Booted restartable: the kernel's table of restarters holds what rebuilds it.
+    pub(crate) restartable: bool,
     /// Reported ready (start-up done) since it last started; see [`crate::boot`].
     pub(crate) ready: bool,
 }
 
 impl Process {
+    /// A new process, ready but with no program yet.
+    pub(crate) fn new(id: ProcessId, spec: ProcessSpec) -> Process {
+        Process {
+            id,
+            name: spec.name,
+            base_priority: spec.priority,
+            effective_priority: spec.priority,
+            is_server: spec.is_server,
+            state: ProcessState::Ready,
+            caps: Default::default(),
+            program: None,
+            trap: Rc::new(Trap::default()),
+            blocked_call: None,
+            blocked_since_cycles: 0,
+            outgoing: None,
+            timer: None,
+            compute_remaining_cycles: 0,
+            slice_used_cycles: 0,
+            bound_notification: None,
+            watchers: Vec::new(),
+            held_replies: Vec::new(),
+            owned: Vec::new(),
+            counters: Counters::default(),
+            fault_detail: None,
+            counts_as_program: false,
+            started: false,
+            current_operation: None,
+            restartable: false,
+            ready: false,
+        }
+    }
+
+    /// Puts it on the processor: it was ready, or was running and keeps the processor.
+    #[inline]
+    pub(crate) fn run(&mut self) {
+        debug_assert!(self.state.is_runnable(), "kernel bug: running {}, which is {:?}", self.id, self.state);
+        self.state = ProcessState::Running;
+    }
+
+    /// Takes it off the processor, still ready to run (preempted, its slice spent, or yielding);
+    /// the caller queues it.
+    pub(crate) fn preempt(&mut self) {
+        debug_assert_eq!(self.state, ProcessState::Running, "kernel bug: preempting {}, which is not running", self.id);
+        self.state = ProcessState::Ready;
+    }
+
+    /// Holds a ready process back until the boot finishes; the caller takes it off the run queue.
+    pub(crate) fn hold_for_boot(&mut self) {
+        debug_assert_eq!(self.state, ProcessState::Ready, "kernel bug: holding {}, which is not ready", self.id);
+        self.state = ProcessState::AwaitingBoot;
+    }
+
+    /// Lets a process held for the boot run: it is ready, and the caller queues it. Returns false
+    /// when it was not held (it ended meanwhile).
+    pub(crate) fn release_from_boot(&mut self) -> bool {
+        if self.state != ProcessState::AwaitingBoot {
+            return false;
+        }
+        self.state = ProcessState::Ready;
+        true
+    }
+
+    /// A caller blocked sending its call, now taken by `server`, waits for the answer through
+    /// `reply`: still blocked, in the same syscall, since the same time. Returns the event that
+    /// records it.
+    pub(crate) fn await_reply(&mut self, server: ProcessId, reply: ObjectId) -> EventKind {
+        debug_assert!(
+            matches!(self.state, ProcessState::SendBlocked { .. }),
+            "kernel bug: {} awaits a reply without having sent a call",
+            self.id
+        );
+        self.state = ProcessState::ReplyBlocked { server, reply };
+        EventKind::Blocked { on: BlockedOn::Reply(server) }
+    }
+
+    /// Ends it in `final_state`: its program is dropped, and the syscall, computation or timeout
+    /// it was in the middle of is forgotten. Returns the event that records it, and whether it
+    /// was a program the run was still waiting for.
+    pub(crate) fn end(&mut self, final_state: ProcessState, timers: &mut Timers) -> (EventKind, bool) {
+        let event = match final_state {
+            ProcessState::Exited { code } => EventKind::Exited { code },
+            ProcessState::Faulted { reason } => EventKind::Faulted { reason },
+            _ => unreachable!("kernel bug: ending {} in {final_state:?}", self.id),
+        };
+        if let Some(key) = self.timer.take() {
+            timers.cancel(key);
+        }
+        self.state = final_state;
+        self.program = None;
+        self.blocked_call = None;
+        self.compute_remaining_cycles = 0;
+        (event, std::mem::take(&mut self.counts_as_program))
+    }
+
+    /// Makes a dead process the next incarnation `id` in its place: ready, with no program yet and
+    /// its base priority. It keeps its name and counters; the rest ended with its last life.
+    pub(crate) fn reincarnate(&mut self, id: ProcessId) {
+        debug_assert!(!self.state.is_alive(), "kernel bug: reincarnating a live process");
+        self.id = id;
+        self.state = ProcessState::Ready;
+        self.effective_priority = self.base_priority;
+        self.trap = Rc::new(Trap::default());
+        self.bound_notification = None;
+        self.watchers.clear();
+        self.held_replies.clear();
+        self.fault_detail = None;
+        self.current_operation = None;
+        self.started = false;
+        self.ready = false;
+        self.slice_used_cycles = 0;
+    }
+
     /// Charges cycles of processor time to it (the kernel's clock moves on separately).
     pub(crate) fn charge(&mut self, cycles: u64) {
         self.counters.cycles = self.counters.cycles.saturating_add(cycles);
-        self.slice_used = self.slice_used.saturating_add(cycles);
+        self.slice_used_cycles = self.slice_used_cycles.saturating_add(cycles);
     }
 
     /// Blocks it in `state` inside `call` from `now` on; returns the event that records it.
-    pub(crate) fn block(&mut self, state: ProcessState, call: SyscallKind, now: u64) -> EventKind {
+    pub(crate) fn block(&mut self, state: ProcessState, call: SyscallKind, now_cycles: u64) -> EventKind {
         self.state = state;
         self.blocked_call = Some(call);
-        self.blocked_since = now;
+        self.blocked_since_cycles = now_cycles;
         let on = state.blocked_on().expect("kernel bug: blocking in a state that waits for nothing");
         EventKind::Blocked { on }
     }
@@ -150,12 +272,13 @@ impl Process {
     /// ready, but the caller queues it. Returns the event that records it.
     #[inline(always)]
     // Always inlined: see "Inlining" in the fast path's module doc.
-    pub(crate) fn unblock(&mut self, now: u64, result: SyscallResult, timers: &mut Timers) -> EventKind {
+    pub(crate) fn unblock(&mut self, now_cycles: u64, result: SyscallResult, timers: &mut Timers) -> EventKind {
         if let Some(key) = self.timer.take() {
             timers.cancel(key);
         }
         debug_assert!(self.state.is_blocked(), "kernel bug: waking {}, which is not blocked", self.id);
-        self.counters.blocked_cycles = self.counters.blocked_cycles.saturating_add(now - self.blocked_since);
+        self.counters.blocked_cycles =
+            self.counters.blocked_cycles.saturating_add(now_cycles - self.blocked_since_cycles);
         let call = self.blocked_call.take().expect("kernel bug: blocked process without a syscall");
         self.state = ProcessState::Ready;
         let error = result.as_ref().err().copied();
@@ -205,7 +328,7 @@ impl Process {
 
     /// True when a supervisor can restart it.
     pub fn is_restartable(&self) -> bool {
-        self.restarter.is_some()
+        self.restartable
     }
 
     /// True once it has reported ready since it last started (servers, after their start-up).

@@ -7,17 +7,19 @@
 //! generation, so its old id (held in reply capabilities, wait chains, old
 //! handles) is dead while the views keep one lane per server. What the new
 //! incarnation starts with is what its [`Restarter`] builds, the same code
-//! that built it at boot.
+//! that built it at boot. The kernel keeps the restarters in a table of its
+//! own, by place in the process table: a restarter changes the whole kernel,
+//! so no process holds one.
 
 use crate::capability::Rights;
+use crate::dispatch::Next;
 use crate::error::{FaultReason, SysError};
 use crate::event::{EventKind, InjectedFault};
 use crate::ids::{Badge, ObjectId, ProcessId, Slot};
-use crate::kernel::{Flow, Kernel};
+use crate::kernel::Kernel;
 use crate::object::{ObjectBody, ObjectKind};
 use crate::outcome::{LostWork, Outcome, PanicReport};
 use crate::process::ProcessState;
-use crate::sys::Trap;
 use crate::syscall::SyscallValue;
 use crate::time::TimerAction;
 use std::rc::Rc;
@@ -40,7 +42,8 @@ impl Kernel {
     /// can restart the process after it dies. Returns the service port of the first incarnation.
     pub fn boot_restartable(&mut self, id: ProcessId, restarter: Restarter) -> ObjectId {
         let port = restarter(self, id);
-        self.process_mut(id).restarter = Some(restarter);
+        self.process_mut(id).restartable = true;
+        self.restarters.insert(id.index, restarter);
         port
     }
 
@@ -90,7 +93,7 @@ impl Kernel {
                 operation: process.current_operation,
             })
             .collect();
-        self.end(Outcome::KernelPanic(PanicReport { time: self.now, culprit, fault, detail, lost }));
+        self.end(Outcome::KernelPanic(PanicReport { time: self.now_cycles, culprit, fault, detail, lost }));
     }
 
     /// The process a handle in `id`'s slot names, checked for the write right.
@@ -105,27 +108,24 @@ impl Kernel {
         }
     }
 
-    pub(crate) fn sys_kill(&mut self, id: ProcessId, slot: Slot) -> Flow {
-        let target = match self.handle_target(id, slot) {
-            Ok((_, target)) => target,
-            Err(error) => return Flow::Return(Err(error)),
-        };
+    pub(crate) fn sys_kill(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
+        let (_, target) = self.handle_target(id, slot)?;
         if !self.is_alive(target) {
-            return Flow::Return(Ok(SyscallValue::Unit));
+            return Ok(Next::DONE);
         }
         let name = self.process(id).name.clone();
         self.process_mut(target).fault_detail = Some(format!("killed by {name}"));
         self.terminate(target, ProcessState::Faulted { reason: FaultReason::Killed });
-        if target == id { Flow::Ended } else { Flow::Return(Ok(SyscallValue::Unit)) }
+        if target == id { Ok(Next::Ended) } else { Ok(Next::DONE) }
     }
 
-    pub(crate) fn sys_restart(&mut self, id: ProcessId, slot: Slot) -> Result<SyscallValue, SysError> {
+    pub(crate) fn sys_restart(&mut self, id: ProcessId, slot: Slot) -> Result<Next, SysError> {
         let (handle, target) = self.handle_target(id, slot)?;
         let current = self.process(target).id;
         if current != target || self.process(target).state.is_alive() {
             return Err(SysError::InvalidArgument);
         }
-        let restarter = self.process(target).restarter.clone().ok_or(SysError::InvalidArgument)?;
+        let restarter = self.restarters.get(&target.index).cloned().ok_or(SysError::InvalidArgument)?;
         // Checked before anything changes: a restart that cannot hand over the new port's
         // capability must not have restarted anything either.
         if !self.has_free_slot(id) {
@@ -138,7 +138,8 @@ impl Kernel {
         let port = restarter(self, reborn);
         let capability =
             crate::capability::Capability { object: port, rights: Rights::SEND | Rights::GRANT, badge: Badge::NONE };
-        self.install(id, capability, None, crate::event::CapabilityOp::Created).map(SyscallValue::Slot)
+        self.install(id, capability, None, crate::event::CapabilityOp::Created)
+            .map(|slot| Next::Return(SyscallValue::Slot(slot)))
     }
 
     /// Clears a dead process's place for its next incarnation and returns the new id.
@@ -146,20 +147,7 @@ impl Kernel {
         let id = ProcessId { index: old.index, generation: old.generation + 1 };
         // A dead process sends nothing; should a message be left, it is no longer in flight.
         self.take_outgoing(old);
-        let process = self.process_mut(old);
-        debug_assert!(!process.state.is_alive(), "kernel bug: reincarnating a live process");
-        process.id = id;
-        process.state = ProcessState::Ready;
-        process.effective_priority = process.base_priority;
-        process.trap = Rc::new(Trap::default());
-        process.bound_notification = None;
-        process.watchers.clear();
-        process.held_replies.clear();
-        process.fault_detail = None;
-        process.current_operation = None;
-        process.started = false;
-        process.ready = false;
-        process.slice_used = 0;
+        self.process_mut(old).reincarnate(id);
         self.emit(id, EventKind::Restarted);
         id
     }

@@ -6,6 +6,10 @@
 //! later, after the process was blocked), puts the result in the frame and
 //! polls the process again, which then sees the result. One poll is one
 //! syscall.
+//!
+//! Longer than the kernel's other modules, and on purpose in one file: it is
+//! the whole program-facing API, one documented method per syscall and per
+//! variant of one (try, timeout, closed receive), with nothing else to split.
 
 use crate::capability::Rights;
 use crate::error::{ProgramResult, SysError};
@@ -32,7 +36,7 @@ pub(crate) struct Trap {
     /// Set when a marker is left, so the kernel looks at the list only after polls that left some.
     pub annotated: Cell<bool>,
     /// Virtual time when the kernel last polled the process.
-    pub now: Cell<u64>,
+    pub now_cycles: Cell<u64>,
     /// Set when the program stopped to take a step without a syscall ([`Sys::take_step`]).
     pub stepped: Cell<bool>,
 }
@@ -547,7 +551,7 @@ impl Sys {
     /// The virtual time at which the process last resumed. Free: for the simulator's fault
     /// injection, which must not add syscalls to the run; programs use [`Sys::clock`].
     pub fn now(&self) -> u64 {
-        self.trap.now.get()
+        self.trap.now_cycles.get()
     }
 
     /// Faults the process behind a process handle.

@@ -6,8 +6,15 @@
 use crate::ids::{ObjectId, ProcessId};
 use std::collections::BTreeMap;
 
-/// Identifies one armed timer: its deadline and the order it was armed in.
-pub(crate) type TimerKey = (u64, u64);
+/// Identifies one armed timer: its deadline, then the order it was armed in. Keys order timers
+/// as they fire (the derived order compares the fields in this order).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub(crate) struct TimerKey {
+    /// When it fires, in virtual time.
+    deadline_cycles: u64,
+    /// How many timers were armed before it.
+    armed_before: u64,
+}
 
 /// What a timer does when it fires.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -28,8 +35,8 @@ pub(crate) struct Timers {
 }
 
 impl Timers {
-    pub fn insert(&mut self, deadline: u64, action: TimerAction) -> TimerKey {
-        let key = (deadline, self.armed);
+    pub fn insert(&mut self, deadline_cycles: u64, action: TimerAction) -> TimerKey {
+        let key = TimerKey { deadline_cycles, armed_before: self.armed };
         self.armed += 1;
         self.queue.insert(key, action);
         key
@@ -43,16 +50,16 @@ impl Timers {
         self.queue.is_empty()
     }
 
-    pub fn next_deadline(&self) -> Option<u64> {
-        self.queue.keys().next().map(|&(deadline, _)| deadline)
+    pub fn next_deadline_cycles(&self) -> Option<u64> {
+        self.queue.keys().next().map(|key| key.deadline_cycles)
     }
 
-    /// Takes the earliest timer if it is due at `now`, with its deadline.
-    pub fn pop_due(&mut self, now: u64) -> Option<(u64, TimerAction)> {
+    /// Takes the earliest timer if it is due at `now_cycles`, with its deadline.
+    pub fn pop_due(&mut self, now_cycles: u64) -> Option<(u64, TimerAction)> {
         let (&key, _) = self.queue.first_key_value()?;
-        if key.0 > now {
+        if key.deadline_cycles > now_cycles {
             return None;
         }
-        self.queue.remove(&key).map(|action| (key.0, action))
+        self.queue.remove(&key).map(|action| (key.deadline_cycles, action))
     }
 }
