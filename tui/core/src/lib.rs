@@ -22,9 +22,11 @@
 //!    [`calibrate`] reads the host's clock (and /proc/cpuinfo, and starts a peer process),
 //!    because timing this machine is what it is for; nothing it measures feeds a run unless
 //!    the caller passes the profile it builds.
-//! 4. **Validated once.** A [`scenario::Scenario`] exists only validated
-//!    ([`scenario::Scenario::parse`]). Bad input is an error value that names the file, line,
-//!    column and the item at fault ([`scenario::ScenarioError`]), never a panic.
+//! 4. **Validated once.** A [`scenario::Scenario`] exists only validated: from RON text
+//!    ([`scenario::Scenario::parse`]) or from raw values built in code
+//!    ([`scenario::Scenario::try_from`] a [`scenario::RawScenario`]), both through one
+//!    validator. Bad input is an error value that names the file, line, column and the item at
+//!    fault ([`scenario::ScenarioError`]), never a panic.
 //!
 //! ## What it must not know
 //! The terminal (no ratatui, no crossterm), the command line (no clap, no flag names, no exit
@@ -40,6 +42,17 @@
 //!   two crates, one set of facts would have two homes, and every other front end would have to
 //!   write the words again. What `tui/` keeps of "text printing" is the printing: which report
 //!   a command's flags ask for, writing it out, and the exit status.
+//! - **The ops' schema stays in `mksim-userland`** (`userland/src/script.rs`), re-exported here
+//!   as [`scenario::Op`], [`scenario::Pass`] and [`scenario::Policy`]. The ops and their
+//!   interpreter belong together, and the interpreter runs inside the simulated programs,
+//!   beside the client stubs and protocols it calls; this crate depends on userland, so moving
+//!   the ops here would make userland depend on its own dependent. The rest of the format
+//!   (kernel, servers, objects, processes, faults, expectations) is this crate's.
+//! - **A scenario can be built in code.** The raw types ([`scenario::RawScenario`] and what it
+//!   holds) are public with the schema the RON files are read with (`deny_unknown_fields`
+//!   kept), and `Scenario::try_from(raw)` checks them exactly as a file is checked. A scenario
+//!   built in code has no file: its errors have an empty `file`, line and column 0, and name
+//!   the item at fault.
 //!
 //! ## Dependencies beyond the simulator
 //! `ron` and `serde` (the format), `serde_json` (the JSON reports), `strsim` ("did you mean"),
