@@ -20,6 +20,10 @@
 //! The peer process is whatever command the caller gives (the `mksim` binary
 //! runs itself with a hidden subcommand that calls [`echo_standard_streams`]);
 //! this module neither finds nor names the binary.
+//!
+//! It is the one module of the core that reads the host's clock and starts a
+//! process: timing this machine is its purpose. Nothing it measures reaches a
+//! run unless the caller passes the profile it builds.
 
 use mksim_kernel::CostProfile;
 use std::hint::black_box;
