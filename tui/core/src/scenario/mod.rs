@@ -596,7 +596,9 @@ fn op_name(op: &Op) -> String {
 /// with no file, line or column in its errors (their `item` says where).
 ///
 /// ```
+/// use mksim_core::run::{RunOptions, run};
 /// use mksim_core::scenario::{Op, RawProcess, RawScenario, Scenario};
+/// use mksim_servers::system::Mode;
 ///
 /// let raw = RawScenario {
 ///     name: "hello".into(),
@@ -604,7 +606,8 @@ fn op_name(op: &Op) -> String {
 ///     ..RawScenario::default()
 /// };
 /// let scenario = Scenario::try_from(raw)?;
-/// assert_eq!(scenario.processes[0].name, "greeter");
+/// let report = run(&scenario, Mode::Microkernel, &RunOptions::default());
+/// assert_eq!(report.console["greeter"], "hi\n");
 /// # Ok::<(), mksim_core::scenario::ScenarioError>(())
 /// ```
 impl TryFrom<RawScenario> for Scenario {
