@@ -22,9 +22,9 @@
 //! Time is not judged here: the test that drives the harness stops a case
 //! that runs grossly long (see `tests/tests/fuzz.rs`).
 
-use mksim::run::{RunOptions, RunReport, run};
-use mksim::scenario::{Scenario, ScenarioError};
-use mksim::{check, report};
+use mksim_core::run::{RunOptions, RunReport, run};
+use mksim_core::scenario::{Scenario, ScenarioError};
+use mksim_core::{check, report};
 use mksim_servers::system::Mode;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};

@@ -31,7 +31,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub mod binary;
 pub mod fuzz;
 pub mod scenarios;
 

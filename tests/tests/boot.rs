@@ -4,9 +4,9 @@
 //! and `file_io` compare like with like; and a supervisor leaves a server
 //! alone until it has finished starting up again.
 
-use mksim::report::run_json;
-use mksim::run::{RunOptions, RunReport, run};
-use mksim::scenario::Scenario;
+use mksim_core::report::run_json;
+use mksim_core::run::{RunOptions, RunReport, run};
+use mksim_core::scenario::Scenario;
 use mksim_kernel::EventKind;
 use mksim_servers::system::Mode;
 use mksim_tests::scenarios;

@@ -2,7 +2,7 @@
 //! random workload, gives the same event log, outcome, virtual time and counters
 //! with the fast path on as with every syscall taking the general path.
 
-use mksim::scenario::Scenario;
+use mksim_core::scenario::Scenario;
 use mksim_kernel::Blocking;
 use mksim_kernel::{Counters, Kernel, KernelConfig};
 use mksim_servers::system::{Mode, boot};

@@ -8,9 +8,9 @@
 //! steps are spelt out with `Fails(error: ..)`, so a client that exits with
 //! 0 met every expectation its script states.
 
-use mksim::campaign::{Campaign, CampaignReport, run_campaign};
-use mksim::run::{RunOptions, RunReport, run};
-use mksim::scenario::Scenario;
+use mksim_core::campaign::{Campaign, CampaignReport, run_campaign};
+use mksim_core::run::{RunOptions, RunReport, run};
+use mksim_core::scenario::Scenario;
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::{CostProfile, EventKind, FaultReason, InjectedFault, Outcome, ProcessId, ProcessState};
 use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};

@@ -8,8 +8,8 @@
 //! step answer as the script says. The random sequences of operations are in
 //! `filesystem_model.rs`.
 
-use mksim::run::{RunOptions, RunReport, run};
-use mksim::scenario::Scenario;
+use mksim_core::run::{RunOptions, RunReport, run};
+use mksim_core::scenario::Scenario;
 use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
 use mksim_servers::system::Mode;
 use std::collections::BTreeMap;

@@ -3,11 +3,11 @@
 //! in both modes, check that runs are deterministic, keep snapshots of the
 //! traces people read, and check the behaviour each file is there to show.
 
-use mksim::check::check;
-use mksim::export::trace_hash;
-use mksim::report::{comparison, message_trace, summary};
-use mksim::run::{RunOptions, RunReport, run};
-use mksim::scenario::Scenario;
+use mksim_core::check::check;
+use mksim_core::export::trace_hash;
+use mksim_core::report::{comparison, message_trace, summary};
+use mksim_core::run::{RunOptions, RunReport, run};
+use mksim_core::scenario::Scenario;
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::{EventKind, EventLog, Outcome};
 use mksim_servers::system::Mode;

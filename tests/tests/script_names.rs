@@ -7,8 +7,8 @@
 //! so a client that exits with 0 met them all; every scenario runs in both
 //! modes.
 
-use mksim::run::{RunOptions, RunReport, run};
-use mksim::scenario::Scenario;
+use mksim_core::run::{RunOptions, RunReport, run};
+use mksim_core::scenario::Scenario;
 use mksim_servers::system::Mode;
 
 fn scenario(processes: &str) -> Scenario {

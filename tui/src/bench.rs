@@ -126,32 +126,7 @@ fn function_call_ns() -> f64 {
 
 fn crossbeam_roundtrips_per_sec() -> f64 {
     let rounds = 200_000u64;
-    rounds as f64 / crossbeam_round_trips(rounds, 0).as_secs_f64()
-}
-
-/// Host time of `rounds` round trips between two OS threads through a pair of crossbeam
-/// channels, after `warm_up` round trips that are not timed.
-pub(crate) fn crossbeam_round_trips(rounds: u64, warm_up: u64) -> Duration {
-    let (to_server, requests) = crossbeam_channel::bounded::<u64>(1);
-    let (to_client, replies) = crossbeam_channel::bounded::<u64>(1);
-    let server = std::thread::spawn(move || {
-        while let Ok(value) = requests.recv() {
-            if to_client.send(value + 1).is_err() {
-                break;
-            }
-        }
-    });
-    let round_trip = |round| {
-        to_server.send(round).expect("the server thread is alive");
-        black_box(replies.recv().expect("the server thread answers"));
-    };
-    (0..warm_up).for_each(round_trip);
-    let start = Instant::now();
-    (0..rounds).for_each(round_trip);
-    let elapsed = start.elapsed();
-    drop(to_server);
-    let _ = server.join();
-    elapsed
+    rounds as f64 / crate::calibrate::crossbeam_round_trips(rounds, 0).as_secs_f64()
 }
 
 fn pipe_roundtrips_per_sec() -> std::io::Result<f64> {

@@ -1,22 +1,16 @@
-//! # mksim: the command line and terminal UI of the simulator
+//! # mksim: the terminal UI and the bench of the simulator
 //!
-//! Scenario files, running them in either mode, comparing and checking
-//! them, sweeping their parameters, and exporting their event logs; measuring
-//! this machine as a cost profile and listing profiles side by side. The binary
-//! in `main.rs` is a thin
-//! layer over this library, which the workspace tests use directly.
+//! The terminal UI ([`ui`]) and `mksim bench` ([`bench`]), the two parts of the `mksim`
+//! binary that are more than a command line. Everything headless (scenario files, running,
+//! checking, campaigns, sweeps, calibration, exports, reports) is the `mksim-core` crate,
+//! whose modules are re-exported here under the names they have always had (`mksim::run`,
+//! `mksim::scenario`, ...), so the binary and the UI read as before. The binary in `main.rs`
+//! is a thin layer over both.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod bench;
-pub mod calibrate;
-pub mod campaign;
-pub mod check;
-pub mod export;
-pub mod profiles;
-pub mod report;
-pub mod run;
-pub mod scenario;
-pub mod sweep;
 pub mod ui;
+
+pub use mksim_core::{calibrate, campaign, check, export, profiles, report, run, scenario, sweep};

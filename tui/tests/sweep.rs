@@ -1,8 +1,8 @@
 //! `mksim sweep`: a scenario run for each value of a parameter under several cost profiles,
 //! through the library and through the binary.
 
-use mksim::scenario::Scenario;
-use mksim::sweep::{Sweep, SweepError, SweepRequest, sweep};
+use mksim_core::scenario::Scenario;
+use mksim_core::sweep::{Sweep, SweepError, SweepRequest, sweep};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -106,11 +106,11 @@ fn bad_input_is_refused_before_anything_runs() {
 #[test]
 fn round_trips_count_the_replies_clients_received() {
     let scenario = Scenario::parse(&size_sweep_text(), "size_sweep.ron").expect("valid");
-    let report = mksim::run::run(&scenario, mksim_servers::system::Mode::Microkernel, &Default::default());
+    let report = mksim_core::run::run(&scenario, mksim_servers::system::Mode::Microkernel, &Default::default());
     let clients = ["client"].into_iter().collect();
-    assert_eq!(mksim::sweep::round_trips(&report.log, &clients), 10);
+    assert_eq!(mksim_core::sweep::round_trips(&report.log, &clients), 10);
     let servers = ["echo"].into_iter().collect();
-    assert_eq!(mksim::sweep::round_trips(&report.log, &servers), 0, "the echo server makes no call");
+    assert_eq!(mksim_core::sweep::round_trips(&report.log, &servers), 0, "the echo server makes no call");
 }
 
 // ----- the binary -----

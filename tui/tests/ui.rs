@@ -7,10 +7,10 @@
 mod common;
 
 use common::{codes, key};
-use mksim::run::RunOptions;
-use mksim::scenario::Scenario;
 use mksim::ui::app::App;
 use mksim::ui::view::{KEYS, Palette, WIDE, draw};
+use mksim_core::run::RunOptions;
+use mksim_core::scenario::Scenario;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::{Buffer, CellWidth};

@@ -16,11 +16,11 @@
 mod common;
 
 use common::{codes, key};
-use mksim::run::RunOptions;
-use mksim::scenario::Scenario;
 use mksim::ui::app::App;
 use mksim::ui::timeline::Activity;
 use mksim::ui::view::{KEYS, Palette, draw};
+use mksim_core::run::RunOptions;
+use mksim_core::scenario::Scenario;
 use mksim_kernel::event::BlockedOn;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -5,10 +5,12 @@
 //! offending item, found by searching the text), then feeds the same text to
 //! `mksim run`.
 
-use mksim::run::{RunOptions, run};
-use mksim::scenario::{Scenario, ScenarioError, TIMER_PERIOD_MIN_CYCLES};
+mod binary;
+
+use binary::{mksim_binary, workspace};
+use mksim_core::run::{RunOptions, run};
+use mksim_core::scenario::{Scenario, ScenarioError, TIMER_PERIOD_MIN_CYCLES};
 use mksim_servers::system::Mode;
-use mksim_tests::binary::{mksim_binary, workspace};
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -1094,7 +1096,7 @@ fn the_least_limits_the_errors_name_are_enough_for_every_server() {
         let limits = limits.join(", ");
         let tight = with_limits(&text, &limits);
         let scenario = Scenario::parse(&tight, file).unwrap_or_else(|error| panic!("{file}: {error}"));
-        let result = mksim::check::check(&scenario, &RunOptions::default());
+        let result = mksim_core::check::check(&scenario, &RunOptions::default());
         let failed: Vec<String> = result
             .cases
             .iter()
@@ -1256,7 +1258,7 @@ fn a_file_over_sixteen_mebibytes_is_refused_unread() {
     let folder = scratch("huge_file");
     let path = folder.join("huge.ron");
     let file = std::fs::File::create(&path).expect("a scratch file");
-    file.set_len(mksim::scenario::FILE_BYTES_MAX + 1).expect("a sparse file");
+    file.set_len(mksim_core::scenario::FILE_BYTES_MAX + 1).expect("a sparse file");
     let path = path.to_str().expect("UTF-8");
     let printed = assert_refused_by_binary(&mksim(&["run", path]));
     assert!(printed.contains("16 MiB"), "{printed}");

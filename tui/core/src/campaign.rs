@@ -14,6 +14,10 @@
 //! Seeds run in parallel on every core; each simulation stays on one thread
 //! and the figures are summed in seed order, so the report does not depend
 //! on the scheduling of the host threads.
+//!
+//! It owns the campaign's runs and figures ([`CampaignReport`]), in words
+//! ([`describe`]) and in JSON ([`campaign_json`]); it prints nothing and reads
+//! no host clock.
 
 use crate::run::{RunOptions, RunReport, run};
 use crate::scenario::{FAULTABLE_SERVERS, Scenario};

@@ -1,7 +1,7 @@
 //! Exports read like the run they come from: build a small system, run it,
 //! export its log, and check each format's promises.
 
-use mksim::export::{Format, UnknownFormat, export, trace_hash};
+use mksim_core::export::{Format, UnknownFormat, export, trace_hash};
 use mksim_kernel::event::EventLog;
 use mksim_kernel::{
     Badge, FullPolicy, Kernel, KernelConfig, Message, Outcome, Priority, ProcessSpec, ProgramFault, Rights, SysError,

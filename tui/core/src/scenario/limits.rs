@@ -39,8 +39,9 @@ pub const MEMORY_LIMIT_MIN_BYTES: u64 = 1 << 16;
 pub const TIMER_PERIOD_MIN_CYCLES: u64 = 10_000;
 
 /// A whole number as a scenario writes it, of any size or sign; or a number with a fraction.
+/// Code makes one of a `u64` (`10.into()`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Int {
+pub enum Int {
     /// A whole number (a huge one saturates, which is just as far out of any range).
     Whole(i128),
     /// Not a whole number.
@@ -101,16 +102,23 @@ impl<'de> Deserialize<'de> for Int {
     }
 }
 
-/// The kernel's limits as a scenario writes them: each may be left out for its default.
+/// The kernel's limits as a scenario writes them (`kernel: (limits: (...))`): each may be left
+/// out (`None`) for the kernel's default.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default, rename = "Limits")]
-pub(super) struct RawLimits {
-    capability_slots_max: Option<Int>,
-    objects_per_process_max: Option<Int>,
-    message_bytes_max: Option<Int>,
-    message_caps_max: Option<Int>,
-    region_bytes_max: Option<Int>,
-    queue_capacity_max: Option<Int>,
+pub struct RawLimits {
+    /// The most capability slots a process has.
+    pub capability_slots_max: Option<Int>,
+    /// The most objects a process may own.
+    pub objects_per_process_max: Option<Int>,
+    /// The largest message, in bytes.
+    pub message_bytes_max: Option<Int>,
+    /// The most capabilities one message carries.
+    pub message_caps_max: Option<Int>,
+    /// The largest memory region, in bytes.
+    pub region_bytes_max: Option<Int>,
+    /// The most messages a queue holds.
+    pub queue_capacity_max: Option<Int>,
 }
 
 /// A bound on a number, and why it is there (a sentence that follows the range).

@@ -9,6 +9,7 @@
 //! `mksim run` reports, divided by the round trips.
 //!
 //! [`sweep`] only runs and measures; [`describe`] and [`to_json`] put the result into words.
+//! None of them prints: the caller shows the words or the JSON.
 
 use crate::run::{Profiles, RunOptions, RunReport, run};
 use crate::scenario::{Scenario, ScenarioError, load_profile};

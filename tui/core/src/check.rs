@@ -1,4 +1,8 @@
 //! Checking a scenario's expectations in both modes: what course staff grade with.
+//!
+//! It owns the verdict: each expectation of the scenario, and the agreement of
+//! the two modes, as a passed or failed [`Case`]. Printing the cases and
+//! choosing the exit status are the caller's.
 
 use crate::run::{RunOptions, RunReport, run};
 use crate::scenario::{Bounds, ExpectedOutcome, Scenario};

@@ -1,6 +1,10 @@
 //! `mksim profiles`: cost profiles side by side, one row each, so the prices
 //! behind a comparison can be read at a glance (and a calibrated profile seen
 //! beside the published ones).
+//!
+//! It owns the table's layout and the list of built-in profiles; loading a
+//! profile file is [`crate::scenario::load_profile`]'s, and printing the table
+//! the caller's.
 
 use mksim_kernel::CostProfile;
 use std::fmt::Write;

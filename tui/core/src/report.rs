@@ -3,6 +3,10 @@
 //! Every string that comes from the scenario (names, faults, console output, profile names)
 //! is shown through [`escape_controls`], so no control character reaches the terminal; the
 //! JSON reports keep it exact.
+//!
+//! Text and JSON live here side by side, computed from the same figures: every report is a
+//! `String` or a [`serde_json::Value`], and this module never prints one. Which report a
+//! command shows, and where it writes it, are the front end's.
 
 use crate::run::{Metrics, OperationStats, RunReport};
 use mksim_kernel::event::{EventKind, EventLog};

@@ -1,7 +1,15 @@
 //! Scenario files: RON text parsed into raw types, then validated into a
-//! [`Scenario`] that can only be built by [`Scenario::parse`], so a scenario
-//! that boots has already been checked. Every error names the file, line,
-//! column and the item at fault.
+//! [`Scenario`] that can only be built by [`Scenario::parse`] (from text) or
+//! [`Scenario::try_from`] (from raw types built in code), so a scenario that
+//! boots has already been checked. Every error names the file, line, column
+//! and the item at fault (a scenario built in code has no file or text: its
+//! errors name the item).
+//!
+//! This module owns the format: the raw schema ([`RawScenario`] and what it
+//! holds), the rules a scenario must meet and their words. The operations'
+//! schema is `mksim-userland`'s, re-exported here ([`Op`]). It reads files,
+//! bounded ([`FILE_BYTES_MAX`]), but knows nothing of how a scenario is run,
+//! reported or shown.
 
 mod faults;
 mod files;
@@ -11,12 +19,14 @@ mod syntax;
 mod wording;
 
 pub use faults::{FAULTABLE_SERVERS, parse_cli_fault};
+pub use faults::{RawFault, RawFaultKind, RawHeartbeat, RawPolicy, RawSupervisor, RawTrigger};
 pub use files::{FILE_BYTES_MAX, load_profile};
-use limits::{Bound, Int, RawLimits};
+use limits::Bound;
 pub use limits::{
     CAPABILITY_SLOTS_MAX, MEMORY_LIMIT_MIN_BYTES, MESSAGE_BYTES_MAX, MESSAGE_CAPS_MAX, OBJECTS_PER_PROCESS_MAX,
     QUEUE_CAPACITY_MAX, REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
 };
+pub use limits::{Int, RawLimits};
 use mksim_kernel::{
     Badge, CostProfile, DeadlockPolicy, FullPolicy, KernelConfig, Limits, MEMORY_LIMIT_BYTES_DEFAULT, OutcomeKind,
     Priority,
@@ -27,7 +37,11 @@ use mksim_servers::needs::{Demand, ServerNeeds, server_needs};
 use mksim_servers::system::{
     BlockServerSpec, CapSpec, Mode, ObjectSpec, ObjectSpecKind, ProgramSpec, Servers, SystemSpec,
 };
-use mksim_userland::script::{Op, Policy, check_names, parse_rights};
+/// The operations of a program, and what they use: their schema lives with their interpreter,
+/// in `mksim-userland` (see the crate's documentation for why).
+pub use mksim_userland::script::{Op, Pass, Policy};
+use mksim_userland::script::{check_names, parse_rights};
+pub use params::RawParam;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -37,11 +51,12 @@ use wording::{did_you_mean, quoted, shown};
 /// A scenario file that could not be used.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct ScenarioError {
-    /// The file (or `built-in NAME`).
+    /// The file (or `built-in NAME`); empty for a scenario built in code.
     pub file: String,
-    /// 1-based line.
+    /// 1-based line; 0 when the error has no place in a text (an unreadable file, a parameter's
+    /// override, a scenario built in code).
     pub line: usize,
-    /// 1-based column.
+    /// 1-based column; 0 with line 0.
     pub column: usize,
     /// The item at fault (`process "ping", field `priority``, `kernel.limits.message_bytes_max`).
     pub item: String,
@@ -51,10 +66,15 @@ pub struct ScenarioError {
 
 /// One line, whatever the file name, the item or the message quote from the scenario: their
 /// control characters (line breaks included) are escaped ([`mksim_kernel::escape_controls`]).
+/// `FILE:LINE:COLUMN: ITEM: MESSAGE`; `FILE: MESSAGE` without a place in the text; and
+/// `ITEM: MESSAGE` for a scenario built in code, which has neither file nor text.
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use mksim_kernel::escape_controls;
         let (file, message) = (escape_controls(&self.file), escape_controls(&self.message));
+        if self.file.is_empty() && self.line == 0 {
+            return write!(f, "{}: {message}", escape_controls(&self.item));
+        }
         if self.line == 0 {
             return write!(f, "{file}: {message}");
         }
@@ -64,41 +84,66 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-#[derive(Deserialize)]
+/// A scenario as written, before it is checked: the schema of a scenario file (RON reads a
+/// file into this type), and what a scenario built in code is made of. Only
+/// [`Scenario::try_from`] (or [`Scenario::parse`], for text) makes a [`Scenario`] of it.
+///
+/// Each field's default is what a file gets when it leaves the field out: [`Default`] gives
+/// every one of them, with no name and no processes, which the check refuses.
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename = "Scenario")]
-struct RawScenario {
-    name: String,
-    /// Read before parsing, by `params::substitute`; parsed here so the field is known and checked.
-    #[serde(default, rename = "params")]
-    _params: BTreeMap<String, params::RawParam>,
+pub struct RawScenario {
+    /// Its name.
+    pub name: String,
+    /// Parameters a file declares, substituted into its text before the text is parsed (see
+    /// [`Scenario::parse_with_params`]); parsed here so the field is known and checked. Code
+    /// puts its values in place instead: [`Scenario::try_from`] refuses any declared here.
     #[serde(default)]
-    description: String,
+    pub params: BTreeMap<String, RawParam>,
+    /// What to observe.
     #[serde(default)]
-    kernel: RawKernel,
+    pub description: String,
+    /// Kernel settings.
     #[serde(default)]
-    servers: RawServers,
+    pub kernel: RawKernel,
+    /// Which built-in servers boot, and how.
     #[serde(default)]
-    objects: Vec<RawObject>,
-    processes: Vec<RawProcess>,
+    pub servers: RawServers,
+    /// Objects made before the programs start, each owned by a process.
     #[serde(default)]
-    faults: Vec<faults::RawFault>,
+    pub objects: Vec<RawObject>,
+    /// The processes, in boot order: at least one.
+    pub processes: Vec<RawProcess>,
+    /// Faults to inject into the servers.
     #[serde(default)]
-    expect: Expectations,
+    pub faults: Vec<RawFault>,
+    /// What its runs must show.
+    #[serde(default)]
+    pub expect: Expectations,
 }
 
+/// The kernel's settings as written (`kernel: (...)`); each field may be left out.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default, rename = "Kernel")]
-struct RawKernel {
-    profile: String,
+pub struct RawKernel {
+    /// The cost profile: a built-in name (`sel4` by default) or a file whose name ends in `.ron`.
+    pub profile: String,
     /// The monolithic mode's profile, when it is not `profile`.
-    monolithic_profile: Option<String>,
-    seed: u64,
-    step_limit: Int,
-    memory_limit: Int,
-    priority_inheritance: bool,
-    deadlock: DeadlockPolicy,
-    timeslice_cycles: Int,
-    limits: RawLimits,
+    pub monolithic_profile: Option<String>,
+    /// The seed of the run's random numbers.
+    pub seed: u64,
+    /// The most steps a run takes.
+    pub step_limit: Int,
+    /// The run's memory budget, in bytes: a scenario may lower it, not raise it.
+    pub memory_limit: Int,
+    /// Servers run at the priority of the most important client they serve.
+    pub priority_inheritance: bool,
+    /// Report deadlocks at the end, or refuse the send that closes the cycle.
+    pub deadlock: DeadlockPolicy,
+    /// How long a process runs before others of its priority get a turn, in cycles.
+    pub timeslice_cycles: Int,
+    /// The kernel's limits.
+    pub limits: RawLimits,
 }
 
 impl Default for RawKernel {
@@ -118,15 +163,22 @@ impl Default for RawKernel {
     }
 }
 
+/// Which built-in servers boot (`servers: (...)`): the name server and the console by default.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default, rename = "Servers")]
-struct RawServers {
-    name: bool,
-    console: bool,
-    block: Option<RawBlock>,
-    file: Option<RawFile>,
-    timer: Option<RawTimer>,
-    supervisor: Option<faults::RawSupervisor>,
+pub struct RawServers {
+    /// The name server.
+    pub name: bool,
+    /// The console server.
+    pub console: bool,
+    /// The block server (booted with its defaults when `file` is given without it).
+    pub block: Option<RawBlock>,
+    /// The file server.
+    pub file: Option<RawFile>,
+    /// The timer server.
+    pub timer: Option<RawTimer>,
+    /// The supervisor, which restarts servers that fail.
+    pub supervisor: Option<RawSupervisor>,
 }
 
 impl Default for RawServers {
@@ -135,13 +187,18 @@ impl Default for RawServers {
     }
 }
 
+/// The block server's ramdisk.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields, default, rename = "Block")]
-struct RawBlock {
-    blocks: Int,
-    block_size: Int,
-    latency_cycles: u64,
-    priority: Int,
+pub struct RawBlock {
+    /// Its number of blocks.
+    pub blocks: Int,
+    /// Bytes in a block.
+    pub block_size: Int,
+    /// What one block operation takes, in cycles.
+    pub latency_cycles: u64,
+    /// The server's priority, 0 to 31.
+    pub priority: Int,
 }
 
 impl Default for RawBlock {
@@ -150,11 +207,14 @@ impl Default for RawBlock {
     }
 }
 
+/// The file server.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields, default, rename = "File")]
-struct RawFile {
-    cache_blocks: usize,
-    priority: Int,
+pub struct RawFile {
+    /// Blocks its cache holds.
+    pub cache_blocks: usize,
+    /// The server's priority, 0 to 31.
+    pub priority: Int,
 }
 
 impl Default for RawFile {
@@ -163,66 +223,124 @@ impl Default for RawFile {
     }
 }
 
+/// The timer server.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields, rename = "Timer")]
-struct RawTimer {
-    period_cycles: Int,
+pub struct RawTimer {
+    /// Cycles between two ticks.
+    pub period_cycles: Int,
+    /// The server's priority, 0 to 31 (19 when left out).
     #[serde(default = "timer_priority")]
-    priority: Int,
+    pub priority: Int,
+}
+
+impl RawTimer {
+    /// A timer that ticks every `period_cycles`, at the priority a file gets when it leaves
+    /// `priority` out.
+    pub fn every(period_cycles: u64) -> RawTimer {
+        RawTimer { period_cycles: period_cycles.into(), priority: timer_priority() }
+    }
 }
 
 fn timer_priority() -> Int {
     19.into()
 }
 
+/// What kind of object, with its settings.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename = "ObjectKind")]
-enum RawObjectKind {
+pub enum RawObjectKind {
+    /// A rendezvous endpoint for calls and replies.
     Endpoint,
-    Queue { capacity: Int, policy: Policy },
+    /// A message queue.
+    Queue {
+        /// The most messages it holds.
+        capacity: Int,
+        /// What a send to it does when it is full.
+        policy: Policy,
+    },
+    /// A notification: bits to signal and wait on.
     Notification,
-    Region { size: Int },
+    /// A memory region.
+    Region {
+        /// Its bytes.
+        size: Int,
+    },
 }
 
+/// An object made before the programs start.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename = "Object")]
-struct RawObject {
-    name: String,
-    kind: RawObjectKind,
-    owner: String,
+pub struct RawObject {
+    /// Its name, unique among the objects.
+    pub name: String,
+    /// What it is.
+    pub kind: RawObjectKind,
+    /// The process that owns it (and holds a capability to it with every right).
+    pub owner: String,
 }
 
+/// A capability a process starts with.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename = "Capability")]
-struct RawCap {
-    name: String,
-    object: String,
-    rights: String,
+pub struct RawCap {
+    /// The name the program uses for it.
+    pub name: String,
+    /// The object it is to.
+    pub object: String,
+    /// Its rights, as letters `s r g R W`.
+    pub rights: String,
+    /// The badge a receiver sees on what comes through it (0, no badge, when left out).
     #[serde(default)]
-    badge: u64,
+    pub badge: u64,
 }
 
 fn yes() -> bool {
     true
 }
 
+/// A process and its program.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename = "Process")]
-struct RawProcess {
-    name: String,
-    priority: Int,
+pub struct RawProcess {
+    /// Its name, unique among the processes and not a booted server's.
+    pub name: String,
+    /// Its priority, 0 to 31.
+    pub priority: Int,
+    /// True for a process that may still be waiting when the run ends.
     #[serde(default)]
-    server: bool,
+    pub server: bool,
+    /// Whether it starts with a capability to the name server (true when left out).
     #[serde(default = "yes")]
-    name_server: bool,
+    pub name_server: bool,
+    /// Names it may register at the name server.
     #[serde(default)]
-    may_register: Vec<String>,
+    pub may_register: Vec<String>,
+    /// Capabilities it starts with.
     #[serde(default)]
-    caps: Vec<RawCap>,
+    pub caps: Vec<RawCap>,
     /// Go on with the next step when one fails (and exit with 1 at the end), rather than fault.
     #[serde(default)]
-    keep_going: bool,
-    program: Vec<Op>,
+    pub keep_going: bool,
+    /// Its program.
+    pub program: Vec<Op>,
+}
+
+impl RawProcess {
+    /// A process named `name` at `priority` running `program`, with every other field as a file
+    /// that leaves it out gets it.
+    pub fn new(name: impl Into<String>, priority: u64, program: Vec<Op>) -> RawProcess {
+        RawProcess {
+            name: name.into(),
+            priority: priority.into(),
+            server: false,
+            name_server: yes(),
+            may_register: Vec::new(),
+            caps: Vec::new(),
+            keep_going: false,
+            program,
+        }
+    }
 }
 
 /// How a run is expected to end.
@@ -377,25 +495,29 @@ fn process_path(index: usize) -> [Step<'static>; 2] {
     [Step::Field("processes"), Step::Index(index)]
 }
 
+/// Checks a raw scenario into a [`Scenario`]; its errors point into `text`, the scenario's text,
+/// when there is one.
 struct Validator<'a> {
-    text: &'a str,
+    /// `None` for a scenario built in code: its errors have no line and column.
+    text: Option<&'a str>,
     file: &'a str,
 }
 
 impl Validator<'_> {
-    fn error_at(&self, offset: usize, item: String, message: String) -> ScenarioError {
-        let (line, column) = position(self.text, offset);
+    /// An error at the offset `find` gives in the text, or at no place without a text.
+    fn error_at(&self, find: impl FnOnce(&str) -> usize, item: String, message: String) -> ScenarioError {
+        let (line, column) = self.text.map_or((0, 0), |text| position(text, find(text)));
         ScenarioError { file: self.file.to_owned(), line, column, item, message }
     }
 
     /// An error at the value at `path` (or the deepest value on the way that is written).
     fn fail(&self, path: &[Step<'_>], item: String, message: String) -> ScenarioError {
-        self.error_at(syntax::locate(self.text, path), item, message)
+        self.error_at(|text| syntax::locate(text, path), item, message)
     }
 
     /// An error at the key of the map entry or field at `path`.
     fn fail_key(&self, path: &[Step<'_>], item: String, message: String) -> ScenarioError {
-        self.error_at(syntax::locate_key(self.text, path), item, message)
+        self.error_at(|text| syntax::locate_key(text, path), item, message)
     }
 
     /// An error in the operation of process `index` at `op` (indices into the program, then into
@@ -431,7 +553,10 @@ impl Validator<'_> {
             numbers.push((at + 1).to_string());
             current = ops.get(at);
         }
-        let name = syntax::name_at(self.text, syntax::locate(self.text, &path)).map(shown);
+        let name = match self.text {
+            Some(text) => syntax::name_at(text, syntax::locate(text, &path)).map(shown),
+            None => current.map(op_name),
+        };
         let mut item = format!("{}, step {}", process_item(&raw.name), numbers.join("."));
         if let Some(name) = name {
             item.push_str(&format!(" ({name})"));
@@ -457,6 +582,52 @@ enum OpPart<'a> {
     Field(&'a str),
     /// Its only value (`Delete("x")`).
     Value,
+}
+
+/// The name of an operation, as a file spells it (`Mkdir`, `Repeat`): its variant's name, which
+/// is also its name in RON (no variant of [`Op`] is renamed).
+fn op_name(op: &Op) -> String {
+    let debug = format!("{op:?}");
+    let end = debug.find(|c: char| !c.is_alphanumeric()).unwrap_or(debug.len());
+    debug[..end].to_owned()
+}
+
+/// A scenario built in code, checked exactly as a file is: the same rules and the same words,
+/// with no file, line or column in its errors (their `item` says where).
+///
+/// ```
+/// use mksim_core::run::{RunOptions, run};
+/// use mksim_core::scenario::{Op, RawProcess, RawScenario, Scenario};
+/// use mksim_servers::system::Mode;
+///
+/// let raw = RawScenario {
+///     name: "hello".into(),
+///     processes: vec![RawProcess::new("greeter", 5, vec![Op::Print("hi\n".into())])],
+///     ..RawScenario::default()
+/// };
+/// let scenario = Scenario::try_from(raw)?;
+/// let report = run(&scenario, Mode::Microkernel, &RunOptions::default());
+/// assert_eq!(report.console["greeter"], "hi\n");
+/// # Ok::<(), mksim_core::scenario::ScenarioError>(())
+/// ```
+impl TryFrom<RawScenario> for Scenario {
+    type Error = ScenarioError;
+
+    /// # Errors
+    /// A [`ScenarioError`] for anything a file would be refused for, and for declared
+    /// `params`, which stand for text and have none to stand in.
+    fn try_from(raw: RawScenario) -> Result<Scenario, ScenarioError> {
+        let validator = Validator { text: None, file: "" };
+        if let Some(name) = raw.params.keys().next() {
+            let message = format!(
+                "declares the parameter {}, but parameters stand in for text in a scenario file: \
+                 a scenario built in code puts each value in place",
+                quoted(name)
+            );
+            return Err(validator.fail(&[Step::Field("params")], "params".into(), message));
+        }
+        validator.scenario(raw)
+    }
 }
 
 fn parse_raw(text: &str) -> Result<RawScenario, ron::error::SpannedError> {
@@ -559,7 +730,7 @@ impl Scenario {
             let (line, column) = position(text, offset);
             ScenarioError { file: file.to_owned(), line, column, item, message }
         })?;
-        Validator { text, file }.scenario(raw)
+        Validator { text: Some(text), file }.scenario(raw)
     }
 
     /// The system this scenario describes, with its programs, to boot in either mode.

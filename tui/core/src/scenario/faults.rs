@@ -25,18 +25,34 @@ use std::collections::BTreeMap;
 /// The servers a fault or a supervisor can name.
 pub const FAULTABLE_SERVERS: [&str; 4] = ["console", "block", "fs", "timer"];
 
+/// The supervisor (`servers: (supervisor: (...))`), which restarts the servers it looks after.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename = "Supervisor")]
-pub(super) struct RawSupervisor {
+pub struct RawSupervisor {
+    /// Its priority, 0 to 31 (22 when left out).
     #[serde(default = "supervisor_priority")]
-    priority: Int,
+    pub priority: Int,
     /// Server name → policy.
     #[serde(default)]
-    restart: BTreeMap<String, RawPolicy>,
+    pub restart: BTreeMap<String, RawPolicy>,
+    /// How long it waits before a restart, in cycles (1,000 when left out).
     #[serde(default = "backoff_cycles")]
-    backoff_cycles: u64,
+    pub backoff_cycles: u64,
+    /// Whether it also asks its servers whether they are alive, and how often.
     #[serde(default)]
-    heartbeat: Option<RawHeartbeat>,
+    pub heartbeat: Option<RawHeartbeat>,
+}
+
+/// What a file gets when it leaves every field out: no server looked after, no heartbeat.
+impl Default for RawSupervisor {
+    fn default() -> Self {
+        RawSupervisor {
+            priority: supervisor_priority(),
+            restart: BTreeMap::new(),
+            backoff_cycles: backoff_cycles(),
+            heartbeat: None,
+        }
+    }
 }
 
 fn supervisor_priority() -> Int {
@@ -47,45 +63,65 @@ fn backoff_cycles() -> u64 {
     1_000
 }
 
+/// Whether the supervisor restarts a server that failed.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename = "Policy")]
-enum RawPolicy {
+pub enum RawPolicy {
+    /// Never.
     Never,
+    /// Every time.
     Always,
+    /// At most this many times.
     AtMost(u32),
 }
 
+/// The supervisor's heartbeat: how often it asks, and how long it waits for an answer.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(deny_unknown_fields, rename = "Heartbeat")]
-struct RawHeartbeat {
-    period_cycles: u64,
-    timeout_cycles: u64,
+pub struct RawHeartbeat {
+    /// Cycles between two questions; at least 1.
+    pub period_cycles: u64,
+    /// Cycles a server has to answer before it is taken for hung; at least 1.
+    pub timeout_cycles: u64,
 }
 
 /// One fault as a scenario writes it.
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename = "Fault")]
-pub(super) struct RawFault {
-    server: String,
-    kind: RawFaultKind,
-    at: RawTrigger,
+pub struct RawFault {
+    /// The server it strikes: one of [`FAULTABLE_SERVERS`], booted.
+    pub server: String,
+    /// What goes wrong.
+    pub kind: RawFaultKind,
+    /// When.
+    pub at: RawTrigger,
 }
 
+/// What goes wrong in a faulted server.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename = "FaultKind")]
-enum RawFaultKind {
+pub enum RawFaultKind {
+    /// The server dies.
     Crash,
+    /// The server stops answering: it keeps the request and waits for nothing.
     Hang,
+    /// The server's reply is garbled.
     CorruptReply,
+    /// The request is lost before the server handles it.
     DropMessage,
+    /// The server holds the request this many cycles before handling it.
     Delay(u64),
 }
 
+/// When a fault strikes.
 #[derive(Deserialize, Clone, Copy)]
 #[serde(rename = "Trigger")]
-enum RawTrigger {
+pub enum RawTrigger {
+    /// At this time, in cycles.
     Time(u64),
+    /// At the server's nth request, counting from 1.
     Message(u64),
+    /// At each request, with this probability (0 to 1).
     Random(f64),
 }
 

@@ -3,7 +3,9 @@
 //! (0 success, 1 expectations failed or the run ended unexpectedly, 2 bad
 //! input or usage).
 
-use mksim_tests::binary::{assert_status, json, mksim, stderr, stdout, workspace};
+mod binary;
+
+use binary::{assert_status, json, mksim, stderr, stdout, workspace};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,10 @@
 //! Running a scenario in one mode and collecting what it showed: outcome,
 //! metrics, console output, files, and metrics per operation.
+//!
+//! It owns one run: boot, run to the end, and read the [`RunReport`] off the
+//! kernel and its event log. It knows nothing of how a report is put into
+//! words or shown (that is [`crate::report`] and the front ends), and reads no
+//! host clock: a run's time is the kernel's cycles.
 
 use crate::scenario::Scenario;
 use mksim_kernel::event::{EventKind, EventLog};

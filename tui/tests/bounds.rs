@@ -3,11 +3,13 @@
 //! ever or take gigabytes, and checks that it ends quickly with an outcome that says why: the
 //! library's report, and the binary's exit status and words.
 
-use mksim::run::{RunOptions, RunReport, run};
-use mksim::scenario::Scenario;
+mod binary;
+
+use binary::{mksim_binary, workspace};
+use mksim_core::run::{RunOptions, RunReport, run};
+use mksim_core::scenario::Scenario;
 use mksim_kernel::{Outcome, OutcomeKind};
 use mksim_servers::system::Mode;
-use mksim_tests::binary::{mksim_binary, workspace};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -368,7 +370,7 @@ fn a_scenario_may_set_and_expect_its_memory_limit() {
     assert_eq!(scenario.kernel.memory_limit_bytes, 600_000);
     let report = run(&scenario, Mode::Microkernel, &RunOptions::default());
     assert_eq!(memory_report(&report).limit_bytes, 600_000);
-    let check = mksim::check::check(&scenario, &RunOptions::default());
+    let check = mksim_core::check::check(&scenario, &RunOptions::default());
     assert!(check.passed(), "{:?}", check.cases);
     // The command line's budget is over the scenario's.
     let report = with_memory_limit(&text, Mode::Microkernel, 1 << 20);

@@ -20,6 +20,10 @@
 //! The peer process is whatever command the caller gives (the `mksim` binary
 //! runs itself with a hidden subcommand that calls [`echo_standard_streams`]);
 //! this module neither finds nor names the binary.
+//!
+//! It is the one module of the core that reads the host's clock and starts a
+//! process: timing this machine is its purpose. Nothing it measures reaches a
+//! run unless the caller passes the profile it builds.
 
 use mksim_kernel::CostProfile;
 use std::hint::black_box;
@@ -267,7 +271,36 @@ fn socket_one_way_ns(_peer: &Peer, _repeats: u32) -> std::io::Result<Option<f64>
 fn thread_handoff_ns() -> f64 {
     let rounds = 5_000u64;
     // A round trip is two hand-offs.
-    ns_per(crate::bench::crossbeam_round_trips(rounds, rounds / 10), rounds * 2)
+    ns_per(crossbeam_round_trips(rounds, rounds / 10), rounds * 2)
+}
+
+/// Host time of `rounds` round trips between two OS threads through a pair of crossbeam
+/// channels, after `warm_up` round trips that are not timed.
+///
+/// # Panics
+/// If the echoing thread this starts dies before the last round trip (it does not: it only
+/// ever adds one and sends back).
+pub fn crossbeam_round_trips(rounds: u64, warm_up: u64) -> Duration {
+    let (to_server, requests) = crossbeam_channel::bounded::<u64>(1);
+    let (to_client, replies) = crossbeam_channel::bounded::<u64>(1);
+    let server = std::thread::spawn(move || {
+        while let Ok(value) = requests.recv() {
+            if to_client.send(value + 1).is_err() {
+                break;
+            }
+        }
+    });
+    let round_trip = |round| {
+        to_server.send(round).expect("the server thread is alive");
+        black_box(replies.recv().expect("the server thread answers"));
+    };
+    (0..warm_up).for_each(round_trip);
+    let start = Instant::now();
+    (0..rounds).for_each(round_trip);
+    let elapsed = start.elapsed();
+    drop(to_server);
+    let _ = server.join();
+    elapsed
 }
 
 fn copy_ns_per_byte() -> f64 {
@@ -666,7 +699,7 @@ mod tests {
         let text = profile_ron(&profile);
         let loaded = CostProfile::from_ron(&text, "host.ron").unwrap();
         assert_eq!(loaded, profile);
-        let built_in = include_str!("../../kernel/profiles/sel4.ron");
+        let built_in = include_str!("../../../kernel/profiles/sel4.ron");
         let order = |text: &str| -> Vec<usize> {
             ["name:", "description:", "sources:", "estimated:", "function_call_cycles:", "copy_millicycles_per_byte:"]
                 .iter()

@@ -1,8 +1,8 @@
 //! Scenario parameters (`params` and `${name}`) and payloads of `bytes: N`, through the library
 //! as the command line uses them.
 
-use mksim::run::{RunOptions, run};
-use mksim::scenario::{Scenario, ScenarioError};
+use mksim_core::run::{RunOptions, run};
+use mksim_core::scenario::{Scenario, ScenarioError};
 use mksim_kernel::Outcome;
 use mksim_kernel::event::EventKind;
 use mksim_servers::system::Mode;

@@ -20,13 +20,17 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-/// A declared value, as RON reads it.
+/// A parameter's declared value, as RON reads it.
 #[derive(Deserialize)]
 #[serde(untagged)]
-pub(super) enum RawParam {
+pub enum RawParam {
+    /// A whole number that fits an `i64`.
     Integer(i64),
+    /// A whole number past `i64::MAX`.
     Unsigned(u64),
+    /// A number with a fraction.
     Float(f64),
+    /// A string.
     Text(String),
 }
 

@@ -7,7 +7,9 @@
 //! process name and console output carry escape sequences, and one of its
 //! expectations fails, so `check` must print FAIL.
 
-use mksim_tests::binary::{assert_status, json, mksim, stderr, stdout};
+mod binary;
+
+use binary::{assert_status, json, mksim, stderr, stdout};
 use std::path::{Path, PathBuf};
 
 /// The name the scenario gives itself.

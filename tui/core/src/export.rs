@@ -42,6 +42,10 @@
 //! never the bytes themselves. So [`trace_hash`] (the hash of the JSON Lines
 //! export) tells apart logs that differ in anything a view shows, and two logs
 //! whose messages differ only in bytes no describer reads hash the same.
+//!
+//! ## Not its business
+//! Where an export goes: [`write_export`] writes to any [`Write`] the caller gives, and the
+//! caller picks the format (the command line's `--format`).
 
 use mksim_kernel::event::{BlockedOn, CapabilityChange, CapabilityOp, DropReason, Event, EventKind, EventLog};
 use mksim_kernel::message::{MessageId, MessageKind};

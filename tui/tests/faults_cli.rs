@@ -3,7 +3,9 @@
 //! and the exit status when the input is wrong (2) or a run ends in a kernel
 //! panic the scenario does not expect (1).
 
-use mksim_tests::binary::{assert_status, json, mksim, stderr, stdout};
+mod binary;
+
+use binary::{assert_status, json, mksim, stderr, stdout};
 use serde_json::Value;
 
 /// One figure of one mode in a campaign's JSON.
