@@ -495,6 +495,18 @@ impl EventLog {
         &self.messages[id.0 as usize]
     }
 
+    /// Who a message went to, or was addressed to if it never arrived: the owner of its port,
+    /// the caller for a reply, the kernel for a service call. `None` when the log knows no
+    /// owner (a port whose owner it never named, a reply to no recorded call).
+    pub fn receiver_of(&self, id: MessageId) -> Option<ProcessId> {
+        let record = self.message(id);
+        match record.kind {
+            MessageKind::Reply => record.answers().map(|call| self.message(call).sender),
+            MessageKind::Service => Some(ProcessId::KERNEL),
+            MessageKind::Send | MessageKind::Call | MessageKind::Async => self.object_info(record.port)?.owner,
+        }
+    }
+
     /// The data bytes of a message.
     pub fn message_data(&self, id: MessageId) -> &[u8] {
         let (start, end) = self.data_range(id);

@@ -192,8 +192,8 @@ impl EventLog {
     fn describe_sent(&self, message: MessageId) -> String {
         let record = self.message(message);
         let target = match record.kind {
-            MessageKind::Reply => match record.answers() {
-                Some(call) => self.display_name(self.message(call).sender).into_owned(),
+            MessageKind::Reply => match self.receiver_of(message) {
+                Some(caller) => self.display_name(caller).into_owned(),
                 None => "?".to_owned(),
             },
             _ => self.describe_object(record.port),

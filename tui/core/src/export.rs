@@ -236,15 +236,6 @@ fn message_fates(log: &EventLog) -> Vec<Fate> {
 }
 
 /// Whom a message is addressed to: the port's owner, the caller for a reply, the kernel for a service.
-fn intended_receiver(log: &EventLog, id: MessageId) -> Option<ProcessId> {
-    let record = log.message(id);
-    match record.kind {
-        MessageKind::Reply => record.answers().map(|call| log.message(call).sender),
-        MessageKind::Service => Some(ProcessId::KERNEL),
-        MessageKind::Send | MessageKind::Call | MessageKind::Async => log.object_info(record.port)?.owner,
-    }
-}
-
 fn owner(log: &EventLog, object: ObjectId) -> Option<ProcessId> {
     log.object_info(object)?.owner
 }
@@ -353,11 +344,11 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
             json.string("call", call.name()).optional_display("error", error);
         }
         EventKind::MessageSent { message } | EventKind::ServiceCalled { message } => {
-            message_fields(log, message, intended_receiver(log, message), json);
+            message_fields(log, message, log.receiver_of(message), json);
         }
         EventKind::MessageDelivered { message } => message_fields(log, message, Some(event.process), json),
         EventKind::MessageDropped { message, reason } => {
-            message_fields(log, message, intended_receiver(log, message), json);
+            message_fields(log, message, log.receiver_of(message), json);
             json.string("reason", drop_reason_name(reason));
         }
         EventKind::OperationBegan { label } => {
@@ -1041,7 +1032,7 @@ impl<'a> Diagram<'a> {
         let target = match fate {
             Fate::Delivered { receiver } => party(receiver),
             Fate::Pending | Fate::Dropped { .. } => {
-                intended_receiver(self.log, message).map_or(Party::Object(record.port), party)
+                self.log.receiver_of(message).map_or(Party::Object(record.port), party)
             }
         };
         let arrow = match (fate, record.kind) {

@@ -11,20 +11,14 @@
 use crate::run::{Metrics, OperationStats, RunReport};
 use mksim_kernel::event::{EventKind, EventLog};
 use mksim_kernel::message::MessageKind;
-use mksim_kernel::{Outcome, ProcessId, escape_controls};
+use mksim_kernel::{Outcome, escape_controls};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
 /// Who a message went to: the owner of its port, or for a reply the caller.
 pub fn receiver_name(log: &EventLog, message: mksim_kernel::message::MessageId) -> String {
-    let record = log.message(message);
-    let receiver: Option<ProcessId> = match record.kind {
-        MessageKind::Reply => record.answers().map(|call| log.message(call).sender),
-        MessageKind::Service => Some(ProcessId::KERNEL),
-        _ => log.object_info(record.port).and_then(|info| info.owner),
-    };
-    receiver.map_or_else(|| "?".to_owned(), |id| log.process_name(id).to_owned())
+    log.receiver_of(message).map_or_else(|| "?".to_owned(), |id| log.process_name(id).to_owned())
 }
 
 /// One line per message (and per fault, exit and service call): time, sender ──what──▶ receiver, size.

@@ -332,12 +332,8 @@ fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
     let row = |from, to, kind| Some(FlowRow { event: index as u32, from, to, kind });
     match event.kind {
         EventKind::MessageSent { message } => {
-            let record = log.message(message);
-            let to = match record.kind {
-                MessageKind::Reply => record.answers().map(|call| log.message(call).sender.index),
-                _ => owner_of(log, record.port),
-            };
-            row(process, to, RowKind::Message(record.kind))
+            let to = log.receiver_of(message).map(|receiver| receiver.index);
+            row(process, to, RowKind::Message(log.message(message).kind))
         }
         EventKind::ServiceCalled { .. } => row(process, None, RowKind::Message(MessageKind::Service)),
         EventKind::MessageDropped { .. } => row(process, process, RowKind::Dropped),
