@@ -56,6 +56,7 @@ mod notify;
 pub mod object;
 pub mod outcome;
 pub mod process;
+pub mod replay;
 mod restart;
 mod run;
 mod scheduler;
