@@ -755,7 +755,7 @@ fn a_failed_call_shows_on_the_callers_lane() {
         .rows
         .iter()
         .filter(|row| row.kind == mksim::ui::timeline::RowKind::Failed)
-        .map(|row| mksim::ui::app::row_text(timeline, row))
+        .map(|row| timeline.row_text(row))
         .collect();
     assert_eq!(failed, ["call failed: invalid capability"], "bob's call after alice revoked his key");
 }

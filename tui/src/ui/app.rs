@@ -1,7 +1,7 @@
 //! The UI's state and what each key does to it. Drawing lives in `view`;
 //! this module never touches the terminal, so tests drive it with synthetic keys.
 
-use super::timeline::{FlowRow, RowKind, Timeline};
+use super::timeline::Timeline;
 use crate::run::RunReport;
 use mksim_kernel::event::EventKind;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -366,31 +366,5 @@ impl App {
             };
             hit.then(|| format!("{} — {}", breakpoint.describe(), log.line(event).trim()))
         })
-    }
-}
-
-/// The text drawn on a flow row (what the message says, or what happened).
-pub fn row_text(timeline: &Timeline, row: &FlowRow) -> String {
-    let log = &timeline.log;
-    let event = &log.events()[row.event as usize];
-    match (row.kind, event.kind) {
-        (RowKind::Message(_), EventKind::MessageSent { message } | EventKind::ServiceCalled { message }) => {
-            log.message_content(message)
-        }
-        (RowKind::Signal, EventKind::Signalled { bits, .. }) => format!("signal {:#x}", log.bits(bits)),
-        (RowKind::Signal, EventKind::Interrupt { bits, .. }) => format!("interrupt {:#x}", log.bits(bits)),
-        (RowKind::Dropped, EventKind::MessageDropped { message, .. }) => {
-            format!("dropped: {}", log.message_content(message))
-        }
-        (RowKind::Ended, EventKind::Exited { code }) => format!("exit({code})"),
-        (RowKind::Fault, EventKind::Faulted { reason }) => format!("FAULT: {reason}"),
-        (RowKind::Injected, EventKind::FaultInjected { fault }) => format!("injected: {}", fault.name()),
-        (RowKind::Restarted, _) => "restarted by the supervisor".into(),
-        (RowKind::BootDone, _) => "boot done: every server is ready".into(),
-        (RowKind::Retried, EventKind::OperationRetried { label }) => format!("retry {}", log.operation_name(label)),
-        (RowKind::Panic, EventKind::KernelPanicked { fault }) => format!("KERNEL PANIC ({})", fault.name()),
-        (RowKind::Failed, EventKind::SyscallReturned { call, error: Some(error) })
-        | (RowKind::Failed, EventKind::Woken { call, error: Some(error) }) => format!("{call} failed: {error}"),
-        _ => log.describe(event),
     }
 }

@@ -3,15 +3,17 @@
 //! rows of the message-flow view.
 //!
 //! The state at step N is computed only from the log: the nearest
-//! checkpoint at or before N, then the events up to N replayed. Whichever
-//! way the user arrives at step N, the screen is the same.
+//! checkpoint at or before N, then the events up to N replayed through the
+//! kernel's [`Replay`] (the same replay the tests hold to the kernel's own
+//! state). Whichever way the user arrives at step N, the screen is the same.
+//! Only what the kernel cannot read from a message (console text) is added here.
 
-use mksim_kernel::event::{BlockedOn, CapabilityChange, CapabilityOp, Event, EventKind, EventLog};
+use mksim_kernel::ObjectId;
+use mksim_kernel::event::{Event, EventKind, EventLog};
 use mksim_kernel::message::{MessageId, MessageKind};
+use mksim_kernel::replay::Replay;
 use mksim_kernel::syscall::SyscallKind;
-use mksim_kernel::{Badge, FaultReason, ObjectId, Priority, Rights};
 use mksim_userland::protocol::{ConsoleRequest, Request, decode};
-use std::collections::BTreeMap;
 
 /// Events between two stored snapshots, for up to [`PROCESSES_PER_INTERVAL`] processes.
 const CHECKPOINT_EVERY: usize = 1024;
@@ -19,250 +21,62 @@ const CHECKPOINT_EVERY: usize = 1024;
 /// so that their memory stays proportional to the log, not to the log times the processes.
 const PROCESSES_PER_INTERVAL: usize = 64;
 
-/// What a process is doing, as far as the log tells.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Activity {
-    /// Waiting for the processor.
-    Ready,
-    /// On the processor.
-    Running,
-    /// Waiting for something.
-    Blocked(BlockedOn),
-    /// Ended with an exit code.
-    Exited(i32),
-    /// Ended by the kernel.
-    Faulted(FaultReason),
-    /// Stopped by a kernel panic, with its work.
-    Lost,
-    /// Created, waiting for the servers to finish booting.
-    AwaitingBoot,
-}
+pub use mksim_kernel::replay::Activity;
 
-/// A capability in a process's table.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct HeldCap {
-    /// The object.
-    pub object: ObjectId,
-    /// Its rights.
-    pub rights: Rights,
-    /// Its badge.
-    pub badge: Badge,
-    /// A reply capability (made for an incoming call).
-    pub reply: bool,
-}
-
-/// One process at some step.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct ProcessView {
-    /// Index in the process table.
-    pub index: u32,
-    /// Fixed priority.
-    pub base_priority: Priority,
-    /// Priority it runs at (raised by inheritance).
-    pub priority: Priority,
-    /// What it does.
-    pub activity: Activity,
-    /// Cycles it has run.
-    pub cycles: u64,
-    /// Messages it sent.
-    pub sent: u64,
-    /// Messages it received.
-    pub received: u64,
-    /// Its capability table.
-    pub caps: BTreeMap<u32, HeldCap>,
-    /// Its console output so far.
-    pub console: String,
-    /// How many times a supervisor has restarted it.
-    pub incarnation: u32,
-}
-
-/// The whole system at some step.
+/// The whole system at some step: the kernel's [`Replay`] of the log, and what the UI reads
+/// from messages besides (each process's console output).
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct Snapshot {
-    /// Events applied (the state after event `applied - 1`).
-    pub applied: usize,
-    /// Virtual time.
-    pub time: u64,
-    /// Processes by index.
-    pub processes: Vec<ProcessView>,
-    /// Messages waiting on each port.
-    pub waiting: BTreeMap<ObjectId, Vec<MessageId>>,
-    /// Bits signalled into each notification so far (taken bits are not tracked by the log).
-    pub signalled: BTreeMap<ObjectId, u64>,
-    running: Option<u32>,
+    /// Processes, ports and notifications as the log leaves them.
+    pub system: Replay,
+    /// Each process's console output so far, by process index.
+    consoles: Vec<String>,
+}
+
+impl std::ops::Deref for Snapshot {
+    type Target = Replay;
+
+    fn deref(&self) -> &Replay {
+        &self.system
+    }
 }
 
 impl Snapshot {
-    fn process(&mut self, index: u32) -> Option<&mut ProcessView> {
-        self.processes.get_mut(index as usize)
+    /// The console output of process `index` so far.
+    pub fn console(&self, index: u32) -> &str {
+        self.consoles.get(index as usize).map_or("", String::as_str)
     }
 
     /// Applies one event.
     fn apply(&mut self, log: &EventLog, event: &Event) {
-        let elapsed = event.time.saturating_sub(self.time);
-        if let Some(running) = self.running
-            && let Some(process) = self.process(running)
-        {
-            process.cycles += elapsed;
-        }
-        self.time = event.time;
-        self.applied += 1;
+        self.system.apply(log, event);
         let index = event.process.index;
         match event.kind {
-            EventKind::Spawned { priority } => {
-                let view = ProcessView {
-                    index,
-                    base_priority: priority,
-                    priority,
-                    activity: Activity::Ready,
-                    cycles: 0,
-                    sent: 0,
-                    received: 0,
-                    caps: BTreeMap::new(),
-                    console: String::new(),
-                    incarnation: 0,
-                };
-                if index as usize == self.processes.len() {
-                    self.processes.push(view);
-                } else if let Some(slot) = self.process(index) {
-                    *slot = view;
+            // A new incarnation in a reused slot starts with a clean console, as its view does.
+            EventKind::Spawned { .. } => {
+                if let Some(console) = self.consoles.get_mut(index as usize) {
+                    console.clear();
                 }
             }
-            EventKind::Switched { .. } => {
-                if let Some(previous) = self.running.take()
-                    && let Some(process) = self.process(previous)
-                    && process.activity == Activity::Running
-                {
-                    process.activity = Activity::Ready;
-                }
-                self.set_activity(index, Activity::Running);
-                self.running = Some(index);
-            }
-            EventKind::Blocked { on } => self.stop_running(index, Activity::Blocked(on)),
-            EventKind::AwaitingBoot => self.set_activity(index, Activity::AwaitingBoot),
-            EventKind::BootDone => {
-                for process in &mut self.processes {
-                    if process.activity == Activity::AwaitingBoot {
-                        process.activity = Activity::Ready;
-                    }
-                }
-            }
-            EventKind::Woken { .. } => self.set_activity(index, Activity::Ready),
-            EventKind::Exited { code } => self.end(index, Activity::Exited(code)),
-            EventKind::Faulted { reason } => self.end(index, Activity::Faulted(reason)),
-            EventKind::Restarted => {
-                if let Some(process) = self.process(index) {
-                    process.activity = Activity::Ready;
-                    process.priority = process.base_priority;
-                    process.incarnation = event.process.generation;
-                }
-            }
-            EventKind::KernelPanicked { .. } => {
-                self.running = None;
-                for process in &mut self.processes {
-                    if !matches!(process.activity, Activity::Exited(_) | Activity::Faulted(_)) {
-                        process.activity = Activity::Lost;
-                    }
-                }
-            }
-            EventKind::PriorityChanged { priority } => {
-                if let Some(process) = self.process(index) {
-                    process.priority = priority;
-                }
-            }
-            EventKind::MessageSent { message } => self.sent(log, index, message),
-            EventKind::ServiceCalled { message } => self.console_text(log, index, message),
-            EventKind::MessageDelivered { message } => {
-                if let Some(process) = self.process(index) {
-                    process.received += 1;
-                }
-                self.unqueue(log, message);
-            }
-            EventKind::MessageDropped { message, .. } => self.unqueue(log, message),
-            EventKind::Capability { .. }
-            | EventKind::ReplyCapabilityCreated { .. }
-            | EventKind::ReplyCapabilityUsed { .. } => {
-                let change = log.capability_change(event).expect("a capability event records a change");
-                let CapabilityChange { op, slot, object, rights, badge } = change;
-                let reply = op == CapabilityOp::ReplyCreated;
-                self.capability(index, op, slot.0, HeldCap { object, rights, badge, reply })
-            }
-            EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
-                *self.signalled.entry(notification).or_default() |= log.bits(bits);
+            EventKind::MessageSent { message } | EventKind::ServiceCalled { message } => {
+                self.console_text(log, index, message)
             }
             _ => {}
         }
-    }
-
-    fn set_activity(&mut self, index: u32, activity: Activity) {
-        if let Some(process) = self.process(index) {
-            process.activity = activity;
-        }
-    }
-
-    fn stop_running(&mut self, index: u32, activity: Activity) {
-        self.set_activity(index, activity);
-        if self.running == Some(index) {
-            self.running = None;
-        }
-    }
-
-    fn end(&mut self, index: u32, activity: Activity) {
-        self.stop_running(index, activity);
-        if let Some(process) = self.process(index) {
-            process.caps.clear();
-        }
-    }
-
-    fn sent(&mut self, log: &EventLog, index: u32, message: MessageId) {
-        if let Some(process) = self.process(index) {
-            process.sent += 1;
-        }
-        let record = log.message(message);
-        if matches!(record.kind, MessageKind::Send | MessageKind::Call | MessageKind::Async) {
-            self.waiting.entry(record.port).or_default().push(message);
-        }
-        self.console_text(log, index, message);
     }
 
     /// Console output is the text of console writes, by the process that wrote it.
     fn console_text(&mut self, log: &EventLog, index: u32, message: MessageId) {
         let record = log.message(message);
         let write_label = ConsoleRequest::Write { text: String::new() }.label();
-        if record.label != write_label {
+        if record.label != write_label || index as usize >= self.system.processes.len() {
             return;
         }
-        if let Some(ConsoleRequest::Write { text }) = decode::<ConsoleRequest>(log.message_data(message))
-            && let Some(process) = self.process(index)
-        {
-            process.console.push_str(&text);
-        }
-    }
-
-    fn unqueue(&mut self, log: &EventLog, message: MessageId) {
-        let port = log.message(message).port;
-        if let Some(queue) = self.waiting.get_mut(&port) {
-            queue.retain(|&waiting| waiting != message);
-            if queue.is_empty() {
-                self.waiting.remove(&port);
+        if let Some(ConsoleRequest::Write { text }) = decode::<ConsoleRequest>(log.message_data(message)) {
+            if self.consoles.len() <= index as usize {
+                self.consoles.resize(index as usize + 1, String::new());
             }
-        }
-    }
-
-    fn capability(&mut self, index: u32, op: CapabilityOp, slot: u32, held: HeldCap) {
-        let Some(process) = self.process(index) else { return };
-        match op {
-            CapabilityOp::Granted
-            | CapabilityOp::Created
-            | CapabilityOp::Copied
-            | CapabilityOp::Minted
-            | CapabilityOp::Received
-            | CapabilityOp::ReplyCreated => {
-                process.caps.insert(slot, held);
-            }
-            CapabilityOp::Deleted | CapabilityOp::Revoked | CapabilityOp::SentAway | CapabilityOp::ReplyUsed => {
-                process.caps.remove(&slot);
-            }
+            self.consoles[index as usize].push_str(&text);
         }
     }
 }
@@ -411,11 +225,35 @@ impl Timeline {
             };
             self.rows
                 .iter()
-                .map(|row| {
-                    format!("{} {} {}", name(row.from), name(row.to), super::app::row_text(self, row)).to_lowercase()
-                })
+                .map(|row| format!("{} {} {}", name(row.from), name(row.to), self.row_text(row)).to_lowercase())
                 .collect()
         })
+    }
+
+    /// The text drawn on a flow row (what the message says, or what happened).
+    pub fn row_text(&self, row: &FlowRow) -> String {
+        let log = &self.log;
+        let event = &log.events()[row.event as usize];
+        match (row.kind, event.kind) {
+            (RowKind::Message(_), EventKind::MessageSent { message } | EventKind::ServiceCalled { message }) => {
+                log.message_content(message)
+            }
+            (RowKind::Signal, EventKind::Signalled { bits, .. }) => format!("signal {:#x}", log.bits(bits)),
+            (RowKind::Signal, EventKind::Interrupt { bits, .. }) => format!("interrupt {:#x}", log.bits(bits)),
+            (RowKind::Dropped, EventKind::MessageDropped { message, .. }) => {
+                format!("dropped: {}", log.message_content(message))
+            }
+            (RowKind::Ended, EventKind::Exited { code }) => format!("exit({code})"),
+            (RowKind::Fault, EventKind::Faulted { reason }) => format!("FAULT: {reason}"),
+            (RowKind::Injected, EventKind::FaultInjected { fault }) => format!("injected: {}", fault.name()),
+            (RowKind::Restarted, _) => "restarted by the supervisor".into(),
+            (RowKind::BootDone, _) => "boot done: every server is ready".into(),
+            (RowKind::Retried, EventKind::OperationRetried { label }) => format!("retry {}", log.operation_name(label)),
+            (RowKind::Panic, EventKind::KernelPanicked { fault }) => format!("KERNEL PANIC ({})", fault.name()),
+            (RowKind::Failed, EventKind::SyscallReturned { call, error: Some(error) })
+            | (RowKind::Failed, EventKind::Woken { call, error: Some(error) }) => format!("{call} failed: {error}"),
+            _ => log.describe(event),
+        }
     }
 
     /// The index of the last flow row at or before event `step`.
@@ -428,6 +266,7 @@ impl Timeline {
 mod tests {
     use super::*;
     use mksim_kernel::KernelConfig;
+    use mksim_kernel::event::BlockedOn;
 
     fn timeline() -> Timeline {
         let mut kernel = mksim_userland::demo::ping_pong(KernelConfig::default(), 3000);

@@ -4,7 +4,7 @@
 //! projectors and screen readers); colour, where the terminal has it and
 //! `NO_COLOR` is not set, only repeats what the glyphs say.
 
-use super::app::{App, PromptKind, SPEEDS, row_text};
+use super::app::{App, PromptKind, SPEEDS};
 use super::timeline::{Activity, FlowRow, RowKind, Snapshot};
 use crate::run::OperationStats;
 use mksim_kernel::message::MessageKind;
@@ -153,7 +153,7 @@ fn draw_flow(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot, pale
     let current = app.timeline().row_at(app.step);
     for &row_index in &rows {
         let row = &app.timeline().rows[row_index];
-        let text = row_text(app.timeline(), row);
+        let text = app.timeline().row_text(row);
         let cells = draw_row(row, &text, width, &lanes, &centre);
         let time = app.timeline().log.events()[row.event as usize].time;
         let (_, _, _, colour) = arrow_glyphs(row.kind);
@@ -361,9 +361,10 @@ fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot)
     for (word, bits) in words {
         lines.push(Line::from(format!("signalled into {}: {bits:#x}", log.describe_object(*word))));
     }
-    if !process.console.is_empty() {
+    let console = snapshot.console(process.index);
+    if !console.is_empty() {
         lines.push(Line::from(Span::styled("console", Style::new().add_modifier(Modifier::BOLD))));
-        for line in process.console.lines().rev().take(4).collect::<Vec<_>>().into_iter().rev() {
+        for line in console.lines().rev().take(4).collect::<Vec<_>>().into_iter().rev() {
             lines.push(Line::from(format!("  │ {}", escape_controls(line))));
         }
     }
