@@ -22,6 +22,7 @@ pub mod monolithic;
 pub mod name;
 pub mod needs;
 pub mod serve;
+pub mod service;
 pub mod supervisor;
 pub mod system;
 pub mod timer;

@@ -20,10 +20,11 @@
 //! no host clock.
 
 use crate::run::{RunOptions, RunReport, run};
-use crate::scenario::{FAULTABLE_SERVERS, Scenario};
+use crate::scenario::Scenario;
 use mksim_kernel::event::EventKind;
 use mksim_kernel::{MessageKind, Outcome};
 use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
+use mksim_servers::service::Service;
 use mksim_servers::system::Mode;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -173,9 +174,9 @@ fn run_seed(scenario: &Scenario, options: &RunOptions, declared: &[FaultSpec], s
 /// One failure at a request the reference run shows the server handles, drawn from `seed`.
 fn random_fault(reference: &RunReport, seed: u64) -> Option<FaultSpec> {
     let handled = requests_handled(reference);
-    let targets: Vec<(&str, u64)> = FAULTABLE_SERVERS
-        .iter()
-        .filter_map(|&server| handled.get(server).map(|&count| (server, count)))
+    let targets: Vec<(&str, u64)> = Service::faultable()
+        .map(Service::name)
+        .filter_map(|server| handled.get(server).map(|&count| (server, count)))
         .filter(|&(_, count)| count > 0)
         .collect();
     let mut draws = ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473);
