@@ -60,6 +60,7 @@ pub mod process;
 mod restart;
 mod run;
 mod scheduler;
+pub mod seed;
 mod setup;
 pub mod sys;
 pub mod syscall;
