@@ -4,8 +4,8 @@
 //! server processes, no switches between them.
 
 use crate::block::Ramdisk;
+use crate::block_server::DirectBlockDevice;
 use crate::console::ConsoleOutput;
-use crate::device::DirectBlockDevice;
 use crate::fault::{SharedPlan, is_cut_short, strike_in_kernel};
 use crate::filesystem::{FileSystem, FsConfig};
 use crate::service::Service;

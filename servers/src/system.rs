@@ -7,8 +7,8 @@
 //! badges are the same on every run.
 
 use crate::block::Ramdisk;
+use crate::block_server::{DirectBlockDevice, IpcBlockDevice, block_server};
 use crate::console::{ConsoleOutput, console_server};
-use crate::device::{DirectBlockDevice, IpcBlockDevice, block_server};
 use crate::fault::{FaultPlan, FaultSpec, SharedPlan, Trigger};
 use crate::file_server::file_server;
 use crate::filesystem::{FileSystem, FsConfig};
