@@ -8,6 +8,7 @@
 
 use crate::capability::Rights;
 use crate::error::{FaultReason, SysError};
+pub use crate::fault::InjectedFault;
 use crate::ids::{Badge, ObjectId, Priority, ProcessId, Slot};
 use crate::message::{MessageId, MessageKind};
 use crate::object::ObjectKind;
@@ -187,40 +188,6 @@ impl OutcomeKind {
             OutcomeKind::Completed | OutcomeKind::StepLimit | OutcomeKind::MemoryLimit => self.wording().to_owned(),
             OutcomeKind::Deadlock | OutcomeKind::KernelPanic => format!("ended in a {}", self.wording()),
         }
-    }
-}
-
-/// A fault injected into a server or a service module, as the log records it.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-pub enum InjectedFault {
-    /// The server dies (a service module takes the kernel down).
-    Crash,
-    /// The server stops answering: it holds the request and waits for nothing.
-    Hang,
-    /// The server answers with a garbled reply.
-    CorruptReply,
-    /// The request is lost before the server handles it.
-    DropMessage,
-    /// The server holds the request for a while before handling it.
-    Delay,
-}
-
-impl InjectedFault {
-    /// Lowercase words, as scenarios and traces spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            InjectedFault::Crash => "crash",
-            InjectedFault::Hang => "hang",
-            InjectedFault::CorruptReply => "corrupt reply",
-            InjectedFault::DropMessage => "drop message",
-            InjectedFault::Delay => "delay",
-        }
-    }
-
-    /// True for faults that break the service rather than slow it down: in monolithic mode
-    /// these take the kernel down.
-    pub fn is_failure(self) -> bool {
-        self != InjectedFault::Delay
     }
 }
 

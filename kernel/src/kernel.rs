@@ -76,7 +76,7 @@ pub struct Kernel {
 impl Kernel {
     /// A kernel with no processes yet.
     pub fn new(config: KernelConfig) -> Kernel {
-        let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let rng = ChaCha8Rng::seed_from_u64(crate::seed::derive(config.seed, crate::seed::KERNEL_STREAM));
         let fast_message_bytes = (config.limits.message_bytes_max as usize).min(crate::memory::LARGE_MESSAGE_BYTES);
         Kernel {
             config,

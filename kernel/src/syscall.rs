@@ -1,6 +1,7 @@
 //! The syscall interface: requests a program hands to the kernel, and what it gets back.
 
 use crate::capability::Rights;
+pub use crate::fault::{ServiceFault, ServiceModule};
 use crate::ids::{Badge, Slot};
 use crate::message::{Incoming, Message, Received};
 use crate::object::FullPolicy;
@@ -106,15 +107,6 @@ pub struct ServiceWork {
     pub fault: Option<ServiceFault>,
 }
 
-/// A fault that struck service code inside the kernel, and where.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
-pub struct ServiceFault {
-    /// What went wrong.
-    pub kind: crate::event::InjectedFault,
-    /// The module it struck.
-    pub module: ServiceModule,
-}
-
 /// A send capability a service inside the kernel answers with: to the kernel's own port for one
 /// of its modules, badged for the caller. A monolithic kernel answers a name lookup of one of its
 /// services this way, as `open("/dev/console")` answers with a descriptor.
@@ -124,28 +116,6 @@ pub struct ServicePort {
     pub module: ServiceModule,
     /// The badge of the caller's capability.
     pub badge: crate::ids::Badge,
-}
-
-/// The service modules a monolithic kernel links in.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[allow(missing_docs)]
-pub enum ServiceModule {
-    FileSystem,
-    BlockDriver,
-    Console,
-    Timer,
-}
-
-impl ServiceModule {
-    /// Its name in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            ServiceModule::FileSystem => "file system",
-            ServiceModule::BlockDriver => "block driver",
-            ServiceModule::Console => "console driver",
-            ServiceModule::Timer => "timer driver",
-        }
-    }
 }
 
 /// What a successful syscall returns.

@@ -12,6 +12,7 @@
 //! fault), never from the host, so a run is repeatable.
 
 use mksim_kernel::InjectedFault;
+use mksim_kernel::seed;
 use mksim_kernel::syscall::{ServiceFault, ServiceModule, ServiceWork};
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -100,8 +101,9 @@ impl FaultPlan {
             .iter()
             .enumerate()
             .map(|(index, spec)| {
-                // One stream per fault, so adding a fault does not change when the others strike.
-                let stream = seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                // One stream per fault, after the kernel's, so adding a fault does not change
+                // when the others strike.
+                let stream = seed::derive(seed, index as u64 + 1);
                 Armed { spec: spec.clone(), fired: false, draws: ChaCha8Rng::seed_from_u64(stream) }
             })
             .collect();

@@ -2,7 +2,7 @@
 //! block device server. Clients are told apart by their badge, so every
 //! client has its own file descriptors.
 
-use crate::device::IpcBlockDevice;
+use crate::block_server::IpcBlockDevice;
 use crate::filesystem::{FileSystem, FsConfig};
 use crate::serve::{Answer, ServerFaults, serve_with_faults};
 use mksim_kernel::{Incoming, Message, ProgramFault, ProgramResult, Slot, Sys};

@@ -5,6 +5,7 @@
 //! through messages. Their service logic ([`filesystem::FileSystem`],
 //! [`name::Registry`], [`block::Ramdisk`], console capture) is plain Rust, so
 //! monolithic mode links the same logic into the kernel and calls it directly.
+//! [`service::Service`] is the one table of the services' names and defaults.
 //!
 //! Servers never panic on client input: a request that does not decode, or
 //! comes with the wrong capabilities, gets an error reply.
@@ -13,8 +14,8 @@
 #![deny(missing_docs)]
 
 pub mod block;
+pub mod block_server;
 pub mod console;
-pub mod device;
 pub mod fault;
 pub mod file_server;
 pub mod filesystem;
@@ -22,6 +23,7 @@ pub mod monolithic;
 pub mod name;
 pub mod needs;
 pub mod serve;
+pub mod service;
 pub mod supervisor;
 pub mod system;
 pub mod timer;

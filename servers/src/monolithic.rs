@@ -4,10 +4,11 @@
 //! server processes, no switches between them.
 
 use crate::block::Ramdisk;
+use crate::block_server::DirectBlockDevice;
 use crate::console::ConsoleOutput;
-use crate::device::DirectBlockDevice;
 use crate::fault::{SharedPlan, is_cut_short, strike_in_kernel};
 use crate::filesystem::{FileSystem, FsConfig};
+use crate::service::Service;
 use mksim_kernel::syscall::{ServiceModule, ServiceWork};
 use mksim_userland::client::KernelServices;
 use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, encode};
@@ -61,10 +62,10 @@ impl InKernelServices {
         (mounted, device.work)
     }
 
-    /// Lets the fault planned, if any, strike this call of `server`'s module at `now`.
-    fn strike(&self, server: &str, module: ServiceModule, now: u64, work: &mut ServiceWork) {
+    /// Lets the fault planned, if any, strike this call of `service`'s module at `now`.
+    fn strike(&self, service: Service, module: ServiceModule, now: u64, work: &mut ServiceWork) {
         let Some(plan) = &self.faults else { return };
-        if let Some(fault) = plan.borrow_mut().on_request(server, now) {
+        if let Some(fault) = plan.borrow_mut().on_request(service.name(), now) {
             strike_in_kernel(work, fault, module);
         }
     }
@@ -82,7 +83,7 @@ impl KernelServices for InKernelServices {
         };
         // The syscall handler calls the file system, which calls the cache.
         let mut work = ServiceWork { function_calls: 2, ..ServiceWork::default() };
-        self.strike("fs", ServiceModule::FileSystem, now, &mut work);
+        self.strike(Service::File, ServiceModule::FileSystem, now, &mut work);
         if is_cut_short(&work) {
             return (FsReply::Error(ServiceError::Io), work);
         }
@@ -101,7 +102,7 @@ impl KernelServices for InKernelServices {
 
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork {
         let mut work = ServiceWork { function_calls: 2, bytes_copied: text.len() as u64, ..ServiceWork::default() };
-        self.strike("console", ServiceModule::Console, now, &mut work);
+        self.strike(Service::Console, ServiceModule::Console, now, &mut work);
         if !is_cut_short(&work) {
             self.console.borrow_mut().write(client, text);
         }
@@ -114,7 +115,7 @@ impl KernelServices for InKernelServices {
             let next_tick = (now / period + u64::from(ticks)) * period;
             work.device_cycles = next_tick.saturating_sub(now);
         }
-        self.strike("timer", ServiceModule::Timer, now, &mut work);
+        self.strike(Service::Timer, ServiceModule::Timer, now, &mut work);
         work
     }
 
@@ -123,11 +124,13 @@ impl KernelServices for InKernelServices {
     /// block driver is the file server's and is not looked up by programs.
     fn service_module(&self, name: &str) -> Option<ServiceModule> {
         let file_system = self.storage.as_ref().is_some_and(|storage| storage.fs.is_some());
-        match name {
-            "console" if self.console_booted => Some(ServiceModule::Console),
-            "fs" if file_system => Some(ServiceModule::FileSystem),
-            "timer" if self.timer_period_cycles.is_some() => Some(ServiceModule::Timer),
-            _ => None,
-        }
+        let service = Service::from_name(name).filter(|service| service.is_looked_up())?;
+        let booted = match service {
+            Service::Console => self.console_booted,
+            Service::File => file_system,
+            Service::Timer => self.timer_period_cycles.is_some(),
+            Service::Name | Service::Block | Service::Supervisor => false,
+        };
+        if booted { service.module() } else { None }
     }
 }

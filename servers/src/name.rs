@@ -6,14 +6,10 @@
 //! otherwise receive the console lookups of every other client.
 
 use crate::serve::{Answer, serve};
+use crate::service::Service;
 use mksim_kernel::{Badge, Incoming, Message, ProgramResult, Received, Rights, Slot, Sys, SysError};
 use mksim_userland::protocol::{NameRequest, ServiceError, SimpleReply, decode, encode, reply_label};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// The names of the system's own services. Only the system registers them: at boot, and the
-/// supervisor again after a restart ([`Registry::allow_replace`]). A user process is refused
-/// even when the scenario lists one in its `may_register`.
-pub const SYSTEM_NAMES: [&str; 6] = ["name", "console", "block", "fs", "timer", "supervisor"];
 
 /// Names and who may register them.
 #[derive(Clone, Debug, Default)]
@@ -52,7 +48,8 @@ impl Registry {
             return Err(ServiceError::PermissionDenied);
         }
         let may_replace = self.replaceable.get(&badge).is_some_and(|names| names.contains(name));
-        if SYSTEM_NAMES.contains(&name) && !may_replace {
+        // A user process is refused a service's name even when its scenario allows it.
+        if Service::is_reserved(name) && !may_replace {
             return Err(ServiceError::PermissionDenied);
         }
         if self.names.contains_key(name) && !may_replace {
@@ -136,16 +133,17 @@ mod tests {
     fn a_program_may_not_register_a_system_name_even_when_allowed_and_unregistered() {
         let mut registry = Registry::default();
         let (program, supervisor) = (7, 9);
-        for name in SYSTEM_NAMES.iter().copied().chain(["echo"]) {
+        for name in Service::ALL.map(Service::name).into_iter().chain(["echo"]) {
             registry.allow(program, name);
         }
-        registry.allow_replace(supervisor, "fs");
-        registry.preload("fs", Slot(3));
-        for name in SYSTEM_NAMES {
+        let (file, console) = (Service::File.name(), Service::Console.name());
+        registry.allow_replace(supervisor, file);
+        registry.preload(file, Slot(3));
+        for name in Service::ALL.map(Service::name) {
             assert_eq!(registry.check_register(program, name), Err(ServiceError::PermissionDenied), "{name}");
         }
         assert_eq!(registry.check_register(program, "echo"), Ok(()));
-        assert_eq!(registry.check_register(supervisor, "fs"), Ok(()), "the supervisor re-registers a restarted fs");
-        assert_eq!(registry.check_register(supervisor, "console"), Err(ServiceError::PermissionDenied));
+        assert_eq!(registry.check_register(supervisor, file), Ok(()), "the supervisor re-registers a restarted fs");
+        assert_eq!(registry.check_register(supervisor, console), Err(ServiceError::PermissionDenied));
     }
 }

@@ -7,6 +7,7 @@
 //! microkernel mode, which boots every server; monolithic mode needs no more.
 
 use crate::filesystem::FsConfig;
+use crate::service::Service;
 use crate::supervisor::MAX_WARDS;
 use crate::system::Servers;
 use mksim_userland::protocol::{BlockRequest, FsReply, FsRequest, SimpleReply, encode};
@@ -23,8 +24,8 @@ pub struct Demand {
 /// One need of one server: how much, and why in words.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Need {
-    /// The server (`name`, `console`, `block`, `fs`, `timer`, `supervisor`).
-    pub server: &'static str,
+    /// The server.
+    pub server: Service,
     /// How much it needs.
     pub amount: u64,
     /// Why, as a sentence ending that follows "the SERVER server needs AMOUNT: ".
@@ -57,18 +58,16 @@ pub const PLAIN_MESSAGE_BYTES: u64 = 64;
 /// What the servers that `servers` boots need, given what the programs ask of them.
 pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
     let mut needs = ServerNeeds::default();
-    let supervised =
-        |name: &str| servers.supervisor.as_ref().is_some_and(|spec| spec.wards.iter().any(|ward| ward.server == name));
     let slots = |server, amount: usize, why: String| Need { server, amount: amount as u64, why };
     if servers.name.is_some() {
         let published: Vec<&str> = [
-            ("console", servers.console.is_some()),
-            ("fs", servers.file.is_some() && servers.block.is_some()),
-            ("timer", servers.timer.is_some()),
-            ("block", servers.block.is_some() && supervised("block")),
+            (Service::Console, servers.console.is_some()),
+            (Service::File, servers.file.is_some() && servers.block.is_some()),
+            (Service::Timer, servers.timer.is_some()),
+            (Service::Block, servers.block.is_some() && servers.supervises(Service::Block)),
         ]
         .into_iter()
-        .filter_map(|(name, booted)| booted.then_some(name))
+        .filter_map(|(service, booted)| booted.then_some(service.name()))
         .collect();
         let registered = demand.names_registered;
         let mut why = vec!["1 for its port".to_owned()];
@@ -79,9 +78,9 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
             why.push(format!("1 for each name programs may register ({registered})"));
         }
         why.push("2 while it answers (the caller's reply capability and the capability it hands over)".into());
-        needs.capability_slots.push(slots("name", 3 + published.len() + registered, why.join(", ")));
+        needs.capability_slots.push(slots(Service::Name, 3 + published.len() + registered, why.join(", ")));
         needs.message_caps.push(Need {
-            server: "name",
+            server: Service::Name,
             amount: 1,
             why: "a lookup's reply carries the service's capability".into(),
         });
@@ -89,54 +88,54 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
     let hang = "and 1 for the notification it waits on when a fault makes it hang";
     if servers.console.is_some() {
         needs.capability_slots.push(slots(
-            "console",
+            Service::Console,
             3,
             format!("1 for its port, 1 for a caller's reply capability, {hang}"),
         ));
-        needs.objects.push(slots("console", 2, format!("its port, {hang}")));
+        needs.objects.push(slots(Service::Console, 2, format!("its port, {hang}")));
     }
     if let Some(block) = servers.block {
         needs.capability_slots.push(slots(
-            "block",
+            Service::Block,
             4,
             format!("1 for its port, 1 for its interrupt, 1 for a caller's reply capability, {hang}"),
         ));
-        needs.objects.push(slots("block", 3, format!("its port and its interrupt notification, {hang}")));
+        needs.objects.push(slots(Service::Block, 3, format!("its port and its interrupt notification, {hang}")));
         let request = encode(&BlockRequest::Write { block: u32::MAX, data: vec![0; block.block_size] }).len();
         let reply = encode(&SimpleReply::Data(vec![0; block.block_size])).len();
         needs.message_bytes.push(Need {
-            server: "block",
+            server: Service::Block,
             amount: request.max(reply) as u64,
             why: format!("one block of {} bytes travels in one message with its header", block.block_size),
         });
     }
     if let Some((_, config)) = servers.file {
-        let name_server = usize::from(servers.name.is_some() && supervised("block"));
+        let name_server = usize::from(servers.name.is_some() && servers.supervises(Service::Block));
         let why = if name_server == 1 { "1 for the name server (to find a restarted block server), " } else { "" };
         needs.capability_slots.push(slots(
-            "fs",
+            Service::File,
             4 + name_server,
             format!("1 for its port, 1 for the block server's port, {why}1 for a caller's reply capability, {hang}"),
         ));
-        needs.objects.push(slots("fs", 2, format!("its port, {hang}")));
+        needs.objects.push(slots(Service::File, 2, format!("its port, {hang}")));
         needs.message_bytes.push(file_transfer(config));
     }
     if servers.timer.is_some() {
         let clients = demand.timer_clients.max(1);
         needs.capability_slots.push(slots(
-            "timer",
+            Service::Timer,
             3 + clients,
             format!(
                 "1 for its port, 1 for its tick, 1 for the reply capability of each program that may wait on it \
                  at once ({clients}), {hang}"
             ),
         ));
-        needs.objects.push(slots("timer", 3, format!("its port and its tick notification, {hang}")));
+        needs.objects.push(slots(Service::Timer, 3, format!("its port and its tick notification, {hang}")));
     }
     if let Some(supervisor) = &servers.supervisor {
         let wards: Vec<&str> = supervisor.wards.iter().take(MAX_WARDS).map(|ward| ward.server.as_str()).collect();
         needs.capability_slots.push(slots(
-            "supervisor",
+            Service::Supervisor,
             3 + 2 * wards.len(),
             format!(
                 "1 for the name server, 2 for each server it looks after ({}: a handle and a port), 1 for its \
@@ -144,7 +143,7 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
                 wards.join(", ")
             ),
         ));
-        needs.objects.push(slots("supervisor", 1, "the notification it is told of deaths on".into()));
+        needs.objects.push(slots(Service::Supervisor, 1, "the notification it is told of deaths on".into()));
     }
     needs
 }
@@ -155,7 +154,7 @@ fn file_transfer(config: FsConfig) -> Need {
     let request = encode(&FsRequest::Write { fd: u32::MAX, data: data.clone() }).len();
     let reply = encode(&FsReply::Data(data)).len();
     Need {
-        server: "fs",
+        server: Service::File,
         amount: request.max(reply) as u64,
         why: format!("a read or write moves up to {} bytes in one message with its header", config.transfer_bytes_max),
     }
@@ -168,14 +167,18 @@ mod tests {
     use crate::system::{BlockServerSpec, SupervisorSpec, WardSpec};
     use mksim_kernel::Priority;
 
-    fn amount(needs: &[Need], server: &str) -> Option<u64> {
+    fn amount(needs: &[Need], server: Service) -> Option<u64> {
         needs.iter().find(|need| need.server == server).map(|need| need.amount)
     }
 
     #[test]
     fn each_booted_server_needs_what_boot_gives_it_and_what_it_holds_while_serving() {
         let level = Priority::new(10).unwrap();
-        let ward = |server: &str| WardSpec { server: server.into(), policy: RestartPolicy::Always, backoff_cycles: 1 };
+        let ward = |server: Service| WardSpec {
+            server: server.name().into(),
+            policy: RestartPolicy::Always,
+            backoff_cycles: 1,
+        };
         let servers = Servers {
             name: Some(level),
             console: Some(level),
@@ -185,22 +188,26 @@ mod tests {
             supervisor: Some(SupervisorSpec {
                 priority: level,
                 heartbeat: None,
-                wards: vec![ward("block"), ward("fs")],
+                wards: vec![ward(Service::Block), ward(Service::File)],
             }),
         };
         let needs = server_needs(&servers, Demand { names_registered: 2, timer_clients: 3 });
         let slots = &needs.capability_slots;
         // Port, console + fs + timer + block published, 2 names, 2 while answering.
-        assert_eq!(amount(slots, "name"), Some(1 + 4 + 2 + 2));
-        assert_eq!(amount(slots, "console"), Some(3));
-        assert_eq!(amount(slots, "block"), Some(4));
-        assert_eq!(amount(slots, "fs"), Some(5), "with its block server supervised, the fs holds the name server");
-        assert_eq!(amount(slots, "timer"), Some(2 + 3 + 1));
-        assert_eq!(amount(slots, "supervisor"), Some(1 + 2 * 2 + 1 + 1));
-        assert_eq!(ServerNeeds::largest(slots).map(|need| need.server), Some("name"));
-        assert_eq!(amount(&needs.objects, "block"), Some(3));
-        assert!(amount(&needs.message_bytes, "block").is_some_and(|bytes| bytes > 512 && bytes <= 1024));
-        assert_eq!(amount(&needs.message_caps, "name"), Some(1));
+        assert_eq!(amount(slots, Service::Name), Some(1 + 4 + 2 + 2));
+        assert_eq!(amount(slots, Service::Console), Some(3));
+        assert_eq!(amount(slots, Service::Block), Some(4));
+        assert_eq!(
+            amount(slots, Service::File),
+            Some(5),
+            "with its block server supervised, the fs holds the name server"
+        );
+        assert_eq!(amount(slots, Service::Timer), Some(2 + 3 + 1));
+        assert_eq!(amount(slots, Service::Supervisor), Some(1 + 2 * 2 + 1 + 1));
+        assert_eq!(ServerNeeds::largest(slots).map(|need| need.server), Some(Service::Name));
+        assert_eq!(amount(&needs.objects, Service::Block), Some(3));
+        assert!(amount(&needs.message_bytes, Service::Block).is_some_and(|bytes| bytes > 512 && bytes <= 1024));
+        assert_eq!(amount(&needs.message_caps, Service::Name), Some(1));
         let bare = server_needs(&Servers::default(), Demand::default());
         assert_eq!(bare, ServerNeeds::default(), "nothing booted, nothing needed");
     }

@@ -7,18 +7,19 @@
 //! badges are the same on every run.
 
 use crate::block::Ramdisk;
+use crate::block_server::{DirectBlockDevice, IpcBlockDevice, block_server};
 use crate::console::{ConsoleOutput, console_server};
-use crate::device::{DirectBlockDevice, IpcBlockDevice, block_server};
 use crate::fault::{FaultPlan, FaultSpec, SharedPlan, Trigger};
 use crate::file_server::file_server;
 use crate::filesystem::{FileSystem, FsConfig};
 use crate::monolithic::{InKernelServices, InKernelStorage};
 use crate::name::{Registry, name_server};
 use crate::serve::ServerFaults;
+use crate::service::Service;
 use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
 use crate::timer::timer_server;
 use mksim_kernel::InjectedFault;
-use mksim_kernel::syscall::{ServiceModule, ServiceWork};
+use mksim_kernel::syscall::ServiceWork;
 use mksim_kernel::{
     Badge, FullPolicy, Kernel, KernelConfig, ObjectId, Priority, ProcessId, ProcessSpec, ProgramResult, Restarter,
     Rights, Slot,
@@ -80,6 +81,25 @@ pub struct Servers {
     /// The supervisor, which restarts the servers it looks after (microkernel mode only:
     /// in monolithic mode there is no server to restart).
     pub supervisor: Option<SupervisorSpec>,
+}
+
+impl Servers {
+    /// True when `service` is booted (its settings are given).
+    pub fn boots(&self, service: Service) -> bool {
+        match service {
+            Service::Name => self.name.is_some(),
+            Service::Console => self.console.is_some(),
+            Service::Block => self.block.is_some(),
+            Service::File => self.file.is_some(),
+            Service::Timer => self.timer.is_some(),
+            Service::Supervisor => self.supervisor.is_some(),
+        }
+    }
+
+    /// True when the supervisor is booted and looks after `service`.
+    pub fn supervises(&self, service: Service) -> bool {
+        self.supervisor.as_ref().is_some_and(|spec| spec.wards.iter().any(|ward| ward.server == service.name()))
+    }
 }
 
 /// The supervisor server and the servers it looks after.
@@ -236,13 +256,14 @@ fn service_port(kernel: &mut Kernel, id: ProcessId) -> (ObjectId, Slot) {
 }
 
 impl Boot {
-    /// The faults planned for `server`, if the run plans any.
-    fn faults(&self, server: &'static str) -> Option<ServerFaults> {
-        self.plan.as_ref().map(|plan| ServerFaults { plan: Rc::clone(plan), server })
+    /// The faults planned for `service`, if the run plans any.
+    fn faults(&self, service: Service) -> Option<ServerFaults> {
+        self.plan.as_ref().map(|plan| ServerFaults { plan: Rc::clone(plan), server: service.name() })
     }
 
     /// Creates a system server and boots it with `restarter`, which a supervisor can run again.
-    fn server(&mut self, name: &'static str, priority: Priority, restarter: Restarter) -> (ProcessId, ObjectId) {
+    fn server(&mut self, service: Service, priority: Priority, restarter: Restarter) -> (ProcessId, ObjectId) {
+        let name = service.name();
         let id = self.kernel.create_process(ProcessSpec::server(name, priority));
         self.kernel.await_ready(id);
         let endpoint = self.kernel.boot_restartable(id, restarter);
@@ -256,13 +277,13 @@ impl Boot {
         self.name_server.filter(|_| supervised)
     }
 
-    /// Gives the name server a capability to `endpoint` under `name`.
-    fn publish(&mut self, name: &str, endpoint: ObjectId) {
+    /// Gives the name server a capability to `endpoint` under `service`'s name.
+    fn publish(&mut self, service: Service, endpoint: ObjectId) {
         if let Some((server, _)) = self.name_server {
             let rights = Rights::SEND | Rights::GRANT;
             let slot =
                 self.kernel.grant(server, endpoint, rights, Badge::NONE).expect("the name server has free slots");
-            self.registry.preload(name, slot);
+            self.registry.preload(service.name(), slot);
         }
     }
 }
@@ -290,7 +311,7 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
     let registrations = spec.programs.iter().any(|program| !program.may_register.is_empty());
     let name_needed = mode == Mode::Microkernel || registrations;
     if let (Some(priority), true) = (spec.servers.name, name_needed) {
-        let id = boot.kernel.create_process(ProcessSpec::server("name", priority));
+        let id = boot.kernel.create_process(ProcessSpec::server(Service::Name.name(), priority));
         boot.kernel.await_ready(id);
         let (_, slot) = service_port(&mut boot.kernel, id);
         boot.name_server = Some((id, slot));
@@ -317,23 +338,21 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
 }
 
 fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ramdisk>>>) {
-    let supervised =
-        |name: &str| servers.supervisor.as_ref().is_some_and(|spec| spec.wards.iter().any(|w| w.server == name));
     if let Some(priority) = servers.console {
-        let (output, faults) = (Rc::clone(&boot.console), boot.faults("console"));
+        let (output, faults) = (Rc::clone(&boot.console), boot.faults(Service::Console));
         let restarter: Restarter = Rc::new(move |kernel, id| {
             let (endpoint, slot) = service_port(kernel, id);
             let (output, faults) = (Rc::clone(&output), faults.clone());
             kernel.start(id, move |sys| console_server(sys, slot, output, faults));
             endpoint
         });
-        let (_, endpoint) = boot.server("console", priority, restarter);
-        boot.publish("console", endpoint);
+        let (_, endpoint) = boot.server(Service::Console, priority, restarter);
+        boot.publish(Service::Console, endpoint);
     }
     // Where the driver's port is now: a restarted file server is given the current one.
     let block_port: Rc<Cell<Option<ObjectId>>> = Rc::default();
     if let (Some(block), Some(disk)) = (servers.block, disk) {
-        let (disk, faults, current) = (Rc::clone(disk), boot.faults("block"), Rc::clone(&block_port));
+        let (disk, faults, current) = (Rc::clone(disk), boot.faults(Service::Block), Rc::clone(&block_port));
         let restarter: Restarter = Rc::new(move |kernel, id| {
             let (endpoint, slot) = service_port(kernel, id);
             let interrupt = kernel.create_notification(id);
@@ -343,16 +362,16 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
             current.set(Some(endpoint));
             endpoint
         });
-        let (_, endpoint) = boot.server("block", block.priority, restarter);
-        if supervised("block") {
-            boot.publish("block", endpoint);
+        let (_, endpoint) = boot.server(Service::Block, block.priority, restarter);
+        if servers.supervises(Service::Block) {
+            boot.publish(Service::Block, endpoint);
         }
     }
     if let (Some((priority, config)), Some(block)) =
         (servers.file, servers.block.filter(|_| block_port.get().is_some()))
     {
-        let faults = boot.faults("fs");
-        let name_server = boot.name_server_for_servers(supervised("block"));
+        let faults = boot.faults(Service::File);
+        let name_server = boot.name_server_for_servers(servers.supervises(Service::Block));
         let restarter: Restarter = Rc::new(move |kernel, id| {
             let (endpoint, slot) = service_port(kernel, id);
             let driver = block_port.get().expect("the block server boots first");
@@ -374,11 +393,11 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
             });
             endpoint
         });
-        let (_, endpoint) = boot.server("fs", priority, restarter);
-        boot.publish("fs", endpoint);
+        let (_, endpoint) = boot.server(Service::File, priority, restarter);
+        boot.publish(Service::File, endpoint);
     }
     if let Some((priority, period)) = servers.timer {
-        let faults = boot.faults("timer");
+        let faults = boot.faults(Service::Timer);
         let restarter: Restarter = Rc::new(move |kernel, id| {
             let (endpoint, slot) = service_port(kernel, id);
             let tick = kernel.create_notification(id);
@@ -387,8 +406,8 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
             kernel.start(id, move |sys| timer_server(sys, slot, tick, period, faults));
             endpoint
         });
-        let (_, endpoint) = boot.server("timer", priority, restarter);
-        boot.publish("timer", endpoint);
+        let (_, endpoint) = boot.server(Service::Timer, priority, restarter);
+        boot.publish(Service::Timer, endpoint);
     }
 }
 
@@ -396,7 +415,7 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
 /// their names again.
 fn boot_supervisor(boot: &mut Boot, spec: &SupervisorSpec) {
     let Some((name_server, name_slot)) = boot.name_server else { return };
-    let id = boot.kernel.create_process(ProcessSpec::server("supervisor", spec.priority));
+    let id = boot.kernel.create_process(ProcessSpec::server(Service::Supervisor.name(), spec.priority));
     let badge = client_badge(id);
     let Ok(name_cap) =
         boot.kernel.grant_derived(id, name_server, name_slot, Rights::SEND | Rights::GRANT, Badge(badge))
@@ -435,7 +454,8 @@ fn schedule_timed_crashes(boot: &mut Boot, faults: &[FaultSpec], mode: Mode) {
                 }
             }
             Mode::Monolithic => {
-                let detail = format!("crash in the kernel's {} module", module_of(&fault.server).name());
+                let Some(module) = Service::from_name(&fault.server).and_then(Service::module) else { continue };
+                let detail = format!("crash in the kernel's {} module", module.name());
                 boot.kernel.schedule_panic(at, InjectedFault::Crash, detail);
             }
         }
@@ -462,16 +482,6 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
         faults: plan,
     };
     ClientMode::Monolithic(Rc::new(services))
-}
-
-/// The module of the kernel that holds a server's code in monolithic mode.
-fn module_of(server: &str) -> ServiceModule {
-    match server {
-        "fs" => ServiceModule::FileSystem,
-        "block" => ServiceModule::BlockDriver,
-        "console" => ServiceModule::Console,
-        _ => ServiceModule::Timer,
-    }
 }
 
 /// Mounts the file system inside the kernel at boot and charges the boot for it; a failure

@@ -151,7 +151,7 @@ impl Mutator {
     /// Input number `case` of the run seeded with `seed`: one to four mutations of one scenario
     /// (mostly one, so that many inputs stay valid and reach the runs).
     pub fn input(&self, seed: u64, case: u64) -> Input {
-        let mut draws = ChaCha8Rng::seed_from_u64(seed ^ case.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let mut draws = ChaCha8Rng::seed_from_u64(mksim_kernel::seed::derive(seed, case));
         let base = &self.seeds[below(&mut draws, self.seeds.len())];
         let mut bytes = base.text.clone().into_bytes();
         let mut mutations = Vec::new();

@@ -35,7 +35,7 @@
 
 use mksim_kernel::{KernelConfig, Outcome, Priority, ProgramResult};
 use mksim_servers::block::{BlockDevice, Ramdisk};
-use mksim_servers::device::DirectBlockDevice;
+use mksim_servers::block_server::DirectBlockDevice;
 use mksim_servers::fault::{FaultKind, FaultPlan, FaultSpec, Trigger};
 use mksim_servers::filesystem::{FileSystem, FsConfig, NAME_BYTES_MAX};
 use mksim_servers::system::{BlockServerSpec, Mode, ProgramFn, ProgramSpec, Servers, SystemSpec, boot};

@@ -20,10 +20,12 @@
 //! no host clock.
 
 use crate::run::{RunOptions, RunReport, run};
-use crate::scenario::{FAULTABLE_SERVERS, Scenario};
+use crate::scenario::Scenario;
 use mksim_kernel::event::EventKind;
+use mksim_kernel::seed;
 use mksim_kernel::{MessageKind, Outcome};
 use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
+use mksim_servers::service::Service;
 use mksim_servers::system::Mode;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -170,15 +172,18 @@ fn run_seed(scenario: &Scenario, options: &RunOptions, declared: &[FaultSpec], s
     SeedFigures { drawn, microkernel: figures(Mode::Microkernel), monolithic: figures(Mode::Monolithic) }
 }
 
+/// The stream of a seed that random faults are drawn from.
+const RANDOM_FAULT_STREAM: u64 = seed::stream_with_mask(0x6661_756c_7473);
+
 /// One failure at a request the reference run shows the server handles, drawn from `seed`.
 fn random_fault(reference: &RunReport, seed: u64) -> Option<FaultSpec> {
     let handled = requests_handled(reference);
-    let targets: Vec<(&str, u64)> = FAULTABLE_SERVERS
-        .iter()
-        .filter_map(|&server| handled.get(server).map(|&count| (server, count)))
+    let targets: Vec<(&str, u64)> = Service::faultable()
+        .map(Service::name)
+        .filter_map(|server| handled.get(server).map(|&count| (server, count)))
         .filter(|&(_, count)| count > 0)
         .collect();
-    let mut draws = ChaCha8Rng::seed_from_u64(seed ^ 0x6661_756c_7473);
+    let mut draws = ChaCha8Rng::seed_from_u64(seed::derive(seed, RANDOM_FAULT_STREAM));
     let pick = |draws: &mut ChaCha8Rng, n: u64| draws.next_u64() % n;
     let (server, count) = *targets.get(pick(&mut draws, targets.len().max(1) as u64) as usize)?;
     let kinds = [FaultKind::Crash, FaultKind::Hang, FaultKind::CorruptReply, FaultKind::DropMessage];

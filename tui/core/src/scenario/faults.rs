@@ -15,15 +15,23 @@
 use super::limits::Int;
 use super::syntax::Step;
 use super::wording::quoted;
-use super::{ScenarioError, Validator, server_booted};
+use super::{ScenarioError, Validator};
 use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
+use mksim_servers::service::Service;
 use mksim_servers::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy};
 use mksim_servers::system::{Servers, SupervisorSpec, WardSpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// The servers a fault or a supervisor can name.
-pub const FAULTABLE_SERVERS: [&str; 4] = ["console", "block", "fs", "timer"];
+/// The servers a fault or a supervisor can name, as a list in words.
+pub(super) fn faultable_list() -> String {
+    Service::faultable().map(Service::name).collect::<Vec<_>>().join(", ")
+}
+
+/// True when `server` names a server a fault or a supervisor can name, and the scenario boots it.
+fn faultable_and_booted(servers: &Servers, server: &str) -> bool {
+    Service::from_name(server).is_some_and(|service| service.is_faultable() && servers.boots(service))
+}
 
 /// The supervisor (`servers: (supervisor: (...))`), which restarts the servers it looks after.
 #[derive(Deserialize, Clone)]
@@ -56,7 +64,7 @@ impl Default for RawSupervisor {
 }
 
 fn supervisor_priority() -> Int {
-    22.into()
+    u64::from(Service::Supervisor.default_level()).into()
 }
 
 fn backoff_cycles() -> u64 {
@@ -89,7 +97,7 @@ pub struct RawHeartbeat {
 #[derive(Deserialize, Clone)]
 #[serde(deny_unknown_fields, rename = "Fault")]
 pub struct RawFault {
-    /// The server it strikes: one of [`FAULTABLE_SERVERS`], booted.
+    /// The server it strikes: one that [`Service::is_faultable`], booted.
     pub server: String,
     /// What goes wrong.
     pub kind: RawFaultKind,
@@ -150,7 +158,7 @@ impl Validator<'_> {
         };
         let mut wards = Vec::new();
         for (server, policy) in &raw.restart {
-            if !FAULTABLE_SERVERS.contains(&server.as_str()) || !server_booted(servers, server) {
+            if !faultable_and_booted(servers, server) {
                 let path =
                     [Step::Field("servers"), Step::Field("supervisor"), Step::Field("restart"), Step::Entry(server)];
                 return Err(self.fail_key(
@@ -184,13 +192,13 @@ impl Validator<'_> {
 }
 
 fn booted_list(servers: &Servers) -> String {
-    let booted: Vec<&str> = FAULTABLE_SERVERS.iter().copied().filter(|server| server_booted(servers, server)).collect();
+    let booted: Vec<&str> = Service::faultable().filter(|&service| servers.boots(service)).map(Service::name).collect();
     if booted.is_empty() { "none of the servers it could".into() } else { booted.join(", ") }
 }
 
 /// The fault `raw` describes; or the field at fault and what is wrong with it.
 fn parse_fault(raw: &RawFault, servers: &Servers) -> Result<FaultSpec, (&'static str, String)> {
-    if !FAULTABLE_SERVERS.contains(&raw.server.as_str()) || !server_booted(servers, &raw.server) {
+    if !faultable_and_booted(servers, &raw.server) {
         let message = format!("is not a server the scenario boots (faults can strike {})", booted_list(servers));
         return Err(("server", message));
     }
@@ -247,8 +255,8 @@ pub fn parse_cli_fault(text: &str) -> Result<FaultSpec, String> {
         },
         _ => return Err(format!("`{text}`: unknown trigger `{when}`; {usage}")),
     };
-    if !FAULTABLE_SERVERS.contains(&server) {
-        return Err(format!("`{text}`: faults can strike {}, not `{server}`", FAULTABLE_SERVERS.join(", ")));
+    if !Service::from_name(server).is_some_and(Service::is_faultable) {
+        return Err(format!("`{text}`: faults can strike {}, not `{server}`", faultable_list()));
     }
     Ok(FaultSpec { server: server.to_owned(), kind, trigger })
 }

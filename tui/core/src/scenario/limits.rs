@@ -141,15 +141,7 @@ impl Bound {
     fn needed(floor: u64, needs: &[Need]) -> Bound {
         match ServerNeeds::largest(needs) {
             Some(need) if need.amount > floor => {
-                let server = match need.server {
-                    "fs" => "the file server",
-                    "supervisor" => "the supervisor",
-                    "name" => "the name server",
-                    "console" => "the console server",
-                    "block" => "the block server",
-                    "timer" => "the timer server",
-                    other => other,
-                };
+                let server = need.server.description();
                 Bound::because(need.amount, format!("{server} needs {}: {}", need.amount, need.why))
             }
             _ => Bound::plain(floor),

@@ -18,7 +18,7 @@ mod params;
 mod syntax;
 mod wording;
 
-pub use faults::{FAULTABLE_SERVERS, parse_cli_fault};
+pub use faults::parse_cli_fault;
 pub use faults::{RawFault, RawFaultKind, RawHeartbeat, RawPolicy, RawSupervisor, RawTrigger};
 pub use files::{FILE_BYTES_MAX, load_profile};
 use limits::Bound;
@@ -34,6 +34,7 @@ use mksim_kernel::{
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::filesystem::FsConfig;
 use mksim_servers::needs::{Demand, ServerNeeds, server_needs};
+use mksim_servers::service::Service;
 use mksim_servers::system::{
     BlockServerSpec, CapSpec, Mode, ObjectSpec, ObjectSpecKind, ProgramSpec, Servers, SystemSpec,
 };
@@ -183,7 +184,14 @@ pub struct RawServers {
 
 impl Default for RawServers {
     fn default() -> Self {
-        RawServers { name: true, console: true, block: None, file: None, timer: None, supervisor: None }
+        RawServers {
+            name: Service::Name.boots_by_default(),
+            console: Service::Console.boots_by_default(),
+            block: None,
+            file: None,
+            timer: None,
+            supervisor: None,
+        }
     }
 }
 
@@ -203,7 +211,12 @@ pub struct RawBlock {
 
 impl Default for RawBlock {
     fn default() -> Self {
-        RawBlock { blocks: 256.into(), block_size: 512.into(), latency_cycles: 20_000, priority: 18.into() }
+        RawBlock {
+            blocks: 256.into(),
+            block_size: 512.into(),
+            latency_cycles: 20_000,
+            priority: default_priority(Service::Block),
+        }
     }
 }
 
@@ -219,7 +232,7 @@ pub struct RawFile {
 
 impl Default for RawFile {
     fn default() -> Self {
-        RawFile { cache_blocks: 8, priority: 15.into() }
+        RawFile { cache_blocks: 8, priority: default_priority(Service::File) }
     }
 }
 
@@ -243,7 +256,12 @@ impl RawTimer {
 }
 
 fn timer_priority() -> Int {
-    19.into()
+    default_priority(Service::Timer)
+}
+
+/// The priority `service` runs at when the file leaves `priority` out.
+fn default_priority(service: Service) -> Int {
+    u64::from(service.default_level()).into()
 }
 
 /// What kind of object, with its settings.
@@ -476,9 +494,6 @@ const BLOCK_SIZE_MIN: u64 = 64;
 const BLOCKS_MAX: u64 = 65_536;
 /// The fewest blocks a ramdisk may have: the file system's metadata and a few files.
 const BLOCKS_MIN: u64 = 8;
-
-/// Names the built-in servers take in the process table and at the name server.
-const SERVER_NAMES: [&str; 6] = ["name", "console", "block", "fs", "timer", "supervisor"];
 
 /// Line and column (1-based, in characters) of a byte offset.
 fn position(text: &str, offset: usize) -> (usize, usize) {
@@ -955,10 +970,9 @@ impl Validator<'_> {
             }
             None => None,
         };
-        let level = |value: u8| Priority::new(value).expect("constant priorities are in range");
         Ok(Servers {
-            name: raw.name.then(|| level(20)),
-            console: raw.console.then(|| level(12)),
+            name: raw.name.then(|| Service::Name.default_priority()),
+            console: raw.console.then(|| Service::Console.default_priority()),
             block,
             file,
             timer,
@@ -992,7 +1006,7 @@ impl Validator<'_> {
                 return Err(self.fail(&name, item, "a process needs a name".into()));
             }
             let item = || process_item(&process.name);
-            if SERVER_NAMES.contains(&process.name.as_str()) && server_booted(servers, &process.name) {
+            if server_booted(servers, &process.name) {
                 return Err(self.fail(&name, item(), "this name belongs to a built-in server".into()));
             }
             if !names.insert(process.name.clone()) {
@@ -1085,10 +1099,8 @@ impl Validator<'_> {
     fn registrable_names(&self, processes: &[RawProcess], servers: &Servers) -> BTreeSet<String> {
         let mut names: BTreeSet<String> =
             processes.iter().flat_map(|process| process.may_register.iter().cloned()).collect();
-        for service in ["console", "fs", "timer"] {
-            if server_booted(servers, service) {
-                names.insert(service.to_owned());
-            }
+        for service in Service::ALL.into_iter().filter(|&service| service.is_looked_up() && servers.boots(service)) {
+            names.insert(service.name().to_owned());
         }
         names
     }
@@ -1162,7 +1174,7 @@ impl Validator<'_> {
     fn registrations(&self, index: usize, raw: &RawProcess, servers: &Servers) -> Result<(), ScenarioError> {
         let item = || format!("{}, field `may_register`", process_item(&raw.name));
         for (at, name) in raw.may_register.iter().enumerate() {
-            if SERVER_NAMES.contains(&name.as_str()) {
+            if Service::is_reserved(name) {
                 let path = [Step::Field("processes"), Step::Index(index), Step::Field("may_register"), Step::Index(at)];
                 let message =
                     format!("{} is the name of a built-in service, which no process may register", quoted(name));
@@ -1219,9 +1231,9 @@ impl Validator<'_> {
 
     fn expectations(&self, expect: &Expectations, names: &BTreeSet<String>) -> Result<(), ScenarioError> {
         for server in expect.restarts.keys() {
-            if !faults::FAULTABLE_SERVERS.contains(&server.as_str()) {
+            if !Service::from_name(server).is_some_and(Service::is_faultable) {
                 let path = [Step::Field("expect"), Step::Field("restarts"), Step::Entry(server)];
-                let message = format!("only {} can be restarted", faults::FAULTABLE_SERVERS.join(", "));
+                let message = format!("only {} can be restarted", faults::faultable_list());
                 return Err(self.fail_key(&path, format!("expect.restarts {}", quoted(server)), message));
             }
         }
@@ -1250,13 +1262,5 @@ impl Validator<'_> {
 }
 
 fn server_booted(servers: &Servers, name: &str) -> bool {
-    match name {
-        "name" => servers.name.is_some(),
-        "console" => servers.console.is_some(),
-        "block" => servers.block.is_some(),
-        "fs" => servers.file.is_some(),
-        "timer" => servers.timer.is_some(),
-        "supervisor" => servers.supervisor.is_some(),
-        _ => false,
-    }
+    Service::from_name(name).is_some_and(|service| servers.boots(service))
 }

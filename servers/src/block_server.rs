@@ -5,6 +5,7 @@
 use crate::block::{BlockDevice, Ramdisk};
 use crate::fault::{SharedPlan, is_cut_short, strike_in_kernel};
 use crate::serve::{Answer, ServerFaults, serve_with_faults};
+use crate::service::Service;
 use mksim_kernel::syscall::{ServiceModule, ServiceWork};
 use mksim_kernel::{Incoming, Message, ProgramResult, Slot, Sys, SysError};
 use mksim_userland::client::lookup_name;
@@ -103,7 +104,7 @@ impl IpcBlockDevice {
     /// incarnation. Until it has, the lookup answers with the dead one, and the next try says so.
     async fn find_driver_again(&mut self) {
         let Some(name_server) = self.name_server else { return };
-        if let Ok(port) = lookup_name(&self.sys, name_server, "block").await {
+        if let Ok(port) = lookup_name(&self.sys, name_server, Service::Block.name()).await {
             let _ = self.sys.delete(self.port).await;
             self.port = port;
         }
@@ -163,7 +164,7 @@ impl DirectBlockDevice {
         self.work.device_cycles = self.work.device_cycles.saturating_add(self.latency_cycles);
         self.work.interrupts += 1;
         let Some(plan) = &self.faults else { return Ok(()) };
-        if let Some(fault) = plan.borrow_mut().on_request("block", self.now) {
+        if let Some(fault) = plan.borrow_mut().on_request(Service::Block.name(), self.now) {
             strike_in_kernel(&mut self.work, fault, ServiceModule::BlockDriver);
         }
         if is_cut_short(&self.work) { Err(ServiceError::Io) } else { Ok(()) }
