@@ -11,6 +11,7 @@
 //! bounded ([`FILE_BYTES_MAX`]), but knows nothing of how a scenario is run,
 //! reported or shown.
 
+mod errors;
 mod faults;
 mod files;
 mod limits;
@@ -40,11 +41,12 @@ use std::fmt;
 use syntax::{Lines, Step};
 use wording::quoted;
 
+use errors::{Validator, position};
 pub use raw::{
     Bounds, Expectations, ExpectedOutcome, RawBlock, RawCap, RawFile, RawKernel, RawObject, RawObjectKind, RawProcess,
     RawScenario, RawServers, RawTimer,
 };
-use validate::{Validator, position, server_booted};
+use validate::server_booted;
 
 /// A scenario file that could not be used.
 #[derive(Clone, PartialEq, Eq, Debug)]
