@@ -1,0 +1,373 @@
+//! The raw schema of a scenario file: what RON reads a file into, and what a
+//! scenario built in code is made of ([`RawScenario`] and what it holds, the
+//! expectations included). Each type says what a file may leave out and what it
+//! then gets; none of them checks anything. The rules live in `validate`, and
+//! only [`Scenario::try_from`] or [`Scenario::parse`] turn these types into a
+//! [`Scenario`].
+//!
+//! The parts with their own files keep their schema there: faults
+//! (`faults.rs`), limits (`limits.rs`), parameters (`params.rs`).
+
+use super::faults::{RawFault, RawSupervisor};
+use super::limits::{Int, RawLimits};
+use super::params::RawParam;
+use mksim_kernel::{DeadlockPolicy, KernelConfig, OutcomeKind};
+use mksim_servers::service::Service;
+use mksim_servers::system::Mode;
+use mksim_userland::script::{Op, Policy};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A scenario as written, before it is checked: the schema of a scenario file (RON reads a
+/// file into this type), and what a scenario built in code is made of. Only
+/// [`Scenario::try_from`] (or [`Scenario::parse`], for text) makes a [`Scenario`] of it.
+///
+/// Each field's default is what a file gets when it leaves the field out: [`Default`] gives
+/// every one of them, with no name and no processes, which the check refuses.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, rename = "Scenario")]
+pub struct RawScenario {
+    /// Its name.
+    pub name: String,
+    /// Parameters a file declares, substituted into its text before the text is parsed (see
+    /// [`Scenario::parse_with_params`]); parsed here so the field is known and checked. Code
+    /// puts its values in place instead: [`Scenario::try_from`] refuses any declared here.
+    #[serde(default)]
+    pub params: BTreeMap<String, RawParam>,
+    /// What to observe.
+    #[serde(default)]
+    pub description: String,
+    /// Kernel settings.
+    #[serde(default)]
+    pub kernel: RawKernel,
+    /// Which built-in servers boot, and how.
+    #[serde(default)]
+    pub servers: RawServers,
+    /// Objects made before the programs start, each owned by a process.
+    #[serde(default)]
+    pub objects: Vec<RawObject>,
+    /// The processes, in boot order: at least one.
+    pub processes: Vec<RawProcess>,
+    /// Faults to inject into the servers.
+    #[serde(default)]
+    pub faults: Vec<RawFault>,
+    /// What its runs must show.
+    #[serde(default)]
+    pub expect: Expectations,
+}
+
+/// The kernel's settings as written (`kernel: (...)`); each field may be left out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default, rename = "Kernel")]
+pub struct RawKernel {
+    /// The cost profile: a built-in name (`sel4` by default) or a file whose name ends in `.ron`.
+    pub profile: String,
+    /// The monolithic mode's profile, when it is not `profile`.
+    pub monolithic_profile: Option<String>,
+    /// The seed of the run's random numbers.
+    pub seed: u64,
+    /// The most steps a run takes.
+    pub step_limit: Int,
+    /// The run's memory budget, in bytes: a scenario may lower it, not raise it.
+    pub memory_limit: Int,
+    /// Servers run at the priority of the most important client they serve.
+    pub priority_inheritance: bool,
+    /// Report deadlocks at the end, or refuse the send that closes the cycle.
+    pub deadlock: DeadlockPolicy,
+    /// How long a process runs before others of its priority get a turn, in cycles.
+    pub timeslice_cycles: Int,
+    /// The kernel's limits.
+    pub limits: RawLimits,
+}
+
+impl Default for RawKernel {
+    fn default() -> Self {
+        let defaults = KernelConfig::default();
+        RawKernel {
+            profile: "sel4".into(),
+            monolithic_profile: None,
+            seed: 0,
+            step_limit: defaults.step_limit.into(),
+            memory_limit: defaults.memory_limit_bytes.into(),
+            priority_inheritance: false,
+            deadlock: DeadlockPolicy::Report,
+            timeslice_cycles: defaults.timeslice_cycles.into(),
+            limits: RawLimits::default(),
+        }
+    }
+}
+
+/// Which built-in servers boot (`servers: (...)`): the name server and the console by default.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default, rename = "Servers")]
+pub struct RawServers {
+    /// The name server.
+    pub name: bool,
+    /// The console server.
+    pub console: bool,
+    /// The block server (booted with its defaults when `file` is given without it).
+    pub block: Option<RawBlock>,
+    /// The file server.
+    pub file: Option<RawFile>,
+    /// The timer server.
+    pub timer: Option<RawTimer>,
+    /// The supervisor, which restarts servers that fail.
+    pub supervisor: Option<RawSupervisor>,
+}
+
+impl Default for RawServers {
+    fn default() -> Self {
+        RawServers {
+            name: Service::Name.boots_by_default(),
+            console: Service::Console.boots_by_default(),
+            block: None,
+            file: None,
+            timer: None,
+            supervisor: None,
+        }
+    }
+}
+
+/// The block server's ramdisk.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, default, rename = "Block")]
+pub struct RawBlock {
+    /// Its number of blocks.
+    pub blocks: Int,
+    /// Bytes in a block.
+    pub block_size: Int,
+    /// What one block operation takes, in cycles.
+    pub latency_cycles: u64,
+    /// The server's priority, 0 to 31.
+    pub priority: Int,
+}
+
+impl Default for RawBlock {
+    fn default() -> Self {
+        RawBlock {
+            blocks: 256.into(),
+            block_size: 512.into(),
+            latency_cycles: 20_000,
+            priority: default_priority(Service::Block),
+        }
+    }
+}
+
+/// The file server.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, default, rename = "File")]
+pub struct RawFile {
+    /// Blocks its cache holds.
+    pub cache_blocks: usize,
+    /// The server's priority, 0 to 31.
+    pub priority: Int,
+}
+
+impl Default for RawFile {
+    fn default() -> Self {
+        RawFile { cache_blocks: 8, priority: default_priority(Service::File) }
+    }
+}
+
+/// The timer server.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, rename = "Timer")]
+pub struct RawTimer {
+    /// Cycles between two ticks.
+    pub period_cycles: Int,
+    /// The server's priority, 0 to 31 (19 when left out).
+    #[serde(default = "timer_priority")]
+    pub priority: Int,
+}
+
+impl RawTimer {
+    /// A timer that ticks every `period_cycles`, at the priority a file gets when it leaves
+    /// `priority` out.
+    pub fn every(period_cycles: u64) -> RawTimer {
+        RawTimer { period_cycles: period_cycles.into(), priority: timer_priority() }
+    }
+}
+
+fn timer_priority() -> Int {
+    default_priority(Service::Timer)
+}
+
+/// The priority `service` runs at when the file leaves `priority` out.
+fn default_priority(service: Service) -> Int {
+    u64::from(service.default_level()).into()
+}
+
+/// What kind of object, with its settings.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "ObjectKind")]
+pub enum RawObjectKind {
+    /// A rendezvous endpoint for calls and replies.
+    Endpoint,
+    /// A message queue.
+    Queue {
+        /// The most messages it holds.
+        capacity: Int,
+        /// What a send to it does when it is full.
+        policy: Policy,
+    },
+    /// A notification: bits to signal and wait on.
+    Notification,
+    /// A memory region.
+    Region {
+        /// Its bytes.
+        size: Int,
+    },
+}
+
+/// An object made before the programs start.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "Object")]
+pub struct RawObject {
+    /// Its name, unique among the objects.
+    pub name: String,
+    /// What it is.
+    pub kind: RawObjectKind,
+    /// The process that owns it (and holds a capability to it with every right).
+    pub owner: String,
+}
+
+/// A capability a process starts with.
+#[derive(Deserialize, Clone)]
+#[serde(deny_unknown_fields, rename = "Capability")]
+pub struct RawCap {
+    /// The name the program uses for it.
+    pub name: String,
+    /// The object it is to.
+    pub object: String,
+    /// Its rights, as letters `s r g R W`.
+    pub rights: String,
+    /// The badge a receiver sees on what comes through it (0, no badge, when left out).
+    #[serde(default)]
+    pub badge: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A process and its program.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "Process")]
+pub struct RawProcess {
+    /// Its name, unique among the processes and not a booted server's.
+    pub name: String,
+    /// Its priority, 0 to 31.
+    pub priority: Int,
+    /// True for a process that may still be waiting when the run ends.
+    #[serde(default)]
+    pub server: bool,
+    /// Whether it starts with a capability to the name server (true when left out).
+    #[serde(default = "yes")]
+    pub name_server: bool,
+    /// Names it may register at the name server.
+    #[serde(default)]
+    pub may_register: Vec<String>,
+    /// Capabilities it starts with.
+    #[serde(default)]
+    pub caps: Vec<RawCap>,
+    /// Go on with the next step when one fails (and exit with 1 at the end), rather than fault.
+    #[serde(default)]
+    pub keep_going: bool,
+    /// Its program.
+    pub program: Vec<Op>,
+}
+
+impl RawProcess {
+    /// A process named `name` at `priority` running `program`, with every other field as a file
+    /// that leaves it out gets it.
+    pub fn new(name: impl Into<String>, priority: u64, program: Vec<Op>) -> RawProcess {
+        RawProcess {
+            name: name.into(),
+            priority: priority.into(),
+            server: false,
+            name_server: yes(),
+            may_register: Vec::new(),
+            caps: Vec::new(),
+            keep_going: false,
+            program,
+        }
+    }
+}
+
+/// How a run is expected to end.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
+pub enum ExpectedOutcome {
+    /// Every program finished.
+    Completed,
+    /// The run ended in a deadlock.
+    Deadlock,
+    /// The step limit stopped the run.
+    StepLimit,
+    /// Service code in the kernel failed and took the system down (monolithic mode).
+    KernelPanic,
+    /// The run would have passed its memory budget.
+    MemoryLimit,
+}
+
+impl ExpectedOutcome {
+    /// The outcome it expects, for its name and wording: a scenario spells it as Rust does
+    /// (`KernelPanic`), reports as [`OutcomeKind::name`] (`kernel_panic`) or
+    /// [`OutcomeKind::wording`] (`kernel panic`).
+    pub fn kind(self) -> OutcomeKind {
+        match self {
+            ExpectedOutcome::Completed => OutcomeKind::Completed,
+            ExpectedOutcome::Deadlock => OutcomeKind::Deadlock,
+            ExpectedOutcome::StepLimit => OutcomeKind::StepLimit,
+            ExpectedOutcome::KernelPanic => OutcomeKind::KernelPanic,
+            ExpectedOutcome::MemoryLimit => OutcomeKind::MemoryLimit,
+        }
+    }
+}
+
+impl Expectations {
+    /// How a run in `mode` is expected to end.
+    pub fn outcome_in(&self, mode: Mode) -> ExpectedOutcome {
+        let both = self.outcome.unwrap_or(ExpectedOutcome::Completed);
+        match mode {
+            Mode::Microkernel => both,
+            Mode::Monolithic => self.monolithic_outcome.unwrap_or(both),
+        }
+    }
+}
+
+/// Bounds on a count.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    /// At least this many.
+    #[serde(default)]
+    pub min: Option<u64>,
+    /// At most this many.
+    #[serde(default)]
+    pub max: Option<u64>,
+}
+
+/// What a scenario expects of its runs: the scenario is also a test.
+#[derive(Clone, PartialEq, Eq, Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Expectations {
+    /// How the run ends (in both modes, unless `monolithic_outcome` says otherwise).
+    pub outcome: Option<ExpectedOutcome>,
+    /// How the monolithic run ends, when that differs (a fault that panics the kernel). When it
+    /// is `KernelPanic`, the observable expectations below are checked in microkernel mode only.
+    pub monolithic_outcome: Option<ExpectedOutcome>,
+    /// Restarts by server, exactly (microkernel mode).
+    pub restarts: BTreeMap<String, u64>,
+    /// Exit codes by process.
+    pub exit_codes: BTreeMap<String, i32>,
+    /// Processes that must end faulted.
+    pub faulted: Vec<String>,
+    /// Console output by process, exactly.
+    pub console: BTreeMap<String, String>,
+    /// File contents at the end, by path.
+    pub files: BTreeMap<String, String>,
+    /// Messages in microkernel mode.
+    pub messages: Option<Bounds>,
+    /// Messages in monolithic mode.
+    pub monolithic_messages: Option<Bounds>,
+}
