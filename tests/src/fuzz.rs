@@ -21,6 +21,10 @@
 //!
 //! Time is not judged here: the test that drives the harness stops a case
 //! that runs grossly long (see `tests/tests/fuzz.rs`).
+//!
+//! The file is longer than most because each kind of mutation is a few lines
+//! of its own, and they read best side by side; its unit tests take the last
+//! sixty lines.
 
 use mksim_core::run::{RunOptions, RunReport, run};
 use mksim_core::scenario::{Scenario, ScenarioError};

@@ -2,6 +2,10 @@
 //!
 //! With no arguments it runs the built-in tour scenario and prints its
 //! message trace and the comparison with monolithic mode.
+//!
+//! One short function per subcommand, and the flags each takes: the file is as
+//! long as the command line is wide. What the commands compute lives in
+//! `mksim-core`; this file only chooses, prints and sets the exit status.
 
 // Denied, with one exception: the allocator in `huge_pages`.
 #![deny(unsafe_code)]
