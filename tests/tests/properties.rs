@@ -9,6 +9,7 @@
 use mksim_kernel::capability::NodeKey;
 use mksim_kernel::event::{BlockedOn, CapabilityChange, CapabilityOp, DropReason, MessageRecord};
 use mksim_kernel::message::{MessageId, MessageKind};
+use mksim_kernel::replay::Replay;
 use mksim_kernel::syscall::{Syscall, SyscallValue};
 use mksim_kernel::{
     Capability, EventKind, FaultReason, Kernel, KernelConfig, ObjectId, ObjectKind, Outcome, Priority, ProcessSpec,
@@ -223,6 +224,19 @@ fn audit_capabilities(kernel: &Kernel) -> CapabilityAudit {
             .collect();
         if actual != tables[index] {
             audit.inconsistent.push(format!("p{index}: the kernel holds {actual:?}, the log says {:?}", tables[index]));
+        }
+    }
+    // The replay the terminal UI steps through must end where the kernel did, on random
+    // workloads too: its tables are the audit's, slot for slot.
+    let replay = Replay::of(log);
+    for (index, table) in tables.iter().enumerate() {
+        let replayed: Table = replay
+            .processes
+            .get(index)
+            .map(|process| process.caps.iter().map(|(&slot, held)| (Slot(slot), (held.object, held.rights))).collect())
+            .unwrap_or_default();
+        if replayed != *table {
+            audit.inconsistent.push(format!("p{index}: the replay holds {replayed:?}, the audit {table:?}"));
         }
     }
     audit
