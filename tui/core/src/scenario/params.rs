@@ -13,7 +13,7 @@
 //! A substituted value holds no newline, so every line keeps its number; errors found after
 //! substitution are mapped back to the columns of the original text.
 
-use super::syntax::Lines;
+use super::syntax::{Lines, comment_end};
 use super::{ScenarioError, position};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -324,31 +324,6 @@ fn skip_blank(bytes: &[u8], mut at: usize) -> usize {
             _ => return at,
         }
     }
-}
-
-/// The end of the comment that starts at `at`: a line comment or a (nested) block comment.
-fn comment_end(bytes: &[u8], at: usize) -> usize {
-    if bytes[at + 1] == b'/' {
-        return bytes[at..].iter().position(|&byte| byte == b'\n').map_or(bytes.len(), |newline| at + newline);
-    }
-    let (mut depth, mut at) = (0usize, at);
-    while at < bytes.len() {
-        match (bytes[at], bytes.get(at + 1)) {
-            (b'/', Some(b'*')) => {
-                depth += 1;
-                at += 2;
-            }
-            (b'*', Some(b'/')) => {
-                depth -= 1;
-                at += 2;
-                if depth == 0 {
-                    return at;
-                }
-            }
-            _ => at += 1,
-        }
-    }
-    at
 }
 
 /// For a raw string `r"` or `r#..#"` at `at`: how many `#` it has.
