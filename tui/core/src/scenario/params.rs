@@ -13,7 +13,7 @@
 //! A substituted value holds no newline, so every line keeps its number; errors found after
 //! substitution are mapped back to the columns of the original text.
 
-use super::syntax::{Lines, comment_end};
+use super::syntax::{Lines, char_end, comment_end, raw_string_hashes, skip_blank};
 use super::{ScenarioError, position};
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -315,23 +315,6 @@ fn is_key(bytes: &[u8], at: usize, key: &[u8]) -> bool {
         && bytes.get(skip_blank(bytes, end)) == Some(&b':')
 }
 
-/// The offset of the first byte at or after `at` that is neither white space nor in a comment.
-fn skip_blank(bytes: &[u8], mut at: usize) -> usize {
-    loop {
-        match bytes.get(at) {
-            Some(byte) if byte.is_ascii_whitespace() => at += 1,
-            Some(b'/') if matches!(bytes.get(at + 1), Some(b'/' | b'*')) => at = comment_end(bytes, at),
-            _ => return at,
-        }
-    }
-}
-
-/// For a raw string `r"` or `r#..#"` at `at`: how many `#` it has.
-fn raw_string_hashes(bytes: &[u8], at: usize) -> Option<usize> {
-    let hashes = bytes[at + 1..].iter().take_while(|&&byte| byte == b'#').count();
-    (bytes.get(at + 1 + hashes) == Some(&b'"')).then_some(hashes)
-}
-
 /// The end of a string whose contents start at `at` (after its opening quote), noting its
 /// placeholders. A raw string (`raw` holds how many `#` it has) has no escapes.
 fn string_end(text: &str, mut at: usize, raw: Option<usize>, placeholders: &mut Vec<Placeholder>) -> ScanResult<usize> {
@@ -352,20 +335,6 @@ fn string_end(text: &str, mut at: usize, raw: Option<usize>, placeholders: &mut 
         }
     }
     Ok(bytes.len())
-}
-
-/// The end of a character literal (`'a'`, `'\n'`); a lone `'` is left for RON to report.
-fn char_end(bytes: &[u8], at: usize) -> usize {
-    let mut end = at + 1;
-    if bytes.get(end) == Some(&b'\\') {
-        end += 1;
-    }
-    // Past one character, however many bytes it takes.
-    end += 1;
-    while bytes.get(end).is_some_and(|&byte| byte & 0xC0 == 0x80) {
-        end += 1;
-    }
-    if bytes.get(end) == Some(&b'\'') { end + 1 } else { at + 1 }
 }
 
 /// The placeholder `${name}` that starts at `at`.
