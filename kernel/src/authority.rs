@@ -95,14 +95,7 @@ impl Kernel {
         if capacity == 0 || capacity > self.config.limits.queue_capacity_max {
             return Err(SysError::InvalidArgument);
         }
-        let queue = Queue {
-            capacity,
-            policy,
-            messages: Default::default(),
-            senders: Default::default(),
-            receivers: Default::default(),
-        };
-        self.sys_create(id, ObjectBody::Queue(Box::new(queue)))
+        self.sys_create(id, Queue::boxed(capacity, policy))
     }
 
     pub(crate) fn sys_create_region(&mut self, id: ProcessId, size: u32) -> Result<Next, SysError> {

@@ -86,6 +86,15 @@ pub(crate) struct Queue {
     pub receivers: VecDeque<WaitingReceiver>,
 }
 
+impl Queue {
+    /// An empty queue port's body, boxed as [`ObjectBody::Queue`] holds it.
+    pub fn boxed(capacity: u32, policy: FullPolicy) -> ObjectBody {
+        let queue =
+            Queue { capacity, policy, messages: VecDeque::new(), senders: VecDeque::new(), receivers: VecDeque::new() };
+        ObjectBody::Queue(Box::new(queue))
+    }
+}
+
 /// Bits that coalesce until someone takes them.
 #[derive(Debug, Default)]
 pub(crate) struct Notification {

@@ -94,14 +94,7 @@ impl Kernel {
 
     /// Creates a queue port that dies with `owner`.
     pub fn create_queue(&mut self, owner: ProcessId, capacity: u32, policy: FullPolicy) -> ObjectId {
-        let queue = Queue {
-            capacity,
-            policy,
-            messages: Default::default(),
-            senders: Default::default(),
-            receivers: Default::default(),
-        };
-        self.create_object(Some(owner), ObjectBody::Queue(Box::new(queue)))
+        self.create_object(Some(owner), Queue::boxed(capacity, policy))
     }
 
     /// Creates a notification that dies with `owner`.
