@@ -3,16 +3,14 @@
 use crate::client::{ClientError, Services};
 use crate::protocol::{FsReply, FsRequest};
 use crate::script::{Op, Pass, Policy, parse_rights, pattern};
+use crate::steps::Steps;
 use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::{
     Badge, FullPolicy, Incoming, Message, MessageData, ProgramFault, ProgramResult, Received, Rights, Slot, SysError,
 };
-use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
 
 /// Why an operation stopped the script.
 enum Stop {
@@ -39,27 +37,7 @@ struct Script {
     caps: BTreeMap<String, Slot>,
     fds: BTreeMap<String, u32>,
     messages: BTreeMap<String, Received>,
-    /// How many times the kernel has polled the script (see [`CountPolls`]).
-    polls: Rc<Cell<u64>>,
-    /// The poll in which the last operation began.
-    began_in_poll: u64,
-}
-
-/// A script's program, counting the kernel's polls of it: every poll but the first follows a
-/// syscall or a step taken without one, so two operations that begin in the same poll had no
-/// step between them.
-struct CountPolls<F> {
-    polls: Rc<Cell<u64>>,
-    program: Pin<Box<F>>,
-}
-
-impl<F: Future> Future for CountPolls<F> {
-    type Output = F::Output;
-
-    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<F::Output> {
-        self.polls.set(self.polls.get() + 1);
-        self.program.as_mut().poll(context)
-    }
+    steps: Steps,
 }
 
 /// Runs `ops` as the program of a process that starts with the capabilities in `caps`.
@@ -81,16 +59,10 @@ pub fn run(
     ops: Vec<Op>,
     keep_going: bool,
 ) -> impl Future<Output = ProgramResult> {
-    let polls = Rc::new(Cell::new(0));
-    let script = Script {
-        services,
-        caps,
-        fds: BTreeMap::new(),
-        messages: BTreeMap::new(),
-        polls: Rc::clone(&polls),
-        began_in_poll: 0,
-    };
-    CountPolls { polls, program: Box::pin(script.run(ops, keep_going)) }
+    let steps = Steps::default();
+    let counter = steps.counter();
+    let script = Script { services, caps, fds: BTreeMap::new(), messages: BTreeMap::new(), steps };
+    counter.around(script.run(ops, keep_going))
 }
 
 impl Script {
@@ -233,10 +205,7 @@ impl Script {
     /// Begins an operation: when no syscall came since the last one began, it takes a step of
     /// its own first, so every operation costs at least one step.
     async fn begin(&mut self) {
-        if self.polls.get() == self.began_in_poll {
-            self.services.sys().take_step().await;
-        }
-        self.began_in_poll = self.polls.get();
+        self.steps.begin(self.services.sys()).await;
     }
 
     fn op<'a>(&'a mut self, op: &'a Op) -> Pin<Box<dyn Future<Output = Result<(), Stop>> + 'a>> {

@@ -15,8 +15,10 @@
 pub mod client;
 pub mod demo;
 pub mod interpreter;
+pub mod lang;
 pub mod protocol;
 pub mod ready;
 pub mod script;
+mod steps;
 
 pub use mksim_kernel::{Badge, Incoming, Message, ProgramFault, ProgramResult, Received, Rights, Slot, Sys, SysError};

@@ -5,8 +5,8 @@ use mksim_core::check::check;
 use mksim_core::export::trace_hash;
 use mksim_core::run::{RunOptions, RunReport, run};
 use mksim_core::scenario::{
-    ExpectedOutcome, Op, RawCap, RawObject, RawObjectKind, RawParam, RawProcess, RawScenario, RawServers, Scenario,
-    ScenarioError,
+    ExpectedOutcome, Op, RawCap, RawObject, RawObjectKind, RawParam, RawProcess, RawProgram, RawScenario, RawServers,
+    Scenario, ScenarioError,
 };
 use mksim_kernel::Outcome;
 use mksim_servers::system::Mode;
@@ -191,7 +191,8 @@ fn a_mistake_in_code_is_refused_with_the_words_a_file_gets_and_no_place() {
 #[test]
 fn an_operation_refused_in_code_is_named_by_its_step_and_kind() {
     let mut raw = echo();
-    raw.processes[1].program[2] = call("nobody", "two", "two");
+    let RawProgram::Ops(ops) = &mut raw.processes[1].program else { panic!("the client runs operations") };
+    ops[2] = call("nobody", "two", "two");
     let error = refused(raw);
     assert_eq!(error.item, "process \"client\", step 3 (Call), field `to`", "{error}");
     assert!(error.message.contains("nobody"), "{error}");

@@ -64,7 +64,7 @@ impl Validator<'_> {
         let mut path = process_path(index).to_vec();
         path.push(Step::Field("program"));
         let mut numbers = Vec::new();
-        let mut ops = raw.program.as_slice();
+        let mut ops = raw.program.ops();
         let mut current: Option<&Op> = None;
         for &at in op {
             match current {

@@ -17,6 +17,7 @@ mod files;
 mod limits;
 mod params;
 mod raw;
+mod scripts;
 mod syntax;
 mod validate;
 mod wording;
@@ -44,8 +45,9 @@ use wording::quoted;
 use errors::{Validator, position};
 pub use raw::{
     Bounds, Expectations, ExpectedOutcome, RawBlock, RawCap, RawFile, RawKernel, RawObject, RawObjectKind, RawProcess,
-    RawScenario, RawServers, RawTimer,
+    RawProgram, RawScenario, RawServers, RawTimer, ScriptSource,
 };
+pub use scripts::script_path;
 use validate::server_booted;
 
 /// A scenario file that could not be used.
@@ -95,7 +97,16 @@ pub struct ProcessDecl {
     may_register: Vec<String>,
     caps: Vec<CapSpec>,
     keep_going: bool,
-    program: Vec<Op>,
+    program: ProgramDecl,
+}
+
+/// A checked program.
+#[derive(Clone, Debug)]
+enum ProgramDecl {
+    /// Operations, their names checked.
+    Ops(Vec<Op>),
+    /// A script that parses.
+    Script(mksim_userland::lang::ScriptProgram),
 }
 
 impl ProcessDecl {
@@ -283,7 +294,7 @@ impl Scenario {
             .processes
             .iter()
             .map(|process| {
-                let ops = process.program.clone();
+                let program = process.program.clone();
                 let keep_going = process.keep_going;
                 ProgramSpec {
                     name: process.name.clone(),
@@ -292,8 +303,13 @@ impl Scenario {
                     name_server: process.name_server,
                     may_register: process.may_register.clone(),
                     caps: process.caps.clone(),
-                    program: Box::new(move |services, caps| {
-                        Box::pin(mksim_userland::interpreter::run(services, caps, ops, keep_going))
+                    program: Box::new(move |services, caps| match program {
+                        ProgramDecl::Ops(ops) => {
+                            Box::pin(mksim_userland::interpreter::run(services, caps, ops, keep_going))
+                        }
+                        ProgramDecl::Script(script) => {
+                            Box::pin(mksim_userland::lang::run(services, caps, script, keep_going))
+                        }
                     }),
                 }
             })

@@ -263,10 +263,16 @@ fn scan(text: &str) -> ScanResult<Scan> {
         let after_identifier = at > 0 && is_identifier_byte(bytes[at - 1]);
         match byte {
             b'/' if matches!(bytes.get(at + 1), Some(b'/' | b'*')) => at = comment_end(bytes, at),
-            b'"' => at = string_end(text, at + 1, None, &mut scan.placeholders)?,
+            b'"' | b'r' if is_script_source(bytes, at) => {
+                // An inline script's text is the script's: its `${...}` are its own.
+                let hashes = if byte == b'r' { raw_string_hashes(bytes, at) } else { None };
+                let start = at + hashes.map_or(1, |hashes| 2 + hashes);
+                at = string_end(text, start, hashes, None)?;
+            }
+            b'"' => at = string_end(text, at + 1, None, Some(&mut scan.placeholders))?,
             b'r' if !after_identifier && raw_string_hashes(bytes, at).is_some() => {
                 let hashes = raw_string_hashes(bytes, at).unwrap_or_default();
-                at = string_end(text, at + 2 + hashes, Some(hashes), &mut scan.placeholders)?;
+                at = string_end(text, at + 2 + hashes, Some(hashes), Some(&mut scan.placeholders))?;
             }
             b'\'' => at = char_end(bytes, at),
             b'$' if bytes.get(at + 1) == Some(&b'{') => {
@@ -307,6 +313,20 @@ fn scan(text: &str) -> ScanResult<Scan> {
     Ok(scan)
 }
 
+/// True when a string starting at `at` is the value of a `source:` field: an inline script.
+fn is_script_source(bytes: &[u8], at: usize) -> bool {
+    let is_string = bytes[at] == b'"'
+        || (raw_string_hashes(bytes, at).is_some() && (at == 0 || !is_identifier_byte(bytes[at - 1])));
+    if !is_string {
+        return false;
+    }
+    let before = bytes[..at].trim_ascii_end();
+    let Some(before) = before.strip_suffix(b":") else { return false };
+    let before = before.trim_ascii_end();
+    before.ends_with(b"source")
+        && !before[..before.len() - "source".len()].last().copied().is_some_and(is_identifier_byte)
+}
+
 /// True when the identifier `key` starts at `at` and a `:` follows it: a field name.
 fn is_key(bytes: &[u8], at: usize, key: &[u8]) -> bool {
     let end = at + key.len();
@@ -317,7 +337,14 @@ fn is_key(bytes: &[u8], at: usize, key: &[u8]) -> bool {
 
 /// The end of a string whose contents start at `at` (after its opening quote), noting its
 /// placeholders. A raw string (`raw` holds how many `#` it has) has no escapes.
-fn string_end(text: &str, mut at: usize, raw: Option<usize>, placeholders: &mut Vec<Placeholder>) -> ScanResult<usize> {
+/// The end of the string whose text starts at `at` (after its opening quote), collecting its
+/// placeholders into `placeholders`, or leaving them alone when there is nowhere to put them.
+fn string_end(
+    text: &str,
+    mut at: usize,
+    raw: Option<usize>,
+    mut placeholders: Option<&mut Vec<Placeholder>>,
+) -> ScanResult<usize> {
     let bytes = text.as_bytes();
     let hashes = raw.unwrap_or(0);
     while at < bytes.len() {
@@ -326,10 +353,10 @@ fn string_end(text: &str, mut at: usize, raw: Option<usize>, placeholders: &mut 
             b'"' if bytes[at + 1..].iter().take(hashes).filter(|&&byte| byte == b'#').count() == hashes => {
                 return Ok(at + 1 + hashes);
             }
-            b'$' if bytes.get(at + 1) == Some(&b'{') => {
+            b'$' if bytes.get(at + 1) == Some(&b'{') && placeholders.is_some() => {
                 let placeholder = placeholder(text, at, raw.is_none())?;
                 at = placeholder.range.end;
-                placeholders.push(placeholder);
+                placeholders.as_mut().expect("checked").push(placeholder);
             }
             _ => at += 1,
         }

@@ -273,14 +273,94 @@ pub struct RawProcess {
     /// Go on with the next step when one fails (and exit with 1 at the end), rather than fault.
     #[serde(default)]
     pub keep_going: bool,
-    /// Its program.
-    pub program: Vec<Op>,
+    /// Its program: a list of operations, or a script.
+    pub program: RawProgram,
+}
+
+/// A process's program as written: `program: [Print("hi"), ...]`, a list of operations, or
+/// `program: Script(file: "spooler.rhai")` / `program: Script(source: "...")`, a script in
+/// the language (`mksim_userland::lang`).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum RawProgram {
+    /// Operations run in order.
+    Ops(Vec<Op>),
+    /// A script.
+    Script(ScriptSource),
+}
+
+/// Where a script's text is.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum ScriptSource {
+    /// In a file, its path relative to the scenario file's folder (or absolute).
+    File(String),
+    /// In the scenario itself.
+    Inline(String),
+}
+
+impl RawProgram {
+    /// The operations of a list program; none for a script.
+    pub fn ops(&self) -> &[Op] {
+        match self {
+            RawProgram::Ops(ops) => ops,
+            RawProgram::Script(_) => &[],
+        }
+    }
+}
+
+impl From<Vec<Op>> for RawProgram {
+    fn from(ops: Vec<Op>) -> RawProgram {
+        RawProgram::Ops(ops)
+    }
+}
+
+/// How a program reads: a list is a list of operations, anything with fields is a script.
+///
+/// RON hands a `Script(file: "...")` to a self-describing reader as a struct whose name it does
+/// not pass on, so the fields say which kind of script it is; a list keeps the operations'
+/// own errors and their positions.
+impl<'de> Deserialize<'de> for RawProgram {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<RawProgram, D::Error> {
+        use serde::de::{self, MapAccess, SeqAccess, Visitor};
+
+        const EXPECTING: &str = "a list of operations, Script(file: \"name.rhai\") or Script(source: \"...\")";
+
+        struct Program;
+
+        impl<'de> Visitor<'de> for Program {
+            type Value = RawProgram;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str(EXPECTING)
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawProgram, A::Error> {
+                Vec::<Op>::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawProgram::Ops)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawProgram, A::Error> {
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::custom(format!("a script needs `file` or `source`: {EXPECTING}")));
+                };
+                let source = match key.as_str() {
+                    "file" => ScriptSource::File(map.next_value()?),
+                    "source" => ScriptSource::Inline(map.next_value()?),
+                    _ => return Err(de::Error::unknown_field(&key, &["file", "source"])),
+                };
+                if map.next_key::<String>()?.is_some() {
+                    return Err(de::Error::custom("a script has one field: `file` or `source`"));
+                }
+                Ok(RawProgram::Script(source))
+            }
+        }
+
+        deserializer.deserialize_any(Program)
+    }
 }
 
 impl RawProcess {
     /// A process named `name` at `priority` running `program`, with every other field as a file
     /// that leaves it out gets it.
-    pub fn new(name: impl Into<String>, priority: u64, program: Vec<Op>) -> RawProcess {
+    pub fn new(name: impl Into<String>, priority: u64, program: impl Into<RawProgram>) -> RawProcess {
         RawProcess {
             name: name.into(),
             priority: priority.into(),
@@ -289,7 +369,7 @@ impl RawProcess {
             may_register: Vec::new(),
             caps: Vec::new(),
             keep_going: false,
-            program,
+            program: program.into(),
         }
     }
 }

@@ -13,8 +13,8 @@ use super::limits::{Bound, Int, MEMORY_LIMIT_MIN_BYTES, STEP_LIMIT_MAX, TIMER_PE
 use super::syntax::Step;
 use super::wording::{did_you_mean, quoted, shown};
 use super::{
-    Expectations, ProcessDecl, RawBlock, RawKernel, RawObject, RawObjectKind, RawProcess, RawScenario, RawServers,
-    Scenario, ScenarioError,
+    Expectations, ProcessDecl, ProgramDecl, RawBlock, RawKernel, RawObject, RawObjectKind, RawProcess, RawProgram,
+    RawScenario, RawServers, Scenario, ScenarioError,
 };
 use mksim_kernel::{Badge, CostProfile, FullPolicy, KernelConfig, Limits, MEMORY_LIMIT_BYTES_DEFAULT, Priority};
 use mksim_servers::filesystem::FsConfig;
@@ -60,7 +60,7 @@ fn demand(processes: &[RawProcess]) -> Demand {
         processes.iter().flat_map(|process| process.may_register.iter().map(String::as_str)).collect();
     let timer_clients = processes
         .iter()
-        .filter(|process| walk_ops(&process.program).iter().any(|(op, _)| matches!(op, Op::TimerWait(_))))
+        .filter(|process| walk_ops(process.program.ops()).iter().any(|(op, _)| matches!(op, Op::TimerWait(_))))
         .count();
     Demand { names_registered: registered.len(), timer_clients }
 }
@@ -362,11 +362,17 @@ impl Validator<'_> {
             let path = [Step::Field("processes"), Step::Index(index), Step::Field("name")];
             return Err(self.fail(&path, process_item(&raw.name), message));
         }
-        check_names(&raw.program, &mut known).map_err(|error| {
-            let part = error.field.map_or(OpPart::Value, OpPart::Field);
-            self.op_error(index, raw, &error.path, part, error.message)
-        })?;
-        self.services_used(index, raw, context)?;
+        let program = match &raw.program {
+            RawProgram::Ops(ops) => {
+                check_names(ops, &mut known).map_err(|error| {
+                    let part = error.field.map_or(OpPart::Value, OpPart::Field);
+                    self.op_error(index, raw, &error.path, part, error.message)
+                })?;
+                self.services_used(index, raw, context)?;
+                ProgramDecl::Ops(ops.clone())
+            }
+            RawProgram::Script(source) => ProgramDecl::Script(self.script(index, &raw.name, source)?),
+        };
         Ok(ProcessDecl {
             name: raw.name.clone(),
             priority: Int::within(raw.priority, 0, 31)
@@ -377,7 +383,7 @@ impl Validator<'_> {
             may_register: raw.may_register.clone(),
             caps,
             keep_going: raw.keep_going,
-            program: raw.program.clone(),
+            program,
         })
     }
 
@@ -429,7 +435,7 @@ impl Validator<'_> {
     /// Every service a program uses must be booted; every name it looks up must be registrable.
     fn services_used(&self, index: usize, raw: &RawProcess, context: &Context<'_>) -> Result<(), ScenarioError> {
         let servers = context.servers;
-        for (op, path) in walk_ops(&raw.program) {
+        for (op, path) in walk_ops(raw.program.ops()) {
             let missing = match op {
                 Op::Print(_) if servers.console.is_none() => {
                     Some(("Print", "the console server (servers: (console: true))"))
