@@ -138,6 +138,11 @@ pub enum ObjectSpecKind {
     },
     /// A notification.
     Notification,
+    /// A handle on a process of the system, by its name.
+    ProcessHandle {
+        /// The process.
+        process: String,
+    },
     /// A memory region.
     Region {
         /// Bytes.
@@ -529,6 +534,9 @@ fn boot_programs(
             ObjectSpecKind::Queue { capacity, policy } => boot.kernel.create_queue(owner, capacity, policy),
             ObjectSpecKind::Notification => boot.kernel.create_notification(owner),
             ObjectSpecKind::Region { size } => boot.kernel.create_region(owner, size),
+            ObjectSpecKind::ProcessHandle { ref process } => {
+                boot.kernel.create_process_handle(by_name[process.as_str()])
+            }
         };
         if let Ok(slot) = boot.kernel.grant(owner, id, Rights::all(), Badge::NONE) {
             named_by_process.entry(owner).or_default().insert(object.name.clone(), slot);

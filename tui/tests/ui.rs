@@ -653,6 +653,11 @@ every_key_on!(
     priority_inheritance,
     priority_inversion,
     producer_consumer,
+    scripted_echo,
+    scripted_philosophers,
+    scripted_retry,
+    scripted_spooler,
+    scripted_watcher,
     size_sweep,
     tour,
 );

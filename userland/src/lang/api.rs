@@ -47,6 +47,10 @@ pub(crate) struct Bridge {
     /// Why the last `print` failed, until the script is stopped for it.
     failed_print: std::cell::RefCell<Option<String>>,
     caps: BTreeMap<String, INT>,
+    /// The process's name, for `process_name()`.
+    process: String,
+    /// The scenario's parameters, for `param(name)`.
+    params: Arc<BTreeMap<String, String>>,
 }
 
 fn stopped() -> Box<EvalAltResult> {
@@ -270,7 +274,13 @@ pub(crate) fn bare_engine(limits: &Limits) -> Engine {
 }
 
 /// The engine a script runs in: the sandbox and limits, and every function of the system.
-pub(crate) fn engine(link: Link, caps: BTreeMap<String, INT>, limits: &Limits) -> (Engine, Rc<Bridge>) {
+pub(crate) fn engine(
+    link: Link,
+    process: String,
+    caps: BTreeMap<String, INT>,
+    params: Arc<BTreeMap<String, String>>,
+    limits: &Limits,
+) -> (Engine, Rc<Bridge>) {
     let mut engine = bare_engine(limits);
     let bridge = Rc::new(Bridge {
         link,
@@ -279,6 +289,8 @@ pub(crate) fn engine(link: Link, caps: BTreeMap<String, INT>, limits: &Limits) -
         exit_code: Cell::new(None),
         failed_print: std::cell::RefCell::new(None),
         caps,
+        process,
+        params,
     });
     let budget = limits.operations_per_syscall;
     let on_progress = Rc::clone(&bridge);
@@ -332,6 +344,15 @@ fn register_basics(engine: &mut Engine, bridge: &Rc<Bridge>) {
             .copied()
             .ok_or_else(|| thrown(format!("`{name}` is not a capability this process starts with")))
     });
+    function!(engine, bridge, "param", |b, name: &str| -> Result<Dynamic> {
+        let value = b.params.get(name).ok_or_else(|| thrown(format!("the scenario declares no parameter `{name}`")))?;
+        Ok(match (value.parse::<INT>(), value.parse::<rhai::FLOAT>()) {
+            (Ok(number), _) => Dynamic::from(number),
+            (_, Ok(number)) => Dynamic::from(number),
+            _ => Dynamic::from(value.clone()),
+        })
+    });
+    function!(engine, bridge, "process_name", |b| -> ImmutableString { b.process.as_str().into() });
     function!(engine, bridge, "caps", |b| -> Map {
         b.caps.iter().map(|(name, &slot)| (name.as_str().into(), Dynamic::from(slot))).collect()
     });

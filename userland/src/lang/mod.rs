@@ -83,6 +83,11 @@ pub struct ScriptProgram {
     pub source: Arc<str>,
     /// Its bounds.
     pub limits: Limits,
+    /// Where its first character is in the file it is reported under, as (line, column) from 1:
+    /// (1, 1) for a script file, further on for a script written inside a scenario.
+    pub origin: (usize, usize),
+    /// The scenario's parameters, which `param(name)` reads.
+    pub params: Arc<BTreeMap<String, String>>,
 }
 
 /// A script that does not parse: where, and why.
@@ -112,8 +117,21 @@ impl ScriptProgram {
                 message,
             });
         }
-        Ok(ScriptProgram { name: name.into(), source: source.into(), limits })
+        Ok(ScriptProgram { name: name.into(), source: source.into(), limits, origin: (1, 1), params: Arc::default() })
     }
+}
+
+impl ScriptProgram {
+    /// The place in the file of `line` and `column` of the script.
+    pub fn place(&self, line: usize, column: usize) -> (usize, usize) {
+        place(self.origin, line, column)
+    }
+}
+
+/// The place in its file of `line` and `column` of a script whose first character is at `origin`.
+pub fn place(origin: (usize, usize), line: usize, column: usize) -> (usize, usize) {
+    let (first_line, first_column) = origin;
+    if line <= 1 { (first_line, first_column + column.saturating_sub(1)) } else { (first_line + line - 1, column) }
 }
 
 /// Rhai hashes function signatures with a seed it draws at random unless one is set; nothing a
@@ -126,7 +144,7 @@ fn fix_hashing_seed() {
     });
 }
 
-/// Runs `program` as the program of a process that starts with the capabilities in `caps`.
+/// Runs `program` as the program of the process named `process`, which starts with the capabilities in `caps`.
 ///
 /// # Errors
 /// The process faults (code 1) with the script's file, line and column and the error, when the
@@ -134,23 +152,25 @@ fn fix_hashing_seed() {
 /// size limit; with `keep_going` it exits with 1 instead.
 pub fn run(
     services: Services,
+    process: String,
     caps: BTreeMap<String, Slot>,
     program: ScriptProgram,
     keep_going: bool,
 ) -> impl Future<Output = ProgramResult> {
     let steps = Steps::default();
     let counter = steps.counter();
-    counter.around(drive(Performer { services, steps }, caps, program, keep_going))
+    counter.around(drive(Performer { services, steps }, process, caps, program, keep_going))
 }
 
 async fn drive(
     mut performer: Performer,
+    process: String,
     caps: BTreeMap<String, Slot>,
     program: ScriptProgram,
     keep_going: bool,
 ) -> ProgramResult {
     let name = Arc::clone(&program.name);
-    let mut thread = ScriptThread::start(program, caps)
+    let mut thread = ScriptThread::start(program, process, caps)
         .map_err(|error| ProgramFault::failed(1, format!("{name}: the script could not start: {error}")))?;
     loop {
         match thread.next() {

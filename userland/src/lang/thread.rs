@@ -32,7 +32,11 @@ pub(crate) struct ScriptThread {
 
 impl ScriptThread {
     /// Starts `program` on a thread of its own; it runs to its first request.
-    pub(crate) fn start(program: ScriptProgram, caps: BTreeMap<String, Slot>) -> std::io::Result<ScriptThread> {
+    pub(crate) fn start(
+        program: ScriptProgram,
+        process: String,
+        caps: BTreeMap<String, Slot>,
+    ) -> std::io::Result<ScriptThread> {
         let (to_program, requests) = bounded(0);
         let (answers, from_program) = bounded(0);
         let cancelled = Arc::new(AtomicBool::new(false));
@@ -42,7 +46,7 @@ impl ScriptThread {
         let handle = std::thread::Builder::new()
             .name("mksim script".into())
             .stack_size(STACK_BYTES)
-            .spawn(move || run_script(program, caps, link))?;
+            .spawn(move || run_script(program, process, caps, link))?;
         Ok(ScriptThread { requests: Some(requests), answers: Some(answers), cancelled, handle: Some(handle), name })
     }
 
@@ -75,16 +79,16 @@ impl Drop for ScriptThread {
 }
 
 /// The thread's body: runs the script and says how it ended.
-fn run_script(program: ScriptProgram, caps: BTreeMap<String, INT>, link: Link) {
+fn run_script(program: ScriptProgram, process: String, caps: BTreeMap<String, INT>, link: Link) {
     let to_program = link.to_program.clone();
-    let (engine, bridge) = api::engine(link, caps, &program.limits);
+    let (engine, bridge) = api::engine(link, process, caps, Arc::clone(&program.params), &program.limits);
     let result = engine.compile(&*program.source).map_err(Into::into).and_then(|ast| engine.run_ast(&ast));
     let last = match result {
         Ok(()) => FromScript::Finished,
         Err(error) => match stop_token(&error) {
             Some(token) if token == EXITED => FromScript::Exit(bridge.exit_code.get().unwrap_or(0)),
             Some(token) if token == STOPPED => return, // the program is gone: nobody is listening
-            _ => FromScript::Failed(describe(&program.name, error)),
+            _ => FromScript::Failed(describe(&program, error)),
         },
     };
     let _ = to_program.send(last);
@@ -99,7 +103,8 @@ fn stop_token(error: &EvalAltResult) -> Option<String> {
 }
 
 /// `spooler.rhai:12:5: peer dead`: where the innermost error happened, and what it was.
-fn describe(name: &str, error: Box<EvalAltResult>) -> String {
+fn describe(program: &ScriptProgram, error: Box<EvalAltResult>) -> String {
+    let name = &program.name;
     let mut inner = error;
     while let EvalAltResult::ErrorInFunctionCall(.., within, _) = *inner {
         inner = within;
@@ -115,8 +120,10 @@ fn describe(name: &str, error: Box<EvalAltResult>) -> String {
         other => other.to_string(),
     };
     match (position.line(), position.position()) {
-        (Some(line), Some(column)) => format!("{name}:{line}:{column}: {what}"),
-        (Some(line), None) => format!("{name}:{line}: {what}"),
+        (Some(line), column) => {
+            let (line, column) = program.place(line, column.unwrap_or(1));
+            format!("{name}:{line}:{column}: {what}")
+        }
         _ => format!("{name}: {what}"),
     }
 }

@@ -100,13 +100,15 @@ pub struct ProcessDecl {
     program: ProgramDecl,
 }
 
+use mksim_userland::lang::ScriptProgram;
+
 /// A checked program.
 #[derive(Clone, Debug)]
 enum ProgramDecl {
     /// Operations, their names checked.
     Ops(Vec<Op>),
     /// A script that parses.
-    Script(mksim_userland::lang::ScriptProgram),
+    Script(ScriptProgram),
 }
 
 impl ProcessDecl {
@@ -296,6 +298,8 @@ impl Scenario {
             .map(|process| {
                 let program = process.program.clone();
                 let keep_going = process.keep_going;
+                let name = process.name.clone();
+                let params = std::sync::Arc::new(self.params.clone());
                 ProgramSpec {
                     name: process.name.clone(),
                     priority: process.priority,
@@ -308,7 +312,8 @@ impl Scenario {
                             Box::pin(mksim_userland::interpreter::run(services, caps, ops, keep_going))
                         }
                         ProgramDecl::Script(script) => {
-                            Box::pin(mksim_userland::lang::run(services, caps, script, keep_going))
+                            let script = ScriptProgram { params, ..script };
+                            Box::pin(mksim_userland::lang::run(services, name, caps, script, keep_going))
                         }
                     }),
                 }

@@ -217,6 +217,12 @@ pub enum RawObjectKind {
         /// Its bytes.
         size: Int,
     },
+    /// A handle on a process of the scenario: to `watch` it die (read right), ask whether it
+    /// `is_ready`, `kill` or `restart` it.
+    ProcessHandle {
+        /// The process it is a handle on.
+        process: String,
+    },
 }
 
 /// An object made before the programs start.
@@ -344,7 +350,13 @@ impl<'de> Deserialize<'de> for RawProgram {
                 let source = match key.as_str() {
                     "file" => ScriptSource::File(map.next_value()?),
                     "source" => ScriptSource::Inline(map.next_value()?),
-                    _ => return Err(de::Error::unknown_field(&key, &["file", "source"])),
+                    _ => {
+                        let message = match super::wording::did_you_mean(&key, &["file", "source"]) {
+                            Some(near) => format!("`Script` has no field `{key}`; did you mean `{near}`?"),
+                            None => format!("`Script` has `file` or `source`, not `{key}`"),
+                        };
+                        return Err(de::Error::custom(message));
+                    }
                 };
                 if map.next_key::<String>()?.is_some() {
                     return Err(de::Error::custom("a script has one field: `file` or `source`"));

@@ -6,7 +6,7 @@ use super::errors::{Validator, position, process_item};
 use super::files::read_bounded;
 use super::syntax::{self, Step};
 use super::{ScenarioError, ScriptSource};
-use mksim_userland::lang::{Limits, ScriptProgram};
+use mksim_userland::lang::{Limits, ScriptProgram, place};
 use std::path::Path;
 
 /// Where a script file named in the scenario `scenario_file` is: relative to that file's folder.
@@ -48,29 +48,38 @@ impl Validator<'_> {
                 })
             }
             ScriptSource::Inline(text) => {
-                ScriptProgram::compile(&format!("{} (inline script)", self.file_or_code()), text, limits).map_err(
-                    |error| {
-                        let (line, column) = self.inline_position(&program_path, error.line, error.column);
-                        ScenarioError { file: self.file.to_owned(), line, column, item: item(), message: error.message }
-                    },
-                )
+                // Reported under the scenario's file, at the scenario's lines and columns.
+                let name = if self.file.is_empty() {
+                    format!("the script of {}", process_item(name))
+                } else {
+                    self.file.to_owned()
+                };
+                let origin = self.inline_origin(&program_path);
+                match ScriptProgram::compile(&name, text, limits) {
+                    Ok(program) => Ok(ScriptProgram { origin, ..program }),
+                    Err(error) => {
+                        let (line, column) = place(origin, error.line, error.column);
+                        Err(ScenarioError {
+                            file: self.file.to_owned(),
+                            line,
+                            column,
+                            item: item(),
+                            message: error.message,
+                        })
+                    }
+                }
             }
         }
     }
 
-    fn file_or_code(&self) -> &str {
-        if self.file.is_empty() { "scenario" } else { self.file }
-    }
-
-    /// The scenario's line and column of `line`:`column` of an inline script written at `path`:
-    /// the script's lines follow its opening quote (a raw string's `r#"` counts too).
-    fn inline_position(&self, path: &[Step<'_>], line: usize, column: usize) -> (usize, usize) {
-        let Some(text) = self.text else { return (line, column) };
+    /// Where the text of the inline script at `path` begins in the scenario: just after its
+    /// opening quote (a raw string's `r#"` included). (1, 1) with no text to search.
+    fn inline_origin(&self, path: &[Step<'_>]) -> (usize, usize) {
+        let Some(text) = self.text else { return (1, 1) };
         let mut source = path.to_vec();
         source.push(Step::Field("source"));
         let at = syntax::locate(text, &source);
         let quote = text[at..].find('"').map_or(at, |offset| at + offset + 1);
-        let (start_line, start_column) = position(text, quote);
-        if line <= 1 { (start_line, start_column + column.saturating_sub(1)) } else { (start_line + line - 1, column) }
+        position(text, quote)
     }
 }

@@ -296,9 +296,10 @@ impl Validator<'_> {
                 );
                 return Err(self.fail(&path("owner"), field_item("owner"), message));
             }
-            let kind = match object.kind {
+            let kind = match &object.kind {
                 RawObjectKind::Endpoint => ObjectSpecKind::Endpoint,
                 RawObjectKind::Queue { capacity, policy } => {
+                    let (capacity, policy) = (*capacity, *policy);
                     let most = u64::from(limits.queue_capacity_max);
                     let max =
                         Bound::because(most, format!("the scenario's kernel.limits.queue_capacity_max is {most}"));
@@ -320,12 +321,26 @@ impl Validator<'_> {
                 }
                 RawObjectKind::Notification => ObjectSpecKind::Notification,
                 RawObjectKind::Region { size } => {
+                    let size = *size;
                     let most = u64::from(limits.region_bytes_max);
                     let max = Bound::because(most, format!("the scenario's kernel.limits.region_bytes_max is {most}"));
                     let kind = [Step::Field("objects"), Step::Index(index), Step::Field("kind"), Step::Field("size")];
                     let size =
                         self.number(Some(size), 0, (Bound::plain(0), max), "size", || field_item("size"), &kind)?;
                     ObjectSpecKind::Region { size: size as u32 }
+                }
+                RawObjectKind::ProcessHandle { process } => {
+                    if !processes.contains(process) {
+                        let mut message = format!("{} is not a process of this scenario", quoted(process));
+                        let names: Vec<&str> = processes.iter().map(String::as_str).collect();
+                        if let Some(name) = did_you_mean(process, &names) {
+                            message.push_str(&format!("; did you mean \"{name}\"?"));
+                        }
+                        let kind =
+                            [Step::Field("objects"), Step::Index(index), Step::Field("kind"), Step::Field("process")];
+                        return Err(self.fail(&kind, field_item("process"), message));
+                    }
+                    ObjectSpecKind::ProcessHandle { process: process.clone() }
                 }
             };
             objects.push(ObjectSpec { name: object.name.clone(), kind, owner: object.owner.clone() });

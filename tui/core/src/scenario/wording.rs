@@ -278,7 +278,8 @@ pub(super) fn parse_error(
         Some(field) => format!("`{}`", shown(field)),
         None => "this value".to_owned(),
     };
-    let innermost_op = open.last().and_then(|last| syntax::name_at(text, last.start)).and_then(|name| {
+    let innermost_name = open.last().and_then(|last| syntax::name_at(text, last.start));
+    let innermost_op = innermost_name.and_then(|name| {
         let fields = op_fields(name)?;
         Some((name, fields))
     });
@@ -305,6 +306,13 @@ pub(super) fn parse_error(
         }
         Error::DuplicateStructField { field, .. } => {
             (offset, describe(text, &open, Some(field)), format!("the field `{field}` is given twice"))
+        }
+        Error::SuggestRawIdentifier(_) | Error::ExpectedIdentifier | Error::ExpectedMapColon
+            if innermost_name == Some("Script") =>
+        {
+            let message = "a script is written with its field named: Script(file: \"name.rhai\") or \
+                           Script(source: \"...\")";
+            (offset, describe(text, &open, None), message.to_owned())
         }
         Error::SuggestRawIdentifier(_) | Error::ExpectedIdentifier | Error::ExpectedMapColon
             if innermost_op.is_some() =>
