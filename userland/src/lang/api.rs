@@ -12,11 +12,10 @@ use crate::script::{PATTERN_BYTES_MAX, parse_rights, pattern};
 use crossbeam_channel::{Receiver, Sender};
 use mksim_kernel::{Badge, Blocking, FullPolicy, Incoming, Received, Rights, Slot};
 use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, Position};
-use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 /// What a script function returns: a value, or an error that unwinds the script.
 type Result<T> = std::result::Result<T, Box<EvalAltResult>>;
@@ -39,13 +38,13 @@ pub(crate) const EXITED: &str = "exit";
 pub(crate) struct Bridge {
     link: Link,
     /// The engine's operation count, as last reported to its progress callback.
-    operations: Cell<u64>,
+    operations: AtomicU64,
     /// The count when the script last asked for an operation.
-    operations_at_request: Cell<u64>,
+    operations_at_request: AtomicU64,
     /// The code `exit` was called with.
-    pub exit_code: Cell<Option<i32>>,
+    pub exit_code: Mutex<Option<i32>>,
     /// Why the last `print` failed, until the script is stopped for it.
-    failed_print: std::cell::RefCell<Option<String>>,
+    failed_print: Mutex<Option<String>>,
     caps: BTreeMap<String, INT>,
     /// The process's name, for `process_name()`.
     process: String,
@@ -66,7 +65,7 @@ impl Bridge {
     /// Asks the program to carry `request` out and waits for the answer. The program's failure
     /// comes back as an error the script can catch; the program's end stops the script.
     fn ask(&self, request: Request) -> Result<Answer> {
-        self.operations_at_request.set(self.operations.get());
+        self.operations_at_request.store(self.operations.load(Ordering::Relaxed), Ordering::Relaxed);
         if self.link.to_program.send(FromScript::Request(request)).is_err() {
             return Err(stopped());
         }
@@ -99,14 +98,14 @@ impl Bridge {
     /// The progress callback: stops a script that has run `budget` operations since it last
     /// asked for one, or whose program is gone.
     fn progress(&self, operations: u64, budget: u64) -> Option<Dynamic> {
-        self.operations.set(operations);
+        self.operations.store(operations, Ordering::Relaxed);
         if self.link.cancelled.load(Ordering::Relaxed) {
             return Some(Dynamic::from(STOPPED));
         }
-        if let Some(why) = self.failed_print.take() {
+        if let Some(why) = lock(&self.failed_print).take() {
             return Some(Dynamic::from(format!("print failed: {why}")));
         }
-        (operations - self.operations_at_request.get() > budget).then(|| Dynamic::from(RAN_TOO_LONG))
+        (operations - self.operations_at_request.load(Ordering::Relaxed) > budget).then(|| Dynamic::from(RAN_TOO_LONG))
     }
 }
 
@@ -254,11 +253,30 @@ fn reply_slot(message: &Map) -> Result<Slot> {
     }
 }
 
+/// A lock that a panic elsewhere cannot poison for good: the data is plain and stays usable.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Rhai's standard library (arithmetic, strings, arrays, maps, ...), made once and shared by
+/// every script's engine: each engine would otherwise build its own, a few hundred kilobytes.
+fn standard_library() -> rhai::Shared<rhai::Module> {
+    static STANDARD: OnceLock<rhai::Shared<rhai::Module>> = OnceLock::new();
+    STANDARD
+        .get_or_init(|| {
+            use rhai::packages::Package;
+            rhai::packages::StandardPackage::new().as_shared_module()
+        })
+        .clone()
+}
+
 /// An engine that compiles and runs scripts with the sandbox and limits, with no functions of the
 /// system: what checks a script's syntax. [`engine`] adds the system.
 pub(crate) fn bare_engine(limits: &Limits) -> Engine {
     super::fix_hashing_seed();
-    let mut engine = Engine::new();
+    // Raw: no module resolver (no files), no printing to the host's terminal.
+    let mut engine = Engine::new_raw();
+    engine.register_global_module(standard_library());
     engine.set_max_call_levels(limits.call_levels);
     engine.set_max_expr_depths(limits.expression_depth, limits.expression_depth);
     engine.set_max_string_size(limits.string_bytes);
@@ -266,8 +284,8 @@ pub(crate) fn bare_engine(limits: &Limits) -> Engine {
     engine.set_max_map_size(limits.map_items);
     engine.set_max_variables(limits.variables);
     engine.set_max_functions(limits.functions);
-    // Nothing reaches the host's terminal: `print` is the console server's (below), `debug`
-    // goes nowhere until a script's program is attached.
+    // Nothing reaches the host's terminal: `print` is the console server's (in [`engine`]),
+    // `debug` goes nowhere.
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
     engine
@@ -280,20 +298,20 @@ pub(crate) fn engine(
     caps: BTreeMap<String, INT>,
     params: Arc<BTreeMap<String, String>>,
     limits: &Limits,
-) -> (Engine, Rc<Bridge>) {
+) -> (Engine, Arc<Bridge>) {
     let mut engine = bare_engine(limits);
-    let bridge = Rc::new(Bridge {
+    let bridge = Arc::new(Bridge {
         link,
-        operations: Cell::new(0),
-        operations_at_request: Cell::new(0),
-        exit_code: Cell::new(None),
-        failed_print: std::cell::RefCell::new(None),
+        operations: AtomicU64::new(0),
+        operations_at_request: AtomicU64::new(0),
+        exit_code: Mutex::new(None),
+        failed_print: Mutex::new(None),
         caps,
         process,
         params,
     });
     let budget = limits.operations_per_syscall;
-    let on_progress = Rc::clone(&bridge);
+    let on_progress = Arc::clone(&bridge);
     engine.on_progress(move |operations| on_progress.progress(operations, budget));
     register_basics(&mut engine, &bridge);
     register_services(&mut engine, &bridge);
@@ -305,22 +323,22 @@ pub(crate) fn engine(
 /// Registers `$name` as a function of the script: the closure gets the bridge first.
 macro_rules! function {
     ($engine:expr, $bridge:expr, $name:literal, |$b:ident $(, $arg:ident : $ty:ty)*| -> $ret:ty $body:block) => {{
-        let $b = Rc::clone($bridge);
+        let $b = Arc::clone($bridge);
         $engine.register_fn($name, move |$($arg: $ty),*| -> $ret { $body });
     }};
     ($engine:expr, $bridge:expr, $name:literal, |$b:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
-        let $b = Rc::clone($bridge);
+        let $b = Arc::clone($bridge);
         $engine.register_fn($name, move |$($arg: $ty),*| $body);
     }};
 }
 
-fn register_basics(engine: &mut Engine, bridge: &Rc<Bridge>) {
+fn register_basics(engine: &mut Engine, bridge: &Arc<Bridge>) {
     // Rhai turns `print`'s argument into text itself and hands the text to this callback, which
     // cannot fail: a failed print is kept and stops the script at its next operation.
-    let printer = Rc::clone(bridge);
+    let printer = Arc::clone(bridge);
     engine.on_print(move |text| {
         if let Err(error) = printer.unit(Request::Print(format!("{text}\n"))) {
-            printer.failed_print.replace(Some(error.to_string()));
+            *lock(&printer.failed_print) = Some(error.to_string());
         }
     });
     function!(engine, bridge, "compute", |b, n: INT| b.unit(Request::Compute(cycles(n)?)));
@@ -335,7 +353,7 @@ fn register_basics(engine: &mut Engine, bridge: &Rc<Bridge>) {
         b.number(Request::Random).map(|n| (n & INT::MAX) % below)
     });
     function!(engine, bridge, "exit", |b, code: INT| -> Result<()> {
-        b.exit_code.set(Some(i32::try_from(code).unwrap_or(if code < 0 { i32::MIN } else { i32::MAX })));
+        *lock(&b.exit_code) = Some(i32::try_from(code).unwrap_or(if code < 0 { i32::MIN } else { i32::MAX }));
         Err(EvalAltResult::ErrorTerminated(Dynamic::from(EXITED), Position::NONE).into())
     });
     function!(engine, bridge, "cap", |b, name: &str| {
@@ -358,7 +376,7 @@ fn register_basics(engine: &mut Engine, bridge: &Rc<Bridge>) {
     });
 }
 
-fn register_services(engine: &mut Engine, bridge: &Rc<Bridge>) {
+fn register_services(engine: &mut Engine, bridge: &Arc<Bridge>) {
     function!(engine, bridge, "lookup", |b, name: &str| b.number(Request::Lookup(name.to_owned())));
     function!(engine, bridge, "register", |b, name: &str, cap: INT| {
         b.unit(Request::Register(name.to_owned(), slot(cap)?))
@@ -408,7 +426,7 @@ fn register_services(engine: &mut Engine, bridge: &Rc<Bridge>) {
     });
 }
 
-fn register_ipc(engine: &mut Engine, bridge: &Rc<Bridge>) {
+fn register_ipc(engine: &mut Engine, bridge: &Arc<Bridge>) {
     const SEND: &[&str] = &["label", "data", "bytes", "pass", "nonblocking", "timeout"];
     const CALL: &[&str] = &["label", "data", "bytes", "pass", "timeout"];
     const RECEIVE: &[&str] = &["from_badge", "nonblocking", "timeout"];
@@ -466,7 +484,7 @@ fn call(bridge: &Bridge, request: Request) -> Result<Map> {
     }
 }
 
-fn register_kernel_objects(engine: &mut Engine, bridge: &Rc<Bridge>) {
+fn register_kernel_objects(engine: &mut Engine, bridge: &Arc<Bridge>) {
     function!(engine, bridge, "create_endpoint", |b| b.number(Request::CreateEndpoint));
     function!(engine, bridge, "create_queue", |b, capacity: INT, policy: &str| {
         let policy = match policy {

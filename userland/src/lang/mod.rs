@@ -75,7 +75,7 @@ impl Default for Limits {
 }
 
 /// A script, checked to parse, ready to run as the program of any number of processes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ScriptProgram {
     /// The name its errors are reported under: its file (`spooler.rhai`), or `inline script`.
     pub name: Arc<str>,
@@ -88,6 +88,8 @@ pub struct ScriptProgram {
     pub origin: (usize, usize),
     /// The scenario's parameters, which `param(name)` reads.
     pub params: Arc<BTreeMap<String, String>>,
+    /// The script compiled, once for every process that runs it.
+    ast: Arc<rhai::AST>,
 }
 
 /// A script that does not parse: where, and why.
@@ -108,20 +110,28 @@ impl ScriptProgram {
     /// The first syntax error, with its line and column in `source`.
     pub fn compile(name: &str, source: &str, limits: Limits) -> Result<ScriptProgram, SyntaxError> {
         let engine = api::bare_engine(&limits);
-        if let Err(error) = engine.compile(source) {
-            let position = error.1;
-            let message = error.0.to_string();
-            return Err(SyntaxError {
-                line: position.line().unwrap_or(0),
-                column: position.position().unwrap_or(0),
-                message,
-            });
-        }
-        Ok(ScriptProgram { name: name.into(), source: source.into(), limits, origin: (1, 1), params: Arc::default() })
+        let ast = engine.compile(source).map_err(|error| SyntaxError {
+            line: error.1.line().unwrap_or(0),
+            column: error.1.position().unwrap_or(0),
+            message: error.0.to_string(),
+        })?;
+        Ok(ScriptProgram {
+            name: name.into(),
+            source: source.into(),
+            limits,
+            origin: (1, 1),
+            params: Arc::default(),
+            ast: Arc::new(ast),
+        })
     }
 }
 
 impl ScriptProgram {
+    /// The compiled script.
+    fn ast(&self) -> &rhai::AST {
+        &self.ast
+    }
+
     /// The place in the file of `line` and `column` of the script.
     pub fn place(&self, line: usize, column: usize) -> (usize, usize) {
         place(self.origin, line, column)

@@ -82,11 +82,11 @@ impl Drop for ScriptThread {
 fn run_script(program: ScriptProgram, process: String, caps: BTreeMap<String, INT>, link: Link) {
     let to_program = link.to_program.clone();
     let (engine, bridge) = api::engine(link, process, caps, Arc::clone(&program.params), &program.limits);
-    let result = engine.compile(&*program.source).map_err(Into::into).and_then(|ast| engine.run_ast(&ast));
+    let result = engine.run_ast(program.ast());
     let last = match result {
         Ok(()) => FromScript::Finished,
         Err(error) => match stop_token(&error) {
-            Some(token) if token == EXITED => FromScript::Exit(bridge.exit_code.get().unwrap_or(0)),
+            Some(token) if token == EXITED => FromScript::Exit(api::lock(&bridge.exit_code).unwrap_or(0)),
             Some(token) if token == STOPPED => return, // the program is gone: nobody is listening
             _ => FromScript::Failed(describe(&program, error)),
         },

@@ -312,7 +312,8 @@ impl Scenario {
                             Box::pin(mksim_userland::interpreter::run(services, caps, ops, keep_going))
                         }
                         ProgramDecl::Script(script) => {
-                            let script = ScriptProgram { params, ..script };
+                            let mut script = script;
+                            script.params = params;
                             Box::pin(mksim_userland::lang::run(services, name, caps, script, keep_going))
                         }
                     }),

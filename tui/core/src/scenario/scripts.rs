@@ -56,7 +56,10 @@ impl Validator<'_> {
                 };
                 let origin = self.inline_origin(&program_path);
                 match ScriptProgram::compile(&name, text, limits) {
-                    Ok(program) => Ok(ScriptProgram { origin, ..program }),
+                    Ok(mut program) => {
+                        program.origin = origin;
+                        Ok(program)
+                    }
                     Err(error) => {
                         let (line, column) = place(origin, error.line, error.column);
                         Err(ScenarioError {
