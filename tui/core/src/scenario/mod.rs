@@ -27,7 +27,7 @@ pub use faults::{RawFault, RawFaultKind, RawHeartbeat, RawPolicy, RawSupervisor,
 pub use files::{FILE_BYTES_MAX, load_profile};
 pub use limits::{
     CAPABILITY_SLOTS_MAX, MEMORY_LIMIT_MIN_BYTES, MESSAGE_BYTES_MAX, MESSAGE_CAPS_MAX, OBJECTS_PER_PROCESS_MAX,
-    QUEUE_CAPACITY_MAX, REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
+    POINTS_MAX, QUEUE_CAPACITY_MAX, REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
 };
 pub use limits::{Int, RawLimits};
 use mksim_kernel::{CostProfile, KernelConfig, Priority};
@@ -44,8 +44,8 @@ use wording::quoted;
 
 use errors::{Validator, position};
 pub use raw::{
-    Bounds, Expectations, ExpectedOutcome, RawBlock, RawCap, RawFile, RawKernel, RawObject, RawObjectKind, RawProcess,
-    RawProgram, RawScenario, RawServers, RawTimer, ScriptSource,
+    Bounds, EXPECTATION_FIELDS, Expectations, ExpectedOutcome, RawBlock, RawCap, RawFile, RawKernel, RawObject,
+    RawObjectKind, RawProcess, RawProgram, RawScenario, RawServers, RawTimer, ScriptSource,
 };
 pub use scripts::script_path;
 use validate::server_booted;
