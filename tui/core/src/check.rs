@@ -12,7 +12,7 @@
 //! that does nothing meets them as well as any.
 
 use crate::run::{RunOptions, RunReport, run};
-use crate::scenario::{Bounds, ExpectedOutcome, Scenario};
+use crate::scenario::{Bounds, Expectations, ExpectedOutcome, Scenario};
 use mksim_kernel::Outcome;
 use mksim_servers::system::Mode;
 use serde::{Serialize, Serializer};
@@ -307,12 +307,13 @@ pub fn check(scenario: &Scenario, options: &RunOptions) -> ScenarioCheck {
     if scenario.expect.faulted.is_empty() && scenario.faults.is_empty() {
         check_agreement(&micro, &mono, &mut seen);
     }
-    ScenarioCheck { scenario: scenario.name.clone(), file: scenario.file.clone(), cases: scored(scenario, seen) }
+    let cases = scored(&scenario.expect, seen);
+    ScenarioCheck { scenario: scenario.name.clone(), file: scenario.file.clone(), cases }
 }
 
 /// The cases, each expectation once across the modes it was checked in (passed only when it
 /// held in all of them) with its points, then the rest as they were seen.
-fn scored(scenario: &Scenario, seen: Vec<Seen>) -> Vec<Case> {
+fn scored(expect: &Expectations, seen: Vec<Seen>) -> Vec<Case> {
     let (expected, others): (Vec<Seen>, Vec<Seen>) =
         seen.into_iter().partition(|case| case.kind == CaseKind::Expectation);
     let mut items: Vec<Vec<Seen>> = Vec::new();
@@ -323,7 +324,7 @@ fn scored(scenario: &Scenario, seen: Vec<Seen>) -> Vec<Case> {
         }
     }
     let expectations = items.into_iter().map(|item| {
-        let worth = item[0].field.map_or(0, |field| scenario.expect.points_for(field));
+        let worth = item[0].field.map_or(0, |field| expect.points_for(field));
         let passed = item.iter().all(|case| case.passed);
         let mode = if item.len() == 1 { item[0].mode } else { None };
         let failed: Vec<&Seen> = item.iter().filter(|case| !case.passed).collect();
@@ -353,4 +354,75 @@ fn scored(scenario: &Scenario, seen: Vec<Seen>) -> Vec<Case> {
         detail: case.detail,
     });
     expectations.chain(others).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seen(mode: &'static str, kind: CaseKind, field: Option<&'static str>, name: &str, detail: &str) -> Seen {
+        Seen { mode: Some(mode), kind, field, name: name.into(), passed: detail.is_empty(), detail: detail.into() }
+    }
+
+    fn expectation(mode: &'static str, field: &'static str, name: &str, detail: &str) -> Seen {
+        seen(mode, CaseKind::Expectation, Some(field), name, detail)
+    }
+
+    #[test]
+    fn an_expectation_is_one_case_across_the_modes_and_earns_only_when_it_holds_in_both() {
+        let expect = Expectations {
+            points: [("console".to_owned(), 3u64.into()), ("files".to_owned(), 0u64.into())].into(),
+            ..Expectations::default()
+        };
+        let cases = scored(
+            &expect,
+            vec![
+                expectation("microkernel", "console", "console of a", ""),
+                expectation("microkernel", "console", "console of b", ""),
+                expectation("microkernel", "exit_codes", "exit code of a is 0", ""),
+                expectation("microkernel", "files", "contents of /f", ""),
+                seen("microkernel", CaseKind::Implicit, None, "no process faulted unexpectedly", ""),
+                expectation("monolithic", "console", "console of a", ""),
+                expectation("monolithic", "console", "console of b", "expected \"x\", got \"y\""),
+                expectation("monolithic", "exit_codes", "exit code of a is 0", ""),
+                expectation("monolithic", "files", "contents of /f", ""),
+                seen("monolithic", CaseKind::Implicit, None, "no process faulted unexpectedly", "a faulted"),
+            ],
+        );
+        let summary: Vec<(&str, Option<&str>, CaseKind, bool, u64, u64)> = cases
+            .iter()
+            .map(|case| (case.name.as_str(), case.mode, case.kind, case.passed, case.points, case.max_points))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("console of a", None, CaseKind::Expectation, true, 3, 3),
+                ("console of b", None, CaseKind::Expectation, false, 0, 3),
+                ("exit code of a is 0", None, CaseKind::Expectation, true, 1, 1),
+                ("contents of /f", None, CaseKind::Expectation, true, 0, 0),
+                ("no process faulted unexpectedly", Some("microkernel"), CaseKind::Implicit, true, 0, 0),
+                ("no process faulted unexpectedly", Some("monolithic"), CaseKind::Implicit, false, 0, 0),
+            ]
+        );
+        assert_eq!(cases[1].detail, "[monolithic] expected \"x\", got \"y\"", "the mode that failed is named");
+        assert_eq!(cases[5].detail, "a faulted");
+    }
+
+    #[test]
+    fn an_expectation_that_fails_alike_in_both_modes_says_so_once() {
+        let cases = scored(
+            &Expectations::default(),
+            vec![
+                expectation("microkernel", "console", "console of a", "expected \"x\", got \"\""),
+                expectation("monolithic", "console", "console of a", "expected \"x\", got \"\""),
+                expectation("microkernel", "restarts", "fs restarted 1 times", "restarted 0 times"),
+                expectation("microkernel", "exit_codes", "exit code of a is 0", "it exited with 1"),
+                expectation("monolithic", "exit_codes", "exit code of a is 0", "it exited with 2"),
+            ],
+        );
+        assert_eq!(cases[0].detail, "expected \"x\", got \"\"");
+        assert_eq!((cases[1].mode, cases[1].detail.as_str()), (Some("microkernel"), "restarted 0 times"));
+        assert_eq!(cases[2].detail, "[microkernel] it exited with 1; [monolithic] it exited with 2");
+        assert!(cases.iter().all(|case| !case.passed && case.points == 0 && case.max_points == 1));
+    }
 }
