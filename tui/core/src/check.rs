@@ -389,7 +389,9 @@ mod tests {
                 seen("monolithic", CaseKind::Implicit, None, "no process faulted unexpectedly", "a faulted"),
             ],
         );
-        let summary: Vec<(&str, Option<&str>, CaseKind, bool, u64, u64)> = cases
+        /// Name, mode, kind, passed, points and the points it is worth.
+        type Summary<'a> = (&'a str, Option<&'a str>, CaseKind, bool, u64, u64);
+        let summary: Vec<Summary<'_>> = cases
             .iter()
             .map(|case| (case.name.as_str(), case.mode, case.kind, case.passed, case.points, case.max_points))
             .collect();
