@@ -2,7 +2,7 @@
 //!
 //! The terminal UI ([`ui`]) and `mksim bench` ([`bench`]), the two parts of the `mksim`
 //! binary that are more than a command line. Everything headless (scenario files, running,
-//! checking, campaigns, sweeps, calibration, exports, reports) is the `mksim-core` crate,
+//! checking, grading, campaigns, sweeps, calibration, exports, reports) is the `mksim-core` crate,
 //! whose modules are re-exported here under the names they have always had (`mksim::run`,
 //! `mksim::scenario`, ...), so the binary and the UI read as before. The binary in `main.rs`
 //! is a thin layer over both.
@@ -13,4 +13,4 @@
 pub mod bench;
 pub mod ui;
 
-pub use mksim_core::{calibrate, campaign, check, export, profiles, report, run, scenario, sweep};
+pub use mksim_core::{calibrate, campaign, check, export, grading, profiles, report, run, scenario, sweep};

@@ -21,11 +21,14 @@ static ALLOCATOR: huge_pages::HugePageAllocator = huge_pages::HugePageAllocator;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use mksim::campaign::{Campaign, run_campaign};
-use mksim::check::{check, outcome_matches, unexpected_ends};
+use mksim::check::{outcome_matches, unexpected_ends};
 use mksim::export::{Format, write_export};
+use mksim::grading::{Exercise, ExerciseState, Report, Skipped, Submission, check_file, submissions_in};
 use mksim::report::{comparison, comparison_title, how_it_ended, message_trace, run_json, summary};
 use mksim::run::{Profiles, RunOptions, RunReport, run};
-use mksim::scenario::{Scenario, ScenarioError, load_profile, parse_cli_fault};
+use mksim::scenario::{
+    ProgramKind, ProgramOverride, ProgramSource, Scenario, ScenarioError, load_profile, parse_cli_fault,
+};
 use mksim::sweep::{SweepRequest, sweep};
 use mksim_kernel::{escape_controls, escape_controls_by_line};
 use mksim_servers::fault::FaultSpec;
@@ -181,11 +184,29 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check the expectations of scenarios in both modes; exit 0 only if all pass.
+    /// Check the expectations of scenarios in both modes, or grade students' programs against
+    /// an exercise; exit 0 if all pass, 1 if anything failed, 2 for a usage error.
+    #[command(after_help = "Grading: `mksim check EXERCISE.ron --program NAME=FILE` runs FILE (a .rhai script or a \
+                            .ron list of operations) as the program of process NAME; `mksim check EXERCISE.ron \
+                            --submissions DIR --program-name NAME` grades every such file in DIR. The exercise \
+                            is used as it is written, its expectations included.")]
     Check {
-        /// Scenario files, or folders of them.
+        /// Scenario files, or folders of them; when grading, the one exercise.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Grade a program: FILE (.rhai or .ron) in place of the program of process NAME;
+        /// repeat it for several processes.
+        #[arg(long = "program", value_name = "NAME=FILE", value_parser = program_flag, conflicts_with = "submissions")]
+        programs: Vec<(String, PathBuf)>,
+        /// Grade every .rhai and .ron file in DIR, each as the program of --program-name.
+        #[arg(long, value_name = "DIR", requires = "program_name")]
+        submissions: Option<PathBuf>,
+        /// The process whose program each file of --submissions is.
+        #[arg(long, value_name = "NAME", requires = "submissions")]
+        program_name: Option<String>,
+        /// Write a gradebook to FILE: one CSV row per case that earns points or failed.
+        #[arg(long, value_name = "FILE")]
+        csv: Option<PathBuf>,
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
@@ -445,41 +466,112 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-fn command_check(paths: &[PathBuf], json: bool, memory_limit: Option<u64>) -> Result<(), Failure> {
+/// `--program NAME=FILE`.
+fn program_flag(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((name, file)) if !name.is_empty() && !file.is_empty() => Ok((name.to_owned(), PathBuf::from(file))),
+        _ => Err(format!("`{text}`: write NAME=FILE, e.g. spooler=alice.rhai")),
+    }
+}
+
+struct CheckCommand {
+    paths: Vec<PathBuf>,
+    programs: Vec<(String, PathBuf)>,
+    submissions: Option<PathBuf>,
+    program_name: Option<String>,
+    csv: Option<PathBuf>,
+    json: bool,
+    memory_limit: Option<u64>,
+}
+
+/// Each scenario file checked on its own; a file that cannot be used fails, and the rest go on.
+fn check_scenarios(paths: &[PathBuf], options: &RunOptions) -> Result<Report, Failure> {
     let files = scenario_files(paths)?;
     if files.is_empty() {
         let shown: Vec<String> = paths.iter().map(|path| path.display().to_string()).collect();
         return Err(Failure::Input(format!("check: no scenario files (*.ron) in {}", shown.join(", "))));
     }
-    let mut results = Vec::new();
-    let options = RunOptions { memory_limit, ..RunOptions::default() };
-    for file in files {
-        let scenario = load(&file)?;
-        results.push(check(&scenario, &options));
-    }
-    let all_passed = results.iter().all(|result| result.passed());
-    if json {
-        print_json(&serde_json::json!({ "passed": all_passed, "scenarios": results }));
-    } else {
-        for result in &results {
-            let passed = result.cases.iter().filter(|case| case.passed).count();
-            let mark = if result.passed() { "PASS" } else { "FAIL" };
-            let (name, file) = (escape_controls(&result.scenario), escape_controls(&result.file));
-            outln!("{mark} {name} ({file}): {passed}/{} cases", result.cases.len());
-            for case in &result.cases {
-                let mode = case.mode.map(|mode| format!("[{mode}] ")).unwrap_or_default();
-                if case.passed {
-                    outln!("   ok   {mode}{}", escape_controls(&case.name));
-                } else {
-                    outln!("   FAIL {mode}{}: {}", escape_controls(&case.name), escape_controls(&case.detail));
-                }
-            }
+    let entries = files.iter().map(|file| check_file(&file.display().to_string(), options)).collect();
+    Ok(Report { exercise: None, entries, skipped: Vec::new() })
+}
+
+/// What the grading flags name.
+struct ToGrade {
+    /// The processes students write.
+    processes: Vec<String>,
+    submissions: Vec<Submission>,
+    /// Files of the submissions folder that are not programs.
+    skipped: Vec<Skipped>,
+}
+
+/// The submissions the flags name, the processes they write, and the files skipped.
+fn submissions(command: &CheckCommand) -> Result<ToGrade, Failure> {
+    if let (Some(folder), Some(process)) = (&command.submissions, &command.program_name) {
+        let shown = folder.display();
+        let (submissions, skipped) = submissions_in(folder, process)
+            .map_err(|error| Failure::Input(format!("--submissions {shown}: cannot read the folder: {error}")))?;
+        if submissions.is_empty() {
+            return Err(Failure::Input(format!("--submissions {shown}: no .rhai or .ron files to grade")));
         }
-        let failed = results.iter().filter(|result| !result.passed()).count();
-        outln!();
-        outln!("{} passed, {failed} failed", results.len() - failed);
+        return Ok(ToGrade { processes: vec![process.clone()], submissions, skipped });
     }
-    if all_passed { Ok(()) } else { Err(Failure::Expectations) }
+    let mut overrides = Vec::new();
+    for (process, file) in &command.programs {
+        if ProgramKind::of(file).is_none() {
+            let why = "a program is a .rhai script or a .ron list of operations";
+            return Err(Failure::Input(format!("--program {process}={}: {why}", file.display())));
+        }
+        overrides.push(ProgramOverride { process: process.clone(), source: ProgramSource::File(file.clone()) });
+    }
+    let processes = command.programs.iter().map(|(process, _)| process.clone()).collect();
+    Ok(ToGrade { processes, submissions: vec![Submission::of(overrides)], skipped: Vec::new() })
+}
+
+/// Every submission graded against the one exercise; an exercise that cannot be used fails
+/// them all, and programs named wrongly are a usage error.
+fn grade(command: &CheckCommand, options: &RunOptions) -> Result<Report, Failure> {
+    let [path] = command.paths.as_slice() else {
+        return Err(Failure::Input(format!(
+            "check: --program and --submissions grade against one exercise, and {} scenario paths are given",
+            command.paths.len()
+        )));
+    };
+    let ToGrade { processes, submissions, skipped } = submissions(command)?;
+    let file = path.display().to_string();
+    let exercise = match Exercise::load(&file, &processes, options) {
+        Ok(exercise) => exercise,
+        Err(error) if error.is_misnamed() => {
+            let flag = if command.submissions.is_some() { "--program-name" } else { "--program" };
+            return Err(Failure::Input(format!("{flag}: {error}")));
+        }
+        Err(error) => {
+            let exercise = Some(ExerciseState::Invalid { file, error: error.to_string() });
+            return Ok(Report { exercise, entries: Vec::new(), skipped });
+        }
+    };
+    let entries = submissions.iter().map(|submission| exercise.grade(submission, options)).collect();
+    Ok(Report { exercise: Some(ExerciseState::Loaded(exercise)), entries, skipped })
+}
+
+fn command_check(command: CheckCommand) -> Result<(), Failure> {
+    let options = RunOptions { memory_limit: command.memory_limit, ..RunOptions::default() };
+    let report = if command.programs.is_empty() && command.submissions.is_none() {
+        check_scenarios(&command.paths, &options)?
+    } else {
+        grade(&command, &options)?
+    };
+    if let Some(path) = &command.csv {
+        let cannot =
+            |error: &dyn std::fmt::Display| Failure::Input(format!("cannot write {}: {error}", path.display()));
+        let file = std::fs::File::create(path).map_err(|error| cannot(&error))?;
+        report.write_csv(std::io::BufWriter::new(file)).map_err(|error| cannot(&error))?;
+    }
+    if command.json {
+        print_json(&report.to_json());
+    } else {
+        out!("{}", report.describe());
+    }
+    if report.passed() { Ok(()) } else { Err(Failure::Expectations) }
 }
 
 fn command_export(
@@ -698,7 +790,17 @@ fn main() -> ExitCode {
                 .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
             Some(Command::Compare { scenario, overrides, json }) => prepare(&scenario, &overrides)
                 .and_then(|(scenario, options)| command_compare(&scenario, &options, json)),
-            Some(Command::Check { paths, json, memory }) => command_check(&paths, json, memory.bytes),
+            Some(Command::Check { paths, programs, submissions, program_name, csv, json, memory }) => {
+                command_check(CheckCommand {
+                    paths,
+                    programs,
+                    submissions,
+                    program_name,
+                    csv,
+                    json,
+                    memory_limit: memory.bytes,
+                })
+            }
             Some(Command::Export { scenario, format, output, mode, overrides }) => prepare(&scenario, &overrides)
                 .and_then(|(scenario, options)| {
                     command_export(&scenario, format, output.as_deref(), mode.into(), &options)

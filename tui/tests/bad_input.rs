@@ -3,7 +3,8 @@
 //! exits with status 2. Each test breaks one thing in a real scenario file,
 //! checks the library's [`ScenarioError`] (the line must point at the
 //! offending item, found by searching the text), then feeds the same text to
-//! `mksim run`.
+//! `mksim run`. (`mksim check` goes on past a file it cannot use: it fails that
+//! file, with the same error, and exits with status 1.)
 
 mod binary;
 
@@ -75,6 +76,22 @@ fn assert_refused_by_binary(output: &Output) -> String {
         String::from_utf8_lossy(&output.stdout)
     );
     assert!(!text.contains("panicked"), "{text}");
+    text
+}
+
+/// `check` counted the input as a failed file, and said why on standard output: status 1, no
+/// panic. (It goes on past a file it cannot use, so one bad file fails only itself.)
+#[track_caller]
+fn assert_failed_by_check(output: &Output) -> String {
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "status {:?}\n--- stdout\n{text}\n--- stderr\n{}",
+        output.status,
+        stderr(output)
+    );
+    assert!(!stderr(output).contains("panicked"), "{}", stderr(output));
     text
 }
 
@@ -569,12 +586,20 @@ fn unknown_subcommands_and_flags_are_usage_errors() {
 }
 
 #[test]
-fn a_broken_file_among_others_stops_check_with_status_2() {
+fn a_broken_file_among_others_fails_alone_and_the_others_are_checked() {
     let folder = scratch("check_broken");
     write_file(&folder, "a_good.ron", scenario_text("hello.ron"));
     write_file(&folder, "b_bad.ron", edit(&scenario_text("ping_pong.ron"), "priority: 10,", "prio: 10,"));
-    let printed = assert_refused_by_binary(&mksim(&["check", folder.to_str().expect("UTF-8")]));
+    write_file(&folder, "c_good.ron", scenario_text("ping_pong.ron"));
+    let folder = folder.to_str().expect("UTF-8");
+    let printed = assert_failed_by_check(&mksim(&["check", folder]));
     assert!(printed.contains("b_bad.ron:13:"), "{printed}");
+    let marks: Vec<&str> =
+        printed.lines().filter(|line| line.starts_with("PASS") || line.starts_with("FAIL")).collect();
+    assert_eq!(marks.len(), 3, "{printed}");
+    assert!(marks[0].starts_with("PASS hello") && marks[2].starts_with("PASS ping-pong"), "{printed}");
+    assert!(marks[1].starts_with("FAIL ") && marks[1].ends_with("b_bad.ron  could not be checked"), "{printed}");
+    assert_eq!(printed.lines().last(), Some("2 passed, 1 failed"), "{printed}");
 }
 
 // ----- truncated files -----
@@ -1203,8 +1228,13 @@ fn devices_folders_and_pipes_are_refused_quickly_by_name() {
     let folder_path = folder.to_str().expect("UTF-8");
     for (args, words) in [
         (vec!["check", "/dev/zero"], "/dev/zero: is a character device, not a regular file"),
-        (vec!["run", &fifo], "pipe.ron: is a named pipe (FIFO), not a regular file"),
         (vec!["check", folder_path], "pipe.ron: is a named pipe (FIFO), not a regular file"),
+    ] {
+        let printed = assert_failed_by_check(&mksim_within(&args, Duration::from_secs(20)));
+        assert!(printed.contains(words), "{args:?}: {printed}");
+    }
+    for (args, words) in [
+        (vec!["run", &fifo], "pipe.ron: is a named pipe (FIFO), not a regular file"),
         (vec!["run", hello, "--profile", "/dev/zero"], "ends in .ron"),
         (vec!["run", hello, "--profile", &fifo], "is a named pipe (FIFO)"),
         (vec!["run", folder_path], "is a directory, not a regular file"),

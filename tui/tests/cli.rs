@@ -306,9 +306,13 @@ fn a_wrong_console_expectation_fails_the_check_with_status_1() {
     assert_status(&output, 1);
     let text = stdout(&output);
     assert!(text.lines().any(|line| line.starts_with("FAIL hello")), "{text}");
-    let fail = text.lines().find(|line| line.trim_start().starts_with("FAIL [")).unwrap_or_else(|| panic!("{text}"));
-    assert!(fail.contains("console of hello") && fail.contains("goodbye"), "{fail}");
+    // One case for both modes, which saw the same: it is worth its point only when it holds in both.
+    let fail =
+        text.lines().find(|line| line.trim_start().starts_with("FAIL console")).unwrap_or_else(|| panic!("{text}"));
+    assert!(fail.contains("console of hello  (0 of 1 point): expected") && fail.contains("goodbye"), "{fail}");
     assert!(fail.contains(r#"hello, world\n"#), "the failure shows what was printed: {fail}");
+    assert!(!fail.contains("[microkernel]") && !fail.contains("[monolithic]"), "{fail}");
+    assert!(text.lines().any(|line| line.starts_with("FAIL hello") && line.ends_with("  5/6 points")), "{text}");
     assert_eq!(text.lines().last(), Some("1 passed, 1 failed"), "{text}");
 }
 
@@ -382,13 +386,18 @@ fn check_fails_a_client_that_faulted_even_without_exit_codes_to_check() {
         let case = format!("FAIL [{mode}] no process faulted unexpectedly: {CLIENT_FAULT}");
         assert!(text.lines().any(|line| line.trim_start().starts_with(&case)), "{case}\n{text}");
     }
-    assert!(text.contains("ok   [microkernel] outcome: completed"), "{text}");
+    // The scenario writes its outcome: an expectation, worth a point, checked in both modes.
+    assert!(text.contains("   ok   outcome: completed  (1 point)"), "{text}");
+    assert!(text.contains("   also checked, for no points:"), "{text}");
     let result = json(&mksim(&["check", &path, "--json"]));
     assert_eq!(result["passed"], false);
     let cases = result["scenarios"][0]["cases"].as_array().expect("cases");
     let failed: Vec<&Value> = cases.iter().filter(|case| case["passed"] == false).collect();
     assert_eq!(failed.len(), 2, "{result:#}");
     assert!(failed.iter().all(|case| case["detail"].as_str().is_some_and(|detail| detail.contains(CLIENT_FAULT))));
+    assert!(failed.iter().all(|case| case["kind"] == "implicit" && case["max_points"] == 0), "{result:#}");
+    // The outcome held, so the scenario earns its one point though it fails.
+    assert_eq!((&result["scenarios"][0]["points"], &result["scenarios"][0]["max_points"]), (&1.into(), &1.into()));
 }
 
 // ----- export -----

@@ -97,10 +97,20 @@ fn an_error_quoting_a_line_break_stays_on_one_line() {
     let text = r#"Scenario(name: "x", processes: [(name: "p", priority: 5,
         caps: [(name: "c", object: "a\nPASS spoof: 3/3 cases\u{1b}[2K", rights: "s")], program: [])])"#;
     let path = scratch_file("error", "bad.ron", text);
-    let output = mksim(&["check", path.to_str().expect("a UTF-8 path")]);
+    let path = path.to_str().expect("a UTF-8 path");
+    let output = mksim(&["run", path]);
     assert_status(&output, 2);
     let errors = stderr(&output);
     assert_eq!(errors.lines().count(), 1, "{errors}");
     assert!(!has_controls(&errors), "{errors:?}");
     assert!(errors.contains(r#"names object "a\nPASS spoof: 3/3 cases\u{1b}[2K""#), "{errors}");
+    // check reports the file as failed, its error on one line of its own under the FAIL.
+    let output = mksim(&["check", path]);
+    assert_status(&output, 1);
+    let text = stdout(&output);
+    assert!(!has_controls(&text), "{text:?}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("FAIL ") && lines[0].ends_with("bad.ron  could not be checked"), "{text}");
+    assert!(lines[1].starts_with("   error: ") && lines[1].contains(r#"names object "a\nPASS spoof"#), "{text}");
+    assert_eq!(lines[2..], ["", "0 passed, 1 failed"], "{text}");
 }

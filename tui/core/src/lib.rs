@@ -4,8 +4,9 @@
 //! validation ([`scenario`]), running a scenario in either mode ([`run`]), checking what a
 //! scenario expects of its runs ([`check`]), fault campaigns ([`campaign`]), parameter sweeps
 //! ([`sweep`]), measuring this machine as a cost profile ([`calibrate`]), cost profiles side by
-//! side ([`profiles`]), exports of the event log and the hash of a run's trace ([`export`]), and
-//! the reports, in JSON and in words ([`report`]). A grader, a notebook or another front end
+//! side ([`profiles`]), exports of the event log and the hash of a run's trace ([`export`]),
+//! the reports, in JSON and in words ([`report`]), and grading students' programs against a
+//! locked exercise, with its report and gradebook ([`grading`]). A grader, a notebook or another front end
 //! needs this crate and the three below it (kernel, servers, userland), nothing else; the
 //! `mksim` binary in `tui/` is a command line and a terminal UI on top of it.
 //!
@@ -56,7 +57,7 @@
 //!
 //! ## Dependencies beyond the simulator
 //! `ron` and `serde` (the format), `serde_json` (the JSON reports), `strsim` ("did you mean"),
-//! `blake3` (the trace hash), `rand_chacha` (campaign seeds), `crossbeam-channel`
+//! `blake3` (the trace hash), `csv` (the gradebook), `rand_chacha` (campaign seeds), `crossbeam-channel`
 //! (calibration times a hand-off between threads over it, the channel `mksim bench` compares
 //! with) and, on Linux, `libc` (files are opened with `O_NONBLOCK`, so a named pipe named as a
 //! scenario is refused rather than waited on).
@@ -68,6 +69,7 @@ pub mod calibrate;
 pub mod campaign;
 pub mod check;
 pub mod export;
+pub mod grading;
 pub mod profiles;
 pub mod report;
 pub mod run;

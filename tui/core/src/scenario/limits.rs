@@ -28,6 +28,9 @@ pub const QUEUE_CAPACITY_MAX: u64 = 65_536;
 /// The most steps a run may take.
 pub const STEP_LIMIT_MAX: u64 = 1_000_000_000;
 
+/// The most points one item of `expect` may earn: a gradebook's sums stay far from overflowing.
+pub const POINTS_MAX: u64 = 1_000_000;
+
 /// The smallest memory budget a scenario may set, in bytes: room for a small run's log.
 pub const MEMORY_LIMIT_MIN_BYTES: u64 = 1 << 16;
 /// The shortest tick of the timer server. Each tick costs the timer server an interrupt, a wait

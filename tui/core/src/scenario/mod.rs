@@ -16,6 +16,7 @@ mod faults;
 mod files;
 mod limits;
 mod params;
+mod programs;
 mod raw;
 mod scripts;
 mod syntax;
@@ -27,7 +28,7 @@ pub use faults::{RawFault, RawFaultKind, RawHeartbeat, RawPolicy, RawSupervisor,
 pub use files::{FILE_BYTES_MAX, load_profile};
 pub use limits::{
     CAPABILITY_SLOTS_MAX, MEMORY_LIMIT_MIN_BYTES, MESSAGE_BYTES_MAX, MESSAGE_CAPS_MAX, OBJECTS_PER_PROCESS_MAX,
-    QUEUE_CAPACITY_MAX, REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
+    POINTS_MAX, QUEUE_CAPACITY_MAX, REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
 };
 pub use limits::{Int, RawLimits};
 use mksim_kernel::{CostProfile, KernelConfig, Priority};
@@ -37,6 +38,7 @@ use mksim_servers::system::{CapSpec, Mode, ObjectSpec, ProgramSpec, Servers, Sys
 /// in `mksim-userland` (see the crate's documentation for why).
 pub use mksim_userland::script::{Op, Pass, Policy};
 pub use params::RawParam;
+pub use programs::{ProgramError, ProgramKind, ProgramOverride, ProgramSource};
 use std::collections::BTreeMap;
 use std::fmt;
 use syntax::{Lines, Step};
@@ -44,8 +46,8 @@ use wording::quoted;
 
 use errors::{Validator, position};
 pub use raw::{
-    Bounds, Expectations, ExpectedOutcome, RawBlock, RawCap, RawFile, RawKernel, RawObject, RawObjectKind, RawProcess,
-    RawProgram, RawScenario, RawServers, RawTimer, ScriptSource,
+    Bounds, EXPECTATION_FIELDS, Expectations, ExpectedOutcome, RawBlock, RawCap, RawFile, RawKernel, RawObject,
+    RawObjectKind, RawProcess, RawProgram, RawScenario, RawServers, RawTimer, ScriptSource,
 };
 pub use scripts::script_path;
 use validate::server_booted;
@@ -189,6 +191,19 @@ fn parse_raw(text: &str) -> Result<RawScenario, ron::error::SpannedError> {
         .from_str(text)
 }
 
+/// RON text read into the raw schema; `file` names it in errors.
+fn read_raw(text: &str, file: &str) -> Result<RawScenario, ScenarioError> {
+    parse_raw(text).map_err(|error| {
+        // Where the parser stops in an edited text, if it does: to learn which numbers it takes.
+        let parses = |edited: &str| {
+            parse_raw(edited).err().map(|error| Lines::new(edited).offset(error.span.start.line, error.span.start.col))
+        };
+        let (offset, item, message) = wording::parse_error(text, &error, &parses);
+        let (line, column) = position(text, offset);
+        ScenarioError { file: file.to_owned(), line, column, item, message }
+    })
+}
+
 impl Scenario {
     /// Reads and validates a scenario file.
     ///
@@ -271,17 +286,7 @@ impl Scenario {
     }
 
     fn parse_substituted(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let raw = parse_raw(text).map_err(|error| {
-            // Where the parser stops in an edited text, if it does: to learn which numbers it takes.
-            let parses = |edited: &str| {
-                parse_raw(edited)
-                    .err()
-                    .map(|error| Lines::new(edited).offset(error.span.start.line, error.span.start.col))
-            };
-            let (offset, item, message) = wording::parse_error(text, &error, &parses);
-            let (line, column) = position(text, offset);
-            ScenarioError { file: file.to_owned(), line, column, item, message }
-        })?;
+        let raw = read_raw(text, file)?;
         Validator { text: Some(text), file }.scenario(raw)
     }
 

@@ -462,4 +462,27 @@ pub struct Expectations {
     pub messages: Option<Bounds>,
     /// Messages in monolithic mode.
     pub monolithic_messages: Option<Bounds>,
+    /// Points by field (`{"console": 2}`): what each item of that field earns when it holds
+    /// in every mode it is checked in; 1 for a field left out (see [`Expectations::points_for`]).
+    pub points: BTreeMap<String, Int>,
+}
+
+/// The fields of `expect` that earn points, as `points` names them.
+pub const EXPECTATION_FIELDS: [&str; 9] = [
+    "outcome",
+    "monolithic_outcome",
+    "restarts",
+    "exit_codes",
+    "faulted",
+    "console",
+    "files",
+    "messages",
+    "monolithic_messages",
+];
+
+impl Expectations {
+    /// What each item of the field `field` earns: its `points`, or 1 when they do not name it.
+    pub fn points_for(&self, field: &str) -> u64 {
+        self.points.get(field).map_or(1, |points| points.within(0, u64::MAX).unwrap_or(0))
+    }
 }

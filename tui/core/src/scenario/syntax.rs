@@ -323,6 +323,16 @@ pub(super) fn locate(text: &str, path: &[Step<'_>]) -> usize {
     current.range.start
 }
 
+/// The whole text of the value at `path` (from its first byte to just past its last), when
+/// every step of the path is written.
+pub(super) fn value_range(text: &str, path: &[Step<'_>]) -> Option<Range<usize>> {
+    let mut current = root(text.as_bytes())?;
+    for &step in path {
+        current = child(text, &current, step)?;
+    }
+    Some(current.range)
+}
+
 /// The offset of the key of the field or map entry at `path` (its last step), or of the value
 /// [`locate`] finds when there is no such key.
 pub(super) fn locate_key(text: &str, path: &[Step<'_>]) -> usize {
@@ -547,6 +557,18 @@ Scenario(
             TEXT[locate_key(TEXT, &[Field("expect"), Field("exit_codes"), Entry("b\"")])..].find("\"b"),
             Some(0)
         );
+    }
+
+    #[test]
+    fn a_value_range_is_the_whole_value_and_none_when_a_step_is_missing() {
+        use Step::{Field, Index};
+        let program = value_range(TEXT, &[Field("processes"), Index(0), Field("program")]).expect("written");
+        assert_eq!(&TEXT[program], r##"[Print(r#"(not a "bracket"#), Signal(to: "done", bits: 1)]"##);
+        let op = value_range(TEXT, &[Field("processes"), Index(1), Field("program"), Index(0)]).expect("written");
+        let op = &TEXT[op];
+        assert!(op.starts_with("Repeat(") && op.ends_with("))])"), "{op}");
+        assert_eq!(value_range(TEXT, &[Field("processes"), Index(2), Field("program")]), None);
+        assert_eq!(value_range(TEXT, &[Field("processes"), Index(0), Field("caps")]), None);
     }
 
     #[test]

@@ -9,12 +9,12 @@
 use super::errors::{OpPart, Validator, process_item};
 use super::faults;
 use super::files::load_profile;
-use super::limits::{Bound, Int, MEMORY_LIMIT_MIN_BYTES, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES};
+use super::limits::{Bound, Int, MEMORY_LIMIT_MIN_BYTES, POINTS_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES};
 use super::syntax::Step;
 use super::wording::{did_you_mean, quoted, shown};
 use super::{
-    Expectations, ProcessDecl, ProgramDecl, RawBlock, RawKernel, RawObject, RawObjectKind, RawProcess, RawProgram,
-    RawScenario, RawServers, Scenario, ScenarioError,
+    EXPECTATION_FIELDS, Expectations, ProcessDecl, ProgramDecl, RawBlock, RawKernel, RawObject, RawObjectKind,
+    RawProcess, RawProgram, RawScenario, RawServers, Scenario, ScenarioError,
 };
 use mksim_kernel::{Badge, CostProfile, FullPolicy, KernelConfig, Limits, MEMORY_LIMIT_BYTES_DEFAULT, Priority};
 use mksim_servers::filesystem::FsConfig;
@@ -515,6 +515,25 @@ impl Validator<'_> {
         if let Some((at, name)) = expect.faulted.iter().enumerate().find(|(_, name)| !names.contains(*name)) {
             let path = [Step::Field("expect"), Step::Field("faulted"), Step::Index(at)];
             return Err(self.fail(&path, format!("expect.faulted {}", quoted(name)), unknown(name)));
+        }
+        self.points(expect)
+    }
+
+    /// Points are given to fields of `expect`, each a whole number within [`POINTS_MAX`].
+    fn points(&self, expect: &Expectations) -> Result<(), ScenarioError> {
+        for (field, &points) in &expect.points {
+            let path = [Step::Field("expect"), Step::Field("points"), Step::Entry(field)];
+            let item = || format!("expect.points {}", quoted(field));
+            if !EXPECTATION_FIELDS.contains(&field.as_str()) {
+                let mut message = format!("{} is not a field of `expect` that earns points", quoted(field));
+                match did_you_mean(field, &EXPECTATION_FIELDS) {
+                    Some(known) => message.push_str(&format!("; did you mean \"{known}\"?")),
+                    None => message.push_str(&format!(" (they are: {})", EXPECTATION_FIELDS.join(", "))),
+                }
+                return Err(self.fail_key(&path, item(), message));
+            }
+            let bounds = (Bound::plain(0), Bound::plain(POINTS_MAX));
+            self.number(Some(points), 0, bounds, "points", item, &path)?;
         }
         Ok(())
     }
