@@ -112,7 +112,8 @@ impl KernelServices for InKernelServices {
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork {
         let mut work = ServiceWork { function_calls: 1, ..ServiceWork::default() };
         if let Some(period) = self.timer_period_cycles {
-            let next_tick = (now / period + u64::from(ticks)) * period;
+            // Saturating: a period near the top of the clock puts the next tick past its end.
+            let next_tick = (now / period).saturating_add(u64::from(ticks)).saturating_mul(period);
             work.device_cycles = next_tick.saturating_sub(now);
         }
         self.strike(Service::Timer, ServiceModule::Timer, now, &mut work);
