@@ -42,6 +42,9 @@ pub struct BenchReport {
     pub scenario_run_seconds: f64,
     /// Host seconds to turn that report into the JSON `mksim run --json` prints, trace hash included.
     pub scenario_json_seconds: f64,
+    /// Host nanoseconds per step of an echo workload whose clients and server are operation lists
+    /// and, beside it, Rhai scripts, by number of clients (best run).
+    pub scripted_ns_per_step: BTreeMap<String, (f64, f64)>,
     /// Nanoseconds per direct function call (best run, like the other baselines).
     pub function_call_ns: f64,
     /// Round trips per second between two OS threads over crossbeam channels.
@@ -194,6 +197,47 @@ fn scenario_seconds() -> (u64, f64, f64) {
     (report.log.len() as u64, run_seconds, json_seconds)
 }
 
+/// An echo workload of `clients` clients calling one server `calls` times each, every program a
+/// Rhai script when `scripted`, an operation list otherwise: the same syscalls either way.
+fn echo_workload(clients: u32, calls: u32, scripted: bool) -> String {
+    let server = if scripted {
+        r##"Script(source: r#"let p = cap("port"); let m = receive(p); loop { m = reply_receive(m, m.label, m.data, p); }"#)"##
+            .to_owned()
+    } else {
+        "[Echo(on: \"port\")]".to_owned()
+    };
+    let client = if scripted {
+        format!(r##"Script(source: r#"let p = cap("port"); for i in 0..{calls} {{ call_port(p, 1, "hello"); }}"#)"##)
+    } else {
+        format!("[Repeat(times: {calls}, ops: [Call(to: \"port\", label: 1, data: \"hello\")])]")
+    };
+    let mut processes = vec![format!("(name: \"server\", priority: 9, server: true, program: {server})")];
+    for index in 0..clients {
+        processes.push(format!(
+            "(name: \"c{index}\", priority: 5, caps: [(name: \"port\", object: \"port\", rights: \"s\")], \
+             program: {client})"
+        ));
+    }
+    format!(
+        "Scenario(name: \"echo\", servers: (name: false, console: false), objects: [(name: \"port\", kind: \
+         Endpoint, owner: \"server\")], processes: [{}])",
+        processes.join(", ")
+    )
+}
+
+/// Host nanoseconds per step of [`echo_workload`], booting included, in the best of `repeats` runs.
+fn echo_ns_per_step(repeats: u32, clients: u32, calls: u32, scripted: bool) -> f64 {
+    let text = echo_workload(clients, calls, scripted);
+    let scenario = crate::scenario::Scenario::parse(&text, "built-in echo workload").expect("the workload is valid");
+    let mut best = f64::INFINITY;
+    for _ in 0..repeats {
+        let start = Instant::now();
+        let report = crate::run::run(&scenario, mksim_servers::system::Mode::Microkernel, &Default::default());
+        best = best.min(ns_per(start.elapsed(), report.steps));
+    }
+    best
+}
+
 /// The highest of `repeats` measured rates.
 fn best_rate(repeats: u32, measure: impl Fn() -> std::io::Result<f64>) -> std::io::Result<f64> {
     let mut best: f64 = 0.0;
@@ -224,6 +268,12 @@ pub fn measure(repeats: u32) -> std::io::Result<BenchReport> {
     let large_run_events = large.log().len() as u64;
     drop(large);
     let (scenario_events, scenario_run_seconds, scenario_json_seconds) = scenario_seconds();
+    let mut scripted_ns_per_step = BTreeMap::new();
+    for (clients, calls) in [(1u32, 2_000u32), (100, 20)] {
+        let figures =
+            (echo_ns_per_step(repeats, clients, calls, false), echo_ns_per_step(repeats, clients, calls, true));
+        scripted_ns_per_step.insert(clients.to_string(), figures);
+    }
     Ok(BenchReport {
         repeats,
         sim_messages_per_sec: 1e9 / best_ns,
@@ -237,6 +287,7 @@ pub fn measure(repeats: u32) -> std::io::Result<BenchReport> {
         scenario_events,
         scenario_run_seconds,
         scenario_json_seconds,
+        scripted_ns_per_step,
         function_call_ns: (0..repeats).map(|_| function_call_ns()).fold(f64::INFINITY, f64::min),
         crossbeam_roundtrips_per_sec: best_rate(repeats, || Ok(crossbeam_roundtrips_per_sec()))?,
         pipe_roundtrips_per_sec: best_rate(repeats, pipe_roundtrips_per_sec)?,
@@ -292,6 +343,14 @@ pub fn describe(report: &BenchReport) -> String {
         report.scenario_json_seconds,
         report.scenario_run_seconds + report.scenario_json_seconds
     );
+    let _ = writeln!(text, "echo workload as operation lists and as Rhai scripts, host time per step ({runs})");
+    for (clients, (ops, script)) in &report.scripted_ns_per_step {
+        let _ = writeln!(
+            text,
+            "  {clients:>6} clients  operations {ops:>8.0} ns   scripts {script:>8.0} ns   {:.0}× (a thread hand-off each way)",
+            script / ops
+        );
+    }
     let _ = writeln!(text, "baselines on this machine");
     let _ = writeln!(text, "  direct function call         {:>10.2} ns", report.function_call_ns);
     let _ = writeln!(
@@ -328,10 +387,17 @@ mod tests {
             scenario_events: 1_000,
             scenario_run_seconds: 0.1,
             scenario_json_seconds: 0.3,
+            scripted_ns_per_step: [("1".to_owned(), (500.0, 30_000.0))].into_iter().collect(),
             function_call_ns: 2.0,
             crossbeam_roundtrips_per_sec: 1e6,
             pipe_roundtrips_per_sec: 2.5e5,
         }
+    }
+
+    #[test]
+    fn the_summary_sets_scripts_beside_operation_lists() {
+        let text = describe(&report(1));
+        assert!(text.contains("operations      500 ns   scripts    30000 ns   60×"), "{text}");
     }
 
     #[test]
