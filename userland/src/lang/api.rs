@@ -69,10 +69,10 @@ impl Bridge {
         if self.link.to_program.send(FromScript::Request(request)).is_err() {
             return Err(stopped());
         }
-        match self.link.answers.recv() {
-            Ok(Answer::Failed(words)) => Err(thrown(words)),
-            Ok(answer) => Ok(answer),
-            Err(_) => Err(stopped()),
+        match super::thread::receive_soon(&self.link.answers) {
+            Some(Answer::Failed(words)) => Err(thrown(words)),
+            Some(answer) => Ok(answer),
+            None => Err(stopped()),
         }
     }
 

@@ -4,7 +4,7 @@
 //! return values or throw the operation's error in words. Each script runs on a thread of its
 //! own, because Rhai cannot stop in the middle of a script and resume later; the thread hands
 //! every request to the script's program (the future the kernel polls) and waits for the answer,
-//! a rendezvous over two channels. The program waits while the script computes, and the script
+//! a rendezvous over two channels ([`thread`]). The program waits while the script computes, and the script
 //! waits while the kernel runs others, so exactly one simulated process runs at a time and a run
 //! stays deterministic.
 //!
