@@ -57,7 +57,7 @@ impl ScriptThread {
 
     /// Waits for the script's next request or its end.
     pub(crate) fn next(&mut self) -> FromScript {
-        let said = self.requests.as_ref().and_then(|requests| receive_soon(requests));
+        let said = self.requests.as_ref().and_then(receive_soon);
         // The thread closes its channel only by ending, and it says how it ended first; a
         // channel closed without a word means the engine itself failed.
         said.unwrap_or_else(|| FromScript::Failed(format!("{}: the script engine stopped unexpectedly", self.name)))
