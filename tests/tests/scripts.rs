@@ -351,3 +351,20 @@ proptest! {
         prop_assert_eq!(&ends[0], &ends[1]);
     }
 }
+
+#[test]
+fn a_scripted_server_that_faults_is_an_unexpected_end_with_its_line() {
+    let server = "(name: \"server\", priority: 9, server: true, program: Script(source: r#\"
+        let request = receive(cap(\"port\"));
+        lookup(\"nobody\");
+    \"#))"
+        .to_owned();
+    let client = scripted("client", "try { call_port(cap(\"port\"), 1, \"hi\"); } catch (error) { print(error); }");
+    let scenario = scenario(&[server, client]);
+    for report in run_both(&scenario) {
+        let ends = mksim_core::check::unexpected_ends(&scenario, &report);
+        let names: Vec<&str> = ends.iter().map(|end| end.process.as_str()).collect();
+        assert_eq!(names, ["server"], "{:?}", report.mode);
+        assert!(ends[0].how.contains("test.ron:3:9: not found"), "{}", ends[0].how);
+    }
+}

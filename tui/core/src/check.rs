@@ -153,7 +153,7 @@ pub struct UnexpectedEnd {
 /// The processes of a run that ended as the scenario does not expect.
 ///
 /// Servers aside (they wait for requests for ever), a process must have exited when the run
-/// ends. One that faulted is expected only when `expect.faulted` lists it; one still alive
+/// ends; a server the scenario declares must not have faulted. One that faulted is expected only when `expect.faulted` lists it; one still alive
 /// (blocked, or cut off mid-program) only when the run ended, as expected, in a deadlock or
 /// at the step limit, which leave processes blocked. A kernel panic the scenario expects stops
 /// every process, whatever it was doing, so it covers every process.
@@ -163,10 +163,14 @@ pub fn unexpected_ends(scenario: &Scenario, report: &RunReport) -> Vec<Unexpecte
         return Vec::new();
     }
     let stopped_early_as_expected = expected && !report.outcome.is_completed();
+    let declared = |name: &str| scenario.process_names().any(|declared| declared == name);
     report
         .processes
         .iter()
-        .filter(|process| !process.server && process.exit_code.is_none())
+        .filter(|process| process.exit_code.is_none())
+        // A server of the scenario's own that faulted ended unexpectedly too (its program, a
+        // student's perhaps, failed); a built-in server's faults are the scenario's injections.
+        .filter(|process| !process.server || (process.fault.is_some() && declared(&process.name)))
         .filter_map(|process| {
             let how = match &process.fault {
                 Some(_) if scenario.expect.faulted.contains(&process.name) => return None,

@@ -21,6 +21,16 @@ pub fn script_path(scenario_file: &str, named: &str) -> String {
     }
 }
 
+/// `path` relative to the current folder when it lies below it: an absolute path (a submission
+/// handed to `mksim check --program`) reads better in errors and faults as the user would type it.
+fn shorter(path: String) -> String {
+    let Ok(here) = std::env::current_dir() else { return path };
+    match Path::new(&path).strip_prefix(&here) {
+        Ok(below) if Path::new(&path).is_absolute() => below.to_string_lossy().into_owned(),
+        _ => path,
+    }
+}
+
 impl Validator<'_> {
     /// The script of process `index`, read and checked.
     pub(super) fn script(
@@ -34,7 +44,7 @@ impl Validator<'_> {
         let limits = Limits::default();
         match source {
             ScriptSource::File(named) => {
-                let path = script_path(self.file, named);
+                let path = shorter(script_path(self.file, named));
                 let bytes =
                     read_bounded(&path).map_err(|why| self.fail(&program_path, item(), format!("{path}: {why}")))?;
                 let text = String::from_utf8(bytes)
