@@ -368,3 +368,38 @@ fn a_scripted_server_that_faults_is_an_unexpected_end_with_its_line() {
         assert!(ends[0].how.contains("test.ron:3:9: not found"), "{}", ends[0].how);
     }
 }
+
+#[test]
+fn an_inline_script_after_a_replaced_program_faults_at_its_line_as_written() {
+    use mksim_core::scenario::{ProgramOverride, ProgramSource};
+    // The student's process has a program of several lines, replaced by one; the inline script
+    // after it must still fault at its own line of the exercise as written.
+    let text = "Scenario(\n  name: \"exercise\",\n  servers: (console: true),\n  processes: [\n    (name: \"student\", \
+                priority: 5, program: [\n      Print(\"a\\n\"),\n      Print(\"b\\n\"),\n    ]),\n    (name: \"probe\", \
+                priority: 4, program: Script(source: \"\n      lookup(\\\"nobody\\\");\n    \")),\n  ],\n)\n";
+    let line = 1 + text[..text.find("lookup").expect("the lookup")].matches('\n').count();
+    let plain = Scenario::parse(text, "exercise.ron").expect("the exercise parses");
+    let replaced = Scenario::parse_with_programs(
+        text,
+        "exercise.ron",
+        &[ProgramOverride { process: "student".into(), source: ProgramSource::Empty }],
+    )
+    .expect("an empty program fits");
+    for scenario in [plain, replaced] {
+        let report = run(&scenario, Mode::Microkernel, &RunOptions::default());
+        let fault = process(&report, "probe").fault.clone().unwrap_or_default();
+        assert!(fault.contains(&format!("exercise.ron:{line}:7: not found")), "{fault}");
+    }
+}
+
+#[test]
+fn an_inline_script_after_a_parameter_faults_at_its_column_as_written() {
+    let text = "Scenario(name: \"p\", params: {\"width\": 1234567}, processes: [(name: \"a\", priority: ${width}, \
+                program: Script(source: \"lookup(\\\"nobody\\\");\"))])";
+    let text = text.replace("1234567", "5");
+    let column = 1 + text.find("lookup").expect("the lookup");
+    let scenario = Scenario::parse(&text, "params.ron").expect("it parses");
+    let report = run(&scenario, Mode::Microkernel, &RunOptions::default());
+    let fault = process(&report, "a").fault.clone().unwrap_or_default();
+    assert!(fault.contains(&format!("params.ron:1:{column}: not found")), "{fault}");
+}

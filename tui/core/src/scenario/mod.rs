@@ -281,8 +281,22 @@ impl Scenario {
             }
             error
         })?;
+        scenario.map_inline_origins(|(line, column)| (line, substituted.original_column(line, column)));
         scenario.params = substituted.values;
         Ok(scenario)
+    }
+
+    /// Moves where each inline script begins with `place`: validation found it in a text that
+    /// was changed before it was parsed (parameters substituted, programs put in), and a script's
+    /// faults must name the line and column of the file as written.
+    pub(super) fn map_inline_origins(&mut self, place: impl Fn((usize, usize)) -> (usize, usize)) {
+        for process in &mut self.processes {
+            if let ProgramDecl::Script(script) = &mut process.program
+                && *script.name == *self.file
+            {
+                script.origin = place(script.origin);
+            }
+        }
     }
 
     fn parse_substituted(text: &str, file: &str) -> Result<Scenario, ScenarioError> {

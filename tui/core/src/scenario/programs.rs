@@ -213,6 +213,11 @@ impl Scenario {
         }
         let raw = raw.map_err(back)?;
         let mut scenario = Validator { text: Some(&spliced.text), file }.scenario(raw).map_err(back)?;
+        scenario.map_inline_origins(|(line, column)| {
+            let at = ScenarioError { file: file.to_owned(), line, column, item: String::new(), message: String::new() };
+            let back = back(at);
+            (back.line, back.column)
+        });
         scenario.params = substituted.values;
         Ok(scenario)
     }

@@ -323,6 +323,33 @@ pub(super) fn locate(text: &str, path: &[Step<'_>]) -> usize {
     current.range.start
 }
 
+/// For each element of the list at `list`, the offset of the value at `inner` within it (or of
+/// the deepest value on the way that is written, as [`locate`] finds): one pass over the text
+/// for all of them, where [`locate`] for each would go over it once per element.
+pub(super) fn locate_in_each(text: &str, list: &[Step<'_>], inner: &[Step<'_>]) -> Vec<usize> {
+    let Some(mut current) = root(text.as_bytes()) else { return Vec::new() };
+    for &step in list {
+        match child(text, &current, step) {
+            Some(found) => current = found,
+            None => return Vec::new(),
+        }
+    }
+    let Some(open) = current.open else { return Vec::new() };
+    children(text.as_bytes(), open)
+        .into_iter()
+        .map(|element| {
+            let mut current = element.value;
+            for &step in inner {
+                match child(text, &current, step) {
+                    Some(found) => current = found,
+                    None => break,
+                }
+            }
+            current.range.start
+        })
+        .collect()
+}
+
 /// The whole text of the value at `path` (from its first byte to just past its last), when
 /// every step of the path is written.
 pub(super) fn value_range(text: &str, path: &[Step<'_>]) -> Option<Range<usize>> {

@@ -75,6 +75,8 @@ struct Context<'a> {
     owned: BTreeMap<&'a str, Vec<&'a str>>,
     /// Names some process may look up.
     lookups: BTreeSet<String>,
+    /// Where each process's inline script begins in the text.
+    inline_origins: Vec<(usize, usize)>,
 }
 
 impl Validator<'_> {
@@ -101,6 +103,7 @@ impl Validator<'_> {
             declared: raw.objects.iter().map(|object| object.name.as_str()).collect(),
             owned,
             lookups: self.registrable_names(&raw.processes, &servers),
+            inline_origins: self.inline_origins(&raw.processes),
         };
         let mut processes = Vec::new();
         for (index, process) in raw.processes.iter().enumerate() {
@@ -386,7 +389,9 @@ impl Validator<'_> {
                 self.services_used(index, raw, context)?;
                 ProgramDecl::Ops(ops.clone())
             }
-            RawProgram::Script(source) => ProgramDecl::Script(self.script(index, &raw.name, source)?),
+            RawProgram::Script(source) => {
+                ProgramDecl::Script(self.script(index, &raw.name, source, &context.inline_origins)?)
+            }
         };
         Ok(ProcessDecl {
             name: raw.name.clone(),
