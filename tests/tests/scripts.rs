@@ -403,3 +403,22 @@ fn an_inline_script_after_a_parameter_faults_at_its_column_as_written() {
     let fault = process(&report, "a").fault.clone().unwrap_or_default();
     assert!(fault.contains(&format!("params.ron:1:{column}: not found")), "{fault}");
 }
+
+#[test]
+fn a_misspelt_variable_or_capability_is_refused_with_the_scenario_at_its_place() {
+    // Each script has the mistake at `at`, which the error must point to.
+    let refused = |source: &str, at: &str| {
+        let text = format!(
+            "Scenario(name: \"s\", servers: (console: true), objects: [(name: \"port\", kind: Endpoint, owner: \
+             \"p\")], processes: [(name: \"p\", priority: 5, program: Script(source: \"{source}\"))])"
+        );
+        let error = Scenario::parse(&text, "s.ron").expect_err("refused");
+        let column = 1 + text.find(at).expect("the mistake");
+        assert_eq!((error.line, error.column), (1, column), "{error}");
+        error.message
+    };
+    let message = refused("let total = 0; totl += 1;", "totl +=");
+    assert!(message.contains("Undefined variable: totl"), "{message}");
+    let message = refused("let p = cap(\\\"prot\\\");", "\\\"prot");
+    assert!(message.contains("did you mean \"port\""), "{message}");
+}

@@ -277,6 +277,9 @@ pub(crate) fn bare_engine(limits: &Limits) -> Engine {
     // Raw: no module resolver (no files), no printing to the host's terminal.
     let mut engine = Engine::new_raw();
     engine.register_global_module(standard_library());
+    // A variable used before it is declared (a misspelt name) is refused with the script, at
+    // its line and column, not found at run time.
+    engine.set_strict_variables(true);
     engine.set_max_call_levels(limits.call_levels);
     engine.set_max_expr_depths(limits.expression_depth, limits.expression_depth);
     engine.set_max_string_size(limits.string_bytes);

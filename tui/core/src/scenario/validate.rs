@@ -390,7 +390,9 @@ impl Validator<'_> {
                 ProgramDecl::Ops(ops.clone())
             }
             RawProgram::Script(source) => {
-                ProgramDecl::Script(self.script(index, &raw.name, source, &context.inline_origins)?)
+                let script = self.script(index, &raw.name, source, &context.inline_origins)?;
+                self.script_caps(&raw.name, &script, &known)?;
+                ProgramDecl::Script(script)
             }
         };
         Ok(ProcessDecl {
