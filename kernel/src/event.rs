@@ -218,6 +218,9 @@ pub enum EventKind {
     OperationEnded { label: u32, failed: bool },
     /// The program tries the operation `label` again after its server died (a free marker).
     OperationRetried { label: u32 },
+    /// A scripted program reached this line of its script: what it asks next is asked there
+    /// (a free marker, left when the line changes).
+    ScriptLine { line: u32 },
     /// A fault was injected into this process (or, in monolithic mode, into the service code
     /// it had called in the kernel).
     FaultInjected { fault: InjectedFault },

@@ -211,6 +211,7 @@ impl Kernel {
                 }
                 crate::sys::Annotation::Retried { label } => EventKind::OperationRetried { label },
                 crate::sys::Annotation::Fault { fault } => EventKind::FaultInjected { fault },
+                crate::sys::Annotation::ScriptLine { line } => EventKind::ScriptLine { line },
             };
             self.emit(id, kind);
         }

@@ -48,6 +48,7 @@ pub(crate) enum Annotation {
     Ended { label: u32, failed: bool },
     Retried { label: u32 },
     Fault { fault: crate::event::InjectedFault },
+    ScriptLine { line: u32 },
 }
 
 /// A process's handle on the kernel. Every method is one syscall.
@@ -540,6 +541,12 @@ impl Sys {
     /// Marks that the current operation is being tried again after its server died. Free.
     pub fn retry_operation(&self, label: u32) {
         self.annotate(Annotation::Retried { label });
+    }
+
+    /// Records in the log that a scripted program is at `line` of its script, so a view can say
+    /// which line made the syscalls that follow. Free: not a syscall.
+    pub fn script_line(&self, line: u32) {
+        self.annotate(Annotation::ScriptLine { line });
     }
 
     /// Records in the log that a fault was injected into this process. Free: fault injection

@@ -126,6 +126,7 @@ impl EventLog {
                 format!("ends {} (failed)", self.operation_name(label))
             }
             EventKind::OperationRetried { label } => format!("retries {}", self.operation_name(label)),
+            EventKind::ScriptLine { line } => format!("at line {line} of its script"),
             EventKind::FaultInjected { fault } => format!("⚡ injected fault: {}", fault.name()),
             EventKind::Restarted => "restarted as a new incarnation".to_owned(),
             EventKind::KernelPanicked { fault } => {

@@ -174,6 +174,30 @@ fn inspector_80x24_replaces_the_table() {
 }
 
 #[test]
+fn the_inspector_names_the_script_line_a_scripted_process_is_at() {
+    let mut app = app("scripted_spooler");
+    // Step to where alice has queued her jobs and waits for them; select her.
+    press(&mut app, ":300\n");
+    press_times(&mut app, 'j', 5);
+    let text = large(&app);
+    assert!(text.contains("inspector: alice"), "{text}");
+    assert!(text.contains("spool_client.rhai, line 14"), "{text}");
+    // Earlier, she was still queueing her jobs, on line 10.
+    let log = &app.timeline().log;
+    let queueing = log
+        .events()
+        .iter()
+        .position(|event| {
+            matches!(event.kind, mksim_kernel::EventKind::ScriptLine { line: 10 })
+                && log.process_name(event.process) == "alice"
+        })
+        .expect("alice reaches line 10");
+    press(&mut app, &format!(":{}\n", queueing + 2));
+    let text = large(&app);
+    assert!(text.contains("spool_client.rhai, line 10"), "{text}");
+}
+
+#[test]
 fn inspector_140x40_stands_beside_the_table() {
     let app = file_io_editor_selected();
     let text = large(&app);

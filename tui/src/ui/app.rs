@@ -5,6 +5,7 @@ use super::timeline::Timeline;
 use crate::run::RunReport;
 use mksim_kernel::event::EventKind;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::BTreeMap;
 
 /// Events a running replay advances per tick, slowest first.
 pub const SPEEDS: [usize; 7] = [1, 2, 5, 10, 50, 200, 1000];
@@ -103,6 +104,8 @@ pub struct App {
     pub compare: bool,
     /// On a narrow terminal, the inspector is shown instead of the process table.
     pub inspector: bool,
+    /// The script each scripted process runs, by process name, for the inspector.
+    pub scripts: BTreeMap<String, String>,
     /// First operation row shown in the compare pane.
     pub compare_scroll: usize,
     /// A prompt being typed.
@@ -134,6 +137,7 @@ impl App {
             help: false,
             compare: false,
             inspector: false,
+            scripts: BTreeMap::new(),
             compare_scroll: 0,
             prompt: None,
             filter: None,

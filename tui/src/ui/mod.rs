@@ -29,7 +29,9 @@ pub fn prepare(scenario: &Scenario, options: &RunOptions) -> App {
             RunView { mode: mode.name(), profile: report.profile.clone(), timeline, report }
         })
         .collect();
-    App::new(scenario.name.clone(), scenario.description.clone(), runs)
+    let mut app = App::new(scenario.name.clone(), scenario.description.clone(), runs);
+    app.scripts = scenario.scripts().map(|(process, script)| (process.to_owned(), script.to_owned())).collect();
+    app
 }
 
 /// The most memory each run shown by the UI holds, unless the command line says otherwise.

@@ -31,6 +31,8 @@ pub struct Snapshot {
     pub system: Replay,
     /// Each process's console output so far, by process index.
     consoles: Vec<String>,
+    /// The line of its script each scripted process is at, by process index (0: none yet).
+    script_lines: Vec<u32>,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -47,6 +49,11 @@ impl Snapshot {
         self.consoles.get(index as usize).map_or("", String::as_str)
     }
 
+    /// The line of its script process `index` has reached, if it runs a script.
+    pub fn script_line(&self, index: u32) -> Option<u32> {
+        self.script_lines.get(index as usize).copied().filter(|&line| line > 0)
+    }
+
     /// Applies one event.
     fn apply(&mut self, log: &EventLog, event: &Event) {
         self.system.apply(log, event);
@@ -57,9 +64,18 @@ impl Snapshot {
                 if let Some(console) = self.consoles.get_mut(index as usize) {
                     console.clear();
                 }
+                if let Some(line) = self.script_lines.get_mut(index as usize) {
+                    *line = 0;
+                }
             }
             EventKind::MessageSent { message } | EventKind::ServiceCalled { message } => {
                 self.console_text(log, index, message)
+            }
+            EventKind::ScriptLine { line } => {
+                if self.script_lines.len() <= index as usize {
+                    self.script_lines.resize(index as usize + 1, 0);
+                }
+                self.script_lines[index as usize] = line;
             }
             _ => {}
         }

@@ -327,7 +327,19 @@ fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot)
         return;
     };
     let name = name_of(app, Some(process.index));
-    let mut lines = vec![Line::from(Span::styled("capabilities", Style::new().add_modifier(Modifier::BOLD)))];
+    let mut lines = Vec::new();
+    let process_name = log.process_name(mksim_kernel::ProcessId { index: process.index, generation: 0 });
+    if let Some(script) = app.scripts.get(process_name) {
+        let at = match snapshot.script_line(process.index) {
+            Some(line) => format!(", line {line}"),
+            None => String::new(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled("script ", Style::new().add_modifier(Modifier::BOLD)),
+            Span::raw(format!("{}{at}", escape_controls(script))),
+        ]));
+    }
+    lines.push(Line::from(Span::styled("capabilities", Style::new().add_modifier(Modifier::BOLD))));
     if process.caps.is_empty() {
         lines.push(Line::from("  none"));
     }

@@ -11,10 +11,10 @@ use crate::protocol::FsRequest;
 use crate::script::{PATTERN_BYTES_MAX, parse_rights, pattern};
 use crossbeam_channel::{Receiver, Sender};
 use mksim_kernel::{Badge, Blocking, FullPolicy, Incoming, Received, Rights, Slot};
-use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, Position};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, NativeCallContext, Position};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// What a script function returns: a value, or an error that unwinds the script.
@@ -43,6 +43,8 @@ pub(crate) struct Bridge {
     operations_at_request: AtomicU64,
     /// The code `exit` was called with.
     pub exit_code: Mutex<Option<i32>>,
+    /// The line of the script the current call is on (0 when unknown).
+    line: AtomicU32,
     /// Why the last `print` failed, until the script is stopped for it.
     failed_print: Mutex<Option<String>>,
     caps: BTreeMap<String, INT>,
@@ -66,7 +68,8 @@ impl Bridge {
     /// comes back as an error the script can catch; the program's end stops the script.
     fn ask(&self, request: Request) -> Result<Answer> {
         self.operations_at_request.store(self.operations.load(Ordering::Relaxed), Ordering::Relaxed);
-        if self.link.to_program.send(FromScript::Request(request)).is_err() {
+        let line = self.line.load(Ordering::Relaxed);
+        if self.link.to_program.send(FromScript::Request(request, line)).is_err() {
             return Err(stopped());
         }
         match super::thread::receive_soon(&self.link.answers) {
@@ -74,6 +77,12 @@ impl Bridge {
             Some(answer) => Ok(answer),
             None => Err(stopped()),
         }
+    }
+
+    /// Notes the line of the script a call is on, for the request it makes.
+    fn at(&self, context: &NativeCallContext) {
+        let line = context.call_position().line().unwrap_or(0);
+        self.line.store(u32::try_from(line).unwrap_or(u32::MAX), Ordering::Relaxed);
     }
 
     fn unit(&self, request: Request) -> Result<()> {
@@ -308,6 +317,7 @@ pub(crate) fn engine(
         operations: AtomicU64::new(0),
         operations_at_request: AtomicU64::new(0),
         exit_code: Mutex::new(None),
+        line: AtomicU32::new(0),
         failed_print: Mutex::new(None),
         caps,
         process,
@@ -323,15 +333,22 @@ pub(crate) fn engine(
     (engine, bridge)
 }
 
-/// Registers `$name` as a function of the script: the closure gets the bridge first.
+/// Registers `$name` as a function of the script: the closure gets the bridge first, which has
+/// already noted the line of the script the call is on.
 macro_rules! function {
     ($engine:expr, $bridge:expr, $name:literal, |$b:ident $(, $arg:ident : $ty:ty)*| -> $ret:ty $body:block) => {{
         let $b = Arc::clone($bridge);
-        $engine.register_fn($name, move |$($arg: $ty),*| -> $ret { $body });
+        $engine.register_fn($name, move |context: NativeCallContext, $($arg: $ty),*| -> $ret {
+            $b.at(&context);
+            $body
+        });
     }};
     ($engine:expr, $bridge:expr, $name:literal, |$b:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
         let $b = Arc::clone($bridge);
-        $engine.register_fn($name, move |$($arg: $ty),*| $body);
+        $engine.register_fn($name, move |context: NativeCallContext, $($arg: $ty),*| {
+            $b.at(&context);
+            $body
+        });
     }};
 }
 

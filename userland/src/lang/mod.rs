@@ -180,11 +180,19 @@ async fn drive(
     keep_going: bool,
 ) -> ProgramResult {
     let name = Arc::clone(&program.name);
+    let origin = program.origin;
+    let mut last_line = 0;
     let mut thread = ScriptThread::start(program, process, caps)
         .map_err(|error| ProgramFault::failed(1, format!("{name}: the script could not start: {error}")))?;
     loop {
         match thread.next() {
-            FromScript::Request(request) => {
+            FromScript::Request(request, line) => {
+                // The line goes into the log when it changes, in the file's own numbering.
+                if line != last_line && line > 0 {
+                    last_line = line;
+                    let (in_file, _) = place(origin, line as usize, 1);
+                    performer.services.sys().script_line(u32::try_from(in_file).unwrap_or(u32::MAX));
+                }
                 let answer = performer.perform(request).await;
                 thread.answer(answer);
             }

@@ -83,8 +83,8 @@ pub(crate) enum Answer {
 /// What a script's thread tells its program.
 #[derive(Debug)]
 pub(crate) enum FromScript {
-    /// Carry this out and answer.
-    Request(Request),
+    /// Carry this out and answer; the script asks on this line of its text (0 when unknown).
+    Request(Request, u32),
     /// The script called `exit(code)`.
     Exit(i32),
     /// The script ran to its end.

@@ -20,6 +20,7 @@ fn event_name(kind: &EventKind) -> &'static str {
         EventKind::OperationBegan { .. } => "operation_began",
         EventKind::OperationEnded { .. } => "operation_ended",
         EventKind::OperationRetried { .. } => "operation_retried",
+        EventKind::ScriptLine { .. } => "script_line",
         EventKind::FaultInjected { .. } => "fault_injected",
         EventKind::Restarted => "restarted",
         EventKind::KernelPanicked { .. } => "kernel_panicked",
@@ -117,6 +118,9 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
         }
         EventKind::OperationRetried { label } => {
             json.number("label", label).string("operation", &log.operation_name(label));
+        }
+        EventKind::ScriptLine { line } => {
+            json.number("line", line);
         }
         EventKind::FaultInjected { fault } | EventKind::KernelPanicked { fault } => {
             json.string("fault", fault.name());

@@ -355,6 +355,15 @@ impl Scenario {
         server_booted(&self.servers, name)
     }
 
+    /// The processes that run a script, each with the name its script goes by (its file, or the
+    /// scenario's file for a script written in it).
+    pub fn scripts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.processes.iter().filter_map(|process| match &process.program {
+            ProgramDecl::Script(script) => Some((process.name.as_str(), &*script.name)),
+            ProgramDecl::Ops(_) => None,
+        })
+    }
+
     /// Names of the processes the scenario declares (servers aside).
     pub fn process_names(&self) -> impl Iterator<Item = &str> {
         self.processes.iter().map(|process| process.name.as_str())
