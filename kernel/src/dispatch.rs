@@ -188,6 +188,9 @@ impl Kernel {
                 return Ok(Next::Ended);
             }
         }
+        if let Some(signal) = work.signal {
+            self.service_signal(id, signal);
+        }
         if let Some(port) = port {
             // Naming a service touches no device: the answer comes at once.
             return self.hand_service_port(id, port).map(|slot| Next::Return(SyscallValue::Slot(slot)));

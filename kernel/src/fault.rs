@@ -59,6 +59,7 @@ pub enum ServiceModule {
     BlockDriver,
     Console,
     Timer,
+    MessageQueue,
 }
 
 impl ServiceModule {
@@ -69,6 +70,7 @@ impl ServiceModule {
             ServiceModule::BlockDriver => "block driver",
             ServiceModule::Console => "console driver",
             ServiceModule::Timer => "timer driver",
+            ServiceModule::MessageQueue => "message queue",
         }
     }
 }

@@ -41,6 +41,21 @@ impl Kernel {
         Ok(Next::DONE)
     }
 
+    /// Signals, for a service inside the kernel called by `id`, the notification another
+    /// process registered with it; nothing when that process or its capability is gone.
+    pub(crate) fn service_signal(&mut self, id: ProcessId, signal: crate::syscall::ServiceSignal) {
+        if !self.is_alive(signal.process) {
+            return;
+        }
+        let Ok(capability) = self.notification_capability(signal.process, signal.notification, Rights::SEND) else {
+            return;
+        };
+        let bits = signal.bits | capability.badge.0;
+        let logged = self.log.record_bits(bits);
+        self.emit(id, EventKind::Signalled { notification: capability.object, bits: logged });
+        self.signal_object(capability.object, bits);
+    }
+
     /// Delivers bits: to the first waiter, else to the bound process if it is
     /// blocked receiving, else into the word. Returns the process woken.
     pub(crate) fn signal_object(&mut self, notification: ObjectId, bits: u64) -> Option<ProcessId> {

@@ -105,6 +105,22 @@ pub struct ServiceWork {
     pub interrupts: u64,
     /// A fault injected into the service code on this call: a failure takes the kernel down.
     pub fault: Option<ServiceFault>,
+    /// A notification the service signals on this call, on another process's behalf (a
+    /// message queue's `mq_notify` registration firing).
+    pub signal: Option<ServiceSignal>,
+}
+
+/// A notification a service inside the kernel signals: the capability in `notification` of
+/// `process`'s table, which that process named when it registered. Nothing happens when the
+/// process or its capability is gone.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct ServiceSignal {
+    /// The process that registered the notification.
+    pub process: crate::ids::ProcessId,
+    /// Its capability to the notification.
+    pub notification: Slot,
+    /// The bits to signal.
+    pub bits: u64,
 }
 
 /// A send capability a service inside the kernel answers with: to the kernel's own port for one

@@ -8,10 +8,13 @@ use crate::block_server::DirectBlockDevice;
 use crate::console::ConsoleOutput;
 use crate::fault::{SharedPlan, is_cut_short, strike_in_kernel};
 use crate::filesystem::{FileSystem, FsConfig};
+use crate::mqueue::MessageQueues;
+use crate::mqueue_in_kernel;
 use crate::service::Service;
+use mksim_kernel::ProcessId;
 use mksim_kernel::syscall::{ServiceModule, ServiceWork};
-use mksim_userland::client::KernelServices;
-use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, encode};
+use mksim_userland::client::{KernelServices, MqOutcome};
+use mksim_userland::protocol::{FsReply, FsRequest, MqRequest, ServiceError, encode};
 use mksim_userland::ready::run_ready;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -36,6 +39,11 @@ pub struct InKernelServices {
     pub storage: Option<InKernelStorage>,
     /// The timer period, when the scenario has a timer.
     pub timer_period_cycles: Option<u64>,
+    /// The message queues, when the scenario has them.
+    pub mq: Option<RefCell<MessageQueues>>,
+    /// The process behind each client badge that called the message queues: whose
+    /// notification a registration names.
+    pub mq_callers: RefCell<std::collections::BTreeMap<u64, ProcessId>>,
     /// Faults planned for the service modules.
     pub faults: Option<SharedPlan>,
 }
@@ -63,7 +71,7 @@ impl InKernelServices {
     }
 
     /// Lets the fault planned, if any, strike this call of `service`'s module at `now`.
-    fn strike(&self, service: Service, module: ServiceModule, now: u64, work: &mut ServiceWork) {
+    pub(crate) fn strike(&self, service: Service, module: ServiceModule, now: u64, work: &mut ServiceWork) {
         let Some(plan) = &self.faults else { return };
         if let Some(fault) = plan.borrow_mut().on_request(service.name(), now) {
             strike_in_kernel(work, fault, module);
@@ -100,6 +108,10 @@ impl KernelServices for InKernelServices {
         (reply, work)
     }
 
+    fn mq(&self, caller: ProcessId, client: u64, request: MqRequest, now: u64) -> (MqOutcome, ServiceWork) {
+        mqueue_in_kernel::call(self, caller, client, request, now)
+    }
+
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork {
         let mut work = ServiceWork { function_calls: 2, bytes_copied: text.len() as u64, ..ServiceWork::default() };
         self.strike(Service::Console, ServiceModule::Console, now, &mut work);
@@ -130,6 +142,7 @@ impl KernelServices for InKernelServices {
             Service::Console => self.console_booted,
             Service::File => file_system,
             Service::Timer => self.timer_period_cycles.is_some(),
+            Service::MessageQueue => self.mq.is_some(),
             Service::Name | Service::Block | Service::Supervisor => false,
         };
         if booted { service.module() } else { None }

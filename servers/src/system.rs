@@ -13,6 +13,8 @@ use crate::fault::{FaultPlan, FaultSpec, SharedPlan, Trigger};
 use crate::file_server::file_server;
 use crate::filesystem::{FileSystem, FsConfig};
 use crate::monolithic::{InKernelServices, InKernelStorage};
+use crate::mqueue::{MessageQueues, MqConfig};
+use crate::mqueue_server::mqueue_server;
 use crate::name::{Registry, name_server};
 use crate::serve::ServerFaults;
 use crate::service::Service;
@@ -78,6 +80,8 @@ pub struct Servers {
     pub file: Option<(Priority, FsConfig)>,
     /// Timer server priority and tick period.
     pub timer: Option<(Priority, u64)>,
+    /// Message-queue server priority and limits.
+    pub mq: Option<(Priority, MqConfig)>,
     /// The supervisor, which restarts the servers it looks after (microkernel mode only:
     /// in monolithic mode there is no server to restart).
     pub supervisor: Option<SupervisorSpec>,
@@ -92,6 +96,7 @@ impl Servers {
             Service::Block => self.block.is_some(),
             Service::File => self.file.is_some(),
             Service::Timer => self.timer.is_some(),
+            Service::MessageQueue => self.mq.is_some(),
             Service::Supervisor => self.supervisor.is_some(),
         }
     }
@@ -414,6 +419,17 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
         let (_, endpoint) = boot.server(Service::Timer, priority, restarter);
         boot.publish(Service::Timer, endpoint);
     }
+    if let Some((priority, config)) = servers.mq {
+        let faults = boot.faults(Service::MessageQueue);
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let faults = faults.clone();
+            kernel.start(id, move |sys| mqueue_server(sys, slot, config, faults));
+            endpoint
+        });
+        let (_, endpoint) = boot.server(Service::MessageQueue, priority, restarter);
+        boot.publish(Service::MessageQueue, endpoint);
+    }
 }
 
 /// Boots the supervisor with a handle on each server it looks after, and lets it register
@@ -484,6 +500,8 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
         console_booted: servers.console.is_some(),
         storage,
         timer_period_cycles: servers.timer.map(|(_, period)| period),
+        mq: servers.mq.map(|(_, config)| RefCell::new(MessageQueues::new(config))),
+        mq_callers: RefCell::default(),
         faults: plan,
     };
     ClientMode::Monolithic(Rc::new(services))

@@ -6,9 +6,13 @@
 //! makes one syscall that accounts for the work. Every stub call is marked in
 //! the event log as an operation, so metrics can be given per operation.
 
+mod mq;
+
+pub use mq::MqOutcome;
+
 use crate::protocol::{
-    ConsoleRequest, FsReply, FsRequest, NameRequest, Request, ServiceError, SimpleReply, TimerRequest, decode, encode,
-    reply_label,
+    ConsoleRequest, FsReply, FsRequest, MqRequest, NameRequest, Request, ServiceError, SimpleReply, TimerRequest,
+    decode, encode, reply_label,
 };
 use mksim_kernel::syscall::{ServiceModule, ServicePort, ServiceWork};
 use mksim_kernel::{Badge, Message, MessageData, Slot, Sys, SysError};
@@ -35,6 +39,15 @@ pub trait KernelServices {
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork;
     /// The work of waiting from `now` until `ticks` timer ticks have passed.
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork;
+    /// Runs a message-queue request for `client` at time `now`: the answer, or the channel to
+    /// wait on before trying again, and what it cost (with the channels it woke).
+    fn mq(
+        &self,
+        caller: mksim_kernel::ProcessId,
+        client: u64,
+        request: MqRequest,
+        now: u64,
+    ) -> (mq::MqOutcome, ServiceWork);
     /// The module of the kernel that serves `name`, when that service is linked in: what a name
     /// lookup of a system service finds in monolithic mode, where no server registered it.
     fn service_module(&self, name: &str) -> Option<ServiceModule>;
@@ -64,6 +77,8 @@ struct Connections {
     reconnects: BTreeMap<String, u32>,
     /// The file-server incarnation each open descriptor belongs to.
     descriptors: BTreeMap<u32, u32>,
+    /// The `mq`-server incarnation each open queue descriptor belongs to.
+    mq_descriptors: BTreeMap<u32, u32>,
 }
 
 impl Connections {

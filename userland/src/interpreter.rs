@@ -1,5 +1,7 @@
 //! Runs scripted programs ([`crate::script::Op`]) against the kernel and the services.
 
+mod mq;
+
 use crate::client::{ClientError, Services};
 use crate::protocol::{FsReply, FsRequest};
 use crate::script::{Op, Pass, Policy, parse_rights, pattern};
@@ -247,6 +249,12 @@ impl Script {
                 | Op::Close(_)
                 | Op::Stat { .. }
                 | Op::Readdir { .. } => self.file_op(op).await,
+                Op::MqOpen { .. }
+                | Op::MqSend { .. }
+                | Op::MqReceive { .. }
+                | Op::MqNotify { .. }
+                | Op::MqUnlink(_)
+                | Op::MqClose(_) => self.mq_op(op).await,
                 Op::Send { .. } | Op::Call { .. } | Op::Receive { .. } | Op::Reply { .. } | Op::Echo { .. } => {
                     self.ipc_op(op).await
                 }

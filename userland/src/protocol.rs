@@ -9,6 +9,8 @@ use mksim_kernel::{MESSAGE_DATA_INLINE, MessageData};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::fmt;
 
+pub use crate::mq_protocol::{MQ_PRIORITY_MAX, MqReply, MqRequest};
+
 /// Bit set in the label of every reply.
 pub const REPLY_BIT: u32 = 1 << 16;
 
@@ -27,6 +29,8 @@ pub enum Service {
     Timer = 5,
     /// The supervisor's heartbeat, which every supervised server answers.
     Supervisor = 6,
+    /// The message-queue server.
+    MessageQueue = 8,
 }
 
 /// The label of a heartbeat: a supervisor asks a server whether it still answers.
@@ -44,6 +48,7 @@ impl Service {
             4 => Some(Service::Block),
             5 => Some(Service::Timer),
             6 => Some(Service::Supervisor),
+            8 => Some(Service::MessageQueue),
             _ => None,
         }
     }
@@ -130,6 +135,18 @@ pub enum ServiceError {
     /// A component of the path is longer than a name may be.
     #[error("name too long")]
     NameTooLong,
+    /// The operation would have to wait, and the caller asked not to (EAGAIN).
+    #[error("would block")]
+    WouldBlock,
+    /// The message is longer than the queue's message size (EMSGSIZE).
+    #[error("message too long")]
+    MessageTooLong,
+    /// Someone else holds what the caller asked for (a queue's notification: EBUSY).
+    #[error("busy")]
+    Busy,
+    /// An argument is out of its range (a priority above 31, a capacity of 0: EINVAL).
+    #[error("invalid argument")]
+    InvalidArgument,
 }
 
 /// Name server requests.
@@ -399,6 +416,7 @@ pub fn reply_label(request_label: u32) -> u32 {
 fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
     let text = match service {
         Service::Supervisor => "alive".to_owned(),
+        Service::MessageQueue => crate::mq_protocol::describe_reply(data)?,
         Service::Fs => match decode::<FsReply>(data)? {
             FsReply::Done => "ok".to_owned(),
             FsReply::Descriptor(fd) => format!("fd {fd}"),
@@ -431,6 +449,7 @@ pub fn describe(label: u32, data: &[u8]) -> Option<String> {
         Service::Block => decode::<BlockRequest>(data)?.to_string(),
         Service::Timer => decode::<TimerRequest>(data)?.to_string(),
         Service::Supervisor => "heartbeat".to_owned(),
+        Service::MessageQueue => crate::mq_protocol::describe_request(data)?,
     })
 }
 
@@ -458,6 +477,7 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
         (4, 2) => "block.write",
         (5, 1) => "timer.wait",
         (6, 1) => "heartbeat",
+        (8, operation) => return crate::mq_protocol::operation_name(operation),
         _ => return None,
     };
     Some(name)

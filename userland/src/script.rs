@@ -99,6 +99,41 @@ pub enum Op {
         #[serde(default)]
         expect: Option<Vec<String>>,
     },
+    /// Open a message queue, creating it with these limits if there is none; the descriptor
+    /// gets the name `as`.
+    MqOpen {
+        name: String,
+        capacity: u32,
+        message_bytes_max: u32,
+        #[serde(rename = "as")]
+        name_as: String,
+    },
+    /// Put a message in a queue (waits while it is full, unless `nonblocking`).
+    MqSend {
+        queue: String,
+        text: String,
+        #[serde(default)]
+        priority: u32,
+        #[serde(default)]
+        nonblocking: bool,
+    },
+    /// Take the oldest message of the highest priority (waits while the queue is empty, unless
+    /// `nonblocking`); `expect` checks its text, `expect_priority` its priority.
+    MqReceive {
+        queue: String,
+        #[serde(default)]
+        expect: Option<String>,
+        #[serde(default)]
+        expect_priority: Option<u32>,
+        #[serde(default)]
+        nonblocking: bool,
+    },
+    /// Have `bits` signalled on `notification` once, when a message arrives in the empty queue.
+    MqNotify { queue: String, notification: String, bits: u64 },
+    /// Remove a queue's name.
+    MqUnlink(String),
+    /// Close a queue descriptor.
+    MqClose(String),
     /// Make an endpoint.
     CreateEndpoint(String),
     /// Make a queue port.
@@ -356,7 +391,10 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>, path: &mut 
             check_op(op, known, path)?;
             path.pop();
         }
-        Op::Lookup { name_as, .. } | Op::Open { name_as, .. } | Op::CreateQueue { name_as, .. } => {
+        Op::Lookup { name_as, .. }
+        | Op::Open { name_as, .. }
+        | Op::CreateQueue { name_as, .. }
+        | Op::MqOpen { name_as, .. } => {
             known.insert(name_as.clone());
         }
         Op::CreateRegion { name_as, .. } => {
@@ -366,7 +404,12 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>, path: &mut 
             known.insert(name.clone());
         }
         Op::Register { cap, .. } | Op::Revoke { cap, .. } => need(Some("cap"), cap, known)?,
-        Op::Delete(cap) | Op::Bind(cap) | Op::Close(cap) => need(None, cap, known)?,
+        Op::Delete(cap) | Op::Bind(cap) | Op::Close(cap) | Op::MqClose(cap) => need(None, cap, known)?,
+        Op::MqSend { queue, .. } | Op::MqReceive { queue, .. } => need(Some("queue"), queue, known)?,
+        Op::MqNotify { queue, notification, .. } => {
+            need(Some("queue"), queue, known)?;
+            need(Some("notification"), notification, known)?;
+        }
         Op::Read { fd, .. } | Op::Write { fd, .. } | Op::Seek { fd, .. } => need(Some("fd"), fd, known)?,
         Op::Send { to, pass, data, bytes, .. } => {
             need(Some("to"), to, known)?;
@@ -413,6 +456,7 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>, path: &mut 
         | Op::Create(_)
         | Op::Mkdir(_)
         | Op::Unlink(_)
+        | Op::MqUnlink(_)
         | Op::Stat { .. }
         | Op::Readdir { .. } => {}
     }

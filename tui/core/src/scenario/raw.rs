@@ -113,6 +113,22 @@ pub struct RawServers {
     pub timer: Option<RawTimer>,
     /// The supervisor, which restarts servers that fail.
     pub supervisor: Option<RawSupervisor>,
+    /// The message-queue server.
+    pub mq: Option<RawMq>,
+}
+
+/// The message-queue server (`mq: ()`).
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, default, rename = "Mq")]
+pub struct RawMq {
+    /// The server's priority, 0 to 31.
+    pub priority: Int,
+}
+
+impl Default for RawMq {
+    fn default() -> Self {
+        RawMq { priority: default_priority(Service::MessageQueue) }
+    }
 }
 
 impl Default for RawServers {
@@ -124,6 +140,7 @@ impl Default for RawServers {
             file: None,
             timer: None,
             supervisor: None,
+            mq: None,
         }
     }
 }

@@ -18,6 +18,7 @@ use super::{
 };
 use mksim_kernel::{Badge, CostProfile, FullPolicy, KernelConfig, Limits, MEMORY_LIMIT_BYTES_DEFAULT, Priority};
 use mksim_servers::filesystem::FsConfig;
+use mksim_servers::mqueue::MqConfig;
 use mksim_servers::needs::{Demand, ServerNeeds, server_needs};
 use mksim_servers::service::Service;
 use mksim_servers::system::{BlockServerSpec, CapSpec, ObjectSpec, ObjectSpecKind, Servers};
@@ -211,7 +212,12 @@ impl Validator<'_> {
             }
             None => None,
         };
+        let mq = match raw.mq {
+            Some(mq) => Some((check(mq.priority, "mq")?, MqConfig::default())),
+            None => None,
+        };
         Ok(Servers {
+            mq,
             name: raw.name.then(|| Service::Name.default_priority()),
             console: raw.console.then(|| Service::Console.default_priority()),
             block,
@@ -474,6 +480,16 @@ impl Validator<'_> {
                     if servers.file.is_none() =>
                 {
                     Some(("a file operation", "the file server (servers: (file: ()))"))
+                }
+                Op::MqOpen { .. }
+                | Op::MqSend { .. }
+                | Op::MqReceive { .. }
+                | Op::MqNotify { .. }
+                | Op::MqUnlink(_)
+                | Op::MqClose(_)
+                    if servers.mq.is_none() =>
+                {
+                    Some(("a message-queue operation", "the message-queue server (servers: (mq: ()))"))
                 }
                 Op::Lookup { name, .. } if !context.lookups.contains(name) => {
                     let mut message = format!(

@@ -1,0 +1,52 @@
+//! Monolithic mode's message-queue module: [`MessageQueues`] called from the client stub
+//! inside the kernel. What the server does with messages (answer a waiting call later, signal
+//! a registered notification) the kernel does here with the call's work: the caller waits in
+//! the kernel on a channel, the channels the call woke are made ready, and a registration
+//! that fires has the kernel signal the capability the registering process named.
+
+use crate::fault::is_cut_short;
+use crate::monolithic::InKernelServices;
+use crate::mqueue::Outcome;
+use crate::service::Service;
+use mksim_kernel::ProcessId;
+use mksim_kernel::Slot;
+use mksim_kernel::syscall::{ServiceModule, ServiceSignal, ServiceWork};
+use mksim_userland::client::MqOutcome;
+use mksim_userland::protocol::{MqReply, MqRequest, ServiceError, encode};
+
+/// Runs `request` for `client` (the process `caller`) at `now`.
+pub(crate) fn call(
+    services: &InKernelServices,
+    caller: ProcessId,
+    client: u64,
+    request: MqRequest,
+    now: u64,
+) -> (MqOutcome, ServiceWork) {
+    // The syscall handler calls the message-queue module.
+    let mut work = ServiceWork { function_calls: 2, ..ServiceWork::default() };
+    let Some(queues) = &services.mq else {
+        return (MqOutcome::Done(MqReply::Error(ServiceError::NotFound)), work);
+    };
+    services.strike(Service::MessageQueue, ServiceModule::MessageQueue, now, &mut work);
+    if is_cut_short(&work) {
+        return (MqOutcome::Done(MqReply::Error(ServiceError::Io)), work);
+    }
+    services.mq_callers.borrow_mut().insert(client, caller);
+    let request_bytes = encode(&request).len() as u64;
+    let handled = queues.borrow_mut().handle(client, request);
+    work.signal = handled.fired.and_then(|fired| {
+        let process = *services.mq_callers.borrow().get(&fired.client)?;
+        Some(ServiceSignal { process, notification: Slot(fired.notification), bits: fired.bits })
+    });
+    let outcome = match handled.outcome {
+        Outcome::Done(reply) => {
+            work.bytes_copied = request_bytes + encode(&reply).len() as u64;
+            MqOutcome::Done(reply)
+        }
+        Outcome::Wait(channel) => {
+            work.bytes_copied = request_bytes;
+            MqOutcome::Wait(channel)
+        }
+    };
+    (outcome, work)
+}
