@@ -10,7 +10,7 @@ use crate::mqueue::Outcome;
 use crate::service::Service;
 use mksim_kernel::ProcessId;
 use mksim_kernel::Slot;
-use mksim_kernel::syscall::{ServiceModule, ServiceSignal, ServiceWork};
+use mksim_kernel::syscall::{ServiceModule, ServiceSignal, ServiceWork, WaitChannel};
 use mksim_userland::client::MqOutcome;
 use mksim_userland::protocol::{MqReply, MqRequest, ServiceError, encode};
 
@@ -34,6 +34,8 @@ pub(crate) fn call(
     services.mq_callers.borrow_mut().insert(client, caller);
     let request_bytes = encode(&request).len() as u64;
     let handled = queues.borrow_mut().handle(client, request);
+    let channel = |id: u32| WaitChannel { module: ServiceModule::MessageQueue, id };
+    work.wake = handled.wake.map(|woken| woken.map(channel));
     work.signal = handled.fired.and_then(|fired| {
         let process = *services.mq_callers.borrow().get(&fired.client)?;
         Some(ServiceSignal { process, notification: Slot(fired.notification), bits: fired.bits })
@@ -43,9 +45,9 @@ pub(crate) fn call(
             work.bytes_copied = request_bytes + encode(&reply).len() as u64;
             MqOutcome::Done(reply)
         }
-        Outcome::Wait(channel) => {
+        Outcome::Wait(id) => {
             work.bytes_copied = request_bytes;
-            MqOutcome::Wait(channel)
+            MqOutcome::Wait(channel(id))
         }
     };
     (outcome, work)

@@ -8,6 +8,7 @@
 
 use super::{ClientError, Mode, Services};
 use crate::protocol::{MqReply, MqRequest, Request, ServiceError, decode, encode, reply_label};
+use mksim_kernel::syscall::{ServiceWork, WaitChannel};
 use mksim_kernel::{Message, Rights, Slot, SysError};
 
 /// What the message queues inside the kernel answer a request.
@@ -16,7 +17,7 @@ pub enum MqOutcome {
     /// The answer.
     Done(MqReply),
     /// The caller waits on this channel of the message-queue module, then tries again.
-    Wait(u32),
+    Wait(WaitChannel),
 }
 
 impl Services {
@@ -97,15 +98,19 @@ impl Services {
             }
             (request, _) => request,
         };
-        let (outcome, work) = services.mq(self.sys.process(), self.client, request.clone(), self.sys.now());
-        match outcome {
-            MqOutcome::Done(reply) => {
-                self.sys.kernel_service(request.label(), encode(&request), work).await?;
-                Ok(reply)
-            }
-            MqOutcome::Wait(_) => {
-                self.sys.kernel_service(request.label(), encode(&request), work).await?;
-                Err(ServiceError::WouldBlock.into())
+        let mut resumed = false;
+        loop {
+            let (outcome, work) = services.mq(self.sys.process(), self.client, request.clone(), self.sys.now());
+            match outcome {
+                MqOutcome::Done(reply) => {
+                    self.sys.kernel_service(request.label(), encode(&request), ServiceWork { resumed, ..work }).await?;
+                    return Ok(reply);
+                }
+                MqOutcome::Wait(channel) => {
+                    let work = ServiceWork { wait: Some(channel), resumed, ..work };
+                    self.sys.kernel_service(request.label(), encode(&request), work).await?;
+                    resumed = true;
+                }
             }
         }
     }
