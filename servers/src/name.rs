@@ -117,10 +117,15 @@ async fn register(sys: &Sys, registry: &mut Registry, request: &Received, name: 
 
 async fn lookup(sys: &Sys, registry: &Registry, client: Badge, name: &str) -> Result<Slot, ServiceError> {
     let registered = registry.resolve(name).ok_or(ServiceError::NotFound)?;
-    match sys.mint(registered, Rights::SEND, client).await {
+    // A service that is passed capabilities in its requests is looked up with the right to.
+    let rights = match Service::from_name(name).is_some_and(Service::takes_capabilities) {
+        true => Rights::SEND | Rights::GRANT,
+        false => Rights::SEND,
+    };
+    match sys.mint(registered, rights, client).await {
         Ok(slot) => Ok(slot),
         // A capability registered with a badge of its own keeps it.
-        Err(SysError::InvalidArgument) => sys.copy(registered, Rights::SEND).await.map_err(|_| ServiceError::Io),
+        Err(SysError::InvalidArgument) => sys.copy(registered, rights).await.map_err(|_| ServiceError::Io),
         Err(_) => Err(ServiceError::Io),
     }
 }

@@ -122,6 +122,12 @@ impl Service {
         matches!(self, Service::Console | Service::File | Service::Timer | Service::MessageQueue)
     }
 
+    /// True when clients pass capabilities in their requests (a message queue's notification),
+    /// so a lookup gives them the right to.
+    pub fn takes_capabilities(self) -> bool {
+        matches!(self, Service::MessageQueue)
+    }
+
     /// The module of the monolithic kernel that holds its code, for a service that has one.
     pub fn module(self) -> Option<ServiceModule> {
         match self {

@@ -671,6 +671,7 @@ every_key_on!(
     fs_restart,
     hello,
     hung_server,
+    job_queue,
     name_lookup,
     notifications,
     ping_pong,
