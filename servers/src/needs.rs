@@ -10,7 +10,9 @@ use crate::filesystem::FsConfig;
 use crate::service::Service;
 use crate::supervisor::MAX_WARDS;
 use crate::system::Servers;
-use mksim_userland::protocol::{BlockRequest, FsReply, FsRequest, SimpleReply, encode};
+use mksim_userland::protocol::{
+    BlockRequest, FsReply, FsRequest, MQ_PRIORITY_MAX, MqReply, MqRequest, SimpleReply, encode,
+};
 
 /// What the programs of a scenario ask of the servers: some servers' needs grow with it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -64,6 +66,7 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
             (Service::Console, servers.console.is_some()),
             (Service::File, servers.file.is_some() && servers.block.is_some()),
             (Service::Timer, servers.timer.is_some()),
+            (Service::MessageQueue, servers.mq.is_some()),
             (Service::Block, servers.block.is_some() && servers.supervises(Service::Block)),
         ]
         .into_iter()
@@ -132,6 +135,34 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
         ));
         needs.objects.push(slots(Service::Timer, 3, format!("its port and its tick notification, {hang}")));
     }
+    if let Some((_, config)) = servers.mq {
+        needs.capability_slots.push(slots(
+            Service::MessageQueue,
+            4,
+            format!(
+                "1 for its port, 1 for a caller's reply capability, 1 for the notification a registration \
+                 passes, {hang}, and 1 more for each call waiting on a queue and each registration it keeps"
+            ),
+        ));
+        needs.objects.push(slots(Service::MessageQueue, 2, format!("its port, {hang}")));
+        let data = vec![0; config.message_bytes_max as usize];
+        let request =
+            MqRequest::Send { queue: u32::MAX, data: data.clone(), priority: MQ_PRIORITY_MAX, nonblocking: true };
+        let reply = MqReply::Message { data, priority: MQ_PRIORITY_MAX };
+        needs.message_bytes.push(Need {
+            server: Service::MessageQueue,
+            amount: encode(&request).len().max(encode(&reply).len()) as u64,
+            why: format!(
+                "a message of up to {} bytes travels in one message with its header",
+                config.message_bytes_max
+            ),
+        });
+        needs.message_caps.push(Need {
+            server: Service::MessageQueue,
+            amount: 1,
+            why: "a registration for a notification carries the notification's capability".into(),
+        });
+    }
     if let Some(supervisor) = &servers.supervisor {
         let wards: Vec<&str> = supervisor.wards.iter().take(MAX_WARDS).map(|ward| ward.server.as_str()).collect();
         needs.capability_slots.push(slots(
@@ -185,6 +216,7 @@ mod tests {
             block: Some(BlockServerSpec { priority: level, blocks: 64, block_size: 512, latency_cycles: 1 }),
             file: Some((level, FsConfig::default())),
             timer: Some((level, 10_000)),
+            mq: None,
             supervisor: Some(SupervisorSpec {
                 priority: level,
                 heartbeat: None,

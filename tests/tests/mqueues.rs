@@ -1,0 +1,255 @@
+//! Message queues against a simple model, in both modes.
+//!
+//! A [`Case`] is a queue's capacity and the messages one producer sends (random texts and
+//! priorities, more than the queue holds). It runs two ways, in microkernel and monolithic
+//! mode:
+//!
+//! - the consumer starts first and waits in a receive on the empty queue: every message is
+//!   taken as soon as it is sent, so the consumer gets them in the order they were sent
+//!   (blocking receivers get messages in order);
+//! - the producer starts first: it fills the queue and waits on the full queue, and each
+//!   receive takes the oldest message of the highest priority, after which the waiting
+//!   producer puts its next one in. The model is a list kept by priority, then age.
+//!
+//! Either way every message comes out once (no loss, no duplication), and the queue never
+//! holds more than its capacity: a send to the full queue with `nonblocking` fails with
+//! "would block", which the producer checks each time it expects the queue full.
+//!
+//! The logic itself is checked against the same model with random nonblocking operations by
+//! several clients. 64 cases by default; more with `PROPTEST_CASES`.
+
+use mksim_kernel::{KernelConfig, Priority, ProcessState, SysError};
+use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
+use mksim_servers::mqueue::{MessageQueues, MqConfig, Outcome};
+use mksim_servers::system::{Mode, ProgramFn, ProgramSpec, Servers, SystemSpec, boot};
+use mksim_userland::client::ClientError;
+use mksim_userland::protocol::{MqReply, MqRequest, ServiceError};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+fn level(value: u8) -> Priority {
+    Priority::new(value).expect("in range")
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    capacity: u32,
+    messages: Vec<(String, u32)>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (1u32..=4, vec(("[a-z]{1,6}", 0u32..=3), 1..12)).prop_map(|(capacity, messages)| Case { capacity, messages })
+}
+
+/// The oldest message of the highest priority, taken out of `queue` (kept in arrival order).
+fn take_model(queue: &mut Vec<(String, u32)>) -> Option<(String, u32)> {
+    let highest = queue.iter().map(|(_, priority)| *priority).max()?;
+    let at = queue.iter().position(|(_, priority)| *priority == highest)?;
+    Some(queue.remove(at))
+}
+
+/// What the consumer receives when the producer fills the queue first.
+fn producer_first(case: &Case) -> Vec<(String, u32)> {
+    let mut pending = case.messages.iter().cloned();
+    let mut queue: Vec<(String, u32)> = pending.by_ref().take(case.capacity as usize).collect();
+    let mut received = Vec::new();
+    while let Some(message) = take_model(&mut queue) {
+        received.push(message);
+        queue.extend(pending.next());
+    }
+    received
+}
+
+fn open(name: &str, capacity: u32) -> MqRequest {
+    MqRequest::Open { name: name.into(), capacity, message_bytes_max: 16 }
+}
+
+/// Runs the case with the consumer first or not; returns what the consumer received and what
+/// the producer saw of the full queue (its nonblocking sends' errors).
+fn run(case: &Case, mode: Mode, consumer_first: bool) -> (Vec<(String, u32)>, Vec<String>) {
+    let received = Rc::new(RefCell::new(Vec::new()));
+    let full = Rc::new(RefCell::new(Vec::new()));
+    let (count, capacity) = (case.messages.len(), case.capacity);
+    let into = Rc::clone(&received);
+    let consumer: ProgramFn = Box::new(move |mut services, _caps| {
+        Box::pin(async move {
+            if !consumer_first {
+                services.sys().sleep(200_000).await?;
+            }
+            let Ok(MqReply::Descriptor(queue)) = services.mq(open("/q", capacity), None).await else { return Ok(1) };
+            for _ in 0..count {
+                match services.mq(MqRequest::Receive { queue, nonblocking: false }, None).await {
+                    Ok(MqReply::Message { data, priority }) => {
+                        into.borrow_mut().push((String::from_utf8_lossy(&data).into_owned(), priority));
+                    }
+                    _ => return Ok(2),
+                }
+            }
+            Ok(0)
+        })
+    });
+    let messages = case.messages.clone();
+    let seen = Rc::clone(&full);
+    let producer: ProgramFn = Box::new(move |mut services, _caps| {
+        Box::pin(async move {
+            if consumer_first {
+                services.sys().sleep(200_000).await?;
+            }
+            let Ok(MqReply::Descriptor(queue)) = services.mq(open("/q", capacity), None).await else { return Ok(1) };
+            for (sent, (text, priority)) in messages.into_iter().enumerate() {
+                if !consumer_first && sent >= capacity as usize {
+                    let probe = MqRequest::Send { queue, data: b"x".to_vec(), priority: 0, nonblocking: true };
+                    let answer = services.mq(probe, None).await;
+                    seen.borrow_mut().push(match answer {
+                        Err(error) => error.to_string(),
+                        Ok(reply) => format!("{reply:?}"),
+                    });
+                }
+                let send = MqRequest::Send { queue, data: text.into_bytes(), priority, nonblocking: false };
+                if services.mq(send, None).await.is_err() {
+                    return Ok(2);
+                }
+            }
+            Ok(0)
+        })
+    });
+    let program = |name: &str, priority: u8, program: ProgramFn| ProgramSpec {
+        name: name.into(),
+        priority: level(priority),
+        is_server: false,
+        name_server: true,
+        may_register: Vec::new(),
+        caps: Vec::new(),
+        program,
+    };
+    let (consumer_level, producer_level) = if consumer_first { (8, 5) } else { (5, 8) };
+    let spec = SystemSpec {
+        kernel: KernelConfig::default(),
+        servers: Servers { name: Some(level(20)), mq: Some((level(14), MqConfig::default())), ..Servers::default() },
+        objects: Vec::new(),
+        faults: Vec::new(),
+        programs: vec![program("consumer", consumer_level, consumer), program("producer", producer_level, producer)],
+    };
+    let mut system = boot(spec, mode);
+    assert!(system.kernel.run().is_completed(), "{mode:?}: {:?}", system.kernel.outcome());
+    let exits: Vec<String> = system
+        .programs
+        .iter()
+        .map(|(_, id)| format!("{:?}", system.kernel.process_by_id(*id).expect("booted").state()))
+        .collect();
+    let exited = format!("{:?}", ProcessState::Exited { code: 0 });
+    assert_eq!(exits, [exited.clone(), exited], "{mode:?}: exit codes");
+    let received = received.borrow().clone();
+    let full = full.borrow().clone();
+    (received, full)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn blocking_receivers_get_messages_in_the_order_they_were_sent(case in case()) {
+        for mode in [Mode::Microkernel, Mode::Monolithic] {
+            let (received, _) = run(&case, mode, true);
+            prop_assert_eq!(&received, &case.messages, "{:?}", mode);
+        }
+    }
+
+    #[test]
+    fn a_full_queue_holds_its_capacity_and_gives_priority_then_age(case in case()) {
+        let expected = producer_first(&case);
+        let probes = case.messages.len().saturating_sub(case.capacity as usize);
+        for mode in [Mode::Microkernel, Mode::Monolithic] {
+            let (received, full) = run(&case, mode, false);
+            prop_assert_eq!(&received, &expected, "{:?}", mode);
+            prop_assert_eq!(full, vec![ServiceError::WouldBlock.to_string(); probes], "{:?}", mode);
+        }
+    }
+
+    #[test]
+    fn the_logic_keeps_priority_then_age_and_its_capacity(
+        capacity in 1u32..=4,
+        operations in vec((0u64..3, any::<bool>(), 0u32..=3), 1..40),
+    ) {
+        let mut queues = MessageQueues::new(MqConfig::default());
+        let mut descriptors = Vec::new();
+        for client in 0..3 {
+            let Outcome::Done(MqReply::Descriptor(queue)) = queues.handle(client, open("/q", capacity)).outcome else {
+                panic!("open");
+            };
+            descriptors.push(queue);
+        }
+        let mut model: Vec<(String, u32)> = Vec::new();
+        for (step, (client, is_send, priority)) in operations.into_iter().enumerate() {
+            let queue = descriptors[client as usize];
+            let text = format!("m{step}");
+            let request = match is_send {
+                true => MqRequest::Send { queue, data: text.clone().into_bytes(), priority, nonblocking: true },
+                false => MqRequest::Receive { queue, nonblocking: true },
+            };
+            let got = queues.handle(client, request).outcome;
+            let expected = match is_send {
+                true if model.len() >= capacity as usize => MqReply::Error(ServiceError::WouldBlock),
+                true => {
+                    model.push((text, priority));
+                    MqReply::Done
+                }
+                false => match take_model(&mut model) {
+                    Some((text, priority)) => MqReply::Message { data: text.into_bytes(), priority },
+                    None => MqReply::Error(ServiceError::WouldBlock),
+                },
+            };
+            prop_assert_eq!(got, Outcome::Done(expected));
+        }
+    }
+}
+
+/// The mq server crashes while the consumer waits in a receive: the reply capability it kept
+/// dies with it, so the consumer hears "peer dead" rather than waiting for ever, and its
+/// descriptor is stale at the server that comes back (none here: it was not supervised).
+#[test]
+fn a_crash_of_the_mq_server_tells_a_waiting_receiver_peer_dead() {
+    let heard = Rc::new(RefCell::new(Vec::new()));
+    let into = Rc::clone(&heard);
+    let consumer: ProgramFn = Box::new(move |mut services, _caps| {
+        Box::pin(async move {
+            let Ok(MqReply::Descriptor(queue)) = services.mq(open("/q", 2), None).await else { return Ok(1) };
+            let answer = services.mq(MqRequest::Receive { queue, nonblocking: false }, None).await;
+            into.borrow_mut().push(format!("{:?}", answer.err()));
+            Ok(0)
+        })
+    });
+    let producer: ProgramFn = Box::new(move |mut services, _caps| {
+        Box::pin(async move {
+            services.sys().sleep(100_000).await?;
+            // The server's third request: the crash strikes it, and no server comes back.
+            let answer = services.mq(open("/q", 2), None).await;
+            Ok(if answer.is_err() { 0 } else { 3 })
+        })
+    });
+    let program = |name: &str, program: ProgramFn| ProgramSpec {
+        name: name.into(),
+        priority: level(5),
+        is_server: false,
+        name_server: true,
+        may_register: Vec::new(),
+        caps: Vec::new(),
+        program,
+    };
+    let spec = SystemSpec {
+        kernel: KernelConfig::default(),
+        servers: Servers { name: Some(level(20)), mq: Some((level(14), MqConfig::default())), ..Servers::default() },
+        objects: Vec::new(),
+        faults: vec![FaultSpec { server: "mq".into(), kind: FaultKind::Crash, trigger: Trigger::AtMessage(3) }],
+        programs: vec![program("consumer", consumer), program("producer", producer)],
+    };
+    let mut system = boot(spec, Mode::Microkernel);
+    assert!(system.kernel.run().is_completed(), "{:?}", system.kernel.outcome());
+    assert_eq!(*heard.borrow(), [format!("{:?}", Some(ClientError::Sys(SysError::PeerDead)))]);
+    for (name, id) in &system.programs {
+        let state = system.kernel.process_by_id(*id).expect("booted").state();
+        assert!(matches!(state, ProcessState::Exited { code: 0 }), "{name}: {state:?}");
+    }
+}
