@@ -31,13 +31,7 @@ pub struct MqConfig {
 
 impl Default for MqConfig {
     fn default() -> Self {
-        MqConfig {
-            queues_max: 64,
-            capacity_max: 256,
-            message_bytes_max: 1024,
-            descriptors_max: 16,
-            name_bytes_max: 255,
-        }
+        MqConfig { queues_max: 64, capacity_max: 256, message_bytes_max: 512, descriptors_max: 16, name_bytes_max: 255 }
     }
 }
 

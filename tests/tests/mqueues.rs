@@ -253,3 +253,45 @@ fn a_crash_of_the_mq_server_tells_a_waiting_receiver_peer_dead() {
         assert!(matches!(state, ProcessState::Exited { code: 0 }), "{name}: {state:?}");
     }
 }
+
+/// The scripting language's functions: a dispatcher sleeps on its notification, then takes
+/// the urgent job first; errors are thrown as words. The same output in both modes.
+#[test]
+fn scripts_use_message_queues_in_both_modes() {
+    let text = r####"Scenario(
+        name: "mq-script",
+        servers: (console: true, mq: ()),
+        processes: [
+            (name: "dispatcher", priority: 5, program: Script(source: r#"
+                let ready = create_notification();
+                let q = mq_open("/jobs", 4, 16);
+                mq_notify(q, ready, 4);
+                try { mq_notify(q, ready, 4); } catch (error) { print("again: " + error); }
+                print("woken: " + wait(ready));
+                for i in 0..3 { let job = mq_receive(q); print(job.data + " " + job.priority); }
+                try { mq_send(q, "far too long for sixteen", 1); } catch (error) { print("send: " + error); }
+                mq_close(q);
+            "#)),
+            (name: "producer", priority: 8, program: Script(source: r#"
+                sleep(50000);
+                let q = mq_open("/jobs", 4, 16);
+                mq_send(q, "backup", 1);
+                mq_send(q, "page", 9);
+                mq_send(q, "report", 1);
+                mq_unlink("/jobs");
+                try { mq_unlink("/jobs"); } catch (error) { print("unlink: " + error); }
+                mq_close(q);
+            "#)),
+        ],
+    )"####;
+    let scenario = mksim_core::scenario::Scenario::parse(text, "test.ron").unwrap_or_else(|error| panic!("{error}"));
+    for mode in [Mode::Microkernel, Mode::Monolithic] {
+        let report = mksim_core::run::run(&scenario, mode, &mksim_core::run::RunOptions::default());
+        assert_eq!(
+            report.console.get("dispatcher").map(String::as_str),
+            Some("again: busy\nwoken: 4\npage 9\nbackup 1\nreport 1\nsend: message too long\n"),
+            "{mode:?}"
+        );
+        assert_eq!(report.console.get("producer").map(String::as_str), Some("unlink: not found\n"), "{mode:?}");
+    }
+}

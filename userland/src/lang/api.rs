@@ -328,6 +328,7 @@ pub(crate) fn engine(
     engine.on_progress(move |operations| on_progress.progress(operations, budget));
     register_basics(&mut engine, &bridge);
     register_services(&mut engine, &bridge);
+    mq::register_mq(&mut engine, &bridge);
     register_ipc(&mut engine, &bridge);
     register_kernel_objects(&mut engine, &bridge);
     (engine, bridge)
@@ -351,6 +352,8 @@ macro_rules! function {
         });
     }};
 }
+
+mod mq;
 
 fn register_basics(engine: &mut Engine, bridge: &Arc<Bridge>) {
     // Rhai turns `print`'s argument into text itself and hands the text to this callback, which

@@ -3,7 +3,7 @@
 
 use super::request::{Answer, Outgoing, Request};
 use crate::client::Services;
-use crate::protocol::FsReply;
+use crate::protocol::{FsReply, MqReply};
 use crate::steps::Steps;
 use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::syscall::SyscallValue;
@@ -65,6 +65,14 @@ impl Performer {
                 FsReply::Entries(entries) => Answer::Entries(entries),
                 FsReply::Error(error) => return Err(error.to_string()),
             },
+            Request::Mq(request, notification) => {
+                match self.services.mq(request, notification).await.map_err(|e| e.to_string())? {
+                    MqReply::Done => Answer::Done,
+                    MqReply::Descriptor(queue) => Answer::Number(u64::from(queue)),
+                    MqReply::Message { data, priority } => Answer::Message(data, priority),
+                    MqReply::Error(error) => return Err(error.to_string()),
+                }
+            }
             Request::Compute(cycles) => done(sys.compute(cycles).await.map_err(failed)?),
             Request::Sleep(cycles) => done(sys.sleep(cycles).await.map_err(failed)?),
             Request::Yield => done(sys.yield_now().await.map_err(failed)?),

@@ -5,7 +5,7 @@
 //! the request out against the kernel and the services ([`super::perform`]). Both are plain
 //! data, so they cross threads.
 
-use crate::protocol::{FileStat, FsRequest};
+use crate::protocol::{FileStat, FsRequest, MqRequest};
 use mksim_kernel::{Badge, Blocking, FullPolicy, Incoming, Received, Rights, Slot};
 
 /// A capability passed along with a message.
@@ -38,27 +38,81 @@ pub(crate) enum Request {
     Register(String, Slot),
     TimerWait(u32),
     Fs(FsRequest),
+    /// A message-queue request, with the notification a registration passes.
+    Mq(MqRequest, Option<Slot>),
     CreateEndpoint,
-    CreateQueue { capacity: u32, policy: FullPolicy },
+    CreateQueue {
+        capacity: u32,
+        policy: FullPolicy,
+    },
     CreateNotification,
     CreateRegion(u32),
-    Send { port: Slot, message: Outgoing, blocking: Blocking },
-    Call { port: Slot, message: Outgoing, timeout: Option<u64> },
-    Receive { port: Slot, from: Option<Badge>, blocking: Blocking },
-    Reply { reply: Slot, message: Outgoing },
-    ReplyReceive { reply: Slot, message: Outgoing, port: Slot },
-    Signal { to: Slot, bits: u64 },
-    Wait { on: Slot, timeout: Option<u64> },
+    Send {
+        port: Slot,
+        message: Outgoing,
+        blocking: Blocking,
+    },
+    Call {
+        port: Slot,
+        message: Outgoing,
+        timeout: Option<u64>,
+    },
+    Receive {
+        port: Slot,
+        from: Option<Badge>,
+        blocking: Blocking,
+    },
+    Reply {
+        reply: Slot,
+        message: Outgoing,
+    },
+    ReplyReceive {
+        reply: Slot,
+        message: Outgoing,
+        port: Slot,
+    },
+    Signal {
+        to: Slot,
+        bits: u64,
+    },
+    Wait {
+        on: Slot,
+        timeout: Option<u64>,
+    },
     Poll(Slot),
     Bind(Slot),
-    ArmTimer { notification: Slot, bits: u64, delay: u64, period: Option<u64> },
-    Copy { cap: Slot, rights: Rights },
-    Mint { cap: Slot, rights: Rights, badge: Badge },
+    ArmTimer {
+        notification: Slot,
+        bits: u64,
+        delay: u64,
+        period: Option<u64>,
+    },
+    Copy {
+        cap: Slot,
+        rights: Rights,
+    },
+    Mint {
+        cap: Slot,
+        rights: Rights,
+        badge: Badge,
+    },
     Delete(Slot),
     Revoke(Slot),
-    RegionWrite { region: Slot, offset: u32, data: Vec<u8> },
-    RegionRead { region: Slot, offset: u32, len: u32 },
-    Watch { process: Slot, notification: Slot, bits: u64 },
+    RegionWrite {
+        region: Slot,
+        offset: u32,
+        data: Vec<u8>,
+    },
+    RegionRead {
+        region: Slot,
+        offset: u32,
+        len: u32,
+    },
+    Watch {
+        process: Slot,
+        notification: Slot,
+        bits: u64,
+    },
     IsReady(Slot),
     Kill(Slot),
     Restart(Slot),
@@ -76,6 +130,8 @@ pub(crate) enum Answer {
     Incoming(Incoming),
     Stat(FileStat),
     Entries(Vec<String>),
+    /// A message from a queue, with its priority.
+    Message(Vec<u8>, u32),
     /// The operation failed, in the words the RON scripts' `Fails` uses ("peer dead").
     Failed(String),
 }
