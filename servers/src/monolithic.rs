@@ -108,8 +108,15 @@ impl KernelServices for InKernelServices {
         (reply, work)
     }
 
-    fn mq(&self, caller: ProcessId, client: u64, request: MqRequest, now: u64) -> (MqOutcome, ServiceWork) {
-        mqueue_in_kernel::call(self, caller, client, request, now)
+    fn mq(
+        &self,
+        caller: ProcessId,
+        client: u64,
+        request: MqRequest,
+        now: u64,
+        resumed: bool,
+    ) -> (MqOutcome, ServiceWork) {
+        mqueue_in_kernel::call(self, caller, client, request, now, resumed)
     }
 
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork {

@@ -181,6 +181,15 @@ impl MessageQueues {
         }
     }
 
+    /// Puts a message a receive took back at the head of its priority: the receiver died
+    /// before it could be given the message, which must not be lost.
+    pub fn put_back(&mut self, client: u64, queue: u32, data: Vec<u8>, priority: u32) {
+        if let Ok((_, open)) = self.queue(client, queue) {
+            open.messages.entry(priority).or_default().push_front(data);
+            open.length += 1;
+        }
+    }
+
     /// The queues, oldest first.
     pub fn view(&self) -> Vec<QueueView> {
         let name_of = |id: u32| self.names.iter().find(|(_, named)| **named == id).map(|(name, _)| name.clone());

@@ -14,20 +14,25 @@ use mksim_kernel::syscall::{ServiceModule, ServiceSignal, ServiceWork, WaitChann
 use mksim_userland::client::MqOutcome;
 use mksim_userland::protocol::{MqReply, MqRequest, ServiceError, encode};
 
-/// Runs `request` for `client` (the process `caller`) at `now`.
+/// Runs `request` for `client` (the process `caller`) at `now`; `resumed` when it tries again
+/// a request that waited, which faults do not strike again (the server, too, counts a request
+/// once however often it tries it).
 pub(crate) fn call(
     services: &InKernelServices,
     caller: ProcessId,
     client: u64,
     request: MqRequest,
     now: u64,
+    resumed: bool,
 ) -> (MqOutcome, ServiceWork) {
     // The syscall handler calls the message-queue module.
     let mut work = ServiceWork { function_calls: 2, ..ServiceWork::default() };
     let Some(queues) = &services.mq else {
         return (MqOutcome::Done(MqReply::Error(ServiceError::NotFound)), work);
     };
-    services.strike(Service::MessageQueue, ServiceModule::MessageQueue, now, &mut work);
+    if !resumed {
+        services.strike(Service::MessageQueue, ServiceModule::MessageQueue, now, &mut work);
+    }
     if is_cut_short(&work) {
         return (MqOutcome::Done(MqReply::Error(ServiceError::Io)), work);
     }

@@ -101,8 +101,14 @@ impl MqServer {
                     Outcome::Wait(again) => self.waiting.entry(again).or_default().push_back(waiter),
                     Outcome::Done(done) => {
                         let label = waiter_label(&waiter.request);
-                        // The caller may have died while it waited: its reply capability is then dead.
-                        let _ = sys.reply(waiter.reply, reply(label, &done)).await;
+                        let answered = sys.reply(waiter.reply, reply(label, &done)).await;
+                        // A receiver that died while it waited leaves its message in the queue.
+                        if let (Err(_), MqRequest::Receive { queue, .. }, MqReply::Message { data, priority }) =
+                            (answered, &waiter.request, done)
+                        {
+                            self.queues.put_back(waiter.client, *queue, data, priority);
+                            continue;
+                        }
                         woken.extend(handled.wake.iter().flatten());
                     }
                 }

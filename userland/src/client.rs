@@ -39,14 +39,17 @@ pub trait KernelServices {
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork;
     /// The work of waiting from `now` until `ticks` timer ticks have passed.
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork;
-    /// Runs a message-queue request for `client` at time `now`: the answer, or the channel to
-    /// wait on before trying again, and what it cost (with the channels it woke).
+    /// Runs a message-queue request for `client` (the process `caller`) at time `now`: the
+    /// answer, or the channel to wait on before trying again, and what it cost (with the
+    /// channels it woke). `resumed` when this tries again a request that waited: it is the same
+    /// request, which a fault planned for the Nth request does not count again.
     fn mq(
         &self,
         caller: mksim_kernel::ProcessId,
         client: u64,
         request: MqRequest,
         now: u64,
+        resumed: bool,
     ) -> (mq::MqOutcome, ServiceWork);
     /// The module of the kernel that serves `name`, when that service is linked in: what a name
     /// lookup of a system service finds in monolithic mode, where no server registered it.

@@ -100,7 +100,8 @@ impl Services {
         };
         let mut resumed = false;
         loop {
-            let (outcome, work) = services.mq(self.sys.process(), self.client, request.clone(), self.sys.now());
+            let (outcome, work) =
+                services.mq(self.sys.process(), self.client, request.clone(), self.sys.now(), resumed);
             match outcome {
                 MqOutcome::Done(reply) => {
                     self.sys.kernel_service(request.label(), encode(&request), ServiceWork { resumed, ..work }).await?;
