@@ -171,16 +171,6 @@ impl MessageQueues {
         result.unwrap_or_else(Handled::error)
     }
 
-    /// Forgets that `client` waits in a receive on the queue behind `queue` (its call was
-    /// given up: the caller died), so a notification may fire again.
-    pub fn give_up(&mut self, client: u64, queue: u32) {
-        if let Some(id) = self.descriptors.get(&(client, queue))
-            && let Some(open) = self.queues.get_mut(id)
-        {
-            open.receivers.remove(&client);
-        }
-    }
-
     /// Puts a message a receive took back at the head of its priority: the receiver died
     /// before it could be given the message, which must not be lost.
     pub fn put_back(&mut self, client: u64, queue: u32, data: Vec<u8>, priority: u32) {
