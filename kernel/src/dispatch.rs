@@ -124,7 +124,7 @@ impl Kernel {
             Syscall::Clock => self.sys_clock(id),
             Syscall::Random => self.sys_random(id),
             Syscall::KernelService { label, request, work, port } => {
-                self.sys_kernel_service(id, label, &request, work, port)
+                self.sys_kernel_service(id, label, &request, *work, port)
             }
             Syscall::Kill { process } => self.sys_kill(id, process),
             Syscall::Restart { process } => self.sys_restart(id, process),

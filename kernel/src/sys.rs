@@ -608,7 +608,7 @@ impl Sys {
         work: crate::syscall::ServiceWork,
     ) -> impl Future<Output = Result<(), SysError>> + '_ {
         let request = request.into_message_data();
-        self.request(Syscall::KernelService { label, request, work, port: None }, to_unit)
+        self.request(Syscall::KernelService { label, request, work: Box::new(work), port: None }, to_unit)
     }
 
     /// Accounts for a name lookup the kernel answered for one of its own service modules
@@ -624,7 +624,7 @@ impl Sys {
         port: crate::syscall::ServicePort,
     ) -> impl Future<Output = Result<Slot, SysError>> + '_ {
         let request = request.into_message_data();
-        self.request(Syscall::KernelService { label, request, work, port: Some(port) }, to_slot)
+        self.request(Syscall::KernelService { label, request, work: Box::new(work), port: Some(port) }, to_slot)
     }
 
     /// Ends the process with `code`. The kernel never resumes it, so this does not return.

@@ -89,7 +89,14 @@ pub enum Syscall {
     /// request is recorded, the work charged, and the caller waits out any device time. With a
     /// `port`, the service answers at once with a send capability to the kernel's port for one
     /// of its modules (a name lookup of an in-kernel service).
-    KernelService { label: u32, request: crate::message::MessageData, work: ServiceWork, port: Option<ServicePort> },
+    /// The work is boxed: it is the largest field of any syscall, and every syscall is moved
+    /// as this enum, IPC included.
+    KernelService {
+        label: u32,
+        request: crate::message::MessageData,
+        work: Box<ServiceWork>,
+        port: Option<ServicePort>,
+    },
 }
 
 /// What a service call inside the kernel cost, as the service logic counted it.

@@ -251,7 +251,7 @@ impl Cursor {
                 port: None,
                 label: *label,
                 request: MessageData::from_elem(*label as u8, usize::from(*len)),
-                work: *work,
+                work: Box::new(*work),
             },
             Op::Exit { .. } | Op::Serve { .. } => return None,
         };
