@@ -21,6 +21,8 @@ pub mod file_server;
 pub mod filesystem;
 pub mod monolithic;
 pub mod name;
+pub mod pipe;
+pub mod pipe_server;
 pub mod needs;
 pub mod serve;
 pub mod service;

@@ -16,6 +16,8 @@ use mksim_userland::ready::run_ready;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+mod pipe;
+
 /// The block device and file system inside the kernel, when the scenario has them.
 pub struct InKernelStorage {
     /// The disk.
@@ -38,6 +40,8 @@ pub struct InKernelServices {
     pub timer_period_cycles: Option<u64>,
     /// Faults planned for the service modules.
     pub faults: Option<SharedPlan>,
+    /// The pipes, when the scenario has a pipe server.
+    pub pipes: Option<RefCell<crate::pipe::Pipes>>,
 }
 
 impl InKernelServices {
@@ -130,8 +134,19 @@ impl KernelServices for InKernelServices {
             Service::Console => self.console_booted,
             Service::File => file_system,
             Service::Timer => self.timer_period_cycles.is_some(),
+            Service::Pipe => self.pipes.is_some(),
             Service::Name | Service::Block | Service::Supervisor => false,
         };
         if booted { service.module() } else { None }
+    }
+
+    fn pipe(
+        &self,
+        client: u64,
+        request: &mksim_userland::pipe_protocol::PipeRequest,
+        resumed: bool,
+        now: u64,
+    ) -> (Result<mksim_userland::pipe_protocol::PipeReply, mksim_kernel::syscall::WaitChannel>, ServiceWork) {
+        self.pipe_call(client, request, resumed, now)
     }
 }

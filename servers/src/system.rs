@@ -14,6 +14,8 @@ use crate::file_server::file_server;
 use crate::filesystem::{FileSystem, FsConfig};
 use crate::monolithic::{InKernelServices, InKernelStorage};
 use crate::name::{Registry, name_server};
+use crate::pipe::{PipeConfig, Pipes};
+use crate::pipe_server::pipe_server;
 use crate::serve::ServerFaults;
 use crate::service::Service;
 use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
@@ -78,6 +80,8 @@ pub struct Servers {
     pub file: Option<(Priority, FsConfig)>,
     /// Timer server priority and tick period.
     pub timer: Option<(Priority, u64)>,
+    /// Pipe server priority and pipe settings.
+    pub pipe: Option<(Priority, PipeConfig)>,
     /// The supervisor, which restarts the servers it looks after (microkernel mode only:
     /// in monolithic mode there is no server to restart).
     pub supervisor: Option<SupervisorSpec>,
@@ -93,6 +97,7 @@ impl Servers {
             Service::File => self.file.is_some(),
             Service::Timer => self.timer.is_some(),
             Service::Supervisor => self.supervisor.is_some(),
+            Service::Pipe => self.pipe.is_some(),
         }
     }
 
@@ -414,6 +419,17 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
         let (_, endpoint) = boot.server(Service::Timer, priority, restarter);
         boot.publish(Service::Timer, endpoint);
     }
+    if let Some((priority, config)) = servers.pipe {
+        let faults = boot.faults(Service::Pipe);
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let faults = faults.clone();
+            kernel.start(id, move |sys| pipe_server(sys, slot, config, faults));
+            endpoint
+        });
+        let (_, endpoint) = boot.server(Service::Pipe, priority, restarter);
+        boot.publish(Service::Pipe, endpoint);
+    }
 }
 
 /// Boots the supervisor with a handle on each server it looks after, and lets it register
@@ -485,6 +501,7 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
         storage,
         timer_period_cycles: servers.timer.map(|(_, period)| period),
         faults: plan,
+        pipes: servers.pipe.map(|(_, config)| RefCell::new(Pipes::new(config))),
     };
     ClientMode::Monolithic(Rc::new(services))
 }

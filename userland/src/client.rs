@@ -16,6 +16,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+mod pipe;
+
 /// Why a stub call failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
 pub enum ClientError {
@@ -38,6 +40,16 @@ pub trait KernelServices {
     /// The module of the kernel that serves `name`, when that service is linked in: what a name
     /// lookup of a system service finds in monolithic mode, where no server registered it.
     fn service_module(&self, name: &str) -> Option<ServiceModule>;
+    /// Tries a pipe request for `client` at time `now` (`resumed` when it goes on with an
+    /// operation already begun, such as after waiting) and says what it cost: its reply, or the
+    /// channel the caller must wait on before trying again.
+    fn pipe(
+        &self,
+        client: u64,
+        request: &crate::pipe_protocol::PipeRequest,
+        resumed: bool,
+        now: u64,
+    ) -> (Result<crate::pipe_protocol::PipeReply, mksim_kernel::syscall::WaitChannel>, ServiceWork);
 }
 
 /// How a program reaches the services.

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
+mod pipe_ops;
+
 /// Why an operation stopped the script.
 enum Stop {
     /// An `Exit` op.
@@ -247,6 +249,13 @@ impl Script {
                 | Op::Close(_)
                 | Op::Stat { .. }
                 | Op::Readdir { .. } => self.file_op(op).await,
+                Op::Pipe { .. }
+                | Op::PipeRead { .. }
+                | Op::PipeReadAll { .. }
+                | Op::PipeWrite { .. }
+                | Op::PipeClose(_)
+                | Op::PipeGive { .. }
+                | Op::PipeTake { .. } => self.pipe_op(op).await,
                 Op::Send { .. } | Op::Call { .. } | Op::Receive { .. } | Op::Reply { .. } | Op::Echo { .. } => {
                     self.ipc_op(op).await
                 }

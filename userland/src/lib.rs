@@ -16,6 +16,7 @@ pub mod client;
 pub mod demo;
 pub mod interpreter;
 pub mod lang;
+pub mod pipe_protocol;
 pub mod protocol;
 pub mod ready;
 pub mod script;

@@ -27,6 +27,8 @@ pub enum Service {
     Timer = 5,
     /// The supervisor's heartbeat, which every supervised server answers.
     Supervisor = 6,
+    /// The pipe server.
+    Pipe = 7,
 }
 
 /// The label of a heartbeat: a supervisor asks a server whether it still answers.
@@ -44,6 +46,7 @@ impl Service {
             4 => Some(Service::Block),
             5 => Some(Service::Timer),
             6 => Some(Service::Supervisor),
+            7 => Some(Service::Pipe),
             _ => None,
         }
     }
@@ -130,6 +133,12 @@ pub enum ServiceError {
     /// A component of the path is longer than a name may be.
     #[error("name too long")]
     NameTooLong,
+    /// A write to a pipe whose read ends are all closed (POSIX's EPIPE).
+    #[error("broken pipe")]
+    BrokenPipe,
+    /// A nonblocking operation that would have had to wait (POSIX's EAGAIN).
+    #[error("would block")]
+    WouldBlock,
 }
 
 /// Name server requests.
@@ -399,6 +408,7 @@ pub fn reply_label(request_label: u32) -> u32 {
 fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
     let text = match service {
         Service::Supervisor => "alive".to_owned(),
+        Service::Pipe => crate::pipe_protocol::describe_pipe_reply(data)?,
         Service::Fs => match decode::<FsReply>(data)? {
             FsReply::Done => "ok".to_owned(),
             FsReply::Descriptor(fd) => format!("fd {fd}"),
@@ -431,6 +441,7 @@ pub fn describe(label: u32, data: &[u8]) -> Option<String> {
         Service::Block => decode::<BlockRequest>(data)?.to_string(),
         Service::Timer => decode::<TimerRequest>(data)?.to_string(),
         Service::Supervisor => "heartbeat".to_owned(),
+        Service::Pipe => decode::<crate::pipe_protocol::PipeRequest>(data)?.to_string(),
     })
 }
 
@@ -458,6 +469,7 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
         (4, 2) => "block.write",
         (5, 1) => "timer.wait",
         (6, 1) => "heartbeat",
+        (7, operation) => return crate::pipe_protocol::pipe_operation(operation),
         _ => return None,
     };
     Some(name)

@@ -38,6 +38,8 @@ pub(crate) enum Request {
     Register(String, Slot),
     TimerWait(u32),
     Fs(FsRequest),
+    Pipe(crate::pipe_protocol::PipeRequest),
+    PipeWrite { fd: u32, data: Vec<u8>, nonblocking: bool },
     CreateEndpoint,
     CreateQueue { capacity: u32, policy: FullPolicy },
     CreateNotification,
@@ -76,6 +78,7 @@ pub(crate) enum Answer {
     Incoming(Incoming),
     Stat(FileStat),
     Entries(Vec<String>),
+    Pipe(crate::pipe_protocol::PipeReply),
     /// The operation failed, in the words the RON scripts' `Fails` uses ("peer dead").
     Failed(String),
 }

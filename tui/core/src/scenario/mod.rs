@@ -16,6 +16,7 @@ mod faults;
 mod files;
 mod limits;
 mod params;
+mod pipes;
 mod programs;
 mod raw;
 mod scripts;
@@ -26,6 +27,7 @@ mod wording;
 pub use faults::parse_cli_fault;
 pub use faults::{RawFault, RawFaultKind, RawHeartbeat, RawPolicy, RawSupervisor, RawTrigger};
 pub use files::{FILE_BYTES_MAX, load_profile};
+pub use pipes::{PIPE_BUFFER_BYTES_MAX, RawPipe};
 pub use limits::{
     CAPABILITY_SLOTS_MAX, MEMORY_LIMIT_MIN_BYTES, MESSAGE_BYTES_MAX, MESSAGE_CAPS_MAX, OBJECTS_PER_PROCESS_MAX,
     POINTS_MAX, QUEUE_CAPACITY_MAX, REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,

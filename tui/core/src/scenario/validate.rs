@@ -62,7 +62,8 @@ fn demand(processes: &[RawProcess]) -> Demand {
         .iter()
         .filter(|process| walk_ops(process.program.ops()).iter().any(|(op, _)| matches!(op, Op::TimerWait(_))))
         .count();
-    Demand { names_registered: registered.len(), timer_clients }
+    // Any process may wait on a pipe: scripts in the language do not show what they use.
+    Demand { names_registered: registered.len(), timer_clients, pipe_clients: processes.len() }
 }
 
 /// What a process's validation needs to know of the rest of the scenario.
@@ -211,12 +212,17 @@ impl Validator<'_> {
             }
             None => None,
         };
+        let pipe = match raw.pipe {
+            Some(pipe) => Some(self.pipe(pipe)?),
+            None => None,
+        };
         Ok(Servers {
             name: raw.name.then(|| Service::Name.default_priority()),
             console: raw.console.then(|| Service::Console.default_priority()),
             block,
             file,
             timer,
+            pipe,
             supervisor: None,
         })
     }
@@ -474,6 +480,17 @@ impl Validator<'_> {
                     if servers.file.is_none() =>
                 {
                     Some(("a file operation", "the file server (servers: (file: ()))"))
+                }
+                Op::Pipe { .. }
+                | Op::PipeRead { .. }
+                | Op::PipeReadAll { .. }
+                | Op::PipeWrite { .. }
+                | Op::PipeClose(_)
+                | Op::PipeGive { .. }
+                | Op::PipeTake { .. }
+                    if servers.pipe.is_none() =>
+                {
+                    Some(("a pipe operation", "the pipe server (servers: (pipe: ()))"))
                 }
                 Op::Lookup { name, .. } if !context.lookups.contains(name) => {
                     let mut message = format!(
