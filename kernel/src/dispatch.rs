@@ -59,8 +59,12 @@ impl Kernel {
         }
     }
 
-    /// Charges and counts a trap into the kernel; returns the event that records it.
+    /// Charges and counts a trap into the kernel; returns the event that records it. A kernel
+    /// service call going on after it waited is no new trap: it is logged, not charged or counted.
     fn enter_syscall(&mut self, id: ProcessId, call: SyscallKind) -> Event {
+        if call == SyscallKind::KernelResume {
+            return Event { time: self.now_cycles, process: id, kind: EventKind::SyscallEntered { call } };
+        }
         let profile = &self.config.profile;
         let cycles = if call.is_ipc() { profile.ipc_one_way_cycles } else { profile.syscall_cycles };
         self.now_cycles = self.now_cycles.saturating_add(cycles);
@@ -192,12 +196,29 @@ impl Kernel {
             // Naming a service touches no device: the answer comes at once.
             return self.hand_service_port(id, port).map(|slot| Next::Return(SyscallValue::Slot(slot)));
         }
+        for channel in work.wake.into_iter().flatten() {
+            self.wake_channel(channel);
+        }
+        if let Some(channel) = work.wait {
+            self.wait_channels.entry(channel).or_default().push_back(id);
+            let call = if work.resumed { SyscallKind::KernelResume } else { SyscallKind::KernelService };
+            return self.block(id, ProcessState::KernelWaiting { channel }, call, None);
+        }
         if work.device_cycles == 0 {
             return Ok(Next::DONE);
         }
         let until_cycles = self.now_cycles.saturating_add(work.device_cycles);
         let state = ProcessState::InKernel { until: until_cycles };
         self.block(id, state, SyscallKind::KernelService, Some(work.device_cycles))
+    }
+
+    /// Makes every process waiting on `channel` ready, in the order they began to wait: each
+    /// returns from its service call and carries its operation out again.
+    fn wake_channel(&mut self, channel: crate::syscall::WaitChannel) {
+        let Some(waiting) = self.wait_channels.remove(&channel) else { return };
+        for waiter in waiting {
+            self.wake(waiter, Ok(SyscallValue::Unit));
+        }
     }
 
     /// Gives `id` a send capability to the kernel's port for a service module, made the first

@@ -43,6 +43,8 @@ pub enum BlockedOn {
     Sleep(u64),
     /// In a kernel service, waiting for a device until this time (monolithic mode).
     Device(u64),
+    /// In a kernel service, waiting on a channel of its module (monolithic mode).
+    Channel(crate::syscall::WaitChannel),
 }
 
 /// Why a message never reached its receiver.

@@ -52,13 +52,15 @@ pub struct ServiceFault {
 }
 
 /// The service modules a monolithic kernel links in.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub enum ServiceModule {
     FileSystem,
     BlockDriver,
     Console,
     Timer,
+    Pipe,
+    MessageQueue,
 }
 
 impl ServiceModule {
@@ -69,6 +71,8 @@ impl ServiceModule {
             ServiceModule::BlockDriver => "block driver",
             ServiceModule::Console => "console driver",
             ServiceModule::Timer => "timer driver",
+            ServiceModule::Pipe => "pipe",
+            ServiceModule::MessageQueue => "message queue",
         }
     }
 }

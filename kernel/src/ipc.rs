@@ -381,6 +381,11 @@ impl Kernel {
                     notification.waiters.retain(|&waiter| waiter != id);
                 }
             }
+            ProcessState::KernelWaiting { channel } => {
+                if let Some(waiting) = self.wait_channels.get_mut(&channel) {
+                    waiting.retain(|&waiter| waiter != id);
+                }
+            }
             _ => {}
         }
     }

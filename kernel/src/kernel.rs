@@ -58,6 +58,10 @@ pub struct Kernel {
     /// The kernel's own ports for its service modules (monolithic mode), made at the first
     /// lookup of each: what a capability to an in-kernel service names.
     pub(crate) service_ports: std::collections::BTreeMap<crate::syscall::ServiceModule, ObjectId>,
+    /// The processes waiting in the kernel on each channel of a service module (monolithic
+    /// mode), in the order they began to wait.
+    pub(crate) wait_channels:
+        std::collections::BTreeMap<crate::syscall::WaitChannel, std::collections::VecDeque<ProcessId>>,
     /// The step count at which `step` next checks the run's bounds: the step limit, or sooner,
     /// the next look at the memory the run holds (see [`crate::memory`]).
     pub(crate) check_at_step: u64,
@@ -100,6 +104,7 @@ impl Kernel {
             fast_ipc_hits: Default::default(),
             boot: Default::default(),
             service_ports: Default::default(),
+            wait_channels: Default::default(),
             // The first step checks the bounds: the step limit may be 0, setup may have passed the budget.
             check_at_step: 0,
             region_bytes: 0,

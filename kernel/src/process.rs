@@ -45,6 +45,9 @@ pub enum ProcessState {
     /// Inside a kernel service call (monolithic mode), waiting for a device until this virtual
     /// time, in cycles.
     InKernel { until: u64 },
+    /// Inside a kernel service call (monolithic mode), waiting on a channel of its module until
+    /// another call wakes it (a read of an empty pipe).
+    KernelWaiting { channel: crate::syscall::WaitChannel },
     /// Ended by its own choice.
     Exited { code: i32 },
     /// Ended by the kernel.
@@ -76,6 +79,7 @@ impl ProcessState {
             ProcessState::WaitingNotification { notification } => Some(BlockedOn::Notification(notification)),
             ProcessState::Sleeping { until } => Some(BlockedOn::Sleep(until)),
             ProcessState::InKernel { until } => Some(BlockedOn::Device(until)),
+            ProcessState::KernelWaiting { channel } => Some(BlockedOn::Channel(channel)),
             _ => None,
         }
     }

@@ -55,6 +55,7 @@ impl Activity {
             }
             ProcessState::Sleeping { until } => Activity::Blocked(BlockedOn::Sleep(until)),
             ProcessState::InKernel { until } => Activity::Blocked(BlockedOn::Device(until)),
+            ProcessState::KernelWaiting { channel } => Activity::Blocked(BlockedOn::Channel(channel)),
             ProcessState::Exited { code } => Activity::Exited(code),
             ProcessState::Faulted { reason } => Activity::Faulted(reason),
         }

@@ -105,6 +105,25 @@ pub struct ServiceWork {
     pub interrupts: u64,
     /// A fault injected into the service code on this call: a failure takes the kernel down.
     pub fault: Option<ServiceFault>,
+    /// After the work is charged, the caller waits in the kernel on this channel until a call
+    /// wakes it: a read of an empty pipe, a receive from an empty queue (monolithic mode).
+    pub wait: Option<WaitChannel>,
+    /// After the work is charged, every process waiting on these channels is made ready, in the
+    /// order they began to wait: a write to a pipe wakes its readers.
+    pub wake: [Option<WaitChannel>; 2],
+    /// This call goes on with one that waited: the stub carrying the operation out again once
+    /// woken. Its work is charged and logged, but it is the same syscall, not a new one.
+    pub resumed: bool,
+}
+
+/// A place in a service module of the kernel where callers wait (monolithic mode): the readers
+/// of one pipe, the senders to one full queue. The module chooses the numbers.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct WaitChannel {
+    /// The module the channel belongs to.
+    pub module: ServiceModule,
+    /// Which of its channels.
+    pub id: u32,
 }
 
 /// A send capability a service inside the kernel answers with: to the kernel's own port for one
@@ -179,6 +198,9 @@ pub enum SyscallKind {
     Random,
     Exit,
     KernelService,
+    /// A kernel service call going on after it waited (see [`ServiceWork::resumed`]): not a
+    /// new trap, not counted as a syscall.
+    KernelResume,
     Kill,
     Restart,
     Ready,
@@ -220,6 +242,7 @@ impl SyscallKind {
             Random => "random",
             Exit => "exit",
             KernelService => "service",
+            KernelResume => "resume",
             Kill => "kill",
             Restart => "restart",
             Ready => "ready",
@@ -279,6 +302,7 @@ impl Syscall {
             Syscall::Clock => SyscallKind::Clock,
             Syscall::Random => SyscallKind::Random,
             Syscall::Exit { .. } => SyscallKind::Exit,
+            Syscall::KernelService { work, .. } if work.resumed => SyscallKind::KernelResume,
             Syscall::KernelService { .. } => SyscallKind::KernelService,
             Syscall::Kill { .. } => SyscallKind::Kill,
             Syscall::Restart { .. } => SyscallKind::Restart,

@@ -49,6 +49,7 @@ impl EventLog {
             }
             ProcessState::Sleeping { until } => format!("sleeping until {until}"),
             ProcessState::InKernel { until } => format!("in the kernel, waiting for a device until {until}"),
+            ProcessState::KernelWaiting { channel } => self.describe_blocked_on(BlockedOn::Channel(channel)),
             ProcessState::Exited { code } => format!("exited({code})"),
             ProcessState::Faulted { reason } => format!("faulted({reason})"),
         }
@@ -66,6 +67,9 @@ impl EventLog {
             BlockedOn::Notification(notification) => format!("waiting on {}", self.describe_object(notification)),
             BlockedOn::Sleep(until) => format!("sleeping until {until}"),
             BlockedOn::Device(until) => format!("in the kernel, waiting for a device until {until}"),
+            BlockedOn::Channel(channel) => {
+                format!("in the kernel, waiting in the {} module (channel {})", channel.module.name(), channel.id)
+            }
         }
     }
 

@@ -638,7 +638,7 @@ fn a_kernel_service_charges_its_work_to_the_caller_and_records_the_request() {
     let seen = got.clone();
     let caller = kernel.spawn(ProcessSpec::program("caller", priority(5)), move |sys| async move {
         let before = sys.clock().await?;
-        let work = ServiceWork { function_calls: 10, bytes_copied: 100, device_cycles: 0, interrupts: 2, fault: None };
+        let work = ServiceWork { function_calls: 10, bytes_copied: 100, interrupts: 2, ..ServiceWork::default() };
         sys.kernel_service(3, b"req".to_vec(), work).await?;
         seen.push(sys.clock().await? - before);
         Ok(0)

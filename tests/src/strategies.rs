@@ -157,7 +157,7 @@ fn misc_op() -> BoxedStrategy<Op> {
             |(label, len, function_calls, bytes_copied, device_cycles, interrupts)| Op::KernelService {
                 label,
                 len,
-                work: ServiceWork { function_calls, bytes_copied, device_cycles, interrupts, fault: None },
+                work: ServiceWork { function_calls, bytes_copied, device_cycles, interrupts, ..ServiceWork::default() },
             }
         ),
     ]

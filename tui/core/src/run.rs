@@ -341,7 +341,8 @@ pub fn per_operation(log: &EventLog) -> BTreeMap<String, OperationStats> {
                     stats.entry(name.clone()).or_default().context_switches += 1;
                 }
             }
-            EventKind::SyscallEntered { .. } => {
+            // A kernel service call going on after it waited is the same syscall, not a new one.
+            EventKind::SyscallEntered { call } if call != mksim_kernel::SyscallKind::KernelResume => {
                 if let Some(name) = cause.get(&process) {
                     stats.entry(name.clone()).or_default().syscalls += 1;
                 }

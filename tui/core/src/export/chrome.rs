@@ -64,7 +64,9 @@ fn run_slices(log: &EventLog) -> BTreeMap<usize, RunSlice> {
                 close_slice(&mut open, event.time, seq, &mut slices);
             }
             EventKind::Idle { .. } | EventKind::RunEnded { .. } => close_slice(&mut open, event.time, seq, &mut slices),
-            EventKind::SyscallEntered { call } if running && call != SyscallKind::KernelService => {
+            EventKind::SyscallEntered { call }
+                if running && !matches!(call, SyscallKind::KernelService | SyscallKind::KernelResume) =>
+            {
                 open.as_mut().expect("running implies an open slice").1.steps.push(call.name().to_owned());
             }
             EventKind::ServiceCalled { message } if running => {

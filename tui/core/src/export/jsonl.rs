@@ -196,10 +196,14 @@ fn blocked_fields(log: &EventLog, event: &Event, on: BlockedOn, json: &mut JsonL
         BlockedOn::Notification(notification) => ("notification", Some(notification), None, None),
         BlockedOn::Sleep(until) => ("sleep", None, None, Some(until)),
         BlockedOn::Device(until) => ("device", None, None, Some(until)),
+        BlockedOn::Channel(_) => ("kernel_channel", None, None, None),
     };
     json.string("wait", wait)
         .string("on", &log.describe(event))
         .optional_object("object", object)
         .optional_string("peer", peer.map(|peer| log.process_name(peer)))
         .optional_number("until", until);
+    if let BlockedOn::Channel(channel) = on {
+        json.string("module", channel.module.name()).number("channel", channel.id);
+    }
 }
