@@ -96,7 +96,11 @@ impl Handled {
     }
 
     fn wait(channel: u32, nonblocking: bool) -> Handled {
-        if nonblocking { Handled::failed(ServiceError::WouldBlock) } else { Handled { outcome: Outcome::Wait(channel), woken: Vec::new() } }
+        if nonblocking {
+            Handled::failed(ServiceError::WouldBlock)
+        } else {
+            Handled { outcome: Outcome::Wait(channel), woken: Vec::new() }
+        }
     }
 }
 
@@ -150,7 +154,11 @@ impl Pipes {
     }
 
     fn descriptor(&self, client: u64, fd: u32, end: End) -> Result<Descriptor, ServiceError> {
-        self.open.get(&(client, fd)).copied().filter(|descriptor| descriptor.end == end).ok_or(ServiceError::BadDescriptor)
+        self.open
+            .get(&(client, fd))
+            .copied()
+            .filter(|descriptor| descriptor.end == end)
+            .ok_or(ServiceError::BadDescriptor)
     }
 
     /// The lowest descriptor numbers `client` has free, `count` of them, from 3 (as if 0, 1

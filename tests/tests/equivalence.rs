@@ -241,6 +241,7 @@ fn run(workload: &Workload, mode: Mode) -> Observed {
             },
         )),
         timer: None,
+        pipe: None,
         supervisor: None,
     };
     let journals: Vec<Journal> = workload.programs.iter().map(|_| Journal::default()).collect();

@@ -133,6 +133,9 @@ mod tests {
         let reply = PipeReply::Data(Vec::new());
         let text = describe(reply_label(request.label()), &encode(&reply));
         assert_eq!(text.as_deref(), Some("pipe.read → end of file"));
-        assert_eq!(describe(PipeRequest::Create.label(), &encode(&PipeRequest::Create)).as_deref(), Some("pipe.create"));
+        assert_eq!(
+            describe(PipeRequest::Create.label(), &encode(&PipeRequest::Create)).as_deref(),
+            Some("pipe.create")
+        );
     }
 }

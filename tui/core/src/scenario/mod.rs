@@ -27,7 +27,6 @@ mod wording;
 pub use faults::parse_cli_fault;
 pub use faults::{RawFault, RawFaultKind, RawHeartbeat, RawPolicy, RawSupervisor, RawTrigger};
 pub use files::{FILE_BYTES_MAX, load_profile};
-pub use pipes::{PIPE_BUFFER_BYTES_MAX, RawPipe};
 pub use limits::{
     CAPABILITY_SLOTS_MAX, MEMORY_LIMIT_MIN_BYTES, MESSAGE_BYTES_MAX, MESSAGE_CAPS_MAX, OBJECTS_PER_PROCESS_MAX,
     POINTS_MAX, QUEUE_CAPACITY_MAX, REGION_BYTES_MAX, STEP_LIMIT_MAX, TIMER_PERIOD_MIN_CYCLES,
@@ -40,6 +39,7 @@ use mksim_servers::system::{CapSpec, Mode, ObjectSpec, ProgramSpec, Servers, Sys
 /// in `mksim-userland` (see the crate's documentation for why).
 pub use mksim_userland::script::{Op, Pass, Policy};
 pub use params::RawParam;
+pub use pipes::{PIPE_BUFFER_BYTES_MAX, RawPipe};
 pub use programs::{ProgramError, ProgramKind, ProgramOverride, ProgramSource};
 use std::collections::BTreeMap;
 use std::fmt;

@@ -1,10 +1,10 @@
 //! The pipe server's settings in a scenario (`servers: (pipe: (buffer_bytes: 4096))`), as
 //! written and as checked.
 
+use super::limits::Bound;
 use super::limits::Int;
 use super::syntax::Step;
 use super::{ScenarioError, Validator};
-use super::limits::Bound;
 use mksim_servers::pipe::PipeConfig;
 use mksim_servers::service::Service;
 use mksim_userland::pipe_protocol::PIPE_BUF_BYTES;
