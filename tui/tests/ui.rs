@@ -662,6 +662,7 @@ macro_rules! every_key_on {
 
 every_key_on!(
     badges,
+    broken_pipe,
     bulk_transfer,
     capabilities,
     deadlock,
@@ -674,6 +675,7 @@ every_key_on!(
     name_lookup,
     notifications,
     ping_pong,
+    pipeline,
     priority_inheritance,
     priority_inversion,
     producer_consumer,
