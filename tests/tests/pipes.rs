@@ -190,7 +190,7 @@ fn run(case: &Case, mode: Mode) -> (Outcome, Record) {
     let mut system = boot(spec, mode);
     let outcome = system.kernel.run().clone();
     drop(system);
-    let record = Rc::try_unwrap(record).ok().expect("the run is over").into_inner();
+    let record = Rc::try_unwrap(record).expect("the run is over").into_inner();
     (outcome, record)
 }
 
