@@ -675,6 +675,7 @@ every_key_on!(
     name_lookup,
     notifications,
     ping_pong,
+    pipe_restart,
     pipeline,
     priority_inheritance,
     priority_inversion,
