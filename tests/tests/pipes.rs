@@ -16,8 +16,9 @@
 //!
 //! The same case runs in microkernel mode (every operation a call to the pipe
 //! server) and in monolithic mode (the pipe logic inside the kernel), and
-//! both must meet the model. A last test crashes the pipe server under a
-//! waiting reader: the reader gets "peer dead", never a hang.
+//! both must meet the model. Another test crashes the pipe server under a
+//! waiting reader: the reader gets "peer dead", never a hang. A last one
+//! runs the script functions and their errors in words in both modes.
 //!
 //! 64 cases by default; more with `PROPTEST_CASES=1000 cargo test -p
 //! mksim-tests --test pipes`.
@@ -283,4 +284,39 @@ fn a_crash_of_the_pipe_server_tells_a_waiting_reader_peer_dead() {
     assert!(outcome.is_completed(), "{outcome:?}");
     drop(system);
     assert_eq!(*seen.borrow(), ["Err(Sys(PeerDead))", "Err(Sys(PeerDead))"], "the waiting reader, then the caller");
+}
+
+/// The script functions, in both modes: the nonblocking forms throw "would block", a write
+/// with no reader throws "broken pipe", and a read after the last writer closed is "".
+#[test]
+fn scripts_see_pipe_errors_as_words_in_both_modes() {
+    let text = r##"Scenario(
+        name: "pipe words",
+        servers: (pipe: (buffer_bytes: 512)),
+        processes: [(name: "script", priority: 5, program: Script(source: r#"
+            let p = pipe();
+            try { pipe_try_read(p.read, 8); } catch (error) { print(`empty: ${error}`); }
+            let long = "0123456789";
+            long.pad(600, "x");
+            let written = pipe_try_write(p.write, long);
+            print(`a nonblocking long write put in ${written}`);
+            try { pipe_try_write(p.write, "more"); } catch (error) { print(`full: ${error}`); }
+            print(`read ${pipe_read(p.read, 5)}`);
+            pipe_close(p.write);
+            let rest = 0;
+            loop { let text = pipe_read(p.read, 512); if text == "" { break; } rest += text.len(); }
+            print(`then ${rest} bytes and end of file`);
+            let q = pipe();
+            pipe_close(q.read);
+            try { pipe_write(q.write, "anyone?"); } catch (error) { print(`no reader: ${error}`); }
+        "#))],
+    )"##;
+    let scenario = mksim_core::scenario::Scenario::parse(text, "test.ron").unwrap_or_else(|error| panic!("{error}"));
+    let expected = "empty: would block\na nonblocking long write put in 512\nfull: would block\nread 01234\n\
+                    then 507 bytes and end of file\nno reader: broken pipe\n";
+    for mode in [Mode::Microkernel, Mode::Monolithic] {
+        let report = mksim_core::run::run(&scenario, mode, &mksim_core::run::RunOptions::default());
+        assert!(report.outcome.is_completed(), "{}: {:?}", mode.name(), report.outcome);
+        assert_eq!(report.console.get("script").map(String::as_str), Some(expected), "{}", mode.name());
+    }
 }
