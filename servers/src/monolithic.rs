@@ -144,9 +144,9 @@ impl KernelServices for InKernelServices {
         &self,
         client: u64,
         request: &mksim_userland::pipe_protocol::PipeRequest,
-        resumed: bool,
+        attempt: mksim_userland::pipe_protocol::PipeTry,
         now: u64,
     ) -> (Result<mksim_userland::pipe_protocol::PipeReply, mksim_kernel::syscall::WaitChannel>, ServiceWork) {
-        self.pipe_call(client, request, resumed, now)
+        self.pipe_call(client, request, attempt, now)
     }
 }

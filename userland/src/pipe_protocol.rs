@@ -81,6 +81,17 @@ impl fmt::Display for PipeRequest {
     }
 }
 
+/// How one try of a pipe request inside a monolithic kernel stands to the operation it is part of.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct PipeTry {
+    /// It goes on with a syscall already made (after a wait, or a later piece of a long write):
+    /// charged and logged, but not counted as a new syscall.
+    pub resumed: bool,
+    /// It is the same request tried again after a wait. The pipe server does not see such a
+    /// request come in again, so a fault planned for its Nth request does not count it.
+    pub again: bool,
+}
+
 /// Pipe server replies.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum PipeReply {

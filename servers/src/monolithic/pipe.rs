@@ -8,7 +8,7 @@ use crate::fault::is_cut_short;
 use crate::pipe::Outcome;
 use crate::service::Service;
 use mksim_kernel::syscall::{ServiceModule, ServiceWork, WaitChannel};
-use mksim_userland::pipe_protocol::{PipeReply, PipeRequest};
+use mksim_userland::pipe_protocol::{PipeReply, PipeRequest, PipeTry};
 use mksim_userland::protocol::{ServiceError, encode};
 
 fn channel(id: u32) -> WaitChannel {
@@ -17,20 +17,21 @@ fn channel(id: u32) -> WaitChannel {
 
 impl InKernelServices {
     /// Tries `request` for `client`; faults strike a request when it is first made, not when
-    /// it is tried again after waiting (the pipe server, too, sees it come in once).
+    /// it is tried again after waiting (the pipe server, too, sees it come in once), so the
+    /// same fault strikes the same request in both modes.
     pub(super) fn pipe_call(
         &self,
         client: u64,
         request: &PipeRequest,
-        resumed: bool,
+        attempt: PipeTry,
         now: u64,
     ) -> (Result<PipeReply, WaitChannel>, ServiceWork) {
         // The syscall handler calls the pipe logic.
-        let mut work = ServiceWork { function_calls: 2, resumed, ..ServiceWork::default() };
+        let mut work = ServiceWork { function_calls: 2, resumed: attempt.resumed, ..ServiceWork::default() };
         let Some(pipes) = &self.pipes else {
             return (Ok(PipeReply::Error(ServiceError::NotFound)), ServiceWork { function_calls: 1, ..work });
         };
-        if !resumed {
+        if !attempt.again {
             self.strike(Service::Pipe, ServiceModule::Pipe, now, &mut work);
             if is_cut_short(&work) {
                 return (Ok(PipeReply::Error(ServiceError::Io)), work);

@@ -9,7 +9,7 @@
 //! atomic, inside one operation.
 
 use super::{ClientError, Mode, Services};
-use crate::pipe_protocol::{PIPE_BUF_BYTES, PipeReply, PipeRequest};
+use crate::pipe_protocol::{PIPE_BUF_BYTES, PipeReply, PipeRequest, PipeTry};
 use crate::protocol::{Request, ServiceError, decode, encode};
 
 impl Services {
@@ -65,9 +65,9 @@ impl Services {
     async fn pipe_request(&self, request: &PipeRequest, continued: bool) -> Result<PipeReply, ClientError> {
         let reply = match &self.mode {
             Mode::Monolithic(services) => {
-                let mut resumed = continued;
+                let mut attempt = PipeTry { resumed: continued, again: false };
                 loop {
-                    let (outcome, work) = services.pipe(self.client, request, resumed, self.sys.now());
+                    let (outcome, work) = services.pipe(self.client, request, attempt, self.sys.now());
                     match outcome {
                         Ok(reply) => {
                             self.sys.kernel_service(request.label(), encode(request), work).await?;
@@ -76,7 +76,7 @@ impl Services {
                         Err(channel) => {
                             let work = mksim_kernel::syscall::ServiceWork { wait: Some(channel), ..work };
                             self.sys.kernel_service(request.label(), encode(request), work).await?;
-                            resumed = true;
+                            attempt = PipeTry { resumed: true, again: true };
                         }
                     }
                 }
