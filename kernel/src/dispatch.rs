@@ -39,6 +39,10 @@ impl Kernel {
     /// when its checks allow, otherwise hands the request to its handler and finishes it.
     pub(crate) fn execute(&mut self, id: ProcessId, request: Syscall) {
         let call = request.kind();
+        if call == SyscallKind::KernelService {
+            self.execute_kernel_service(id, request);
+            return;
+        }
         let entered = self.enter_syscall(id, call);
         if let Some(checked) = self.fast_ipc_check(id, &request) {
             self.fast_ipc(id, entered, checked, request);
@@ -59,12 +63,25 @@ impl Kernel {
         }
     }
 
-    /// Charges and counts a trap into the kernel; returns the event that records it. A kernel
-    /// service call going on after it waited is no new trap: it is logged, not charged or counted.
+    /// [`Kernel::execute`] for a service call inside the kernel (monolithic mode), kept apart
+    /// from the path every IPC takes. A call that goes on after it waited in the kernel is no
+    /// new trap: it is logged as a resumption, not charged or counted as a syscall.
+    #[inline(never)]
+    fn execute_kernel_service(&mut self, id: ProcessId, request: Syscall) {
+        let resumed = matches!(&request, Syscall::KernelService { work, .. } if work.resumed);
+        let (call, entered) = if resumed {
+            let call = SyscallKind::KernelResume;
+            (call, Event { time: self.now_cycles, process: id, kind: EventKind::SyscallEntered { call } })
+        } else {
+            (SyscallKind::KernelService, self.enter_syscall(id, SyscallKind::KernelService))
+        };
+        self.log.push(entered);
+        let handled = self.dispatch(id, request, call);
+        self.finish(id, call, handled);
+    }
+
+    /// Charges and counts a trap into the kernel; returns the event that records it.
     fn enter_syscall(&mut self, id: ProcessId, call: SyscallKind) -> Event {
-        if call == SyscallKind::KernelResume {
-            return Event { time: self.now_cycles, process: id, kind: EventKind::SyscallEntered { call } };
-        }
         let profile = &self.config.profile;
         let cycles = if call.is_ipc() { profile.ipc_one_way_cycles } else { profile.syscall_cycles };
         self.now_cycles = self.now_cycles.saturating_add(cycles);
