@@ -1,9 +1,10 @@
 //! # mksim-servers: user-space servers
 //!
-//! The name, file, console and block device servers of the simulated system.
+//! The name, file, console, block device, timer and pipe servers of the
+//! simulated system.
 //! Each is an ordinary program written against `mksim-userland`, talking only
 //! through messages. Their service logic ([`filesystem::FileSystem`],
-//! [`name::Registry`], [`block::Ramdisk`], console capture) is plain Rust, so
+//! [`name::Registry`], [`block::Ramdisk`], [`pipe::Pipes`], console capture) is plain Rust, so
 //! monolithic mode links the same logic into the kernel and calls it directly.
 //! [`service::Service`] is the one table of the services' names and defaults.
 //!
@@ -25,6 +26,8 @@ mod mqueue_in_kernel;
 pub mod mqueue_server;
 pub mod name;
 pub mod needs;
+pub mod pipe;
+pub mod pipe_server;
 pub mod serve;
 pub mod service;
 pub mod supervisor;

@@ -19,6 +19,8 @@ use mksim_userland::ready::run_ready;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+mod pipe;
+
 /// The block device and file system inside the kernel, when the scenario has them.
 pub struct InKernelStorage {
     /// The disk.
@@ -46,6 +48,8 @@ pub struct InKernelServices {
     pub mq_callers: RefCell<std::collections::BTreeMap<u64, ProcessId>>,
     /// Faults planned for the service modules.
     pub faults: Option<SharedPlan>,
+    /// The pipes, when the scenario has a pipe server.
+    pub pipes: Option<RefCell<crate::pipe::Pipes>>,
 }
 
 impl InKernelServices {
@@ -150,8 +154,19 @@ impl KernelServices for InKernelServices {
             Service::File => file_system,
             Service::Timer => self.timer_period_cycles.is_some(),
             Service::MessageQueue => self.mq.is_some(),
+            Service::Pipe => self.pipes.is_some(),
             Service::Name | Service::Block | Service::Supervisor => false,
         };
         if booted { service.module() } else { None }
+    }
+
+    fn pipe(
+        &self,
+        client: u64,
+        request: &mksim_userland::pipe_protocol::PipeRequest,
+        attempt: mksim_userland::pipe_protocol::PipeTry,
+        now: u64,
+    ) -> (Result<mksim_userland::pipe_protocol::PipeReply, mksim_kernel::syscall::WaitChannel>, ServiceWork) {
+        self.pipe_call(client, request, attempt, now)
     }
 }

@@ -10,6 +10,7 @@ use crate::filesystem::FsConfig;
 use crate::service::Service;
 use crate::supervisor::MAX_WARDS;
 use crate::system::Servers;
+use mksim_userland::pipe_protocol::{PIPE_BUF_BYTES, PipeReply, PipeRequest};
 use mksim_userland::protocol::{
     BlockRequest, FsReply, FsRequest, MQ_PRIORITY_MAX, MqReply, MqRequest, SimpleReply, encode,
 };
@@ -21,6 +22,8 @@ pub struct Demand {
     pub names_registered: usize,
     /// Programs that wait on the timer server (it keeps each one's reply capability).
     pub timer_clients: usize,
+    /// Programs that may wait on the pipe server at once (it keeps each one's reply capability).
+    pub pipe_clients: usize,
 }
 
 /// One need of one server: how much, and why in words.
@@ -67,6 +70,7 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
             (Service::File, servers.file.is_some() && servers.block.is_some()),
             (Service::Timer, servers.timer.is_some()),
             (Service::MessageQueue, servers.mq.is_some()),
+            (Service::Pipe, servers.pipe.is_some()),
             (Service::Block, servers.block.is_some() && servers.supervises(Service::Block)),
         ]
         .into_iter()
@@ -163,6 +167,9 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
             why: "a registration for a notification carries the notification's capability".into(),
         });
     }
+    if servers.pipe.is_some() {
+        pipe_needs(&mut needs, demand.pipe_clients);
+    }
     if let Some(supervisor) = &servers.supervisor {
         let wards: Vec<&str> = supervisor.wards.iter().take(MAX_WARDS).map(|ward| ward.server.as_str()).collect();
         needs.capability_slots.push(slots(
@@ -177,6 +184,29 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
         needs.objects.push(slots(Service::Supervisor, 1, "the notification it is told of deaths on".into()));
     }
     needs
+}
+
+/// The pipe server keeps the reply capability of every program waiting on a pipe.
+fn pipe_needs(needs: &mut ServerNeeds, clients: usize) {
+    let hang = "and 1 for the notification it waits on when a fault makes it hang";
+    let clients = clients.max(1);
+    needs.capability_slots.push(Need {
+        server: Service::Pipe,
+        amount: 3 + clients as u64,
+        why: format!(
+            "1 for its port, 1 for a caller's reply capability, 1 for the reply capability of each program that \
+             may wait on a pipe at once ({clients}), {hang}"
+        ),
+    });
+    needs.objects.push(Need { server: Service::Pipe, amount: 2, why: format!("its port, {hang}") });
+    let data = vec![0; PIPE_BUF_BYTES];
+    let request = encode(&PipeRequest::Write { fd: u32::MAX, data: data.clone(), nonblocking: false }).len();
+    let reply = encode(&PipeReply::Data(data)).len();
+    needs.message_bytes.push(Need {
+        server: Service::Pipe,
+        amount: request.max(reply) as u64,
+        why: format!("a read or write moves up to {PIPE_BUF_BYTES} bytes in one message with its header"),
+    });
 }
 
 /// The largest message the file server and its clients exchange.
@@ -217,13 +247,14 @@ mod tests {
             file: Some((level, FsConfig::default())),
             timer: Some((level, 10_000)),
             mq: None,
+            pipe: None,
             supervisor: Some(SupervisorSpec {
                 priority: level,
                 heartbeat: None,
                 wards: vec![ward(Service::Block), ward(Service::File)],
             }),
         };
-        let needs = server_needs(&servers, Demand { names_registered: 2, timer_clients: 3 });
+        let needs = server_needs(&servers, Demand { names_registered: 2, timer_clients: 3, pipe_clients: 0 });
         let slots = &needs.capability_slots;
         // Port, console + fs + timer + block published, 2 names, 2 while answering.
         assert_eq!(amount(slots, Service::Name), Some(1 + 4 + 2 + 2));

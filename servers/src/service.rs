@@ -29,11 +29,13 @@ pub enum Service {
     Supervisor,
     /// The message-queue server (POSIX message queues).
     MessageQueue,
+    /// The pipe server.
+    Pipe,
 }
 
 impl Service {
     /// Every service, in the order lists of them are shown.
-    pub const ALL: [Service; 7] = [
+    pub const ALL: [Service; 8] = [
         Service::Name,
         Service::Console,
         Service::Block,
@@ -41,6 +43,7 @@ impl Service {
         Service::Timer,
         Service::Supervisor,
         Service::MessageQueue,
+        Service::Pipe,
     ];
 
     /// The name it goes by in the process table, at the name server, in fault specs and in
@@ -54,6 +57,7 @@ impl Service {
             Service::Timer => "timer",
             Service::Supervisor => "supervisor",
             Service::MessageQueue => "mq",
+            Service::Pipe => "pipe",
         }
     }
 
@@ -74,6 +78,7 @@ impl Service {
             Service::Timer => "the timer server",
             Service::Supervisor => "the supervisor",
             Service::MessageQueue => "the message-queue server",
+            Service::Pipe => "the pipe server",
         }
     }
 
@@ -92,6 +97,7 @@ impl Service {
             Service::Timer => 19,
             Service::Supervisor => 22,
             Service::MessageQueue => 14,
+            Service::Pipe => 14,
         }
     }
 
@@ -107,7 +113,10 @@ impl Service {
 
     /// True when faults can strike it, and so a supervisor can look after it.
     pub fn is_faultable(self) -> bool {
-        matches!(self, Service::Console | Service::Block | Service::File | Service::Timer | Service::MessageQueue)
+        matches!(
+            self,
+            Service::Console | Service::Block | Service::File | Service::Timer | Service::MessageQueue | Service::Pipe
+        )
     }
 
     /// The services faults can strike, in [`Service::ALL`]'s order.
@@ -119,7 +128,7 @@ impl Service {
     /// server's, published only so a restarted one can be found again; the name server and
     /// the supervisor are not services a program calls by name.
     pub fn is_looked_up(self) -> bool {
-        matches!(self, Service::Console | Service::File | Service::Timer | Service::MessageQueue)
+        matches!(self, Service::Console | Service::File | Service::Timer | Service::MessageQueue | Service::Pipe)
     }
 
     /// True when clients pass capabilities in their requests (a message queue's notification),
@@ -136,6 +145,7 @@ impl Service {
             Service::File => Some(ServiceModule::FileSystem),
             Service::Timer => Some(ServiceModule::Timer),
             Service::MessageQueue => Some(ServiceModule::MessageQueue),
+            Service::Pipe => Some(ServiceModule::Pipe),
             Service::Name | Service::Supervisor => None,
         }
     }
@@ -164,7 +174,7 @@ mod tests {
     #[test]
     fn the_faultable_services_are_those_with_a_kernel_module_in_the_order_errors_list_them() {
         let names: Vec<&str> = Service::faultable().map(Service::name).collect();
-        assert_eq!(names, ["console", "block", "fs", "timer", "mq"]);
+        assert_eq!(names, ["console", "block", "fs", "timer", "mq", "pipe"]);
         for service in Service::ALL {
             assert_eq!(service.is_faultable(), service.module().is_some(), "{service}");
         }

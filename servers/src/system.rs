@@ -16,6 +16,8 @@ use crate::monolithic::{InKernelServices, InKernelStorage};
 use crate::mqueue::{MessageQueues, MqConfig};
 use crate::mqueue_server::mqueue_server;
 use crate::name::{Registry, name_server};
+use crate::pipe::{PipeConfig, Pipes};
+use crate::pipe_server::pipe_server;
 use crate::serve::ServerFaults;
 use crate::service::Service;
 use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
@@ -82,6 +84,8 @@ pub struct Servers {
     pub timer: Option<(Priority, u64)>,
     /// Message-queue server priority and limits.
     pub mq: Option<(Priority, MqConfig)>,
+    /// Pipe server priority and pipe settings.
+    pub pipe: Option<(Priority, PipeConfig)>,
     /// The supervisor, which restarts the servers it looks after (microkernel mode only:
     /// in monolithic mode there is no server to restart).
     pub supervisor: Option<SupervisorSpec>,
@@ -98,6 +102,7 @@ impl Servers {
             Service::Timer => self.timer.is_some(),
             Service::MessageQueue => self.mq.is_some(),
             Service::Supervisor => self.supervisor.is_some(),
+            Service::Pipe => self.pipe.is_some(),
         }
     }
 
@@ -430,6 +435,17 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
         let (_, endpoint) = boot.server(Service::MessageQueue, priority, restarter);
         boot.publish(Service::MessageQueue, endpoint);
     }
+    if let Some((priority, config)) = servers.pipe {
+        let faults = boot.faults(Service::Pipe);
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let faults = faults.clone();
+            kernel.start(id, move |sys| pipe_server(sys, slot, config, faults));
+            endpoint
+        });
+        let (_, endpoint) = boot.server(Service::Pipe, priority, restarter);
+        boot.publish(Service::Pipe, endpoint);
+    }
 }
 
 /// Boots the supervisor with a handle on each server it looks after, and lets it register
@@ -503,6 +519,7 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
         mq: servers.mq.map(|(_, config)| RefCell::new(MessageQueues::new(config))),
         mq_callers: RefCell::default(),
         faults: plan,
+        pipes: servers.pipe.map(|(_, config)| RefCell::new(Pipes::new(config))),
     };
     ClientMode::Monolithic(Rc::new(services))
 }

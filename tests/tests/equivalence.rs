@@ -241,6 +241,7 @@ fn run(workload: &Workload, mode: Mode) -> Observed {
             },
         )),
         timer: None,
+        pipe: None,
         supervisor: None,
         mq: None,
     };

@@ -724,6 +724,7 @@ fn run_in(mode: Mode, blocks: u32, requests: Vec<FsRequest>, driver_crash: Optio
         block: Some(BlockServerSpec { priority: level(18), blocks, block_size: BLOCK_SIZE, latency_cycles: 1_000 }),
         file: Some((level(15), config())),
         timer: None,
+        pipe: None,
         supervisor: None,
         mq: None,
     };

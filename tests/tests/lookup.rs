@@ -57,6 +57,7 @@ impl Case {
             block: self.file.then_some(block),
             file: self.file.then(|| (level(15), FsConfig::default())),
             timer: self.timer.then(|| (level(14), 10_000)),
+            pipe: None,
             supervisor: None,
             mq: None,
         }

@@ -18,6 +18,7 @@ fn servers() -> Servers {
         block: Some(BlockServerSpec { priority: level(18), blocks: 32, block_size: 128, latency_cycles: 1000 }),
         file: Some((level(15), FsConfig::default())),
         timer: None,
+        pipe: None,
         supervisor: None,
         mq: None,
     }

@@ -662,6 +662,7 @@ macro_rules! every_key_on {
 
 every_key_on!(
     badges,
+    broken_pipe,
     bulk_transfer,
     capabilities,
     deadlock,
@@ -675,6 +676,8 @@ every_key_on!(
     name_lookup,
     notifications,
     ping_pong,
+    pipe_restart,
+    pipeline,
     priority_inheritance,
     priority_inversion,
     producer_consumer,

@@ -20,6 +20,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+mod pipe;
+
 /// Why a stub call failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
 pub enum ClientError {
@@ -54,6 +56,15 @@ pub trait KernelServices {
     /// The module of the kernel that serves `name`, when that service is linked in: what a name
     /// lookup of a system service finds in monolithic mode, where no server registered it.
     fn service_module(&self, name: &str) -> Option<ServiceModule>;
+    /// Tries a pipe request for `client` at time `now` and says what it cost: its reply, or the
+    /// channel the caller must wait on before trying it again.
+    fn pipe(
+        &self,
+        client: u64,
+        request: &crate::pipe_protocol::PipeRequest,
+        attempt: crate::pipe_protocol::PipeTry,
+        now: u64,
+    ) -> (Result<crate::pipe_protocol::PipeReply, mksim_kernel::syscall::WaitChannel>, ServiceWork);
 }
 
 /// How a program reaches the services.

@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
+mod pipe_ops;
+
 /// Why an operation stopped the script.
 enum Stop {
     /// An `Exit` op.
@@ -255,6 +257,13 @@ impl Script {
                 | Op::MqNotify { .. }
                 | Op::MqUnlink(_)
                 | Op::MqClose(_) => self.mq_op(op).await,
+                Op::Pipe { .. }
+                | Op::PipeRead { .. }
+                | Op::PipeReadAll { .. }
+                | Op::PipeWrite { .. }
+                | Op::PipeClose(_)
+                | Op::PipeGive { .. }
+                | Op::PipeTake { .. } => self.pipe_op(op).await,
                 Op::Send { .. } | Op::Call { .. } | Op::Receive { .. } | Op::Reply { .. } | Op::Echo { .. } => {
                     self.ipc_op(op).await
                 }

@@ -1,8 +1,9 @@
 //! # mksim-userland: what simulated programs are written against
 //!
 //! Re-exports the kernel's syscall handle ([`Sys`]) and message types, and
-//! holds the typed protocols of the system services ([`protocol`]), the
-//! client stubs programs call in either mode ([`client`]), the interpreter
+//! holds the typed protocols of the system services ([`protocol`],
+//! [`pipe_protocol`]), the client stubs programs call in either mode
+//! ([`client`]), the interpreter
 //! for scripted programs in scenario files ([`script`], [`interpreter`]),
 //! and a small ping-pong system written directly in Rust ([`demo`]).
 //!
@@ -17,6 +18,7 @@ pub mod demo;
 pub mod interpreter;
 pub mod lang;
 mod mq_protocol;
+pub mod pipe_protocol;
 pub mod protocol;
 pub mod ready;
 pub mod script;

@@ -31,6 +31,8 @@ pub enum Service {
     Supervisor = 6,
     /// The message-queue server.
     MessageQueue = 8,
+    /// The pipe server.
+    Pipe = 7,
 }
 
 /// The label of a heartbeat: a supervisor asks a server whether it still answers.
@@ -49,6 +51,7 @@ impl Service {
             5 => Some(Service::Timer),
             6 => Some(Service::Supervisor),
             8 => Some(Service::MessageQueue),
+            7 => Some(Service::Pipe),
             _ => None,
         }
     }
@@ -147,6 +150,9 @@ pub enum ServiceError {
     /// An argument is out of its range (a priority above 31, a capacity of 0: EINVAL).
     #[error("invalid argument")]
     InvalidArgument,
+    /// A write to a pipe whose read ends are all closed (POSIX's EPIPE).
+    #[error("broken pipe")]
+    BrokenPipe,
 }
 
 /// Name server requests.
@@ -417,6 +423,7 @@ fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
     let text = match service {
         Service::Supervisor => "alive".to_owned(),
         Service::MessageQueue => crate::mq_protocol::describe_reply(data)?,
+        Service::Pipe => crate::pipe_protocol::describe_pipe_reply(data)?,
         Service::Fs => match decode::<FsReply>(data)? {
             FsReply::Done => "ok".to_owned(),
             FsReply::Descriptor(fd) => format!("fd {fd}"),
@@ -450,6 +457,7 @@ pub fn describe(label: u32, data: &[u8]) -> Option<String> {
         Service::Timer => decode::<TimerRequest>(data)?.to_string(),
         Service::Supervisor => "heartbeat".to_owned(),
         Service::MessageQueue => crate::mq_protocol::describe_request(data)?,
+        Service::Pipe => decode::<crate::pipe_protocol::PipeRequest>(data)?.to_string(),
     })
 }
 
@@ -478,6 +486,7 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
         (5, 1) => "timer.wait",
         (6, 1) => "heartbeat",
         (8, operation) => return crate::mq_protocol::operation_name(operation),
+        (7, operation) => return crate::pipe_protocol::pipe_operation(operation),
         _ => return None,
     };
     Some(name)

@@ -87,6 +87,42 @@ pub enum Op {
     Seek { fd: String, offset: u64 },
     /// Close a descriptor.
     Close(String),
+    /// Make a pipe; its read end gets the name `read_as`, its write end `write_as`.
+    Pipe { read_as: String, write_as: String },
+    /// Read up to `len` bytes from a pipe (waits while it is empty; "" is end of file);
+    /// `expect` checks the text read.
+    PipeRead {
+        fd: String,
+        len: u32,
+        #[serde(default)]
+        expect: Option<String>,
+        #[serde(default)]
+        nonblocking: bool,
+    },
+    /// Read a pipe until end of file; `expect` checks all the text read.
+    PipeReadAll {
+        fd: String,
+        #[serde(default)]
+        expect: Option<String>,
+    },
+    /// Write text to a pipe (waits while it does not fit).
+    PipeWrite {
+        fd: String,
+        text: String,
+        #[serde(default)]
+        nonblocking: bool,
+    },
+    /// Close a pipe descriptor.
+    PipeClose(String),
+    /// Hand a pipe end to another process: a new reference to it waits under `name` at the
+    /// pipe server until a `PipeTake` of that name.
+    PipeGive { fd: String, name: String },
+    /// Take the pipe end given under `name` (waits until it is given); it gets the name `as`.
+    PipeTake {
+        name: String,
+        #[serde(rename = "as")]
+        name_as: String,
+    },
     /// Check a path's size.
     Stat {
         path: String,
@@ -404,11 +440,20 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>, path: &mut 
             known.insert(name.clone());
         }
         Op::Register { cap, .. } | Op::Revoke { cap, .. } => need(Some("cap"), cap, known)?,
-        Op::Delete(cap) | Op::Bind(cap) | Op::Close(cap) | Op::MqClose(cap) => need(None, cap, known)?,
+        Op::Delete(cap) | Op::Bind(cap) | Op::Close(cap) | Op::MqClose(cap) | Op::PipeClose(cap) => {
+            need(None, cap, known)?
+        }
         Op::MqSend { queue, .. } | Op::MqReceive { queue, .. } => need(Some("queue"), queue, known)?,
         Op::MqNotify { queue, notification, .. } => {
             need(Some("queue"), queue, known)?;
             need(Some("notification"), notification, known)?;
+        }
+        Op::Pipe { read_as, write_as } => known.extend([read_as.clone(), write_as.clone()]),
+        Op::PipeTake { name_as, .. } => {
+            known.insert(name_as.clone());
+        }
+        Op::PipeRead { fd, .. } | Op::PipeReadAll { fd, .. } | Op::PipeWrite { fd, .. } | Op::PipeGive { fd, .. } => {
+            need(Some("fd"), fd, known)?
         }
         Op::Read { fd, .. } | Op::Write { fd, .. } | Op::Seek { fd, .. } => need(Some("fd"), fd, known)?,
         Op::Send { to, pass, data, bytes, .. } => {

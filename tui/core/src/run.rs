@@ -316,7 +316,9 @@ pub fn per_operation(log: &EventLog) -> BTreeMap<String, OperationStats> {
             }
             EventKind::OperationEnded { .. } => {
                 if let Some((name, start)) = own.remove(&process) {
-                    stats.entry(name).or_default().cycles += event.time - start;
+                    // Saturating: operations that each wait near the end of the clock add up past it.
+                    let stats = stats.entry(name).or_default();
+                    stats.cycles = stats.cycles.saturating_add(event.time - start);
                 }
                 cause.remove(&process);
             }

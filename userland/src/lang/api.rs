@@ -331,6 +331,7 @@ pub(crate) fn engine(
     mq::register_mq(&mut engine, &bridge);
     register_ipc(&mut engine, &bridge);
     register_kernel_objects(&mut engine, &bridge);
+    pipes::register_pipes(&mut engine, &bridge);
     (engine, bridge)
 }
 
@@ -354,6 +355,7 @@ macro_rules! function {
 }
 
 mod mq;
+mod pipes;
 
 fn register_basics(engine: &mut Engine, bridge: &Arc<Bridge>) {
     // Rhai turns `print`'s argument into text itself and hands the text to this callback, which

@@ -73,6 +73,11 @@ impl Performer {
                     MqReply::Error(error) => return Err(error.to_string()),
                 }
             }
+            Request::Pipe(request) => Answer::Pipe(self.services.pipe(request).await.map_err(|e| e.to_string())?),
+            Request::PipeWrite { fd, data, nonblocking } => {
+                let written = self.services.pipe_write(fd, &data, nonblocking).await.map_err(|e| e.to_string())?;
+                Answer::Number(u64::from(written))
+            }
             Request::Compute(cycles) => done(sys.compute(cycles).await.map_err(failed)?),
             Request::Sleep(cycles) => done(sys.sleep(cycles).await.map_err(failed)?),
             Request::Yield => done(sys.yield_now().await.map_err(failed)?),

@@ -40,6 +40,12 @@ pub(crate) enum Request {
     Fs(FsRequest),
     /// A message-queue request, with the notification a registration passes.
     Mq(MqRequest, Option<Slot>),
+    Pipe(crate::pipe_protocol::PipeRequest),
+    PipeWrite {
+        fd: u32,
+        data: Vec<u8>,
+        nonblocking: bool,
+    },
     CreateEndpoint,
     CreateQueue {
         capacity: u32,
@@ -132,6 +138,7 @@ pub(crate) enum Answer {
     Entries(Vec<String>),
     /// A message from a queue, with its priority.
     Message(Vec<u8>, u32),
+    Pipe(crate::pipe_protocol::PipeReply),
     /// The operation failed, in the words the RON scripts' `Fails` uses ("peer dead").
     Failed(String),
 }

@@ -16,6 +16,7 @@ mod faults;
 mod files;
 mod limits;
 mod params;
+mod pipes;
 mod programs;
 mod raw;
 mod scripts;
@@ -38,6 +39,7 @@ use mksim_servers::system::{CapSpec, Mode, ObjectSpec, ProgramSpec, Servers, Sys
 /// in `mksim-userland` (see the crate's documentation for why).
 pub use mksim_userland::script::{Op, Pass, Policy};
 pub use params::RawParam;
+pub use pipes::{PIPE_BUFFER_BYTES_MAX, RawPipe};
 pub use programs::{ProgramError, ProgramKind, ProgramOverride, ProgramSource};
 use std::collections::BTreeMap;
 use std::fmt;

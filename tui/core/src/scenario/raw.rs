@@ -111,6 +111,8 @@ pub struct RawServers {
     pub file: Option<RawFile>,
     /// The timer server.
     pub timer: Option<RawTimer>,
+    /// The pipe server.
+    pub pipe: Option<super::pipes::RawPipe>,
     /// The supervisor, which restarts servers that fail.
     pub supervisor: Option<RawSupervisor>,
     /// The message-queue server.
@@ -139,6 +141,7 @@ impl Default for RawServers {
             block: None,
             file: None,
             timer: None,
+            pipe: None,
             supervisor: None,
             mq: None,
         }

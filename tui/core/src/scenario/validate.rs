@@ -63,7 +63,8 @@ fn demand(processes: &[RawProcess]) -> Demand {
         .iter()
         .filter(|process| walk_ops(process.program.ops()).iter().any(|(op, _)| matches!(op, Op::TimerWait(_))))
         .count();
-    Demand { names_registered: registered.len(), timer_clients }
+    // Any process may wait on a pipe: scripts in the language do not show what they use.
+    Demand { names_registered: registered.len(), timer_clients, pipe_clients: processes.len() }
 }
 
 /// What a process's validation needs to know of the rest of the scenario.
@@ -216,6 +217,10 @@ impl Validator<'_> {
             Some(mq) => Some((check(mq.priority, "mq")?, MqConfig::default())),
             None => None,
         };
+        let pipe = match raw.pipe {
+            Some(pipe) => Some(self.pipe(pipe)?),
+            None => None,
+        };
         Ok(Servers {
             mq,
             name: raw.name.then(|| Service::Name.default_priority()),
@@ -223,6 +228,7 @@ impl Validator<'_> {
             block,
             file,
             timer,
+            pipe,
             supervisor: None,
         })
     }
@@ -490,6 +496,17 @@ impl Validator<'_> {
                     if servers.mq.is_none() =>
                 {
                     Some(("a message-queue operation", "the message-queue server (servers: (mq: ()))"))
+                }
+                Op::Pipe { .. }
+                | Op::PipeRead { .. }
+                | Op::PipeReadAll { .. }
+                | Op::PipeWrite { .. }
+                | Op::PipeClose(_)
+                | Op::PipeGive { .. }
+                | Op::PipeTake { .. }
+                    if servers.pipe.is_none() =>
+                {
+                    Some(("a pipe operation", "the pipe server (servers: (pipe: ()))"))
                 }
                 Op::Lookup { name, .. } if !context.lookups.contains(name) => {
                     let mut message = format!(

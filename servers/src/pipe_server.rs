@@ -1,0 +1,86 @@
+//! The pipe server: [`Pipes`] behind an endpoint. Clients are told apart by
+//! their badge, so every client has its own descriptors.
+//!
+//! A request that must wait (a read of an empty pipe, a write to a full one)
+//! is not answered: the server keeps its reply capability in a first-in,
+//! first-out queue for the channel it waits on. After every request it tries
+//! again, in the order they came, the waiting requests of each channel that
+//! request woke, answering those that now finish; one that finishes may wake
+//! further channels. When the server dies, the reply capabilities die with
+//! it, and every waiting client gets "peer dead".
+
+use crate::pipe::{Outcome, PipeConfig, Pipes};
+use crate::serve::{Answer, ServerFaults, serve_with_faults};
+use mksim_kernel::{Incoming, Message, ProgramResult, Slot, Sys};
+use mksim_userland::pipe_protocol::{PipeReply, PipeRequest};
+use mksim_userland::protocol::{Request, ServiceError, decode, encode, reply_label};
+use std::collections::{BTreeMap, VecDeque};
+
+/// A request left waiting, with where its answer goes.
+struct Waiting {
+    client: u64,
+    request: PipeRequest,
+    reply: Slot,
+}
+
+/// The pipes and the requests waiting on them.
+struct Server {
+    pipes: Pipes,
+    waiting: BTreeMap<u32, VecDeque<Waiting>>,
+}
+
+fn answer(request: &PipeRequest, reply: &PipeReply) -> Message {
+    Message::new(reply_label(request.label()), encode(reply))
+}
+
+impl Server {
+    /// Tries again the requests waiting on `woken` and on whatever their finishing wakes;
+    /// returns the answers to send, in order.
+    fn retry(&mut self, woken: Vec<u32>) -> Vec<(Slot, Message)> {
+        let mut answers = Vec::new();
+        let mut channels: VecDeque<u32> = woken.into();
+        while let Some(channel) = channels.pop_front() {
+            let Some(queue) = self.waiting.remove(&channel) else { continue };
+            for waiting in queue {
+                let handled = self.pipes.handle(waiting.client, &waiting.request);
+                channels.extend(handled.woken);
+                match handled.outcome {
+                    Outcome::Done(reply) => answers.push((waiting.reply, answer(&waiting.request, &reply))),
+                    Outcome::Wait(again) => self.waiting.entry(again).or_default().push_back(waiting),
+                }
+            }
+        }
+        answers
+    }
+}
+
+/// Serves pipes on `port`.
+///
+/// # Errors
+/// Faults when its own port fails.
+pub async fn pipe_server(sys: Sys, port: Slot, config: PipeConfig, faults: Option<ServerFaults>) -> ProgramResult {
+    let mut server = Server { pipes: Pipes::new(config), waiting: BTreeMap::new() };
+    serve_with_faults(&sys, port, faults, async |incoming| {
+        let Incoming::Message(message) = incoming else { return Answer::Later };
+        let Some(request) = decode::<PipeRequest>(&message.data) else {
+            let reply = PipeReply::Error(ServiceError::BadRequest);
+            return Answer::Now(Message::new(reply_label(message.label), encode(&reply)));
+        };
+        let client = message.badge.0;
+        let handled = server.pipes.handle(client, &request);
+        for (reply, answer) in server.retry(handled.woken) {
+            // A waiting client that has died since has no one to answer.
+            let _ = sys.reply(reply, answer).await;
+        }
+        match (handled.outcome, message.reply) {
+            (Outcome::Done(reply), _) => Answer::Now(answer(&request, &reply)),
+            (Outcome::Wait(channel), Some(reply)) => {
+                server.waiting.entry(channel).or_default().push_back(Waiting { client, request, reply });
+                Answer::Later
+            }
+            // A request sent without a call cannot be answered later either.
+            (Outcome::Wait(_), None) => Answer::Later,
+        }
+    })
+    .await
+}
