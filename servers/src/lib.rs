@@ -24,6 +24,8 @@ pub mod name;
 pub mod needs;
 pub mod serve;
 pub mod service;
+pub mod socket;
+pub mod socket_server;
 pub mod supervisor;
 pub mod system;
 pub mod timer;

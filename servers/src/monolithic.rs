@@ -13,8 +13,11 @@ use mksim_kernel::syscall::{ServiceModule, ServiceWork};
 use mksim_userland::client::KernelServices;
 use mksim_userland::protocol::{FsReply, FsRequest, ServiceError, encode};
 use mksim_userland::ready::run_ready;
+use mksim_userland::socket_protocol::{SockReply, SockRequest};
 use std::cell::RefCell;
 use std::rc::Rc;
+
+mod socket;
 
 /// The block device and file system inside the kernel, when the scenario has them.
 pub struct InKernelStorage {
@@ -36,6 +39,8 @@ pub struct InKernelServices {
     pub storage: Option<InKernelStorage>,
     /// The timer period, when the scenario has a timer.
     pub timer_period_cycles: Option<u64>,
+    /// The sockets, when the scenario boots the socket service.
+    pub sockets: Option<RefCell<crate::socket::Sockets>>,
     /// Faults planned for the service modules.
     pub faults: Option<SharedPlan>,
 }
@@ -109,6 +114,10 @@ impl KernelServices for InKernelServices {
         work
     }
 
+    fn socket(&self, client: u64, request: &SockRequest, now: u64) -> (Option<SockReply>, ServiceWork) {
+        self.socket_call(client, request, now)
+    }
+
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork {
         let mut work = ServiceWork { function_calls: 1, ..ServiceWork::default() };
         if let Some(period) = self.timer_period_cycles {
@@ -130,6 +139,7 @@ impl KernelServices for InKernelServices {
             Service::Console => self.console_booted,
             Service::File => file_system,
             Service::Timer => self.timer_period_cycles.is_some(),
+            Service::Socket => self.sockets.is_some(),
             Service::Name | Service::Block | Service::Supervisor => false,
         };
         if booted { service.module() } else { None }

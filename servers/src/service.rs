@@ -27,12 +27,21 @@ pub enum Service {
     Timer,
     /// The supervisor, which restarts the servers it looks after.
     Supervisor,
+    /// The socket server (Unix-domain stream sockets).
+    Socket,
 }
 
 impl Service {
     /// Every service, in the order lists of them are shown.
-    pub const ALL: [Service; 6] =
-        [Service::Name, Service::Console, Service::Block, Service::File, Service::Timer, Service::Supervisor];
+    pub const ALL: [Service; 7] = [
+        Service::Name,
+        Service::Console,
+        Service::Block,
+        Service::File,
+        Service::Timer,
+        Service::Supervisor,
+        Service::Socket,
+    ];
 
     /// The name it goes by in the process table, at the name server, in fault specs and in
     /// a scenario's `faults`, `restart` and `expect.restarts`.
@@ -44,6 +53,7 @@ impl Service {
             Service::File => "fs",
             Service::Timer => "timer",
             Service::Supervisor => "supervisor",
+            Service::Socket => "sock",
         }
     }
 
@@ -63,6 +73,7 @@ impl Service {
             Service::File => "the file server",
             Service::Timer => "the timer server",
             Service::Supervisor => "the supervisor",
+            Service::Socket => "the socket server",
         }
     }
 
@@ -80,6 +91,7 @@ impl Service {
             Service::File => 15,
             Service::Timer => 19,
             Service::Supervisor => 22,
+            Service::Socket => 14,
         }
     }
 
@@ -95,7 +107,7 @@ impl Service {
 
     /// True when faults can strike it, and so a supervisor can look after it.
     pub fn is_faultable(self) -> bool {
-        matches!(self, Service::Console | Service::Block | Service::File | Service::Timer)
+        matches!(self, Service::Console | Service::Block | Service::File | Service::Timer | Service::Socket)
     }
 
     /// The services faults can strike, in [`Service::ALL`]'s order.
@@ -107,7 +119,7 @@ impl Service {
     /// server's, published only so a restarted one can be found again; the name server and
     /// the supervisor are not services a program calls by name.
     pub fn is_looked_up(self) -> bool {
-        matches!(self, Service::Console | Service::File | Service::Timer)
+        matches!(self, Service::Console | Service::File | Service::Timer | Service::Socket)
     }
 
     /// The module of the monolithic kernel that holds its code, for a service that has one.
@@ -117,6 +129,7 @@ impl Service {
             Service::Block => Some(ServiceModule::BlockDriver),
             Service::File => Some(ServiceModule::FileSystem),
             Service::Timer => Some(ServiceModule::Timer),
+            Service::Socket => Some(ServiceModule::Socket),
             Service::Name | Service::Supervisor => None,
         }
     }
@@ -145,7 +158,7 @@ mod tests {
     #[test]
     fn the_faultable_services_are_those_with_a_kernel_module_in_the_order_errors_list_them() {
         let names: Vec<&str> = Service::faultable().map(Service::name).collect();
-        assert_eq!(names, ["console", "block", "fs", "timer"]);
+        assert_eq!(names, ["console", "block", "fs", "timer", "sock"]);
         for service in Service::ALL {
             assert_eq!(service.is_faultable(), service.module().is_some(), "{service}");
         }

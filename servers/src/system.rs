@@ -16,6 +16,8 @@ use crate::monolithic::{InKernelServices, InKernelStorage};
 use crate::name::{Registry, name_server};
 use crate::serve::ServerFaults;
 use crate::service::Service;
+use crate::socket::SocketConfig;
+use crate::socket_server::socket_server;
 use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
 use crate::timer::timer_server;
 use mksim_kernel::InjectedFault;
@@ -78,6 +80,8 @@ pub struct Servers {
     pub file: Option<(Priority, FsConfig)>,
     /// Timer server priority and tick period.
     pub timer: Option<(Priority, u64)>,
+    /// Socket server priority and settings.
+    pub socket: Option<(Priority, SocketConfig)>,
     /// The supervisor, which restarts the servers it looks after (microkernel mode only:
     /// in monolithic mode there is no server to restart).
     pub supervisor: Option<SupervisorSpec>,
@@ -93,6 +97,7 @@ impl Servers {
             Service::File => self.file.is_some(),
             Service::Timer => self.timer.is_some(),
             Service::Supervisor => self.supervisor.is_some(),
+            Service::Socket => self.socket.is_some(),
         }
     }
 
@@ -414,6 +419,17 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
         let (_, endpoint) = boot.server(Service::Timer, priority, restarter);
         boot.publish(Service::Timer, endpoint);
     }
+    if let Some((priority, config)) = servers.socket {
+        let faults = boot.faults(Service::Socket);
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let faults = faults.clone();
+            kernel.start(id, move |sys| socket_server(sys, slot, config, faults));
+            endpoint
+        });
+        let (_, endpoint) = boot.server(Service::Socket, priority, restarter);
+        boot.publish(Service::Socket, endpoint);
+    }
 }
 
 /// Boots the supervisor with a handle on each server it looks after, and lets it register
@@ -484,6 +500,7 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
         console_booted: servers.console.is_some(),
         storage,
         timer_period_cycles: servers.timer.map(|(_, period)| period),
+        sockets: servers.socket.map(|(_, config)| RefCell::new(crate::socket::Sockets::new(config))),
         faults: plan,
     };
     ClientMode::Monolithic(Rc::new(services))

@@ -242,6 +242,7 @@ fn run(workload: &Workload, mode: Mode) -> Observed {
         )),
         timer: None,
         supervisor: None,
+        socket: None,
     };
     let journals: Vec<Journal> = workload.programs.iter().map(|_| Journal::default()).collect();
     let programs = workload

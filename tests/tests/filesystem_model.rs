@@ -725,6 +725,7 @@ fn run_in(mode: Mode, blocks: u32, requests: Vec<FsRequest>, driver_crash: Optio
         file: Some((level(15), config())),
         timer: None,
         supervisor: None,
+        socket: None,
     };
     let program = ProgramSpec {
         name: "client".into(),

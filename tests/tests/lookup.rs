@@ -58,6 +58,7 @@ impl Case {
             file: self.file.then(|| (level(15), FsConfig::default())),
             timer: self.timer.then(|| (level(14), 10_000)),
             supervisor: None,
+            socket: None,
         }
     }
 

@@ -19,6 +19,7 @@ fn servers() -> Servers {
         file: Some((level(15), FsConfig::default())),
         timer: None,
         supervisor: None,
+        socket: None,
     }
 }
 

@@ -683,6 +683,7 @@ every_key_on!(
     scripted_spooler,
     scripted_watcher,
     size_sweep,
+    socket_echo,
     tour,
 );
 

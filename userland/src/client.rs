@@ -16,6 +16,8 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+mod socket;
+
 /// Why a stub call failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
 pub enum ClientError {
@@ -33,6 +35,14 @@ pub trait KernelServices {
     fn fs(&self, client: u64, request: FsRequest, now: u64) -> (FsReply, ServiceWork);
     /// Appends console output for `client`.
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork;
+    /// Runs a socket request for `client` at time `now` as far as it goes: its reply, or none
+    /// when the caller must wait (the work's `wait` says on what) and then try it again.
+    fn socket(
+        &self,
+        client: u64,
+        request: &crate::socket_protocol::SockRequest,
+        now: u64,
+    ) -> (Option<crate::socket_protocol::SockReply>, ServiceWork);
     /// The work of waiting from `now` until `ticks` timer ticks have passed.
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork;
     /// The module of the kernel that serves `name`, when that service is linked in: what a name
@@ -64,6 +74,8 @@ struct Connections {
     reconnects: BTreeMap<String, u32>,
     /// The file-server incarnation each open descriptor belongs to.
     descriptors: BTreeMap<u32, u32>,
+    /// The socket-server incarnation each socket descriptor belongs to.
+    sockets: BTreeMap<u32, u32>,
 }
 
 impl Connections {

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
+mod socket;
+
 /// Why an operation stopped the script.
 enum Stop {
     /// An `Exit` op.
@@ -36,6 +38,8 @@ struct Script {
     services: Services,
     caps: BTreeMap<String, Slot>,
     fds: BTreeMap<String, u32>,
+    /// Socket descriptors, by name.
+    sockets: BTreeMap<String, u32>,
     messages: BTreeMap<String, Received>,
     steps: Steps,
 }
@@ -61,7 +65,8 @@ pub fn run(
 ) -> impl Future<Output = ProgramResult> {
     let steps = Steps::default();
     let counter = steps.counter();
-    let script = Script { services, caps, fds: BTreeMap::new(), messages: BTreeMap::new(), steps };
+    let script =
+        Script { services, caps, fds: BTreeMap::new(), sockets: BTreeMap::new(), messages: BTreeMap::new(), steps };
     counter.around(script.run(ops, keep_going))
 }
 
@@ -237,6 +242,13 @@ impl Script {
                 },
                 Op::Exit(code) => Err(Stop::Exit(*code)),
                 Op::Print(_) | Op::Lookup { .. } | Op::Register { .. } | Op::TimerWait(_) => self.service_op(op).await,
+                Op::Close(name) if self.sockets.contains_key(name) => self.socket_op(op).await,
+                Op::Listen { .. }
+                | Op::Accept { .. }
+                | Op::Connect { .. }
+                | Op::SockSend { .. }
+                | Op::SockRecv { .. }
+                | Op::SockEcho(_) => self.socket_op(op).await,
                 Op::Open { .. }
                 | Op::Create(_)
                 | Op::Mkdir(_)

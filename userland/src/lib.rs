@@ -19,6 +19,7 @@ pub mod lang;
 pub mod protocol;
 pub mod ready;
 pub mod script;
+pub mod socket_protocol;
 mod steps;
 
 pub use mksim_kernel::{Badge, Incoming, Message, ProgramFault, ProgramResult, Received, Rights, Slot, Sys, SysError};

@@ -27,6 +27,8 @@ pub enum Service {
     Timer = 5,
     /// The supervisor's heartbeat, which every supervised server answers.
     Supervisor = 6,
+    /// The socket server.
+    Socket = 9,
 }
 
 /// The label of a heartbeat: a supervisor asks a server whether it still answers.
@@ -44,6 +46,7 @@ impl Service {
             4 => Some(Service::Block),
             5 => Some(Service::Timer),
             6 => Some(Service::Supervisor),
+            9 => Some(Service::Socket),
             _ => None,
         }
     }
@@ -130,6 +133,25 @@ pub enum ServiceError {
     /// A component of the path is longer than a name may be.
     #[error("name too long")]
     NameTooLong,
+    /// The operation would have to wait, and the caller asked not to.
+    #[error("would block")]
+    WouldBlock,
+    /// A write to a stream whose reading end is closed.
+    #[error("broken pipe")]
+    BrokenPipe,
+    /// A socket address is bound already.
+    #[error("address in use")]
+    AddressInUse,
+    /// Nobody listens at the address, or its backlog is full.
+    #[error("connection refused")]
+    ConnectionRefused,
+    /// The connection is gone: its listener closed before accepting it, or the server that
+    /// held it restarted.
+    #[error("connection reset")]
+    ConnectionReset,
+    /// A stream operation on a socket that is not connected (a listener).
+    #[error("not connected")]
+    NotConnected,
 }
 
 /// Name server requests.
@@ -399,6 +421,7 @@ pub fn reply_label(request_label: u32) -> u32 {
 fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
     let text = match service {
         Service::Supervisor => "alive".to_owned(),
+        Service::Socket => crate::socket_protocol::describe_reply(data)?,
         Service::Fs => match decode::<FsReply>(data)? {
             FsReply::Done => "ok".to_owned(),
             FsReply::Descriptor(fd) => format!("fd {fd}"),
@@ -431,6 +454,7 @@ pub fn describe(label: u32, data: &[u8]) -> Option<String> {
         Service::Block => decode::<BlockRequest>(data)?.to_string(),
         Service::Timer => decode::<TimerRequest>(data)?.to_string(),
         Service::Supervisor => "heartbeat".to_owned(),
+        Service::Socket => decode::<crate::socket_protocol::SockRequest>(data)?.to_string(),
     })
 }
 
@@ -458,6 +482,7 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
         (4, 2) => "block.write",
         (5, 1) => "timer.wait",
         (6, 1) => "heartbeat",
+        (9, operation) => return crate::socket_protocol::operation_name(operation),
         _ => return None,
     };
     Some(name)

@@ -113,6 +113,8 @@ pub struct RawServers {
     pub timer: Option<RawTimer>,
     /// The supervisor, which restarts servers that fail.
     pub supervisor: Option<RawSupervisor>,
+    /// The socket server.
+    pub sock: Option<RawSock>,
 }
 
 impl Default for RawServers {
@@ -124,6 +126,7 @@ impl Default for RawServers {
             file: None,
             timer: None,
             supervisor: None,
+            sock: None,
         }
     }
 }
@@ -190,6 +193,22 @@ impl RawTimer {
 
 fn timer_priority() -> Int {
     default_priority(Service::Timer)
+}
+
+/// The socket server.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, default, rename = "Sock")]
+pub struct RawSock {
+    /// Bytes buffered in each direction of a connection.
+    pub buffer_bytes: Int,
+    /// The server's priority, 0 to 31.
+    pub priority: Int,
+}
+
+impl Default for RawSock {
+    fn default() -> Self {
+        RawSock { buffer_bytes: 4096.into(), priority: default_priority(Service::Socket) }
+    }
 }
 
 /// The priority `service` runs at when the file leaves `priority` out.
