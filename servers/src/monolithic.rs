@@ -114,8 +114,8 @@ impl KernelServices for InKernelServices {
         work
     }
 
-    fn socket(&self, client: u64, request: &SockRequest, now: u64) -> (Option<SockReply>, ServiceWork) {
-        self.socket_call(client, request, now)
+    fn socket(&self, client: u64, request: &SockRequest, resumed: bool, now: u64) -> (Option<SockReply>, ServiceWork) {
+        self.socket_call(client, request, resumed, now)
     }
 
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork {

@@ -684,6 +684,7 @@ every_key_on!(
     scripted_watcher,
     size_sweep,
     socket_echo,
+    socket_restart,
     tour,
 );
 

@@ -36,11 +36,14 @@ pub trait KernelServices {
     /// Appends console output for `client`.
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork;
     /// Runs a socket request for `client` at time `now` as far as it goes: its reply, or none
-    /// when the caller must wait (the work's `wait` says on what) and then try it again.
+    /// when the caller must wait (the work's `wait` says on what) and then try it again, as
+    /// `resumed` (a fault planned for the Nth request counts only first tries, as a server
+    /// counts the requests it receives).
     fn socket(
         &self,
         client: u64,
         request: &crate::socket_protocol::SockRequest,
+        resumed: bool,
         now: u64,
     ) -> (Option<crate::socket_protocol::SockReply>, ServiceWork);
     /// The work of waiting from `now` until `ticks` timer ticks have passed.

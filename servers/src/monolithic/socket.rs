@@ -12,15 +12,24 @@ use mksim_userland::socket_protocol::{SockReply, SockRequest};
 
 impl InKernelServices {
     /// Runs `request` for `client` at `now`: its reply and the work, or no reply and work that
-    /// leaves the caller waiting.
-    pub(super) fn socket_call(&self, client: u64, request: &SockRequest, now: u64) -> (Option<SockReply>, ServiceWork) {
+    /// leaves the caller waiting. A resumed call is not a new request for the fault plan: the
+    /// socket server retries a waiting call without receiving it again.
+    pub(super) fn socket_call(
+        &self,
+        client: u64,
+        request: &SockRequest,
+        resumed: bool,
+        now: u64,
+    ) -> (Option<SockReply>, ServiceWork) {
         let request_bytes = encode(request).len() as u64;
         // The syscall handler calls the socket module.
         let mut work = ServiceWork { function_calls: 2, bytes_copied: request_bytes, ..ServiceWork::default() };
         let Some(sockets) = &self.sockets else {
             return (Some(SockReply::Error(ServiceError::NotFound)), work);
         };
-        self.strike(Service::Socket, ServiceModule::Socket, now, &mut work);
+        if !resumed {
+            self.strike(Service::Socket, ServiceModule::Socket, now, &mut work);
+        }
         if is_cut_short(&work) {
             return (Some(SockReply::Error(ServiceError::Io)), work);
         }

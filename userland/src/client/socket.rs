@@ -29,7 +29,7 @@ impl Services {
             self.marked(label, async {
                 let mut resumed = false;
                 loop {
-                    let (reply, mut work) = services.socket(self.client, &request, self.sys.now());
+                    let (reply, mut work) = services.socket(self.client, &request, resumed, self.sys.now());
                     work.resumed = resumed;
                     self.sys.kernel_service(label, encode(&request), work).await?;
                     match reply {
