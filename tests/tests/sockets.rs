@@ -217,3 +217,69 @@ proptest! {
         check(&case)?;
     }
 }
+
+/// A scenario with a console, the socket server and `processes` (RON text of each process).
+fn scripted_scenario(processes: &[String]) -> mksim_core::scenario::Scenario {
+    let text = format!(
+        "Scenario(name: \"sockets\", servers: (console: true, sock: (buffer_bytes: 32)), processes: [{}])",
+        processes.join(", ")
+    );
+    mksim_core::scenario::Scenario::parse(&text, "test.ron").unwrap_or_else(|error| panic!("{error}"))
+}
+
+fn scripted(name: &str, priority: u8, source: &str) -> String {
+    format!("(name: \"{name}\", priority: {priority}, program: Script(source: r#\"{source}\"#))")
+}
+
+#[test]
+fn a_script_echo_server_serves_two_script_clients_and_errors_are_thrown_as_words_in_both_modes() {
+    let server = scripted(
+        "server",
+        9,
+        r#"
+        let listener = listen("/tmp/echo", 2);
+        try { accept(listener, true); } catch (error) { print("accept: " + error); }
+        try { listen("/tmp/echo", 1); } catch (error) { print("listen: " + error); }
+        for round in 0..2 {
+            let client = accept(listener);
+            loop {
+                let text = sock_recv(client, 5);
+                if text == "" { break; }
+                sock_send(client, text);
+            }
+            sock_close(client);
+        }
+        sock_close(listener);
+        print("served");
+        "#,
+    );
+    let client = |name: &str| {
+        scripted(
+            name,
+            5,
+            &format!(
+                r#"
+                try {{ connect("/tmp/nobody"); }} catch (error) {{ print("connect: " + error); }}
+                let s = connect("/tmp/echo");
+                sock_send(s, "a longer line from {name} than the buffer holds");
+                let echoed = "";
+                while echoed.len < 46 {{ echoed += sock_recv(s, 64); }}
+                print(echoed);
+                try {{ sock_recv(s, 64, true); }} catch (error) {{ print("recv: " + error); }}
+                sock_close(s);
+                "#
+            ),
+        )
+    };
+    let scenario = scripted_scenario(&[server, client("alice"), client("bobby")]);
+    for mode in [Mode::Microkernel, Mode::Monolithic] {
+        let report = mksim_core::run::run(&scenario, mode, &mksim_core::run::RunOptions::default());
+        assert_eq!(report.console["server"], "accept: would block\nlisten: address in use\nserved\n", "{mode:?}");
+        for name in ["alice", "bobby"] {
+            let expected = format!(
+                "connect: connection refused\na longer line from {name} than the buffer holds\nrecv: would block\n"
+            );
+            assert_eq!(report.console[name], expected, "{mode:?}");
+        }
+    }
+}

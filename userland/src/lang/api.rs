@@ -329,6 +329,7 @@ pub(crate) fn engine(
     register_basics(&mut engine, &bridge);
     register_services(&mut engine, &bridge);
     register_ipc(&mut engine, &bridge);
+    sockets::register(&mut engine, &bridge);
     register_kernel_objects(&mut engine, &bridge);
     (engine, bridge)
 }
@@ -351,6 +352,8 @@ macro_rules! function {
         });
     }};
 }
+
+mod sockets;
 
 fn register_basics(engine: &mut Engine, bridge: &Arc<Bridge>) {
     // Rhai turns `print`'s argument into text itself and hands the text to this callback, which
