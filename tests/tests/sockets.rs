@@ -183,7 +183,7 @@ fn run_in(mode: Mode, case: &Case) -> (Outcome, Record) {
     let mut system = boot(spec, mode);
     let outcome = system.kernel.run().clone();
     drop(system);
-    (outcome, Rc::try_unwrap(record).ok().expect("the run is over").into_inner())
+    (outcome, Rc::try_unwrap(record).expect("the run is over").into_inner())
 }
 
 fn check(case: &Case) -> Result<(), TestCaseError> {
