@@ -61,6 +61,7 @@ pub enum ServiceModule {
     Timer,
     Pipe,
     MessageQueue,
+    Socket,
 }
 
 impl ServiceModule {
@@ -73,6 +74,7 @@ impl ServiceModule {
             ServiceModule::Timer => "timer driver",
             ServiceModule::Pipe => "pipe",
             ServiceModule::MessageQueue => "message queue",
+            ServiceModule::Socket => "socket",
         }
     }
 }

@@ -30,6 +30,8 @@ pub mod pipe;
 pub mod pipe_server;
 pub mod serve;
 pub mod service;
+pub mod socket;
+pub mod socket_server;
 pub mod supervisor;
 pub mod system;
 pub mod timer;

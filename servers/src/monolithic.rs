@@ -16,10 +16,12 @@ use mksim_kernel::syscall::{ServiceModule, ServiceWork};
 use mksim_userland::client::{KernelServices, MqOutcome};
 use mksim_userland::protocol::{FsReply, FsRequest, MqRequest, ServiceError, encode};
 use mksim_userland::ready::run_ready;
+use mksim_userland::socket_protocol::{SockReply, SockRequest};
 use std::cell::RefCell;
 use std::rc::Rc;
 
 mod pipe;
+mod socket;
 
 /// The block device and file system inside the kernel, when the scenario has them.
 pub struct InKernelStorage {
@@ -46,6 +48,8 @@ pub struct InKernelServices {
     /// The process behind each client badge that called the message queues: whose
     /// notification a registration names.
     pub mq_callers: RefCell<std::collections::BTreeMap<u64, ProcessId>>,
+    /// The sockets, when the scenario boots the socket service.
+    pub sockets: Option<RefCell<crate::socket::Sockets>>,
     /// Faults planned for the service modules.
     pub faults: Option<SharedPlan>,
     /// The pipes, when the scenario has a pipe server.
@@ -132,6 +136,10 @@ impl KernelServices for InKernelServices {
         work
     }
 
+    fn socket(&self, client: u64, request: &SockRequest, resumed: bool, now: u64) -> (Option<SockReply>, ServiceWork) {
+        self.socket_call(client, request, resumed, now)
+    }
+
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork {
         let mut work = ServiceWork { function_calls: 1, ..ServiceWork::default() };
         if let Some(period) = self.timer_period_cycles {
@@ -155,6 +163,7 @@ impl KernelServices for InKernelServices {
             Service::Timer => self.timer_period_cycles.is_some(),
             Service::MessageQueue => self.mq.is_some(),
             Service::Pipe => self.pipes.is_some(),
+            Service::Socket => self.sockets.is_some(),
             Service::Name | Service::Block | Service::Supervisor => false,
         };
         if booted { service.module() } else { None }

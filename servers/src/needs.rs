@@ -8,12 +8,14 @@
 
 use crate::filesystem::FsConfig;
 use crate::service::Service;
+use crate::socket::SocketConfig;
 use crate::supervisor::MAX_WARDS;
 use crate::system::Servers;
 use mksim_userland::pipe_protocol::{PIPE_BUF_BYTES, PipeReply, PipeRequest};
 use mksim_userland::protocol::{
     BlockRequest, FsReply, FsRequest, MQ_PRIORITY_MAX, MqReply, MqRequest, SimpleReply, encode,
 };
+use mksim_userland::socket_protocol::{SockReply, SockRequest};
 
 /// What the programs of a scenario ask of the servers: some servers' needs grow with it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -24,6 +26,9 @@ pub struct Demand {
     pub timer_clients: usize,
     /// Programs that may wait on the pipe server at once (it keeps each one's reply capability).
     pub pipe_clients: usize,
+    /// Programs that use sockets (the socket server keeps the reply capability of each one
+    /// that waits).
+    pub socket_clients: usize,
 }
 
 /// One need of one server: how much, and why in words.
@@ -72,6 +77,7 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
             (Service::MessageQueue, servers.mq.is_some()),
             (Service::Pipe, servers.pipe.is_some()),
             (Service::Block, servers.block.is_some() && servers.supervises(Service::Block)),
+            (Service::Socket, servers.socket.is_some()),
         ]
         .into_iter()
         .filter_map(|(service, booted)| booted.then_some(service.name()))
@@ -170,6 +176,9 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
     if servers.pipe.is_some() {
         pipe_needs(&mut needs, demand.pipe_clients);
     }
+    if let Some((_, config)) = servers.socket {
+        socket_needs(&mut needs, config, demand.socket_clients, hang);
+    }
     if let Some(supervisor) = &servers.supervisor {
         let wards: Vec<&str> = supervisor.wards.iter().take(MAX_WARDS).map(|ward| ward.server.as_str()).collect();
         needs.capability_slots.push(slots(
@@ -221,6 +230,31 @@ fn file_transfer(config: FsConfig) -> Need {
     }
 }
 
+/// The socket server holds its port, and the reply capability of every client waiting at once.
+fn socket_needs(needs: &mut ServerNeeds, config: SocketConfig, clients: usize, hang: &str) {
+    let clients = clients.max(1);
+    needs.capability_slots.push(Need {
+        server: Service::Socket,
+        amount: 2 + clients as u64,
+        why: format!(
+            "1 for its port, 1 for the reply capability of each program that may wait on it at once ({clients}), \
+             {hang}"
+        ),
+    });
+    needs.objects.push(Need { server: Service::Socket, amount: 2, why: format!("its port, {hang}") });
+    let data = vec![0; config.transfer_bytes_max];
+    let request = encode(&SockRequest::Send { fd: u32::MAX, data: data.clone(), nonblocking: false }).len();
+    let reply = encode(&SockReply::Data(data)).len();
+    needs.message_bytes.push(Need {
+        server: Service::Socket,
+        amount: request.max(reply) as u64,
+        why: format!(
+            "a send or receive moves up to {} bytes in one message with its header",
+            config.transfer_bytes_max
+        ),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,8 +287,10 @@ mod tests {
                 heartbeat: None,
                 wards: vec![ward(Service::Block), ward(Service::File)],
             }),
+            socket: None,
         };
-        let needs = server_needs(&servers, Demand { names_registered: 2, timer_clients: 3, pipe_clients: 0 });
+        let demand = Demand { names_registered: 2, timer_clients: 3, pipe_clients: 0, socket_clients: 0 };
+        let needs = server_needs(&servers, demand);
         let slots = &needs.capability_slots;
         // Port, console + fs + timer + block published, 2 names, 2 while answering.
         assert_eq!(amount(slots, Service::Name), Some(1 + 4 + 2 + 2));

@@ -31,11 +31,13 @@ pub enum Service {
     MessageQueue,
     /// The pipe server.
     Pipe,
+    /// The socket server (Unix-domain stream sockets).
+    Socket,
 }
 
 impl Service {
     /// Every service, in the order lists of them are shown.
-    pub const ALL: [Service; 8] = [
+    pub const ALL: [Service; 9] = [
         Service::Name,
         Service::Console,
         Service::Block,
@@ -44,6 +46,7 @@ impl Service {
         Service::Supervisor,
         Service::MessageQueue,
         Service::Pipe,
+        Service::Socket,
     ];
 
     /// The name it goes by in the process table, at the name server, in fault specs and in
@@ -58,6 +61,7 @@ impl Service {
             Service::Supervisor => "supervisor",
             Service::MessageQueue => "mq",
             Service::Pipe => "pipe",
+            Service::Socket => "sock",
         }
     }
 
@@ -79,6 +83,7 @@ impl Service {
             Service::Supervisor => "the supervisor",
             Service::MessageQueue => "the message-queue server",
             Service::Pipe => "the pipe server",
+            Service::Socket => "the socket server",
         }
     }
 
@@ -98,6 +103,7 @@ impl Service {
             Service::Supervisor => 22,
             Service::MessageQueue => 14,
             Service::Pipe => 14,
+            Service::Socket => 14,
         }
     }
 
@@ -115,7 +121,13 @@ impl Service {
     pub fn is_faultable(self) -> bool {
         matches!(
             self,
-            Service::Console | Service::Block | Service::File | Service::Timer | Service::MessageQueue | Service::Pipe
+            Service::Console
+                | Service::Block
+                | Service::File
+                | Service::Timer
+                | Service::MessageQueue
+                | Service::Pipe
+                | Service::Socket
         )
     }
 
@@ -128,7 +140,10 @@ impl Service {
     /// server's, published only so a restarted one can be found again; the name server and
     /// the supervisor are not services a program calls by name.
     pub fn is_looked_up(self) -> bool {
-        matches!(self, Service::Console | Service::File | Service::Timer | Service::MessageQueue | Service::Pipe)
+        matches!(
+            self,
+            Service::Console | Service::File | Service::Timer | Service::MessageQueue | Service::Pipe | Service::Socket
+        )
     }
 
     /// True when clients pass capabilities in their requests (a message queue's notification),
@@ -146,6 +161,7 @@ impl Service {
             Service::Timer => Some(ServiceModule::Timer),
             Service::MessageQueue => Some(ServiceModule::MessageQueue),
             Service::Pipe => Some(ServiceModule::Pipe),
+            Service::Socket => Some(ServiceModule::Socket),
             Service::Name | Service::Supervisor => None,
         }
     }
@@ -174,7 +190,7 @@ mod tests {
     #[test]
     fn the_faultable_services_are_those_with_a_kernel_module_in_the_order_errors_list_them() {
         let names: Vec<&str> = Service::faultable().map(Service::name).collect();
-        assert_eq!(names, ["console", "block", "fs", "timer", "mq", "pipe"]);
+        assert_eq!(names, ["console", "block", "fs", "timer", "mq", "pipe", "sock"]);
         for service in Service::ALL {
             assert_eq!(service.is_faultable(), service.module().is_some(), "{service}");
         }

@@ -20,6 +20,8 @@ use crate::pipe::{PipeConfig, Pipes};
 use crate::pipe_server::pipe_server;
 use crate::serve::ServerFaults;
 use crate::service::Service;
+use crate::socket::SocketConfig;
+use crate::socket_server::socket_server;
 use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
 use crate::timer::timer_server;
 use mksim_kernel::InjectedFault;
@@ -86,6 +88,8 @@ pub struct Servers {
     pub mq: Option<(Priority, MqConfig)>,
     /// Pipe server priority and pipe settings.
     pub pipe: Option<(Priority, PipeConfig)>,
+    /// Socket server priority and settings.
+    pub socket: Option<(Priority, SocketConfig)>,
     /// The supervisor, which restarts the servers it looks after (microkernel mode only:
     /// in monolithic mode there is no server to restart).
     pub supervisor: Option<SupervisorSpec>,
@@ -103,6 +107,7 @@ impl Servers {
             Service::MessageQueue => self.mq.is_some(),
             Service::Supervisor => self.supervisor.is_some(),
             Service::Pipe => self.pipe.is_some(),
+            Service::Socket => self.socket.is_some(),
         }
     }
 
@@ -446,6 +451,17 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
         let (_, endpoint) = boot.server(Service::Pipe, priority, restarter);
         boot.publish(Service::Pipe, endpoint);
     }
+    if let Some((priority, config)) = servers.socket {
+        let faults = boot.faults(Service::Socket);
+        let restarter: Restarter = Rc::new(move |kernel, id| {
+            let (endpoint, slot) = service_port(kernel, id);
+            let faults = faults.clone();
+            kernel.start(id, move |sys| socket_server(sys, slot, config, faults));
+            endpoint
+        });
+        let (_, endpoint) = boot.server(Service::Socket, priority, restarter);
+        boot.publish(Service::Socket, endpoint);
+    }
 }
 
 /// Boots the supervisor with a handle on each server it looks after, and lets it register
@@ -518,6 +534,7 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
         timer_period_cycles: servers.timer.map(|(_, period)| period),
         mq: servers.mq.map(|(_, config)| RefCell::new(MessageQueues::new(config))),
         mq_callers: RefCell::default(),
+        sockets: servers.socket.map(|(_, config)| RefCell::new(crate::socket::Sockets::new(config))),
         faults: plan,
         pipes: servers.pipe.map(|(_, config)| RefCell::new(Pipes::new(config))),
     };

@@ -244,6 +244,7 @@ fn run(workload: &Workload, mode: Mode) -> Observed {
         pipe: None,
         supervisor: None,
         mq: None,
+        socket: None,
     };
     let journals: Vec<Journal> = workload.programs.iter().map(|_| Journal::default()).collect();
     let programs = workload

@@ -727,6 +727,7 @@ fn run_in(mode: Mode, blocks: u32, requests: Vec<FsRequest>, driver_crash: Optio
         pipe: None,
         supervisor: None,
         mq: None,
+        socket: None,
     };
     let program = ProgramSpec {
         name: "client".into(),

@@ -60,6 +60,7 @@ impl Case {
             pipe: None,
             supervisor: None,
             mq: None,
+            socket: None,
         }
     }
 

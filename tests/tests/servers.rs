@@ -21,6 +21,7 @@ fn servers() -> Servers {
         pipe: None,
         supervisor: None,
         mq: None,
+        socket: None,
     }
 }
 

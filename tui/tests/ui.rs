@@ -687,6 +687,8 @@ every_key_on!(
     scripted_spooler,
     scripted_watcher,
     size_sweep,
+    socket_echo,
+    socket_restart,
     tour,
 );
 

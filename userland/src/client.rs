@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 mod pipe;
+mod socket;
 
 /// Why a stub call failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
@@ -39,6 +40,17 @@ pub trait KernelServices {
     fn fs(&self, client: u64, request: FsRequest, now: u64) -> (FsReply, ServiceWork);
     /// Appends console output for `client`.
     fn console_write(&self, client: u64, text: &str, now: u64) -> ServiceWork;
+    /// Runs a socket request for `client` at time `now` as far as it goes: its reply, or none
+    /// when the caller must wait (the work's `wait` says on what) and then try it again, as
+    /// `resumed` (a fault planned for the Nth request counts only first tries, as a server
+    /// counts the requests it receives).
+    fn socket(
+        &self,
+        client: u64,
+        request: &crate::socket_protocol::SockRequest,
+        resumed: bool,
+        now: u64,
+    ) -> (Option<crate::socket_protocol::SockReply>, ServiceWork);
     /// The work of waiting from `now` until `ticks` timer ticks have passed.
     fn timer_wait(&self, now: u64, ticks: u32) -> ServiceWork;
     /// Runs a message-queue request for `client` (the process `caller`) at time `now`: the
@@ -93,6 +105,8 @@ struct Connections {
     descriptors: BTreeMap<u32, u32>,
     /// The `mq`-server incarnation each open queue descriptor belongs to.
     mq_descriptors: BTreeMap<u32, u32>,
+    /// The socket-server incarnation each socket descriptor belongs to.
+    sockets: BTreeMap<u32, u32>,
 }
 
 impl Connections {

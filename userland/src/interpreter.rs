@@ -15,6 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 mod pipe_ops;
+mod socket;
 
 /// Why an operation stopped the script.
 enum Stop {
@@ -40,6 +41,8 @@ struct Script {
     services: Services,
     caps: BTreeMap<String, Slot>,
     fds: BTreeMap<String, u32>,
+    /// Socket descriptors, by name.
+    sockets: BTreeMap<String, u32>,
     messages: BTreeMap<String, Received>,
     steps: Steps,
 }
@@ -65,7 +68,8 @@ pub fn run(
 ) -> impl Future<Output = ProgramResult> {
     let steps = Steps::default();
     let counter = steps.counter();
-    let script = Script { services, caps, fds: BTreeMap::new(), messages: BTreeMap::new(), steps };
+    let script =
+        Script { services, caps, fds: BTreeMap::new(), sockets: BTreeMap::new(), messages: BTreeMap::new(), steps };
     counter.around(script.run(ops, keep_going))
 }
 
@@ -241,6 +245,13 @@ impl Script {
                 },
                 Op::Exit(code) => Err(Stop::Exit(*code)),
                 Op::Print(_) | Op::Lookup { .. } | Op::Register { .. } | Op::TimerWait(_) => self.service_op(op).await,
+                Op::Close(name) if self.sockets.contains_key(name) => self.socket_op(op).await,
+                Op::Listen { .. }
+                | Op::Accept { .. }
+                | Op::Connect { .. }
+                | Op::SockSend { .. }
+                | Op::SockRecv { .. }
+                | Op::SockEcho(_) => self.socket_op(op).await,
                 Op::Open { .. }
                 | Op::Create(_)
                 | Op::Mkdir(_)

@@ -22,6 +22,7 @@ pub mod pipe_protocol;
 pub mod protocol;
 pub mod ready;
 pub mod script;
+pub mod socket_protocol;
 mod steps;
 
 pub use mksim_kernel::{Badge, Incoming, Message, ProgramFault, ProgramResult, Received, Rights, Slot, Sys, SysError};

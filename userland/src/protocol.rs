@@ -33,6 +33,8 @@ pub enum Service {
     MessageQueue = 8,
     /// The pipe server.
     Pipe = 7,
+    /// The socket server.
+    Socket = 9,
 }
 
 /// The label of a heartbeat: a supervisor asks a server whether it still answers.
@@ -52,6 +54,7 @@ impl Service {
             6 => Some(Service::Supervisor),
             8 => Some(Service::MessageQueue),
             7 => Some(Service::Pipe),
+            9 => Some(Service::Socket),
             _ => None,
         }
     }
@@ -153,6 +156,19 @@ pub enum ServiceError {
     /// A write to a pipe whose read ends are all closed (POSIX's EPIPE).
     #[error("broken pipe")]
     BrokenPipe,
+    /// A socket address is bound already.
+    #[error("address in use")]
+    AddressInUse,
+    /// Nobody listens at the address, or its backlog is full.
+    #[error("connection refused")]
+    ConnectionRefused,
+    /// The connection is gone: its listener closed before accepting it, or the server that
+    /// held it restarted.
+    #[error("connection reset")]
+    ConnectionReset,
+    /// A stream operation on a socket that is not connected (a listener).
+    #[error("not connected")]
+    NotConnected,
 }
 
 /// Name server requests.
@@ -424,6 +440,7 @@ fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
         Service::Supervisor => "alive".to_owned(),
         Service::MessageQueue => crate::mq_protocol::describe_reply(data)?,
         Service::Pipe => crate::pipe_protocol::describe_pipe_reply(data)?,
+        Service::Socket => crate::socket_protocol::describe_reply(data)?,
         Service::Fs => match decode::<FsReply>(data)? {
             FsReply::Done => "ok".to_owned(),
             FsReply::Descriptor(fd) => format!("fd {fd}"),
@@ -458,6 +475,7 @@ pub fn describe(label: u32, data: &[u8]) -> Option<String> {
         Service::Supervisor => "heartbeat".to_owned(),
         Service::MessageQueue => crate::mq_protocol::describe_request(data)?,
         Service::Pipe => decode::<crate::pipe_protocol::PipeRequest>(data)?.to_string(),
+        Service::Socket => decode::<crate::socket_protocol::SockRequest>(data)?.to_string(),
     })
 }
 
@@ -487,6 +505,7 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
         (6, 1) => "heartbeat",
         (8, operation) => return crate::mq_protocol::operation_name(operation),
         (7, operation) => return crate::pipe_protocol::pipe_operation(operation),
+        (9, operation) => return crate::socket_protocol::operation_name(operation),
         _ => return None,
     };
     Some(name)

@@ -170,6 +170,45 @@ pub enum Op {
     MqUnlink(String),
     /// Close a queue descriptor.
     MqClose(String),
+    /// Bind a stream-socket listener to `path` (socket server); its descriptor gets the name `as`.
+    Listen {
+        path: String,
+        backlog: u32,
+        #[serde(rename = "as")]
+        name_as: String,
+    },
+    /// Take the oldest pending connection of `listener`; its socket gets the name `as`.
+    Accept {
+        listener: String,
+        #[serde(rename = "as")]
+        name_as: String,
+        #[serde(default)]
+        nonblocking: bool,
+    },
+    /// Connect to the listener at `path`; the socket gets the name `as`.
+    Connect {
+        path: String,
+        #[serde(rename = "as")]
+        name_as: String,
+    },
+    /// Send all of `text` on a socket.
+    SockSend {
+        sock: String,
+        text: String,
+        #[serde(default)]
+        nonblocking: bool,
+    },
+    /// Receive up to `len` bytes from a socket; `expect` checks the text ("" is end of file).
+    SockRecv {
+        sock: String,
+        len: u32,
+        #[serde(default)]
+        expect: Option<String>,
+        #[serde(default)]
+        nonblocking: bool,
+    },
+    /// Send back on a socket everything it receives, until end of file.
+    SockEcho(String),
     /// Make an endpoint.
     CreateEndpoint(String),
     /// Make a queue port.
@@ -433,9 +472,15 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>, path: &mut 
         | Op::MqOpen { name_as, .. } => {
             known.insert(name_as.clone());
         }
-        Op::CreateRegion { name_as, .. } => {
+        Op::CreateRegion { name_as, .. } | Op::Listen { name_as, .. } | Op::Connect { name_as, .. } => {
             known.insert(name_as.clone());
         }
+        Op::Accept { listener, name_as, .. } => {
+            need(Some("listener"), listener, known)?;
+            known.insert(name_as.clone());
+        }
+        Op::SockSend { sock, .. } | Op::SockRecv { sock, .. } => need(Some("sock"), sock, known)?,
+        Op::SockEcho(sock) => need(None, sock, known)?,
         Op::CreateEndpoint(name) | Op::CreateNotification(name) => {
             known.insert(name.clone());
         }

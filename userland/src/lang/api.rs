@@ -330,6 +330,7 @@ pub(crate) fn engine(
     register_services(&mut engine, &bridge);
     mq::register_mq(&mut engine, &bridge);
     register_ipc(&mut engine, &bridge);
+    sockets::register(&mut engine, &bridge);
     register_kernel_objects(&mut engine, &bridge);
     pipes::register_pipes(&mut engine, &bridge);
     (engine, bridge)
@@ -356,6 +357,7 @@ macro_rules! function {
 
 mod mq;
 mod pipes;
+mod sockets;
 
 fn register_basics(engine: &mut Engine, bridge: &Arc<Bridge>) {
     // Rhai turns `print`'s argument into text itself and hands the text to this callback, which

@@ -4,10 +4,14 @@
 use super::request::{Answer, Outgoing, Request};
 use crate::client::Services;
 use crate::protocol::{FsReply, MqReply};
+use crate::socket_protocol::SockReply;
 use crate::steps::Steps;
 use mksim_kernel::message::{CapTransfer, TransferMode};
 use mksim_kernel::syscall::SyscallValue;
 use mksim_kernel::{Message, MessageData, Slot, SysError, Syscall};
+
+/// The most bytes one `sock.send` request of a script carries; longer texts go in several.
+const SOCK_PIECE_BYTES: usize = 512;
 
 /// Carries out a script's requests for one process.
 pub(crate) struct Performer {
@@ -77,6 +81,16 @@ impl Performer {
             Request::PipeWrite { fd, data, nonblocking } => {
                 let written = self.services.pipe_write(fd, &data, nonblocking).await.map_err(|e| e.to_string())?;
                 Answer::Number(u64::from(written))
+            }
+            Request::Sock(request) => match self.services.sock(request).await.map_err(|e| e.to_string())? {
+                SockReply::Done | SockReply::Sent(_) => Answer::Done,
+                SockReply::Descriptor(fd) => Answer::Number(u64::from(fd)),
+                SockReply::Data(data) => Answer::Bytes(data),
+                SockReply::Error(error) => return Err(error.to_string()),
+            },
+            Request::SockSendAll { fd, data } => {
+                self.services.sock_send_all(fd, &data, SOCK_PIECE_BYTES).await.map_err(|e| e.to_string())?;
+                Answer::Done
             }
             Request::Compute(cycles) => done(sys.compute(cycles).await.map_err(failed)?),
             Request::Sleep(cycles) => done(sys.sleep(cycles).await.map_err(failed)?),

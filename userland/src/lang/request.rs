@@ -46,6 +46,12 @@ pub(crate) enum Request {
         data: Vec<u8>,
         nonblocking: bool,
     },
+    Sock(crate::socket_protocol::SockRequest),
+    /// Send all of `data` on socket `fd`, in as many requests as it takes.
+    SockSendAll {
+        fd: u32,
+        data: Vec<u8>,
+    },
     CreateEndpoint,
     CreateQueue {
         capacity: u32,

@@ -117,6 +117,8 @@ pub struct RawServers {
     pub supervisor: Option<RawSupervisor>,
     /// The message-queue server.
     pub mq: Option<RawMq>,
+    /// The socket server.
+    pub sock: Option<RawSock>,
 }
 
 /// The message-queue server (`mq: ()`).
@@ -144,6 +146,7 @@ impl Default for RawServers {
             pipe: None,
             supervisor: None,
             mq: None,
+            sock: None,
         }
     }
 }
@@ -210,6 +213,22 @@ impl RawTimer {
 
 fn timer_priority() -> Int {
     default_priority(Service::Timer)
+}
+
+/// The socket server.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields, default, rename = "Sock")]
+pub struct RawSock {
+    /// Bytes buffered in each direction of a connection.
+    pub buffer_bytes: Int,
+    /// The server's priority, 0 to 31.
+    pub priority: Int,
+}
+
+impl Default for RawSock {
+    fn default() -> Self {
+        RawSock { buffer_bytes: 4096.into(), priority: default_priority(Service::Socket) }
+    }
 }
 
 /// The priority `service` runs at when the file leaves `priority` out.

@@ -21,6 +21,7 @@ use mksim_servers::filesystem::FsConfig;
 use mksim_servers::mqueue::MqConfig;
 use mksim_servers::needs::{Demand, ServerNeeds, server_needs};
 use mksim_servers::service::Service;
+use mksim_servers::socket::SocketConfig;
 use mksim_servers::system::{BlockServerSpec, CapSpec, ObjectSpec, ObjectSpecKind, Servers};
 use mksim_userland::script::{Op, Policy};
 use mksim_userland::script::{check_names, parse_rights};
@@ -28,6 +29,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The largest block: one block and its reply header must fit in one message.
 const BLOCK_SIZE_MAX: u64 = 1000;
+/// The largest buffer a socket connection may have in each direction.
+const SOCKET_BUFFER_BYTES_MAX: u64 = 65_536;
 /// The fewest bytes in a block: the file system's metadata must fit.
 const BLOCK_SIZE_MIN: u64 = 64;
 /// The most blocks a ramdisk may have (64 MiB at the largest block size).
@@ -63,8 +66,25 @@ fn demand(processes: &[RawProcess]) -> Demand {
         .iter()
         .filter(|process| walk_ops(process.program.ops()).iter().any(|(op, _)| matches!(op, Op::TimerWait(_))))
         .count();
+    let socket_clients = processes
+        .iter()
+        .filter(|process| walk_ops(process.program.ops()).iter().any(|(op, _)| is_socket_op(op)))
+        .count();
     // Any process may wait on a pipe: scripts in the language do not show what they use.
-    Demand { names_registered: registered.len(), timer_clients, pipe_clients: processes.len() }
+    Demand { names_registered: registered.len(), timer_clients, pipe_clients: processes.len(), socket_clients }
+}
+
+/// True for the operations the socket server serves.
+fn is_socket_op(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::Listen { .. }
+            | Op::Accept { .. }
+            | Op::Connect { .. }
+            | Op::SockSend { .. }
+            | Op::SockRecv { .. }
+            | Op::SockEcho(_)
+    )
 }
 
 /// What a process's validation needs to know of the rest of the scenario.
@@ -221,8 +241,20 @@ impl Validator<'_> {
             Some(pipe) => Some(self.pipe(pipe)?),
             None => None,
         };
+        let socket = match raw.sock {
+            Some(sock) => {
+                let path = [Step::Field("servers"), Step::Field("sock"), Step::Field("buffer_bytes")];
+                let bounds = (Bound::plain(1), Bound::plain(SOCKET_BUFFER_BYTES_MAX));
+                let item = || "servers.sock.buffer_bytes".to_owned();
+                let buffer_bytes = self.number(Some(sock.buffer_bytes), 0, bounds, "buffer_bytes", item, &path)?;
+                let config = SocketConfig { buffer_bytes: buffer_bytes as usize, ..SocketConfig::default() };
+                Some((check(sock.priority, "sock")?, config))
+            }
+            None => None,
+        };
         Ok(Servers {
             mq,
+            socket,
             name: raw.name.then(|| Service::Name.default_priority()),
             console: raw.console.then(|| Service::Console.default_priority()),
             block,
@@ -507,6 +539,9 @@ impl Validator<'_> {
                     if servers.pipe.is_none() =>
                 {
                     Some(("a pipe operation", "the pipe server (servers: (pipe: ()))"))
+                }
+                op if is_socket_op(op) && servers.socket.is_none() => {
+                    Some(("a socket operation", "the socket server (servers: (sock: ()))"))
                 }
                 Op::Lookup { name, .. } if !context.lookups.contains(name) => {
                     let mut message = format!(
