@@ -221,6 +221,8 @@ impl Script {
             if !matches!(op, Op::Repeat { .. } | Op::Fails { .. }) {
                 self.begin().await;
             }
+            // The services added to the menu are boxed: this future's size is its largest arm's,
+            // and every operation of every script allocates one.
             match op {
                 Op::Repeat { times, ops } if ops.is_empty() || *times == 0 => {
                     // Nothing to run inside: each round, or the loop that has none, is an operation.
@@ -245,13 +247,13 @@ impl Script {
                 },
                 Op::Exit(code) => Err(Stop::Exit(*code)),
                 Op::Print(_) | Op::Lookup { .. } | Op::Register { .. } | Op::TimerWait(_) => self.service_op(op).await,
-                Op::Close(name) if self.sockets.contains_key(name) => self.socket_op(op).await,
+                Op::Close(name) if self.sockets.contains_key(name) => Box::pin(self.socket_op(op)).await,
                 Op::Listen { .. }
                 | Op::Accept { .. }
                 | Op::Connect { .. }
                 | Op::SockSend { .. }
                 | Op::SockRecv { .. }
-                | Op::SockEcho(_) => self.socket_op(op).await,
+                | Op::SockEcho(_) => Box::pin(self.socket_op(op)).await,
                 Op::Open { .. }
                 | Op::Create(_)
                 | Op::Mkdir(_)
@@ -267,14 +269,14 @@ impl Script {
                 | Op::MqReceive { .. }
                 | Op::MqNotify { .. }
                 | Op::MqUnlink(_)
-                | Op::MqClose(_) => self.mq_op(op).await,
+                | Op::MqClose(_) => Box::pin(self.mq_op(op)).await,
                 Op::Pipe { .. }
                 | Op::PipeRead { .. }
                 | Op::PipeReadAll { .. }
                 | Op::PipeWrite { .. }
                 | Op::PipeClose(_)
                 | Op::PipeGive { .. }
-                | Op::PipeTake { .. } => self.pipe_op(op).await,
+                | Op::PipeTake { .. } => Box::pin(self.pipe_op(op)).await,
                 Op::Send { .. } | Op::Call { .. } | Op::Receive { .. } | Op::Reply { .. } | Op::Echo { .. } => {
                     self.ipc_op(op).await
                 }
