@@ -51,3 +51,9 @@ pub use workload::{
 
 /// Steps after which every generated run is stopped, so every run ends.
 pub const STEP_LIMIT: u64 = 20_000;
+
+/// How many cases a property test runs: `default`, unless the `PROPTEST_CASES` environment
+/// variable says otherwise (to run many more on a quiet machine).
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(default)
+}

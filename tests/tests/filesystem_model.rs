@@ -789,18 +789,17 @@ fn check_modes(case: &Case) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// 256 cases unless `PROPTEST_CASES` says otherwise.
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(256)
-}
-
 fn check_case(case: &Case) -> Result<(), TestCaseError> {
     check_direct(case)?;
     check_modes(case)
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: mksim_tests::proptest_cases(256),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn the_file_system_is_the_model_after_every_request_in_both_modes_and_after_a_remount(case in case()) {

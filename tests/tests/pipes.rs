@@ -232,12 +232,12 @@ fn check(case: &Case, mode: Mode) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(64)
-}
-
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: mksim_tests::proptest_cases(64),
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn bytes_out_are_bytes_in_per_writer_atomic_up_to_pipe_buf_with_end_of_file_last_in_both_modes(case in case()) {
