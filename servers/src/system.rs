@@ -210,6 +210,22 @@ pub struct ProgramSpec {
     pub program: ProgramFn,
 }
 
+impl ProgramSpec {
+    /// A program that is no server, starts with the name server's capability and no other, and
+    /// may register no name: what most tests and workloads start.
+    pub fn plain(name: impl Into<String>, priority: Priority, program: ProgramFn) -> ProgramSpec {
+        ProgramSpec {
+            name: name.into(),
+            priority,
+            is_server: false,
+            name_server: true,
+            may_register: Vec::new(),
+            caps: Vec::new(),
+            program,
+        }
+    }
+}
+
 /// A whole system, ready to boot in either mode.
 pub struct SystemSpec {
     /// Kernel settings.

@@ -115,15 +115,7 @@ fn run(case: &Case, mode: Mode, consumer_first: bool) -> (Vec<(String, u32)>, Ve
             Ok(0)
         })
     });
-    let program = |name: &str, priority: u8, program: ProgramFn| ProgramSpec {
-        name: name.into(),
-        priority: level(priority),
-        is_server: false,
-        name_server: true,
-        may_register: Vec::new(),
-        caps: Vec::new(),
-        program,
-    };
+    let program = |name: &str, priority: u8, program: ProgramFn| ProgramSpec::plain(name, level(priority), program);
     let (consumer_level, producer_level) = if consumer_first { (8, 5) } else { (5, 8) };
     let spec = SystemSpec {
         kernel: KernelConfig::default(),
@@ -229,15 +221,7 @@ fn a_crash_of_the_mq_server_tells_a_waiting_receiver_peer_dead() {
             Ok(if answer.is_err() { 0 } else { 3 })
         })
     });
-    let program = |name: &str, program: ProgramFn| ProgramSpec {
-        name: name.into(),
-        priority: level(5),
-        is_server: false,
-        name_server: true,
-        may_register: Vec::new(),
-        caps: Vec::new(),
-        program,
-    };
+    let program = |name: &str, program: ProgramFn| ProgramSpec::plain(name, level(5), program);
     let spec = SystemSpec {
         kernel: KernelConfig::default(),
         servers: Servers { name: Some(level(20)), mq: Some((level(14), MqConfig::default())), ..Servers::default() },

@@ -86,15 +86,7 @@ fn level(value: u8) -> Priority {
 }
 
 fn program(name: &str, priority: u8, code: ProgramFn) -> ProgramSpec {
-    ProgramSpec {
-        name: name.into(),
-        priority: level(priority),
-        is_server: false,
-        name_server: true,
-        may_register: Vec::new(),
-        caps: Vec::new(),
-        program: code,
-    }
+    ProgramSpec::plain(name, level(priority), code)
 }
 
 fn setup(writers: usize, record: Shared) -> ProgramFn {

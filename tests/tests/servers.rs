@@ -51,15 +51,7 @@ fn garbage_sent_to_the_servers_gets_bad_request_and_they_keep_serving() {
         servers: servers(),
         objects: Vec::new(),
         faults: Vec::new(),
-        programs: vec![ProgramSpec {
-            name: "fuzzer".into(),
-            priority: level(5),
-            is_server: false,
-            name_server: true,
-            may_register: Vec::new(),
-            caps: Vec::new(),
-            program,
-        }],
+        programs: vec![ProgramSpec::plain("fuzzer", level(5), program)],
     };
     let mut system = boot(spec, Mode::Microkernel);
     assert!(system.kernel.run().is_completed(), "{:?}", system.kernel.outcome());

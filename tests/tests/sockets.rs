@@ -164,15 +164,7 @@ fn run_in(mode: Mode, case: &Case) -> (Outcome, Record) {
         socket: Some((level(14), SocketConfig { buffer_bytes: case.buffer_bytes, ..SocketConfig::default() })),
         ..Servers::default()
     };
-    let program = |name: String, priority: u8, program: ProgramFn| ProgramSpec {
-        name,
-        priority: level(priority),
-        is_server: false,
-        name_server: true,
-        may_register: Vec::new(),
-        caps: Vec::new(),
-        program,
-    };
+    let program = |name: String, priority: u8, program: ProgramFn| ProgramSpec::plain(name, level(priority), program);
     let mut programs = vec![program("server".into(), case.server_priority, server(case, Rc::clone(&record)))];
     for (index, client) in case.clients.iter().enumerate() {
         let code = client_program(index, client, Rc::clone(&record));

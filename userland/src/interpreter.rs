@@ -3,7 +3,7 @@
 mod mq;
 
 use crate::client::{ClientError, Services};
-use crate::protocol::{FsReply, FsRequest};
+use crate::protocol::{FsReply, FsRequest, Service};
 use crate::script::{Op, Pass, Policy, parse_rights, pattern};
 use crate::steps::Steps;
 use mksim_kernel::message::{CapTransfer, TransferMode};
@@ -246,41 +246,23 @@ impl Script {
                     Err(exit) => Err(exit),
                 },
                 Op::Exit(code) => Err(Stop::Exit(*code)),
-                Op::Print(_) | Op::Lookup { .. } | Op::Register { .. } | Op::TimerWait(_) => self.service_op(op).await,
                 Op::Close(name) if self.sockets.contains_key(name) => Box::pin(self.socket_op(op)).await,
-                Op::Listen { .. }
-                | Op::Accept { .. }
-                | Op::Connect { .. }
-                | Op::SockSend { .. }
-                | Op::SockRecv { .. }
-                | Op::SockEcho(_) => Box::pin(self.socket_op(op)).await,
-                Op::Open { .. }
-                | Op::Create(_)
-                | Op::Mkdir(_)
-                | Op::Unlink(_)
-                | Op::Read { .. }
-                | Op::Write { .. }
-                | Op::Seek { .. }
-                | Op::Close(_)
-                | Op::Stat { .. }
-                | Op::Readdir { .. } => self.file_op(op).await,
-                Op::MqOpen { .. }
-                | Op::MqSend { .. }
-                | Op::MqReceive { .. }
-                | Op::MqNotify { .. }
-                | Op::MqUnlink(_)
-                | Op::MqClose(_) => Box::pin(self.mq_op(op)).await,
-                Op::Pipe { .. }
-                | Op::PipeRead { .. }
-                | Op::PipeReadAll { .. }
-                | Op::PipeWrite { .. }
-                | Op::PipeClose(_)
-                | Op::PipeGive { .. }
-                | Op::PipeTake { .. } => Box::pin(self.pipe_op(op)).await,
-                Op::Send { .. } | Op::Call { .. } | Op::Receive { .. } | Op::Reply { .. } | Op::Echo { .. } => {
-                    self.ipc_op(op).await
-                }
-                _ => self.kernel_op(op).await,
+                _ => match op.service() {
+                    Some(Service::Console | Service::Name | Service::Timer) => self.service_op(op).await,
+                    Some(Service::Fs) => self.file_op(op).await,
+                    Some(Service::MessageQueue) => Box::pin(self.mq_op(op)).await,
+                    Some(Service::Pipe) => Box::pin(self.pipe_op(op)).await,
+                    Some(Service::Socket) => Box::pin(self.socket_op(op)).await,
+                    Some(Service::Block | Service::Supervisor) => unreachable!("no operation is theirs"),
+                    None if matches!(
+                        op,
+                        Op::Send { .. } | Op::Call { .. } | Op::Receive { .. } | Op::Reply { .. } | Op::Echo { .. }
+                    ) =>
+                    {
+                        self.ipc_op(op).await
+                    }
+                    None => self.kernel_op(op).await,
+                },
             }
         })
     }

@@ -6,6 +6,7 @@
 //! `as` field add new names. Every name is checked before the run
 //! ([`check_names`]), so a typo is reported with the scenario, not as a fault.
 
+use crate::protocol::Service;
 use serde::Deserialize;
 
 /// One capability passed along with a message.
@@ -355,6 +356,51 @@ pub enum Op {
         #[serde(default)]
         expect: Option<String>,
     },
+}
+
+impl Op {
+    /// The system service that carries the operation out: what the interpreter hands it to and
+    /// what a scenario must boot for it. `None` for the kernel's own operations (IPC, objects,
+    /// capabilities, notifications) and for control (`Repeat`, `Fails`, `Exit`, `Compute`, ...).
+    /// A descriptor's operations (`Read`, `Write`, `Seek`, `Close`) are the file server's here;
+    /// `Close` of a socket's name goes to the socket server, which only the names tell.
+    pub fn service(&self) -> Option<Service> {
+        match self {
+            Op::Print(_) => Some(Service::Console),
+            Op::Lookup { .. } | Op::Register { .. } => Some(Service::Name),
+            Op::TimerWait(_) => Some(Service::Timer),
+            Op::Open { .. }
+            | Op::Create(_)
+            | Op::Mkdir(_)
+            | Op::Unlink(_)
+            | Op::Read { .. }
+            | Op::Write { .. }
+            | Op::Seek { .. }
+            | Op::Close(_)
+            | Op::Stat { .. }
+            | Op::Readdir { .. } => Some(Service::Fs),
+            Op::MqOpen { .. }
+            | Op::MqSend { .. }
+            | Op::MqReceive { .. }
+            | Op::MqNotify { .. }
+            | Op::MqUnlink(_)
+            | Op::MqClose(_) => Some(Service::MessageQueue),
+            Op::Pipe { .. }
+            | Op::PipeRead { .. }
+            | Op::PipeReadAll { .. }
+            | Op::PipeWrite { .. }
+            | Op::PipeClose(_)
+            | Op::PipeGive { .. }
+            | Op::PipeTake { .. } => Some(Service::Pipe),
+            Op::Listen { .. }
+            | Op::Accept { .. }
+            | Op::Connect { .. }
+            | Op::SockSend { .. }
+            | Op::SockRecv { .. }
+            | Op::SockEcho(_) => Some(Service::Socket),
+            _ => None,
+        }
+    }
 }
 
 /// The most bytes a `bytes: N` payload may have, whatever the kernel's message limit: the program

@@ -23,6 +23,7 @@ use mksim_servers::needs::{Demand, ServerNeeds, server_needs};
 use mksim_servers::service::Service;
 use mksim_servers::socket::SocketConfig;
 use mksim_servers::system::{BlockServerSpec, CapSpec, ObjectSpec, ObjectSpecKind, Servers};
+use mksim_userland::protocol::Service as ProtocolService;
 use mksim_userland::script::{Op, Policy};
 use mksim_userland::script::{check_names, parse_rights};
 use std::collections::{BTreeMap, BTreeSet};
@@ -68,23 +69,12 @@ fn demand(processes: &[RawProcess]) -> Demand {
         .count();
     let socket_clients = processes
         .iter()
-        .filter(|process| walk_ops(process.program.ops()).iter().any(|(op, _)| is_socket_op(op)))
+        .filter(|process| {
+            walk_ops(process.program.ops()).iter().any(|(op, _)| op.service() == Some(ProtocolService::Socket))
+        })
         .count();
     // Any process may wait on a pipe: scripts in the language do not show what they use.
     Demand { names_registered: registered.len(), timer_clients, pipe_clients: processes.len(), socket_clients }
-}
-
-/// True for the operations the socket server serves.
-fn is_socket_op(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Listen { .. }
-            | Op::Accept { .. }
-            | Op::Connect { .. }
-            | Op::SockSend { .. }
-            | Op::SockRecv { .. }
-            | Op::SockEcho(_)
-    )
 }
 
 /// What a process's validation needs to know of the rest of the scenario.
@@ -519,28 +509,13 @@ impl Validator<'_> {
                 {
                     Some(("a file operation", "the file server (servers: (file: ()))"))
                 }
-                Op::MqOpen { .. }
-                | Op::MqSend { .. }
-                | Op::MqReceive { .. }
-                | Op::MqNotify { .. }
-                | Op::MqUnlink(_)
-                | Op::MqClose(_)
-                    if servers.mq.is_none() =>
-                {
+                op if op.service() == Some(ProtocolService::MessageQueue) && servers.mq.is_none() => {
                     Some(("a message-queue operation", "the message-queue server (servers: (mq: ()))"))
                 }
-                Op::Pipe { .. }
-                | Op::PipeRead { .. }
-                | Op::PipeReadAll { .. }
-                | Op::PipeWrite { .. }
-                | Op::PipeClose(_)
-                | Op::PipeGive { .. }
-                | Op::PipeTake { .. }
-                    if servers.pipe.is_none() =>
-                {
+                op if op.service() == Some(ProtocolService::Pipe) && servers.pipe.is_none() => {
                     Some(("a pipe operation", "the pipe server (servers: (pipe: ()))"))
                 }
-                op if is_socket_op(op) && servers.socket.is_none() => {
+                op if op.service() == Some(ProtocolService::Socket) && servers.socket.is_none() => {
                     Some(("a socket operation", "the socket server (servers: (sock: ()))"))
                 }
                 Op::Lookup { name, .. } if !context.lookups.contains(name) => {
