@@ -48,6 +48,7 @@ impl Kernel {
         let slot = self.process(holder).caps.free_slot(limit).ok_or(SysError::QuotaExceeded)?;
         let kind = self.put_capability(holder, slot, capability, parent, op);
         self.emit(holder, kind);
+        self.note_client(holder, capability);
         Ok(slot)
     }
 

@@ -234,7 +234,7 @@ impl Kernel {
 
     /// Makes every process waiting on `channel` ready, in the order they began to wait: each
     /// returns from its service call and carries its operation out again.
-    fn wake_channel(&mut self, channel: crate::syscall::WaitChannel) {
+    pub(crate) fn wake_channel(&mut self, channel: crate::syscall::WaitChannel) {
         let Some(waiting) = self.wait_channels.remove(&channel) else { return };
         for waiter in waiting {
             self.wake(waiter, Ok(SyscallValue::Unit));

@@ -212,6 +212,12 @@ impl Kernel {
         from: Option<Badge>,
     ) -> Option<Result<Received, SysError>> {
         let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
+        if !endpoint.disconnected.is_empty()
+            && let Some(notice) = self.take_disconnect(id, port, from)
+        {
+            return Some(Ok(notice));
+        }
+        let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
         // A server usually waits before its clients call: then there is nobody to search.
         if endpoint.senders.is_empty() {
             return None;
@@ -393,7 +399,12 @@ impl Kernel {
     /// Takes the first receiver waiting on `port` that accepts `badge` and can take a message of `kind`.
     /// A receiver with no free slot for a call's reply capability is woken with quota-exceeded.
     /// Returns it with the free slot a call's reply capability will take.
-    fn take_receiver(&mut self, port: ObjectId, badge: Badge, kind: MessageKind) -> Option<(ProcessId, Option<Slot>)> {
+    pub(crate) fn take_receiver(
+        &mut self,
+        port: ObjectId,
+        badge: Badge,
+        kind: MessageKind,
+    ) -> Option<(ProcessId, Option<Slot>)> {
         loop {
             let receivers = match &mut self.objects.get_mut(port)?.body {
                 ObjectBody::Endpoint(endpoint) => &mut endpoint.receivers,

@@ -75,6 +75,8 @@ pub struct Kernel {
     /// Messages up to this size may take the fast path; larger ones are checked against the
     /// memory budget on the general path.
     pub(crate) fast_message_bytes: usize,
+    /// What monolithic mode's service modules do when a process ends (see [`crate::disconnect`]).
+    pub(crate) process_end_hook: Option<crate::disconnect::ProcessEndHook>,
 }
 
 impl Kernel {
@@ -111,6 +113,7 @@ impl Kernel {
             in_flight_bytes: 0,
             refused_at_setup: 0,
             fast_message_bytes,
+            process_end_hook: None,
         }
     }
 

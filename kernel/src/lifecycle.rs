@@ -2,9 +2,10 @@
 //!
 //! When a process exits or is faulted: it leaves any queue it waits in (a
 //! message it was sending is dropped); its capabilities are released (a
-//! caller waiting on a reply capability it held gets peer-dead); the objects
-//! it owns die (their waiting senders and receivers get peer-dead, queued
-//! messages are dropped and counted); and its watchers are signalled.
+//! caller waiting on a reply capability it held gets peer-dead), after the
+//! servers it was a client of are told (see [`crate::disconnect`]); the
+//! objects it owns die (their waiting senders and receivers get peer-dead,
+//! queued messages are dropped and counted); and its watchers are signalled.
 
 use crate::error::{FaultReason, SysError};
 use crate::event::{DropReason, EventKind};
@@ -46,7 +47,9 @@ impl Kernel {
             self.programs_alive -= 1;
         }
         self.emit(id, event);
+        self.send_disconnects(id);
         self.release_everything(id);
+        self.run_process_end_hook(id);
         // A server that dies before it reported ready holds the boot up no longer.
         self.boot_server_settled(id);
         if let Some(waited_for) = state.waits_for() {

@@ -128,6 +128,9 @@ pub struct Process {
     pub(crate) watchers: Vec<(ObjectId, u64)>,
     /// Reply objects this process holds, whose callers wait on it.
     pub(crate) held_replies: Vec<ObjectId>,
+    /// Ports that report disconnects it was given a badged send capability to, with the badge:
+    /// their servers are told when it ends (see [`crate::disconnect`]).
+    pub(crate) clients_of: Vec<(ObjectId, crate::ids::Badge)>,
     /// Objects that die with this process.
     pub(crate) owned: Vec<ObjectId>,
     pub(crate) counters: Counters,
@@ -165,6 +168,7 @@ impl Process {
             slice_used_cycles: 0,
             bound_notification: None,
             watchers: Vec::new(),
+            clients_of: Vec::new(),
             held_replies: Vec::new(),
             owned: Vec::new(),
             counters: Counters::default(),

@@ -239,6 +239,7 @@ impl Kernel {
         self.tree.relocate(node, Location::Slot { process: receiver.index, slot });
         self.process_mut(receiver).counters.capability_ops += 1;
         self.emit_capability(receiver, CapabilityOp::Received, slot, capability);
+        self.note_client(receiver, capability);
         Some(slot)
     }
 

@@ -12,7 +12,7 @@ use crate::mqueue::MessageQueues;
 use crate::mqueue_in_kernel;
 use crate::service::Service;
 use mksim_kernel::ProcessId;
-use mksim_kernel::syscall::{ServiceModule, ServiceWork};
+use mksim_kernel::syscall::{ServiceModule, ServiceWork, WaitChannel};
 use mksim_userland::client::{KernelServices, MqOutcome};
 use mksim_userland::protocol::{FsReply, FsRequest, MqRequest, ServiceError, encode};
 use mksim_userland::ready::run_ready;
@@ -76,6 +76,24 @@ impl InKernelServices {
         device.work.function_calls = 2;
         let mounted = run_ready(FileSystem::mount(&mut device, config)).ok();
         (mounted, device.work)
+    }
+
+    /// Drops what the process with badge `client` held in the modules that keep state for
+    /// each client, as exit does; returns the channels whose waiters may now go on.
+    pub fn client_gone(&self, client: u64) -> Vec<WaitChannel> {
+        let mut woken = Vec::new();
+        if let Some(pipes) = &self.pipes {
+            let channels = pipes.borrow_mut().client_gone(client);
+            woken.extend(channels.into_iter().map(|id| WaitChannel { module: ServiceModule::Pipe, id }));
+        }
+        if let Some(queues) = &self.mq {
+            queues.borrow_mut().client_gone(client);
+            self.mq_callers.borrow_mut().remove(&client);
+        }
+        if let Some(sockets) = &self.sockets {
+            woken.extend(sockets.borrow_mut().client_gone(client));
+        }
+        woken
     }
 
     /// Lets the fault planned, if any, strike this call of `service`'s module at `now`.

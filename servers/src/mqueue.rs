@@ -343,6 +343,19 @@ impl MessageQueues {
         Ok(Handled::done(MqReply::Done))
     }
 
+    /// Closes every descriptor `client` holds, as exit does (its registrations go with them),
+    /// and forgets that it waits in a receive. Nobody else can go on because of it.
+    pub fn client_gone(&mut self, client: u64) {
+        for queue in self.queues.values_mut() {
+            queue.receivers.remove(&client);
+        }
+        let fds: Vec<u32> = self.descriptors.range((client, 0)..=(client, u32::MAX)).map(|(&(_, fd), _)| fd).collect();
+        for fd in fds {
+            // Each was open a moment ago: closing it cannot fail.
+            let _ = self.close(client, fd);
+        }
+    }
+
     /// True when `client`'s registration for the queue behind `queue` still stands.
     pub fn is_registered(&self, client: u64, queue_id: u32) -> bool {
         self.queues

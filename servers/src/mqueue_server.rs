@@ -6,11 +6,12 @@
 //! and after each request tries again, in order, the waiting calls of every channel the
 //! request woke. A registration for a queue's notification keeps the notification capability
 //! the client passed with it, which the server signals and then deletes. When the server dies,
-//! the reply capabilities it kept die with it: every waiting client is told "peer dead".
+//! the reply capabilities it kept die with it: every waiting client is told "peer dead". When a
+//! client ends, the kernel says so (a disconnect notice): its descriptors close.
 
 use crate::mqueue::{Fired, Handled, MessageQueues, MqConfig, Outcome};
-use crate::serve::{Answer, ServerFaults, serve_with_faults};
-use mksim_kernel::{Incoming, Message, ProgramResult, Received, Slot, Sys};
+use crate::serve::{Answer, ServerFaults, forget_waiting, serve_with_faults};
+use mksim_kernel::{DISCONNECTED, Incoming, Message, ProgramResult, Received, Slot, Sys};
 use mksim_userland::protocol::{MqReply, MqRequest, ServiceError, decode, encode, reply_label};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -38,6 +39,10 @@ pub async fn mqueue_server(sys: Sys, port: Slot, config: MqConfig, faults: Optio
         MqServer { queues: MessageQueues::new(config), waiting: BTreeMap::new(), notifications: BTreeMap::new() };
     serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(message) = incoming else { return Answer::Later };
+        if message.label == DISCONNECTED {
+            server.client_gone(&sys, message.badge.0).await;
+            return Answer::Later;
+        }
         server.request(&sys, message).await
     })
     .await
@@ -86,6 +91,16 @@ impl MqServer {
         };
         self.after(sys, &handled).await;
         answer
+    }
+
+    /// The client ended: its waiting calls are dropped and its descriptors closed, with the
+    /// registrations made through them.
+    async fn client_gone(&mut self, sys: &Sys, client: u64) {
+        for reply in forget_waiting(&mut self.waiting, |waiting| waiting.client == client, |waiting| waiting.reply) {
+            let _ = sys.delete(reply).await;
+        }
+        self.queues.client_gone(client);
+        self.forget_registrations(sys).await;
     }
 
     /// Signals what `handled` fired and tries again the calls waiting on what it woke, and on

@@ -153,6 +153,22 @@ impl Pipes {
         result.unwrap_or_else(Handled::failed)
     }
 
+    /// Closes every descriptor `client` holds, as exit does; returns the channels whose waiters
+    /// may now see end of file or a broken pipe. Ends it gave under a name stay given.
+    pub fn client_gone(&mut self, client: u64) -> Vec<u32> {
+        let fds: Vec<u32> = self.open.range((client, 0)..=(client, u32::MAX)).map(|(&(_, fd), _)| fd).collect();
+        let mut woken = Vec::new();
+        for fd in fds {
+            let Some(descriptor) = self.open.remove(&(client, fd)) else { continue };
+            for channel in self.release(descriptor) {
+                if !woken.contains(&channel) {
+                    woken.push(channel);
+                }
+            }
+        }
+        woken
+    }
+
     fn descriptor(&self, client: u64, fd: u32, end: End) -> Result<Descriptor, ServiceError> {
         self.open
             .get(&(client, fd))

@@ -7,11 +7,12 @@
 //! again, in the order they came, the waiting requests of each channel that
 //! request woke, answering those that now finish; one that finishes may wake
 //! further channels. When the server dies, the reply capabilities die with
-//! it, and every waiting client gets "peer dead".
+//! it, and every waiting client gets "peer dead". When a client ends, the kernel
+//! says so (a disconnect notice): its descriptors close as exit closes them.
 
 use crate::pipe::{Outcome, PipeConfig, Pipes};
-use crate::serve::{Answer, ServerFaults, serve_with_faults};
-use mksim_kernel::{Incoming, Message, ProgramResult, Slot, Sys};
+use crate::serve::{Answer, ServerFaults, forget_waiting, serve_with_faults};
+use mksim_kernel::{DISCONNECTED, Incoming, Message, ProgramResult, Slot, Sys};
 use mksim_userland::pipe_protocol::{PipeReply, PipeRequest};
 use mksim_userland::protocol::{Request, ServiceError, decode, encode, reply_label};
 use std::collections::{BTreeMap, VecDeque};
@@ -52,6 +53,11 @@ impl Server {
         }
         answers
     }
+
+    /// Forgets the requests `client` left waiting; returns their reply capabilities.
+    fn forget(&mut self, client: u64) -> Vec<Slot> {
+        forget_waiting(&mut self.waiting, |waiting| waiting.client == client, |waiting| waiting.reply)
+    }
 }
 
 /// Serves pipes on `port`.
@@ -62,6 +68,18 @@ pub async fn pipe_server(sys: Sys, port: Slot, config: PipeConfig, faults: Optio
     let mut server = Server { pipes: Pipes::new(config), waiting: BTreeMap::new() };
     serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(message) = incoming else { return Answer::Later };
+        if message.label == DISCONNECTED {
+            // The client ended: its descriptors close, which may end a peer's wait.
+            let client = message.badge.0;
+            for reply in server.forget(client) {
+                let _ = sys.delete(reply).await;
+            }
+            let woken = server.pipes.client_gone(client);
+            for (reply, answer) in server.retry(woken) {
+                let _ = sys.reply(reply, answer).await;
+            }
+            return Answer::Later;
+        }
         let Some(request) = decode::<PipeRequest>(&message.data) else {
             let reply = PipeReply::Error(ServiceError::BadRequest);
             return Answer::Now(Message::new(reply_label(message.label), encode(&reply)));

@@ -5,8 +5,9 @@
 //! work it did before (a file server mounts first).
 
 use crate::fault::{FaultKind, SharedPlan, corrupt};
-use mksim_kernel::{Incoming, Message, ProgramFault, ProgramResult, Slot, Sys};
+use mksim_kernel::{DISCONNECTED, Incoming, Message, ProgramFault, ProgramResult, Slot, Sys};
 use mksim_userland::protocol::{HEARTBEAT, reply_label};
+use std::collections::{BTreeMap, VecDeque};
 
 /// What a handler does about the message it was given.
 pub enum Answer {
@@ -56,6 +57,9 @@ pub async fn serve_with_faults(
             continue;
         }
         let fault = match (&faults, label) {
+            // A disconnect notice is the kernel's, not a client's request: monolithic mode's
+            // modules are told without a call, so no fault can strike it there either.
+            (_, Some(DISCONNECTED)) => None,
             (Some(faults), Some(_)) => faults.plan.borrow_mut().on_request(faults.server, sys.now()),
             _ => None,
         };
@@ -87,6 +91,28 @@ pub async fn serve_with_faults(
             _ => sys.receive(port).await?,
         };
     }
+}
+
+/// Takes out of `waiting` (requests waiting, by channel) those `gone` picks, keeping the order
+/// of the rest; returns where each taken one's answer would have gone. A server drops the
+/// requests of a client that ended this way.
+pub fn forget_waiting<K: Ord + Copy, W>(
+    waiting: &mut BTreeMap<K, VecDeque<W>>,
+    gone: impl Fn(&W) -> bool,
+    reply_of: impl Fn(&W) -> Slot,
+) -> Vec<Slot> {
+    let mut replies = Vec::new();
+    for queue in waiting.values_mut() {
+        queue.retain(|request| {
+            let keep = !gone(request);
+            if !keep {
+                replies.push(reply_of(request));
+            }
+            keep
+        });
+    }
+    waiting.retain(|_, queue| !queue.is_empty());
+    replies
 }
 
 /// Waits for something that never comes, keeping the request it was handling: only a kill

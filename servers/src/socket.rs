@@ -346,6 +346,21 @@ impl Sockets {
         }
     }
 
+    /// Closes every descriptor `client` holds, as exit does: its peers read end of file, the
+    /// connections waiting on its listeners are reset. Returns the channels to wake.
+    pub fn client_gone(&mut self, client: u64) -> Vec<WaitChannel> {
+        let fds: Vec<u32> = self.descriptors.range((client, 0)..=(client, u32::MAX)).map(|(&(_, fd), _)| fd).collect();
+        let mut woken = Vec::new();
+        for fd in fds {
+            for channel in self.close(client, fd).wake.into_iter().flatten() {
+                if !woken.contains(&channel) {
+                    woken.push(channel);
+                }
+            }
+        }
+        woken
+    }
+
     /// Drops a connection both ends closed and no listener holds.
     fn forget_if_closed(&mut self, id: u32) {
         if self.connections.get(&id).is_some_and(|state| state.closed == [true, true] && state.pending_at.is_none()) {

@@ -291,6 +291,14 @@ fn service_port(kernel: &mut Kernel, id: ProcessId) -> (ObjectId, Slot) {
     (endpoint, slot)
 }
 
+/// [`service_port`] for a server that keeps state for each client (descriptors): the kernel
+/// tells it when a client ends, so it can close them as exit does.
+fn client_state_port(kernel: &mut Kernel, id: ProcessId) -> (ObjectId, Slot) {
+    let (endpoint, slot) = service_port(kernel, id);
+    kernel.report_disconnects(endpoint);
+    (endpoint, slot)
+}
+
 impl Boot {
     /// The faults planned for `service`, if the run plans any.
     fn faults(&self, service: Service) -> Option<ServerFaults> {
@@ -448,7 +456,7 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
     if let Some((priority, config)) = servers.mq {
         let faults = boot.faults(Service::MessageQueue);
         let restarter: Restarter = Rc::new(move |kernel, id| {
-            let (endpoint, slot) = service_port(kernel, id);
+            let (endpoint, slot) = client_state_port(kernel, id);
             let faults = faults.clone();
             kernel.start(id, move |sys| mqueue_server(sys, slot, config, faults));
             endpoint
@@ -459,7 +467,7 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
     if let Some((priority, config)) = servers.pipe {
         let faults = boot.faults(Service::Pipe);
         let restarter: Restarter = Rc::new(move |kernel, id| {
-            let (endpoint, slot) = service_port(kernel, id);
+            let (endpoint, slot) = client_state_port(kernel, id);
             let faults = faults.clone();
             kernel.start(id, move |sys| pipe_server(sys, slot, config, faults));
             endpoint
@@ -470,7 +478,7 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
     if let Some((priority, config)) = servers.socket {
         let faults = boot.faults(Service::Socket);
         let restarter: Restarter = Rc::new(move |kernel, id| {
-            let (endpoint, slot) = service_port(kernel, id);
+            let (endpoint, slot) = client_state_port(kernel, id);
             let faults = faults.clone();
             kernel.start(id, move |sys| socket_server(sys, slot, config, faults));
             endpoint
@@ -554,7 +562,11 @@ fn in_kernel_services(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCe
         faults: plan,
         pipes: servers.pipe.map(|(_, config)| RefCell::new(Pipes::new(config))),
     };
-    ClientMode::Monolithic(Rc::new(services))
+    let services = Rc::new(services);
+    let modules = Rc::clone(&services);
+    // Exit closes a process's descriptors in the kernel's modules, as the servers are told to.
+    boot.kernel.on_process_end(Rc::new(move |id| modules.client_gone(client_badge(id))));
+    ClientMode::Monolithic(services)
 }
 
 /// Mounts the file system inside the kernel at boot and charges the boot for it; a failure

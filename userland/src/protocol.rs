@@ -461,6 +461,9 @@ fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
 
 /// A message in words, if its label belongs to a known protocol.
 pub fn describe(label: u32, data: &[u8]) -> Option<String> {
+    if label == mksim_kernel::DISCONNECTED {
+        return Some("disconnect (the client ended)".to_owned());
+    }
     let service = Service::from_label(label)?;
     if label & REPLY_BIT != 0 {
         let operation = describe_operation(label & !REPLY_BIT)?;
