@@ -27,7 +27,6 @@ use crate::event::EventKind;
 use crate::ids::{Badge, ObjectId, ProcessId};
 use crate::kernel::Kernel;
 use crate::message::{Envelope, Incoming, Message, MessageKind, Received};
-use crate::object::ObjectBody;
 use crate::syscall::{SyscallValue, WaitChannel};
 use std::rc::Rc;
 
@@ -43,8 +42,8 @@ impl Kernel {
     /// Makes `endpoint` report disconnects: its receiver gets a notice when a process holding
     /// a badged send capability to it ends.
     pub fn report_disconnects(&mut self, endpoint: ObjectId) {
-        if let Some(endpoint) = self.objects.endpoint_mut(endpoint) {
-            endpoint.reports_disconnects = true;
+        if self.objects.endpoint_mut(endpoint).is_some() {
+            self.reporting_ports.insert(endpoint);
         }
     }
 
@@ -61,10 +60,7 @@ impl Kernel {
         if capability.badge == Badge::NONE || !capability.rights.contains(Rights::SEND) {
             return;
         }
-        let reports = matches!(
-            self.objects.get(capability.object).map(|object| &object.body),
-            Some(ObjectBody::Endpoint(endpoint)) if endpoint.reports_disconnects
-        );
+        let reports = self.reporting_ports.contains(&capability.object);
         let client = (capability.object, capability.badge);
         let clients_of = &mut self.process_mut(holder).clients_of;
         if reports && !clients_of.contains(&client) {
@@ -76,7 +72,8 @@ impl Kernel {
     pub(crate) fn send_disconnects(&mut self, id: ProcessId) {
         for (port, badge) in std::mem::take(&mut self.process_mut(id).clients_of) {
             // A server that has died since, or that `id` was itself, has nobody to tell.
-            let alive = self.objects.get(port).is_some_and(|object| object.owner != Some(id));
+            let alive = self.reporting_ports.contains(&port)
+                && self.objects.get(port).is_some_and(|object| object.owner != Some(id));
             if alive {
                 self.send_disconnect(id, port, badge);
             }
@@ -101,17 +98,19 @@ impl Kernel {
         if let Some((receiver, _)) = self.take_receiver(port, badge, kind) {
             let (received, _) = self.deliver(receiver, envelope, None);
             self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));
-        } else if let Some(endpoint) = self.objects.endpoint_mut(port) {
-            endpoint.disconnected.push_back(envelope);
+        } else {
+            self.disconnect_notices.entry(port).or_default().push_back(envelope);
         }
     }
 
     /// Takes the oldest queued notice on `port` that a receiver accepting `from` may have.
     pub(crate) fn take_disconnect(&mut self, id: ProcessId, port: ObjectId, from: Option<Badge>) -> Option<Received> {
-        let endpoint = self.objects.endpoint_mut(port)?;
-        let position =
-            endpoint.disconnected.iter().position(|notice| from.is_none_or(|badge| badge == notice.badge))?;
-        let envelope = endpoint.disconnected.remove(position)?;
+        let notices = self.disconnect_notices.get_mut(&port)?;
+        let position = notices.iter().position(|notice| from.is_none_or(|badge| badge == notice.badge))?;
+        let envelope = notices.remove(position)?;
+        if notices.is_empty() {
+            self.disconnect_notices.remove(&port);
+        }
         Some(self.deliver(id, envelope, None).0)
     }
 

@@ -222,7 +222,7 @@ impl Kernel {
             return None;
         }
         let ObjectBody::Endpoint(endpoint) = &self.objects.get(port.object)?.body else { return None };
-        if !endpoint.senders.is_empty() || !endpoint.disconnected.is_empty() || self.bound_bits_pending(id) {
+        if !endpoint.senders.is_empty() || !self.disconnect_notices.is_empty() || self.bound_bits_pending(id) {
             return None;
         }
         Some(FastReplyReceive { reply_slot, reply_node, reply, caller, request, port: port.object })

@@ -211,8 +211,7 @@ impl Kernel {
         port: ObjectId,
         from: Option<Badge>,
     ) -> Option<Result<Received, SysError>> {
-        let endpoint = self.objects.endpoint_mut(port).expect("kernel bug: checked endpoint vanished");
-        if !endpoint.disconnected.is_empty()
+        if !self.disconnect_notices.is_empty()
             && let Some(notice) = self.take_disconnect(id, port, from)
         {
             return Some(Ok(notice));

@@ -77,6 +77,13 @@ pub struct Kernel {
     pub(crate) fast_message_bytes: usize,
     /// What monolithic mode's service modules do when a process ends (see [`crate::disconnect`]).
     pub(crate) process_end_hook: Option<crate::disconnect::ProcessEndHook>,
+    /// Endpoints whose receivers are told when a client ends. Kept here, not in the endpoint:
+    /// a larger endpoint would make every reply object (one per call) larger to move.
+    pub(crate) reporting_ports: std::collections::BTreeSet<ObjectId>,
+    /// Disconnect notices not yet received, by endpoint, oldest first: a receive takes them
+    /// before any sender.
+    pub(crate) disconnect_notices:
+        std::collections::BTreeMap<ObjectId, std::collections::VecDeque<crate::message::Envelope>>,
 }
 
 impl Kernel {
@@ -114,6 +121,8 @@ impl Kernel {
             refused_at_setup: 0,
             fast_message_bytes,
             process_end_hook: None,
+            reporting_ports: Default::default(),
+            disconnect_notices: Default::default(),
         }
     }
 

@@ -97,6 +97,10 @@ impl Kernel {
         let Some(object) = self.objects.remove(id) else { return };
         match object.body {
             ObjectBody::Endpoint(endpoint) => {
+                self.reporting_ports.remove(&id);
+                for notice in self.disconnect_notices.remove(&id).unwrap_or_default() {
+                    self.drop_envelope(notice, DropReason::ReceiverDied);
+                }
                 endpoint.senders.into_iter().for_each(|sender| self.fail_sender(sender));
                 endpoint.receivers.into_iter().for_each(|waiting| self.wake(waiting.process, Err(SysError::PeerDead)));
             }

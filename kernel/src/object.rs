@@ -73,10 +73,6 @@ pub(crate) struct Endpoint {
     pub senders: VecDeque<ProcessId>,
     /// Blocked receivers, oldest first.
     pub receivers: VecDeque<WaitingReceiver>,
-    /// Whether its receiver is told when a client ends (see [`crate::disconnect`]).
-    pub reports_disconnects: bool,
-    /// Disconnect notices not yet received, oldest first: a receive takes them before any sender.
-    pub disconnected: VecDeque<Envelope>,
 }
 
 /// Asynchronous port: a bounded FIFO of messages.
