@@ -11,8 +11,9 @@
 //!   (ends given and not taken, queues in the system) are too large to reach. It reads and
 //!   writes its own pipes (would block, broken pipe, end of file, long writes in pieces,
 //!   giving and taking its own ends), sends to and receives from its own queues (priority
-//!   order, full and empty, bad arguments, unlink while open), and connects to its own
-//!   listeners (accept, send, receive, close, connection refused, a full backlog). A blocking
+//!   order, full and empty, bad arguments, unlink while open, a notification registered and
+//!   polled: it fires in the sender's call, before its reply, in both modes), and connects to
+//!   its own listeners (accept, send, receive, close, connection refused, a full backlog). A blocking
 //!   operation is sent blocking only when the program's own account of its objects says it
 //!   finishes at once; otherwise it is sent nonblocking (nobody else could ever wake it).
 //!   Every reply is journaled and compared whole.
@@ -188,7 +189,10 @@ fn a_known_workload_reads_the_same_in_both_modes() {
         Op::Pipe(PipeOp::Read { descriptor: 0, len: 700, nonblocking: false }),
         Op::Pipe(PipeOp::Read { descriptor: 0, len: 700, nonblocking: false }),
         Op::Mq(MqOp::Open { name: 0, capacity: 2, message_bytes_max: 8 }),
+        Op::Mq(MqOp::Notify { descriptor: 0, bits: 5 }),
         Op::Mq(MqOp::Send { descriptor: 0, len: 3, priority: 1, nonblocking: false }),
+        Op::Mq(MqOp::Poll),
+        Op::Mq(MqOp::Poll),
         Op::Mq(MqOp::Send { descriptor: 0, len: 4, priority: 7, nonblocking: false }),
         Op::Mq(MqOp::Send { descriptor: 0, len: 5, priority: 9, nonblocking: false }),
         Op::Mq(MqOp::Receive { descriptor: 0, nonblocking: false }),
@@ -224,7 +228,11 @@ fn a_known_workload_reads_the_same_in_both_modes() {
         format!("pipe.read(fd=3, 700) -> Ok(Data({}))", digest(&[])),
         format!("pipe.read(fd=3, 700) -> Ok(Data({}))", digest(&[])),
         "mq.open(\"/p0.a\", 2 × 8 B) -> Ok(Descriptor(1))".to_owned(),
+        "mq.notify(q=1, bits=0x5) -> Ok(Done)".to_owned(),
         "mq.send(q=1, \"cde\", prio 1) -> Ok(Done)".to_owned(),
+        // The message came into the empty queue: the registration fired once, and is gone.
+        "poll -> Ok(5)".to_owned(),
+        "poll -> Ok(0)".to_owned(),
         "mq.send(q=1, \"fghi\", prio 7) -> Ok(Done)".to_owned(),
         // The queue is full: the send goes nonblocking.
         "mq.send(q=1, \"jklmn\", prio 9, nonblocking) -> Err(Service(WouldBlock))".to_owned(),

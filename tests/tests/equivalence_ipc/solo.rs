@@ -8,7 +8,7 @@
 //! is sent nonblocking instead, since nobody else could ever wake it.
 
 use super::{Journal, digest};
-use mksim_kernel::ProgramResult;
+use mksim_kernel::{ProgramResult, Slot};
 use mksim_servers::system::ProgramFn;
 use mksim_userland::client::{ClientError, Services};
 use mksim_userland::pipe_protocol::{PipeReply, PipeRequest};
@@ -38,11 +38,34 @@ pub enum PipeOp {
 
 #[derive(Clone, Debug)]
 pub enum MqOp {
-    Open { name: usize, capacity: u32, message_bytes_max: u32 },
-    Send { descriptor: usize, len: usize, priority: u32, nonblocking: bool },
-    Receive { descriptor: usize, nonblocking: bool },
-    Unlink { name: usize },
-    Close { descriptor: usize },
+    Open {
+        name: usize,
+        capacity: u32,
+        message_bytes_max: u32,
+    },
+    Send {
+        descriptor: usize,
+        len: usize,
+        priority: u32,
+        nonblocking: bool,
+    },
+    Receive {
+        descriptor: usize,
+        nonblocking: bool,
+    },
+    Unlink {
+        name: usize,
+    },
+    Close {
+        descriptor: usize,
+    },
+    /// Registers the program's notification for the queue, with these bits.
+    Notify {
+        descriptor: usize,
+        bits: u64,
+    },
+    /// Takes the notification's bits without waiting.
+    Poll,
 }
 
 #[derive(Clone, Debug)]
@@ -101,6 +124,8 @@ fn mq_op() -> impl Strategy<Value = MqOp> {
             .prop_map(|(descriptor, nonblocking)| MqOp::Receive { descriptor, nonblocking }),
         1 => name().prop_map(|name| MqOp::Unlink { name }),
         1 => descriptor().prop_map(|descriptor| MqOp::Close { descriptor }),
+        1 => (descriptor(), 1..=8u64).prop_map(|(descriptor, bits)| MqOp::Notify { descriptor, bits }),
+        1 => Just(MqOp::Poll),
     ]
 }
 
@@ -279,6 +304,8 @@ struct Solo {
     queue_fds: Vec<u32>,
     socket_fds: Vec<u32>,
     written: usize,
+    /// The notification its queue registrations signal.
+    notification: Slot,
     journal: Journal,
     errors: u32,
 }
@@ -359,6 +386,15 @@ impl Solo {
     async fn mq(&mut self, services: &mut Services, op: &MqOp) {
         let fd = |k: usize| nth(&self.queue_fds, k);
         let mut request = match op {
+            MqOp::Poll => {
+                // The registration fired (or not) in the sender's call: before its reply.
+                let bits = services.sys().poll(self.notification).await;
+                self.journal.borrow_mut().push(format!("poll -> {bits:?}"));
+                return;
+            }
+            MqOp::Notify { descriptor, bits } => {
+                MqRequest::Notify { queue: fd(*descriptor), notification: 0, bits: *bits }
+            }
             MqOp::Open { name, capacity, message_bytes_max } => MqRequest::Open {
                 name: format!("/{}", self.name(*name)),
                 capacity: *capacity,
@@ -381,7 +417,8 @@ impl Solo {
             *nonblocking |= waits;
         }
         let shown = request.to_string();
-        let result = services.mq(request.clone(), None).await;
+        let notification = matches!(request, MqRequest::Notify { .. }).then_some(self.notification);
+        let result = services.mq(request.clone(), notification).await;
         if let Ok(reply) = &result {
             self.account.queue_done(&request, reply);
             if let MqReply::Descriptor(queue) = reply {
@@ -425,6 +462,7 @@ impl Solo {
 
 async fn solo(mut services: Services, index: usize, plan: Plan, pipe_bytes: usize, journal: Journal) -> ProgramResult {
     let account = Account { pipe_bytes, ..Account::default() };
+    let notification = services.sys().create_notification().await?;
     let mut solo = Solo {
         index,
         account,
@@ -432,6 +470,7 @@ async fn solo(mut services: Services, index: usize, plan: Plan, pipe_bytes: usiz
         queue_fds: Vec::new(),
         socket_fds: Vec::new(),
         written: 0,
+        notification,
         journal,
         errors: 0,
     };
