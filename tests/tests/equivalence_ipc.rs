@@ -31,6 +31,8 @@
 mod pair;
 #[path = "equivalence_ipc/solo.rs"]
 mod solo;
+#[path = "equivalence_ipc/waiters.rs"]
+mod waiters;
 
 use mksim_kernel::{KernelConfig, Outcome, Priority, ProcessState};
 use mksim_servers::mqueue::MqConfig;
