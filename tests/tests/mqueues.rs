@@ -16,7 +16,8 @@
 //! "would block", which the producer checks each time it expects the queue full.
 //!
 //! The logic itself is checked against the same model with random nonblocking operations by
-//! several clients. 64 cases by default; more with `PROPTEST_CASES`.
+//! several clients. 64 cases by default; more with `PROPTEST_CASES`. The last tests run the
+//! script functions, their nonblocking `try` forms and RON's `nonblocking: true`, in both modes.
 
 use mksim_kernel::{KernelConfig, Priority, ProcessState, SysError};
 use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
@@ -277,5 +278,53 @@ fn scripts_use_message_queues_in_both_modes() {
             "{mode:?}"
         );
         assert_eq!(report.console.get("producer").map(String::as_str), Some("unlink: not found\n"), "{mode:?}");
+    }
+}
+
+/// The nonblocking forms, in a script and in RON operations, in both modes: `mq_try_receive`
+/// on an empty queue and `mq_try_send` to a full one throw "would block" (and change nothing),
+/// and otherwise do what `mq_receive` and `mq_send` do; RON's `nonblocking: true` fails alike.
+#[test]
+fn the_try_forms_throw_would_block_instead_of_waiting_in_both_modes() {
+    let text = r####"Scenario(
+        name: "mq-try",
+        servers: (console: true, mq: ()),
+        processes: [
+            (name: "script", priority: 5, program: Script(source: r#"
+                let q = mq_open("/try", 2, 16);
+                try { mq_try_receive(q); } catch (error) { print("empty: " + error); }
+                mq_try_send(q, "low", 1);
+                mq_send(q, "high", 7);
+                try { mq_try_send(q, "more", 9); } catch (error) { print("full: " + error); }
+                let first = mq_try_receive(q);
+                print(first.data + " " + first.priority);
+                let second = mq_receive(q);
+                print(second.data + " " + second.priority);
+                try { mq_try_receive(q); } catch (error) { print("empty again: " + error); }
+                try { mq_try_send(q, "far too long for sixteen", 1); } catch (error) { print("long: " + error); }
+                try { mq_try_receive(99); } catch (error) { print("bad: " + error); }
+                mq_close(q);
+            "#)),
+            (name: "ops", priority: 5, program: [
+                MqOpen(name: "/ops", capacity: 1, message_bytes_max: 8, as: "q"),
+                Fails(error: "would block", op: MqReceive(queue: "q", nonblocking: true)),
+                MqSend(queue: "q", text: "one", priority: 2, nonblocking: true),
+                Fails(error: "would block", op: MqSend(queue: "q", text: "two", nonblocking: true)),
+                MqReceive(queue: "q", expect: "one", expect_priority: 2, nonblocking: true),
+                MqClose("q"),
+                Print("ops done\n"),
+            ]),
+        ],
+    )"####;
+    let scenario = mksim_core::scenario::Scenario::parse(text, "test.ron").unwrap_or_else(|error| panic!("{error}"));
+    let expected = "empty: would block\nfull: would block\nhigh 7\nlow 1\nempty again: would block\n\
+                    long: message too long\nbad: bad file descriptor\n";
+    for mode in [Mode::Microkernel, Mode::Monolithic] {
+        let report = mksim_core::run::run(&scenario, mode, &mksim_core::run::RunOptions::default());
+        assert!(report.outcome.is_completed(), "{}: {:?}", mode.name(), report.outcome);
+        assert_eq!(report.console.get("script").map(String::as_str), Some(expected), "{}", mode.name());
+        let ops = report.processes.iter().find(|process| process.name == "ops").expect("the ops process ran");
+        assert_eq!((ops.exit_code, &ops.fault), (Some(0), &None), "{}", mode.name());
+        assert_eq!(report.console.get("ops").map(String::as_str), Some("ops done\n"), "{}", mode.name());
     }
 }
