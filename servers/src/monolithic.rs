@@ -22,6 +22,7 @@ use std::rc::Rc;
 
 mod pipe;
 mod socket;
+mod summary;
 
 /// The block device and file system inside the kernel, when the scenario has them.
 pub struct InKernelStorage {
@@ -177,5 +178,9 @@ impl KernelServices for InKernelServices {
         now: u64,
     ) -> (Result<mksim_userland::pipe_protocol::PipeReply, mksim_kernel::syscall::WaitChannel>, ServiceWork) {
         self.pipe_call(client, request, attempt, now)
+    }
+
+    fn summary(&self, module: ServiceModule) -> Option<mksim_userland::service_state::ServiceSummary> {
+        self.module_summary(module)
     }
 }

@@ -36,6 +36,7 @@ struct MqServer {
 pub async fn mqueue_server(sys: Sys, port: Slot, config: MqConfig, faults: Option<ServerFaults>) -> ProgramResult {
     let mut server =
         MqServer { queues: MessageQueues::new(config), waiting: BTreeMap::new(), notifications: BTreeMap::new() };
+    server.queues.summary().record_if_restarted(&sys);
     serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(message) = incoming else { return Answer::Later };
         server.request(&sys, message).await
@@ -85,6 +86,7 @@ impl MqServer {
             },
         };
         self.after(sys, &handled).await;
+        self.queues.summary().record(sys);
         answer
     }
 

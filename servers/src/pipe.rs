@@ -269,6 +269,9 @@ impl Pipes {
     }
 }
 
+#[path = "pipe_summary.rs"]
+mod summary;
+
 #[cfg(test)]
 #[path = "pipe_tests.rs"]
 mod tests;

@@ -31,6 +31,7 @@ struct Waiting {
 pub async fn socket_server(sys: Sys, port: Slot, config: SocketConfig, faults: Option<ServerFaults>) -> ProgramResult {
     let mut sockets = Sockets::new(config);
     let mut waiting: BTreeMap<WaitChannel, VecDeque<Waiting>> = BTreeMap::new();
+    sockets.summary().record_if_restarted(&sys);
     serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(request) = incoming else { return Answer::Later };
         let Some(operation) = decode::<SockRequest>(&request.data) else {
@@ -62,6 +63,7 @@ pub async fn socket_server(sys: Sys, port: Slot, config: SocketConfig, faults: O
                 }
             }
         }
+        sockets.summary().record(&sys);
         answer
     })
     .await
