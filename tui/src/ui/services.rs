@@ -179,7 +179,7 @@ fn socket_lines(sockets: &SocketsSummary, lines: &mut Vec<Line<'static>>) {
 fn connection_line(connection: &ConnectionSummary) -> Line<'static> {
     let [to_connector, to_accepter] = connection.buffered;
     Line::from(format!(
-        "  #{} {} · {to_accepter} B to the accepter, {to_connector} B to the connector",
+        "  #{} {} · {to_accepter} B → accepter, {to_connector} B → connector",
         connection.id, connection.phase
     ))
 }
