@@ -24,6 +24,7 @@
 
 use crate::capability::{Capability, Rights};
 use crate::event::EventKind;
+use crate::fault::ServiceModule;
 use crate::ids::{Badge, ObjectId, ProcessId};
 use crate::kernel::Kernel;
 use crate::message::{Envelope, Incoming, Message, MessageKind, Received};
@@ -34,9 +35,18 @@ use std::rc::Rc;
 /// times 256 plus the operation, and no service is numbered 255.
 pub const DISCONNECTED: u32 = 0xffff;
 
-/// What monolithic mode's service modules do when a process ends: drop its state, and name
-/// the channels whose waiters that may let go on (a read that will now see end of file).
-pub type ProcessEndHook = Rc<dyn Fn(ProcessId) -> Vec<WaitChannel>>;
+/// What monolithic mode's service modules do when a process ends: drop its state, and say
+/// what that changed.
+pub type ProcessEndHook = Rc<dyn Fn(ProcessId) -> ProcessEnd>;
+
+/// What dropping an ended process's state in the service modules changed.
+#[derive(Clone, Default, Debug)]
+pub struct ProcessEnd {
+    /// Channels whose waiters may now go on (a read that will now see end of file).
+    pub wake: Vec<WaitChannel>,
+    /// Each module's state summary now, for views (see [`crate::service_state`]).
+    pub states: Vec<(ServiceModule, Vec<u8>)>,
+}
 
 impl Kernel {
     /// Makes `endpoint` report disconnects: its receiver gets a notice when a process holding
@@ -117,7 +127,13 @@ impl Kernel {
     /// Lets monolithic mode's service modules drop what `id` held, and wakes whoever that lets go on.
     pub(crate) fn run_process_end_hook(&mut self, id: ProcessId) {
         let Some(hook) = self.process_end_hook.clone() else { return };
-        for channel in hook(id) {
+        let ended = hook(id);
+        for (module, summary) in ended.states {
+            if let Some(state) = self.log.record_service_state(module, &summary) {
+                self.emit(id, EventKind::ServiceState { module, state });
+            }
+        }
+        for channel in ended.wake {
             self.wake_channel(channel);
         }
     }

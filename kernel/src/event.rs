@@ -223,6 +223,9 @@ pub enum EventKind {
     /// A scripted program reached this line of its script: what it asks next is asked there
     /// (a free marker, left when the line changes).
     ScriptLine { line: u32 },
+    /// A service's state after a request changed it (a free marker): what its pipes, queues or
+    /// sockets hold, read with [`EventLog::service_state`].
+    ServiceState { module: crate::fault::ServiceModule, state: crate::service_state::StateId },
     /// A fault was injected into this process (or, in monolithic mode, into the service code
     /// it had called in the kernel).
     FaultInjected { fault: InjectedFault },
@@ -313,6 +316,8 @@ pub struct MessageDescriber {
     pub content: fn(label: u32, data: &[u8]) -> Option<String>,
     /// An operation from its label: `fs.read`.
     pub operation: fn(label: u32) -> Option<&'static str>,
+    /// A service's state summary from its bytes: `pipe #0 9/4096 B, 1 reader, 1 writer`.
+    pub state: fn(module: crate::fault::ServiceModule, data: &[u8]) -> Option<String>,
 }
 
 /// The event log and the messages it refers to.
@@ -329,6 +334,8 @@ pub struct EventLog {
     bits: Vec<u64>,
     process_names: Vec<String>,
     objects: BTreeMap<ObjectId, ObjectInfo>,
+    /// Services' state summaries, by [`crate::service_state::StateId`].
+    pub(crate) service_states: crate::service_state::ServiceStates,
 }
 
 /// What the log remembers of every object ever created, so views can name it after it died.
@@ -349,6 +356,7 @@ impl PartialEq for EventLog {
             && self.bits == other.bits
             && self.process_names == other.process_names
             && self.objects == other.objects
+            && self.service_states == other.service_states
     }
 }
 
@@ -518,6 +526,7 @@ impl EventLog {
             + self.messages.len() * size_of::<MessageRecord>()
             + self.capability_changes.len() * size_of::<CapabilityChange>()
             + self.bits.len() * size_of::<u64>()
+            + self.service_states.memory_bytes()
     }
 
     /// Bytes of message data the log holds.

@@ -63,6 +63,7 @@ mod restart;
 mod run;
 mod scheduler;
 pub mod seed;
+pub mod service_state;
 mod setup;
 pub mod sys;
 pub mod syscall;

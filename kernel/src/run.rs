@@ -197,6 +197,8 @@ impl Kernel {
     fn log_annotations_left(&mut self, id: ProcessId) {
         let trap = &self.process(id).trap;
         let mut annotations = trap.annotations.take();
+        // Summaries are taken only when a marker asks, so the usual markers cost what they did.
+        let mut states = None;
         // Markers are plain values: reading them and then clearing the list costs nothing when there
         // are none, as after most polls, where a draining iterator still has to be set up and dropped.
         for &annotation in &annotations {
@@ -212,6 +214,14 @@ impl Kernel {
                 crate::sys::Annotation::Retried { label } => EventKind::OperationRetried { label },
                 crate::sys::Annotation::Fault { fault } => EventKind::FaultInjected { fault },
                 crate::sys::Annotation::ScriptLine { line } => EventKind::ScriptLine { line },
+                crate::sys::Annotation::ServiceState => {
+                    let states = states.get_or_insert_with(|| self.process(id).trap.service_states.take().into_iter());
+                    let Some((module, summary)) = states.next() else { continue };
+                    match self.log.record_service_state(module, &summary) {
+                        Some(state) => EventKind::ServiceState { module, state },
+                        None => continue,
+                    }
+                }
             };
             self.emit(id, kind);
         }

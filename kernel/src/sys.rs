@@ -39,16 +39,31 @@ pub(crate) struct Trap {
     pub now_cycles: Cell<u64>,
     /// Set when the program stopped to take a step without a syscall ([`Sys::take_step`]).
     pub stepped: Cell<bool>,
+    /// The summaries [`Annotation::ServiceState`] markers refer to, in order.
+    pub service_states: Cell<Vec<(crate::fault::ServiceModule, Vec<u8>)>>,
 }
 
 /// A marker a program leaves in the log around an operation, for per-operation metrics.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Annotation {
-    Began { label: u32 },
-    Ended { label: u32, failed: bool },
-    Retried { label: u32 },
-    Fault { fault: crate::event::InjectedFault },
-    ScriptLine { line: u32 },
+    Began {
+        label: u32,
+    },
+    Ended {
+        label: u32,
+        failed: bool,
+    },
+    Retried {
+        label: u32,
+    },
+    Fault {
+        fault: crate::event::InjectedFault,
+    },
+    ScriptLine {
+        line: u32,
+    },
+    /// A service's state: the next summary in [`Trap::service_states`].
+    ServiceState,
 }
 
 /// A process's handle on the kernel. Every method is one syscall.
@@ -547,6 +562,16 @@ impl Sys {
     /// which line made the syscalls that follow. Free: not a syscall.
     pub fn script_line(&self, line: u32) {
         self.annotate(Annotation::ScriptLine { line });
+    }
+
+    /// Records in the log what `module`'s service holds after a request changed it (a summary
+    /// its protocol encoded), so views can show the service's state at any step. Free: not a
+    /// syscall. A summary equal to the module's previous one is not logged again.
+    pub fn service_state(&self, module: crate::fault::ServiceModule, summary: Vec<u8>) {
+        let mut states = self.trap.service_states.take();
+        states.push((module, summary));
+        self.trap.service_states.set(states);
+        self.annotate(Annotation::ServiceState);
     }
 
     /// Records in the log that a fault was injected into this process. Free: fault injection

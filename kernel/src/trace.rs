@@ -131,6 +131,7 @@ impl EventLog {
             }
             EventKind::OperationRetried { label } => format!("retries {}", self.operation_name(label)),
             EventKind::ScriptLine { line } => format!("at line {line} of its script"),
+            EventKind::ServiceState { module, state } => self.describe_service_state(module, state),
             EventKind::FaultInjected { fault } => format!("⚡ injected fault: {}", fault.name()),
             EventKind::Restarted => "restarted as a new incarnation".to_owned(),
             EventKind::KernelPanicked { fault } => {

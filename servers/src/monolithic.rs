@@ -12,6 +12,7 @@ use crate::mqueue::MessageQueues;
 use crate::mqueue_in_kernel;
 use crate::service::Service;
 use mksim_kernel::ProcessId;
+use mksim_kernel::disconnect::ProcessEnd;
 use mksim_kernel::syscall::{ServiceModule, ServiceWork, WaitChannel};
 use mksim_userland::client::{KernelServices, MqOutcome};
 use mksim_userland::protocol::{FsReply, FsRequest, MqRequest, ServiceError, encode};
@@ -22,6 +23,7 @@ use std::rc::Rc;
 
 mod pipe;
 mod socket;
+mod summary;
 
 /// The block device and file system inside the kernel, when the scenario has them.
 pub struct InKernelStorage {
@@ -80,7 +82,7 @@ impl InKernelServices {
 
     /// Drops what the process with badge `client` held in the modules that keep state for
     /// each client, as exit does; returns the channels whose waiters may now go on.
-    pub fn client_gone(&self, client: u64) -> Vec<WaitChannel> {
+    pub fn client_gone(&self, client: u64) -> ProcessEnd {
         let mut woken = Vec::new();
         if let Some(pipes) = &self.pipes {
             let channels = pipes.borrow_mut().client_gone(client);
@@ -93,7 +95,9 @@ impl InKernelServices {
         if let Some(sockets) = &self.sockets {
             woken.extend(sockets.borrow_mut().client_gone(client));
         }
-        woken
+        let modules = [ServiceModule::Pipe, ServiceModule::MessageQueue, ServiceModule::Socket];
+        let states = modules.into_iter().filter_map(|module| Some((module, self.module_summary(module)?.encode())));
+        ProcessEnd { wake: woken, states: states.collect() }
     }
 
     /// Lets the fault planned, if any, strike this call of `service`'s module at `now`.
@@ -195,5 +199,9 @@ impl KernelServices for InKernelServices {
         now: u64,
     ) -> (Result<mksim_userland::pipe_protocol::PipeReply, mksim_kernel::syscall::WaitChannel>, ServiceWork) {
         self.pipe_call(client, request, attempt, now)
+    }
+
+    fn summary(&self, module: ServiceModule) -> Option<mksim_userland::service_state::ServiceSummary> {
+        self.module_summary(module)
     }
 }

@@ -370,5 +370,8 @@ impl MessageQueues {
     }
 }
 
+#[path = "mqueue_summary.rs"]
+mod summary;
+
 #[cfg(test)]
 mod tests;

@@ -37,6 +37,7 @@ struct MqServer {
 pub async fn mqueue_server(sys: Sys, port: Slot, config: MqConfig, faults: Option<ServerFaults>) -> ProgramResult {
     let mut server =
         MqServer { queues: MessageQueues::new(config), waiting: BTreeMap::new(), notifications: BTreeMap::new() };
+    server.queues.summary().record_if_restarted(&sys);
     serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(message) = incoming else { return Answer::Later };
         if message.label == DISCONNECTED {
@@ -90,6 +91,7 @@ impl MqServer {
             },
         };
         self.after(sys, &handled).await;
+        self.queues.summary().record(sys);
         answer
     }
 
@@ -101,6 +103,7 @@ impl MqServer {
         }
         self.queues.client_gone(client);
         self.forget_registrations(sys).await;
+        self.queues.summary().record(sys);
     }
 
     /// Signals what `handled` fired and tries again the calls waiting on what it woke, and on

@@ -285,6 +285,9 @@ impl Pipes {
     }
 }
 
+#[path = "pipe_summary.rs"]
+mod summary;
+
 #[cfg(test)]
 #[path = "pipe_tests.rs"]
 mod tests;

@@ -66,6 +66,7 @@ impl Server {
 /// Faults when its own port fails.
 pub async fn pipe_server(sys: Sys, port: Slot, config: PipeConfig, faults: Option<ServerFaults>) -> ProgramResult {
     let mut server = Server { pipes: Pipes::new(config), waiting: BTreeMap::new() };
+    server.pipes.summary().record_if_restarted(&sys);
     serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(message) = incoming else { return Answer::Later };
         if message.label == DISCONNECTED {
@@ -78,6 +79,7 @@ pub async fn pipe_server(sys: Sys, port: Slot, config: PipeConfig, faults: Optio
             for (reply, answer) in server.retry(woken) {
                 let _ = sys.reply(reply, answer).await;
             }
+            server.pipes.summary().record(&sys);
             return Answer::Later;
         }
         let Some(request) = decode::<PipeRequest>(&message.data) else {
@@ -90,6 +92,7 @@ pub async fn pipe_server(sys: Sys, port: Slot, config: PipeConfig, faults: Optio
             // A waiting client that has died since has no one to answer.
             let _ = sys.reply(reply, answer).await;
         }
+        server.pipes.summary().record(&sys);
         match (handled.outcome, message.reply) {
             (Outcome::Done(reply), _) => Answer::Now(answer(&request, &reply)),
             (Outcome::Wait(channel), Some(reply)) => {

@@ -369,5 +369,8 @@ impl Sockets {
     }
 }
 
+#[path = "socket_summary.rs"]
+mod summary;
+
 #[cfg(test)]
 mod tests;

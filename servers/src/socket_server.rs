@@ -32,6 +32,7 @@ struct Waiting {
 pub async fn socket_server(sys: Sys, port: Slot, config: SocketConfig, faults: Option<ServerFaults>) -> ProgramResult {
     let mut sockets = Sockets::new(config);
     let mut waiting: BTreeMap<WaitChannel, VecDeque<Waiting>> = BTreeMap::new();
+    sockets.summary().record_if_restarted(&sys);
     serve_with_faults(&sys, port, faults, async |incoming| {
         let Incoming::Message(request) = incoming else { return Answer::Later };
         let client = request.badge.0;
@@ -42,6 +43,7 @@ pub async fn socket_server(sys: Sys, port: Slot, config: SocketConfig, faults: O
             }
             let woken = sockets.client_gone(client);
             retry(&sys, &mut sockets, &mut waiting, woken.into()).await;
+            sockets.summary().record(&sys);
             return Answer::Later;
         }
         let Some(operation) = decode::<SockRequest>(&request.data) else {
@@ -60,6 +62,7 @@ pub async fn socket_server(sys: Sys, port: Slot, config: SocketConfig, faults: O
             (Outcome::Wait(_), None) => Answer::Later,
         };
         retry(&sys, &mut sockets, &mut waiting, handled.wake.into_iter().flatten().collect()).await;
+        sockets.summary().record(&sys);
         answer
     })
     .await

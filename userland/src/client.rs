@@ -22,6 +22,7 @@ use std::rc::Rc;
 
 mod pipe;
 mod socket;
+mod summary;
 
 /// Why a stub call failed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, thiserror::Error)]
@@ -77,6 +78,11 @@ pub trait KernelServices {
         attempt: crate::pipe_protocol::PipeTry,
         now: u64,
     ) -> (Result<crate::pipe_protocol::PipeReply, mksim_kernel::syscall::WaitChannel>, ServiceWork);
+    /// What `module`'s service holds now, for the log (see [`crate::service_state`]); `None`
+    /// when it is not linked in or keeps no summary.
+    fn summary(&self, _module: ServiceModule) -> Option<crate::service_state::ServiceSummary> {
+        None
+    }
 }
 
 /// How a program reaches the services.

@@ -22,6 +22,7 @@ pub mod pipe_protocol;
 pub mod protocol;
 pub mod ready;
 pub mod script;
+pub mod service_state;
 pub mod socket_protocol;
 mod steps;
 

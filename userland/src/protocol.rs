@@ -44,7 +44,8 @@ pub const HEARTBEAT: u32 = ((Service::Supervisor as u32) << 8) | 1;
 pub const CORRUPTION_MASK: u32 = 0x80;
 
 impl Service {
-    fn from_label(label: u32) -> Option<Service> {
+    /// The service a request or reply label belongs to.
+    pub fn from_label(label: u32) -> Option<Service> {
         match (label & !REPLY_BIT) >> 8 {
             1 => Some(Service::Name),
             2 => Some(Service::Fs),
@@ -483,8 +484,11 @@ pub fn describe(label: u32, data: &[u8]) -> Option<String> {
 }
 
 /// How the kernel's trace should put this system's messages into words.
-pub const DESCRIBER: mksim_kernel::event::MessageDescriber =
-    mksim_kernel::event::MessageDescriber { content: describe, operation: describe_operation };
+pub const DESCRIBER: mksim_kernel::event::MessageDescriber = mksim_kernel::event::MessageDescriber {
+    content: describe,
+    operation: describe_operation,
+    state: crate::service_state::describe,
+};
 
 /// The operation a request label names (`fs.read`), for per-operation metrics.
 pub fn describe_operation(label: u32) -> Option<&'static str> {

@@ -6,6 +6,7 @@
 //! every step, forwards or backwards, is computed from the log alone.
 
 pub mod app;
+pub mod services;
 pub mod timeline;
 pub mod view;
 

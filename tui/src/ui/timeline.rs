@@ -10,8 +10,10 @@
 
 use mksim_kernel::ObjectId;
 use mksim_kernel::event::{Event, EventKind, EventLog};
+use mksim_kernel::fault::ServiceModule;
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::replay::Replay;
+use mksim_kernel::service_state::StateId;
 use mksim_kernel::syscall::SyscallKind;
 use mksim_userland::protocol::{ConsoleRequest, Request, decode};
 
@@ -33,6 +35,8 @@ pub struct Snapshot {
     consoles: Vec<String>,
     /// The line of its script each scripted process is at, by process index (0: none yet).
     script_lines: Vec<u32>,
+    /// Each service's latest state summary, with the process that reported it.
+    service_states: std::collections::BTreeMap<ServiceModule, (u32, StateId)>,
 }
 
 impl std::ops::Deref for Snapshot {
@@ -52,6 +56,13 @@ impl Snapshot {
     /// The line of its script process `index` has reached, if it runs a script.
     pub fn script_line(&self, index: u32) -> Option<u32> {
         self.script_lines.get(index as usize).copied().filter(|&line| line > 0)
+    }
+
+    /// Each service's latest state summary (see [`mksim_kernel::service_state`]), by module,
+    /// with the index of the process that reported it (the server in microkernel mode, the
+    /// caller whose request changed it in monolithic mode).
+    pub fn service_states(&self) -> impl Iterator<Item = (ServiceModule, u32, StateId)> + '_ {
+        self.service_states.iter().map(|(&module, &(reporter, state))| (module, reporter, state))
     }
 
     /// Applies one event.
@@ -76,6 +87,9 @@ impl Snapshot {
                     self.script_lines.resize(index as usize + 1, 0);
                 }
                 self.script_lines[index as usize] = line;
+            }
+            EventKind::ServiceState { module, state } => {
+                self.service_states.insert(module, (index, state));
             }
             _ => {}
         }

@@ -5,6 +5,7 @@
 //! `NO_COLOR` is not set, only repeats what the glyphs say.
 
 use super::app::{App, PromptKind, SPEEDS};
+use super::services;
 use super::timeline::{Activity, FlowRow, RowKind, Snapshot};
 use crate::run::OperationStats;
 use mksim_kernel::message::MessageKind;
@@ -153,7 +154,7 @@ fn draw_flow(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot, pale
     let current = app.timeline().row_at(app.step);
     for &row_index in &rows {
         let row = &app.timeline().rows[row_index];
-        let text = app.timeline().row_text(row);
+        let text = services::tagged(app.timeline(), row, app.timeline().row_text(row));
         let cells = draw_row(row, &text, width, &lanes, &centre);
         let time = app.timeline().log.events()[row.event as usize].time;
         let (_, _, _, colour) = arrow_glyphs(row.kind);
@@ -339,6 +340,8 @@ fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot)
             Span::raw(format!("{}{at}", escape_controls(script))),
         ]));
     }
+    let in_kernel = app.run().mode == mksim_servers::system::Mode::Monolithic.name();
+    lines.extend(services::inspector_lines(log, snapshot, process.index, in_kernel, true));
     lines.push(Line::from(Span::styled("capabilities", Style::new().add_modifier(Modifier::BOLD))));
     if process.caps.is_empty() {
         lines.push(Line::from("  none"));
@@ -380,6 +383,7 @@ fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot)
             lines.push(Line::from(format!("  │ {}", escape_controls(line))));
         }
     }
+    lines.extend(services::inspector_lines(log, snapshot, process.index, in_kernel, false));
     let block = Block::bordered().title(format!(" inspector: {name} "));
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
 }
@@ -553,11 +557,14 @@ pub const KEYS: [(&str, &str); 18] = [
 
 fn draw_help(frame: &mut Frame, area: Rect) {
     let width = area.width.min(82);
-    let height = area.height.min(KEYS.len() as u16 + 2);
+    // The keys, then one line of legend: the glyphs that mark the services' traffic.
+    let height = area.height.min(KEYS.len() as u16 + 3);
     let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
     let room = width.saturating_sub(2) as usize;
-    let lines: Vec<Line> =
+    let mut lines: Vec<Line> =
         KEYS.iter().map(|(keys, what)| Line::from(fit(&format!(" {keys:<15} {what}"), room))).collect();
+    let legend: Vec<String> = services::LEGEND.iter().map(|(glyph, what)| format!("{glyph} {what}")).collect();
+    lines.push(Line::from(fit(&format!(" {:<15} {}", "on the flow", legend.join(" · ")), room)));
     frame.render_widget(Clear, popup);
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" keys ")), popup);
 }

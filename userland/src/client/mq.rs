@@ -102,6 +102,7 @@ impl Services {
         loop {
             let (outcome, work) =
                 services.mq(self.sys.process(), self.client, request.clone(), self.sys.now(), resumed);
+            self.record_summary(services.as_ref(), mksim_kernel::fault::ServiceModule::MessageQueue);
             match outcome {
                 MqOutcome::Done(reply) => {
                     self.sys.kernel_service(request.label(), encode(&request), ServiceWork { resumed, ..work }).await?;

@@ -68,6 +68,7 @@ impl Services {
                 let mut attempt = PipeTry { resumed: continued, again: false };
                 loop {
                     let (outcome, work) = services.pipe(self.client, request, attempt, self.sys.now());
+                    self.record_summary(services.as_ref(), mksim_kernel::fault::ServiceModule::Pipe);
                     match outcome {
                         Ok(reply) => {
                             self.sys.kernel_service(request.label(), encode(request), work).await?;

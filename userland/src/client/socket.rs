@@ -30,6 +30,7 @@ impl Services {
                 let mut resumed = false;
                 loop {
                     let (reply, mut work) = services.socket(self.client, &request, resumed, self.sys.now());
+                    self.record_summary(services.as_ref(), mksim_kernel::fault::ServiceModule::Socket);
                     work.resumed = resumed;
                     self.sys.kernel_service(label, encode(&request), work).await?;
                     match reply {

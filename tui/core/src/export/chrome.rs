@@ -200,7 +200,11 @@ impl<'a> ChromeTrace<'a> {
                 self.instant(event, "t");
                 self.end_operations(event.process, event.time, "process ended");
             }
-            EventKind::Signalled { .. } | EventKind::Interrupt { .. } => self.instant(event, "t"),
+            // A service call in a monolithic kernel has no message to draw as a flow: an instant
+            // on the caller says what it asked (`in kernel: pipe.write(fd=3, 9 B)`).
+            EventKind::Signalled { .. } | EventKind::Interrupt { .. } | EventKind::ServiceCalled { .. } => {
+                self.instant(event, "t")
+            }
             EventKind::Idle { until } => {
                 let mut json = self.base("X", "idle", 0, self.last_time);
                 json.field("dur", until.saturating_sub(self.last_time));

@@ -21,6 +21,7 @@ fn event_name(kind: &EventKind) -> &'static str {
         EventKind::OperationEnded { .. } => "operation_ended",
         EventKind::OperationRetried { .. } => "operation_retried",
         EventKind::ScriptLine { .. } => "script_line",
+        EventKind::ServiceState { .. } => "service_state",
         EventKind::FaultInjected { .. } => "fault_injected",
         EventKind::Restarted => "restarted",
         EventKind::KernelPanicked { .. } => "kernel_panicked",
@@ -121,6 +122,9 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
         }
         EventKind::ScriptLine { line } => {
             json.number("line", line);
+        }
+        EventKind::ServiceState { module, state } => {
+            json.string("module", module.name()).string("state", &log.describe_service_state(module, state));
         }
         EventKind::FaultInjected { fault } | EventKind::KernelPanicked { fault } => {
             json.string("fault", fault.name());

@@ -27,8 +27,10 @@
 //!   Every delivered message is a flow: `s` on the sender at the send, `f`
 //!   (`bp: "e"`) on the receiver when it next runs, both with `id` = message
 //!   id, `cat` = message kind and `name` = described content. Dropped messages,
-//!   exits, faults and signals are instants; client-stub operations (such as
-//!   `fs.read`) are async `b`/`e` spans; idle time is an `X` slice on the kernel.
+//!   exits, faults, signals and in-kernel service calls (monolithic mode,
+//!   named after the request: `in kernel: pipe.write(fd=3, 9 B)`) are
+//!   instants; client-stub operations (such as `fs.read`) are async `b`/`e`
+//!   spans; idle time is an `X` slice on the kernel.
 //! - **Mermaid** ([`Format::Mermaid`]): a `sequenceDiagram`. Participants are
 //!   always aliased (`participant P3 as end`), so names that are Mermaid
 //!   keywords or hold spaces cannot break the diagram. One arrow per message
@@ -36,6 +38,11 @@
 //!   dropped; in-kernel services (monolithic mode) go to a `kernel`
 //!   participant; signals and interrupts are notes.
 //! - **Text** ([`Format::Text`]): exactly [`EventLog::render_text`].
+//!
+//! A service's state summary (left after a request changed what the pipe,
+//! message-queue or socket service holds) is a `service_state` event in JSON
+//! Lines, with `module` and `state` (its words), and a line in the text; the
+//! Chrome trace and Mermaid leave it out, as they leave out script lines.
 //!
 //! ## Left out on purpose
 //! Message data bytes: exports carry their length and their description,
