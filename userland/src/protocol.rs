@@ -169,6 +169,13 @@ pub enum ServiceError {
     /// A stream operation on a socket that is not connected (a listener).
     #[error("not connected")]
     NotConnected,
+    /// A nonblocking open of a FIFO for writing while no process has it open for reading
+    /// (POSIX's ENXIO).
+    #[error("no reader")]
+    NoReader,
+    /// A FIFO's open was asked of a path that is not a FIFO.
+    #[error("not a FIFO")]
+    NotAFifo,
 }
 
 /// Name server requests.
@@ -227,8 +234,10 @@ pub enum FsRequest {
     Mkdir { path: String },
     /// Names in a directory, sorted.
     Readdir { path: String },
-    /// Remove a file or an empty directory.
+    /// Remove a file, a FIFO or an empty directory.
     Unlink { path: String },
+    /// Create a FIFO (a named pipe): a name in the file system whose opens the pipe server serves.
+    Mkfifo { path: String },
 }
 
 impl Request for FsRequest {
@@ -245,6 +254,7 @@ impl Request for FsRequest {
             FsRequest::Mkdir { .. } => 8,
             FsRequest::Readdir { .. } => 9,
             FsRequest::Unlink { .. } => 10,
+            FsRequest::Mkfifo { .. } => 11,
         }
     }
 }
@@ -283,6 +293,7 @@ impl FsRequest {
             FsRequest::Mkdir { .. } => "mkdir",
             FsRequest::Readdir { .. } => "readdir",
             FsRequest::Unlink { .. } => "unlink",
+            FsRequest::Mkfifo { .. } => "mkfifo",
         }
     }
 }
@@ -301,6 +312,7 @@ impl fmt::Display for FsRequest {
             FsRequest::Mkdir { path } => write!(f, "fs.mkdir({path:?})"),
             FsRequest::Readdir { path } => write!(f, "fs.readdir({path:?})"),
             FsRequest::Unlink { path } => write!(f, "fs.unlink({path:?})"),
+            FsRequest::Mkfifo { path } => write!(f, "fs.mkfifo({path:?})"),
         }
     }
 }
@@ -312,6 +324,8 @@ pub struct FileStat {
     pub size: u64,
     /// True for a directory.
     pub is_directory: bool,
+    /// True for a FIFO (a named pipe; its size is always 0: its bytes are at the pipe server).
+    pub is_fifo: bool,
 }
 
 /// File server replies.
@@ -329,6 +343,10 @@ pub enum FsReply {
     Stat(FileStat),
     /// Directory entries.
     Entries(Vec<String>),
+    /// The path opened is a FIFO with this node number: the file server opens no file for it,
+    /// and the client asks the pipe server to open the FIFO of that number (as MINIX's VFS
+    /// hands a pipe to PFS).
+    Fifo(u32),
     /// The operation failed.
     Error(ServiceError),
 }
@@ -446,8 +464,16 @@ fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
             FsReply::Descriptor(fd) => format!("fd {fd}"),
             FsReply::Data(bytes) => format!("{} B", bytes.len()),
             FsReply::Written(count) => format!("wrote {count} B"),
-            FsReply::Stat(stat) => format!("size {}{}", stat.size, if stat.is_directory { ", directory" } else { "" }),
+            FsReply::Stat(stat) => {
+                let kind = match (stat.is_directory, stat.is_fifo) {
+                    (true, _) => ", directory",
+                    (false, true) => ", FIFO",
+                    (false, false) => "",
+                };
+                format!("size {}{kind}", stat.size)
+            }
             FsReply::Entries(entries) => format!("{} entries", entries.len()),
+            FsReply::Fifo(node) => format!("FIFO, node {node}"),
             FsReply::Error(error) => format!("error: {error}"),
         },
         _ => match decode::<SimpleReply>(data)? {
@@ -498,6 +524,7 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
         (2, 8) => "fs.mkdir",
         (2, 9) => "fs.readdir",
         (2, 10) => "fs.unlink",
+        (2, 11) => "fs.mkfifo",
         (3, 1) => "console.write",
         (4, 1) => "block.read",
         (4, 2) => "block.write",
