@@ -152,3 +152,7 @@ impl Pipes {
         Ok(pipe)
     }
 }
+
+#[cfg(test)]
+#[path = "fifo_tests.rs"]
+mod tests;
