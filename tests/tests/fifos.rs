@@ -129,3 +129,82 @@ fn open_fifo_without_the_pipe_server_is_a_scenario_error() {
     assert!(words.contains("OpenFifo needs the file server and the pipe server"), "{words}");
     assert!(words.contains("test.ron"), "{words}");
 }
+
+/// Holds a scenario text to its own expectations in both modes.
+fn passes_its_checks(text: &str) {
+    let scenario = Scenario::parse(text, "test.ron").unwrap_or_else(|error| panic!("{error}"));
+    let result = mksim_core::check::check(&scenario, &RunOptions::default());
+    let failures: Vec<String> = result
+        .cases
+        .iter()
+        .filter(|case| !case.passed)
+        .map(|case| format!("[{}] {}: {}", case.mode.unwrap_or("both modes"), case.name, case.detail))
+        .collect();
+    assert!(failures.is_empty(), "failing cases:\n{}", failures.join("\n"));
+    assert!(result.passed());
+}
+
+/// The file server restarts between the opens and the writes: the FIFO is on disk (a stat,
+/// sent again to the new file server, still finds it), and the descriptors, which are the
+/// pipe server's, go on working.
+#[test]
+fn a_fifo_and_its_open_descriptors_survive_a_restart_of_the_file_server() {
+    passes_its_checks(
+        r#"Scenario(
+        name: "fifo fs restart",
+        servers: (file: (), pipe: (), supervisor: (restart: { "fs": Always }, backoff_cycles: 1000)),
+        faults: [(server: "fs", kind: Crash, at: Message(4))],
+        processes: [(name: "p", priority: 5, program: [
+            Mkfifo("/f"),
+            OpenFifo(path: "/f", mode: Read, nonblocking: true, as: "r"),
+            OpenFifo(path: "/f", mode: Write, as: "w"),
+            Stat(path: "/f", expect_size: 0, expect_kind: Fifo),
+            PipeWrite(fd: "w", text: "still here"),
+            PipeRead(fd: "r", len: 64, expect: "still here"),
+            Print("ok\n"),
+        ])],
+        expect: (
+            outcome: Completed,
+            monolithic_outcome: KernelPanic,
+            console: { "p": "ok\n" },
+            restarts: { "fs": 1 },
+        ),
+    )"#,
+    );
+}
+
+/// The pipe server crashes under an open that waits for a writer: the opener is told "peer
+/// dead", the FIFO's name outlives the pipe server (it is the file server's), its old
+/// descriptors do not, and an open at the new pipe server works.
+#[test]
+fn a_restart_of_the_pipe_server_ends_waiting_opens_and_open_descriptors_but_not_the_fifo() {
+    passes_its_checks(
+        r#"Scenario(
+        name: "fifo pipe restart",
+        servers: (file: (), pipe: (), supervisor: (restart: { "pipe": Always }, backoff_cycles: 1000)),
+        faults: [(server: "pipe", kind: Crash, at: Message(3))],
+        processes: [
+            (name: "reader", priority: 6, program: [
+                Mkfifo("/f"),
+                OpenFifo(path: "/f", mode: Read, nonblocking: true, as: "old"),
+                Fails(error: "peer dead", op: OpenFifo(path: "/f", mode: Read, as: "waits")),
+                Sleep(20000),
+                Fails(error: "bad file descriptor", op: PipeRead(fd: "old", len: 4)),
+                OpenFifo(path: "/f", mode: Read, nonblocking: true, as: "new"),
+                Stat(path: "/f", expect_kind: Fifo),
+                Print("reader: a new open after the restart\n"),
+            ]),
+            (name: "prodder", priority: 5, program: [
+                Sleep(40000),
+                Fails(error: "peer dead", op: PipeTake(name: "nothing", as: "x")),
+            ]),
+        ],
+        expect: (
+            outcome: Completed,
+            monolithic_outcome: KernelPanic,
+            console: { "reader": "reader: a new open after the restart\n" },
+            restarts: { "pipe": 1 },
+        ),
+    )"#,
+    );
+}

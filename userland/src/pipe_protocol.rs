@@ -177,4 +177,16 @@ mod tests {
             Some("pipe.create")
         );
     }
+
+    #[test]
+    fn fifo_opens_read_back_with_their_node_and_mode() {
+        let request = PipeRequest::OpenFifo { fifo: 7, mode: FifoMode::Write, nonblocking: true };
+        let text = describe(request.label(), &encode(&request));
+        assert_eq!(text.as_deref(), Some("pipe.open_fifo(node 7, write, nonblocking)"));
+        let reply = PipeReply::Descriptor(3);
+        assert_eq!(describe(reply_label(request.label()), &encode(&reply)).as_deref(), Some("pipe.open_fifo → fd 3"));
+        let refused = PipeReply::Error(crate::protocol::ServiceError::NoReader);
+        let text = describe(reply_label(request.label()), &encode(&refused));
+        assert_eq!(text.as_deref(), Some("pipe.open_fifo → error: no reader"));
+    }
 }

@@ -552,6 +552,19 @@ mod tests {
     }
 
     #[test]
+    fn fifos_read_back_in_the_file_servers_words() {
+        let request = FsRequest::Mkfifo { path: "/log".into() };
+        assert_eq!(describe(request.label(), &encode(&request)).as_deref(), Some("fs.mkfifo(\"/log\")"));
+        assert_eq!(describe_operation(request.label()), Some("fs.mkfifo"));
+        let open = FsRequest::Open { path: "/log".into(), create: false }.label();
+        let reply = describe(reply_label(open), &encode(&FsReply::Fifo(4)));
+        assert_eq!(reply.as_deref(), Some("fs.open → FIFO, node 4"));
+        let stat = FsReply::Stat(FileStat { size: 0, is_directory: false, is_fifo: true });
+        let text = describe(reply_label(FsRequest::Stat { path: "/log".into() }.label()), &encode(&stat));
+        assert_eq!(text.as_deref(), Some("fs.stat → size 0, FIFO"));
+    }
+
+    #[test]
     fn malformed_data_is_not_described() {
         assert_eq!(describe(FsRequest::Close { fd: 1 }.label(), &[0xff, 0xff, 0xff]), None);
         assert_eq!(describe(0x9999, &[]), None);
