@@ -160,7 +160,9 @@ impl FileSystem {
                 self.open.remove(&(client, fd)).map(|_| FsReply::Done).ok_or(ServiceError::BadDescriptor)
             }
             FsRequest::Stat { path } => self.stat(&path).map(FsReply::Stat),
-            FsRequest::Mkdir { path } => self.create(device, &path, Inode::empty_directory()).await.map(|_| FsReply::Done),
+            FsRequest::Mkdir { path } => {
+                self.create(device, &path, Inode::empty_directory()).await.map(|_| FsReply::Done)
+            }
             FsRequest::Mkfifo { path } => self.create(device, &path, Inode::Fifo).await.map(|_| FsReply::Done),
             FsRequest::Readdir { path } => self.readdir(&path).map(FsReply::Entries),
             FsRequest::Unlink { path } => self.unlink(device, &path).await.map(|()| FsReply::Done),
@@ -238,12 +240,7 @@ impl FileSystem {
         }
     }
 
-    async fn create<D: BlockDevice>(
-        &mut self,
-        device: &mut D,
-        path: &str,
-        node: Inode,
-    ) -> Result<u32, ServiceError> {
+    async fn create<D: BlockDevice>(&mut self, device: &mut D, path: &str, node: Inode) -> Result<u32, ServiceError> {
         let (parent, name) = self.resolve_parent(path)?;
         let mut next = self.metadata.clone();
         let inode = next.next_inode;

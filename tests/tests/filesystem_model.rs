@@ -66,10 +66,17 @@ fn config() -> FsConfig {
 
 #[derive(Clone, PartialEq, Eq, Debug)]
 enum Node {
-    File { inode: u32, data: Vec<u8> },
-    Directory { inode: u32 },
+    File {
+        inode: u32,
+        data: Vec<u8>,
+    },
+    Directory {
+        inode: u32,
+    },
     /// A FIFO: a name and an inode, no data; opening it gives its inode, not a descriptor.
-    Fifo { inode: u32 },
+    Fifo {
+        inode: u32,
+    },
 }
 
 impl Node {

@@ -25,8 +25,13 @@ const HEADER_BYTES: usize = 4 + 8 + CHECK_BYTES;
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(super) enum Inode {
-    File { size: u64, blocks: Vec<u32> },
-    Directory { entries: BTreeMap<String, u32> },
+    File {
+        size: u64,
+        blocks: Vec<u32>,
+    },
+    Directory {
+        entries: BTreeMap<String, u32>,
+    },
     /// A named pipe: only a name and a node number here; the pipe server holds its bytes.
     /// Last, so that metadata written before FIFOs existed reads the same.
     Fifo,

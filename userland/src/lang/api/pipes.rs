@@ -67,7 +67,8 @@ pub(super) fn register_pipes(engine: &mut Engine, bridge: &Arc<Bridge>) {
     function!(engine, bridge, "pipe_give", |b, fd: INT, name: &str| {
         b.pipe(PipeRequest::Give { fd: small(fd, "descriptor")?, name: name.to_owned() }).map(|_| ())
     });
-    function!(engine, bridge, "mkfifo", |b, path: &str| b.unit(Request::Fs(FsRequest::Mkfifo { path: path.to_owned() })));
+    function!(engine, bridge, "mkfifo", |b, path: &str| b
+        .unit(Request::Fs(FsRequest::Mkfifo { path: path.to_owned() })));
     function!(engine, bridge, "open_fifo", |b, path: &str, mode: &str| b.open_fifo(path, mode, false));
     function!(engine, bridge, "try_open_fifo", |b, path: &str, mode: &str| b.open_fifo(path, mode, true));
     function!(engine, bridge, "pipe_take", |b, name: &str| -> Result<INT> {
