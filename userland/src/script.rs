@@ -390,6 +390,8 @@ impl Op {
     /// capabilities, notifications) and for control (`Repeat`, `Fails`, `Exit`, `Compute`, ...).
     /// A descriptor's operations (`Read`, `Write`, `Seek`, `Close`) are the file server's here;
     /// `Close` of a socket's name goes to the socket server, which only the names tell.
+    /// `OpenFifo` is the pipe server's here, though it asks the file server first: a scenario
+    /// must boot both for it.
     pub fn service(&self) -> Option<Service> {
         match self {
             Op::Print(_) => Some(Service::Console),
