@@ -151,8 +151,8 @@ impl FileSystem {
     /// Carries out one request for `client`.
     pub async fn handle<D: BlockDevice>(&mut self, device: &mut D, client: u64, request: FsRequest) -> FsReply {
         let result = match request {
-            FsRequest::Create { path } => self.create(device, &path, false).await.map(|_| FsReply::Done),
-            FsRequest::Open { path, create } => self.open(device, client, &path, create).await.map(FsReply::Descriptor),
+            FsRequest::Create { path } => self.create(device, &path, Inode::empty_file()).await.map(|_| FsReply::Done),
+            FsRequest::Open { path, create } => self.open(device, client, &path, create).await,
             FsRequest::Read { fd, len } => self.read(device, client, fd, len as usize).await.map(FsReply::Data),
             FsRequest::Write { fd, data } => self.write(device, client, fd, &data).await.map(FsReply::Written),
             FsRequest::Seek { fd, offset } => self.seek(client, fd, offset).map(|()| FsReply::Done),
@@ -160,7 +160,10 @@ impl FileSystem {
                 self.open.remove(&(client, fd)).map(|_| FsReply::Done).ok_or(ServiceError::BadDescriptor)
             }
             FsRequest::Stat { path } => self.stat(&path).map(FsReply::Stat),
-            FsRequest::Mkdir { path } => self.create(device, &path, true).await.map(|_| FsReply::Done),
+            FsRequest::Mkdir { path } => {
+                self.create(device, &path, Inode::empty_directory()).await.map(|_| FsReply::Done)
+            }
+            FsRequest::Mkfifo { path } => self.create(device, &path, Inode::Fifo).await.map(|_| FsReply::Done),
             FsRequest::Readdir { path } => self.readdir(&path).map(FsReply::Entries),
             FsRequest::Unlink { path } => self.unlink(device, &path).await.map(|()| FsReply::Done),
         };
@@ -191,6 +194,8 @@ impl FileSystem {
                     let contents = self.read_range(device, &blocks, 0, size as usize).await?;
                     files.insert(path, contents);
                 }
+                // A FIFO holds no bytes: its data, if any, is at the pipe server.
+                Some(Inode::Fifo) => {}
                 None => return Err(ServiceError::Io),
             }
         }
@@ -235,12 +240,7 @@ impl FileSystem {
         }
     }
 
-    async fn create<D: BlockDevice>(
-        &mut self,
-        device: &mut D,
-        path: &str,
-        directory: bool,
-    ) -> Result<u32, ServiceError> {
+    async fn create<D: BlockDevice>(&mut self, device: &mut D, path: &str, node: Inode) -> Result<u32, ServiceError> {
         let (parent, name) = self.resolve_parent(path)?;
         let mut next = self.metadata.clone();
         let inode = next.next_inode;
@@ -251,11 +251,6 @@ impl FileSystem {
             return Err(ServiceError::AlreadyExists);
         }
         entries.insert(name.to_owned(), inode);
-        let node = if directory {
-            Inode::Directory { entries: BTreeMap::new() }
-        } else {
-            Inode::File { size: 0, blocks: Vec::new() }
-        };
         next.inodes.insert(inode, node);
         next.next_inode = inode.checked_add(1).ok_or(ServiceError::NoSpace)?;
         let staged = self.stage(next)?;
@@ -269,7 +264,14 @@ impl FileSystem {
         client: u64,
         path: &str,
         create: bool,
-    ) -> Result<u32, ServiceError> {
+    ) -> Result<FsReply, ServiceError> {
+        // A FIFO is opened at the pipe server: here it takes no descriptor, only its node
+        // number goes back.
+        if let Ok(inode) = self.resolve(path)
+            && matches!(self.metadata.inodes.get(&inode), Some(Inode::Fifo))
+        {
+            return Ok(FsReply::Fifo(inode));
+        }
         // The descriptor first: an open that creates its file must not fail after creating it.
         let used: BTreeSet<u32> = self.open.keys().filter(|(owner, _)| *owner == client).map(|&(_, fd)| fd).collect();
         if used.len() >= self.config.open_files_max {
@@ -277,14 +279,14 @@ impl FileSystem {
         }
         let fd = (3..).find(|fd| !used.contains(fd)).expect("a free descriptor below the limit");
         let inode = match self.resolve(path) {
-            Err(ServiceError::NotFound) if create => self.create(device, path, false).await?,
+            Err(ServiceError::NotFound) if create => self.create(device, path, Inode::empty_file()).await?,
             other => other?,
         };
         if matches!(self.metadata.inodes.get(&inode), Some(Inode::Directory { .. })) {
             return Err(ServiceError::IsADirectory);
         }
         self.open.insert((client, fd), OpenFile { inode, offset: 0 });
-        Ok(fd)
+        Ok(FsReply::Descriptor(fd))
     }
 
     fn file_of(&self, client: u64, fd: u32) -> Result<(OpenFile, u64, Vec<u32>), ServiceError> {
@@ -447,8 +449,11 @@ impl FileSystem {
 
     fn stat(&self, path: &str) -> Result<FileStat, ServiceError> {
         match self.metadata.inodes.get(&self.resolve(path)?) {
-            Some(Inode::File { size, .. }) => Ok(FileStat { size: *size, is_directory: false }),
-            Some(Inode::Directory { entries }) => Ok(FileStat { size: entries.len() as u64, is_directory: true }),
+            Some(Inode::File { size, .. }) => Ok(FileStat { size: *size, is_directory: false, is_fifo: false }),
+            Some(Inode::Directory { entries }) => {
+                Ok(FileStat { size: entries.len() as u64, is_directory: true, is_fifo: false })
+            }
+            Some(Inode::Fifo) => Ok(FileStat { size: 0, is_directory: false, is_fifo: true }),
             None => Err(ServiceError::NotFound),
         }
     }

@@ -21,6 +21,8 @@ use mksim_userland::pipe_protocol::{PIPE_BUF_BYTES, PIPE_READ_BYTES_MAX, PipeRep
 use mksim_userland::protocol::ServiceError;
 use std::collections::{BTreeMap, VecDeque};
 
+mod fifo;
+
 /// The channel of everyone waiting to take a descriptor given under a name.
 pub const TAKERS_CHANNEL: u32 = 0;
 
@@ -127,6 +129,8 @@ pub struct Pipes {
     open: BTreeMap<(u64, u32), Descriptor>,
     /// Ends given under a name, waiting to be taken.
     given: BTreeMap<String, Descriptor>,
+    /// The FIFOs with a pipe, and the opens that wait for their other end.
+    fifos: fifo::Fifos,
 }
 
 impl Pipes {
@@ -149,6 +153,7 @@ impl Pipes {
             PipeRequest::Close { fd } => self.close(client, *fd),
             PipeRequest::Give { fd, name } => self.give(client, *fd, name),
             PipeRequest::Take { name } => self.take(client, name),
+            PipeRequest::OpenFifo { fifo, mode, nonblocking } => self.open_fifo(client, *fifo, *mode, *nonblocking),
         };
         result.unwrap_or_else(Handled::failed)
     }

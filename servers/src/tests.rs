@@ -366,7 +366,7 @@ fn a_name_may_have_255_bytes() {
     assert_eq!(on(&mut fs, &mut device, FsRequest::Stat { path: over }), FsReply::Error(ServiceError::NameTooLong));
     assert_eq!(
         on(&mut fs, &mut device, FsRequest::Stat { path: longest }),
-        FsReply::Stat(FileStat { size: 0, is_directory: false })
+        FsReply::Stat(FileStat { size: 0, is_directory: false, is_fifo: false })
     );
 }
 
@@ -393,3 +393,6 @@ fn bytes_a_failed_append_left_past_the_end_read_as_zeros() {
         }
     }
 }
+
+/// FIFOs in the file system.
+mod fifo;

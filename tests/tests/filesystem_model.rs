@@ -3,7 +3,7 @@
 //! A [`Case`] is a tiny disk (64-byte blocks, 4 of them for the metadata, 4
 //! to 12 for data) and a sequence of random operations on a few files and
 //! directories: create, open, write at offsets, read at offsets, seek, close,
-//! unlink, mkdir, readdir, stat, with names that collide, long names that
+//! unlink, mkdir, mkfifo, readdir, stat, with names that collide, long names that
 //! fill the metadata, names over the limit, and writes that overflow the
 //! disk. The [`Model`] is a map of paths to byte vectors and directories,
 //! with the free space counted: data blocks (one per 64 bytes of each file)
@@ -66,16 +66,33 @@ fn config() -> FsConfig {
 
 #[derive(Clone, PartialEq, Eq, Debug)]
 enum Node {
-    File { inode: u32, data: Vec<u8> },
-    Directory { inode: u32 },
+    File {
+        inode: u32,
+        data: Vec<u8>,
+    },
+    Directory {
+        inode: u32,
+    },
+    /// A FIFO: a name and an inode, no data; opening it gives its inode, not a descriptor.
+    Fifo {
+        inode: u32,
+    },
 }
 
 impl Node {
     fn inode(&self) -> u32 {
         match self {
-            Node::File { inode, .. } | Node::Directory { inode } => *inode,
+            Node::File { inode, .. } | Node::Directory { inode } | Node::Fifo { inode } => *inode,
         }
     }
+}
+
+/// What a create makes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    File,
+    Directory,
+    Fifo,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -139,7 +156,7 @@ impl Model {
             .iter()
             .filter_map(|(path, node)| match node {
                 Node::File { data, .. } => Some((path.clone(), data.clone())),
-                Node::Directory { .. } => None,
+                Node::Directory { .. } | Node::Fifo { .. } => None,
             })
             .collect()
     }
@@ -171,6 +188,7 @@ impl Model {
                             })
                             .sum::<usize>()
                 }
+                Node::Fifo { .. } => 0,
             };
         }
         bytes
@@ -213,7 +231,7 @@ impl Model {
         let (parent, node) = self.lookup(&format!("/{}", parents.join("/")))?;
         match node {
             Node::Directory { .. } => Ok((parent, (*name).to_owned())),
-            Node::File { .. } => Err(ServiceError::NotADirectory),
+            Node::File { .. } | Node::Fifo { .. } => Err(ServiceError::NotADirectory),
         }
     }
 
@@ -226,7 +244,7 @@ impl Model {
         Ok(())
     }
 
-    fn create(&mut self, path: &str, directory: bool) -> Result<u32, ServiceError> {
+    fn create(&mut self, path: &str, kind: Kind) -> Result<u32, ServiceError> {
         let (parent, name) = self.parent_of(path)?;
         let full = child_path(&parent, &name);
         if self.nodes.contains_key(&full) {
@@ -234,26 +252,34 @@ impl Model {
         }
         let mut next = self.clone();
         let inode = next.next_inode;
-        let node = if directory { Node::Directory { inode } } else { Node::File { inode, data: Vec::new() } };
+        let node = match kind {
+            Kind::File => Node::File { inode, data: Vec::new() },
+            Kind::Directory => Node::Directory { inode },
+            Kind::Fifo => Node::Fifo { inode },
+        };
         next.nodes.insert(full, node);
         next.next_inode += 1;
         self.commit(next)?;
         Ok(inode)
     }
 
-    fn open(&mut self, path: &str, create: bool) -> Result<u32, ServiceError> {
+    fn open(&mut self, path: &str, create: bool) -> Result<FsReply, ServiceError> {
+        // A FIFO takes no descriptor of the file server: its node goes back for the pipe server.
+        if let Ok((_, Node::Fifo { inode })) = self.lookup(path) {
+            return Ok(FsReply::Fifo(*inode));
+        }
         if self.open.len() >= self.open_files_max {
             return Err(ServiceError::TooManyOpen);
         }
         let fd = (3..).find(|fd| !self.open.contains_key(fd)).expect("a free descriptor");
         let inode = match self.lookup(path) {
-            Err(ServiceError::NotFound) if create => self.create(path, false)?,
+            Err(ServiceError::NotFound) if create => self.create(path, Kind::File)?,
             Err(error) => return Err(error),
             Ok((_, Node::Directory { .. })) => return Err(ServiceError::IsADirectory),
-            Ok((_, Node::File { inode, .. })) => *inode,
+            Ok((_, Node::File { inode, .. } | Node::Fifo { inode })) => *inode,
         };
         self.open.insert(fd, Descriptor { inode, offset: 0 });
-        Ok(fd)
+        Ok(FsReply::Descriptor(fd))
     }
 
     /// The descriptor and the path of its file, which may have been unlinked since.
@@ -320,8 +346,11 @@ impl Model {
 
     fn stat(&self, path: &str) -> Result<FileStat, ServiceError> {
         Ok(match self.lookup(path)? {
-            (_, Node::File { data, .. }) => FileStat { size: data.len() as u64, is_directory: false },
-            (at, Node::Directory { .. }) => FileStat { size: self.children(&at).len() as u64, is_directory: true },
+            (_, Node::File { data, .. }) => FileStat { size: data.len() as u64, is_directory: false, is_fifo: false },
+            (at, Node::Directory { .. }) => {
+                FileStat { size: self.children(&at).len() as u64, is_directory: true, is_fifo: false }
+            }
+            (_, Node::Fifo { .. }) => FileStat { size: 0, is_directory: false, is_fifo: true },
         })
     }
 
@@ -330,7 +359,7 @@ impl Model {
             (at, Node::Directory { .. }) => {
                 Ok(self.children(&at).into_iter().map(|(name, _)| name.to_owned()).collect())
             }
-            (_, Node::File { .. }) => Err(ServiceError::NotADirectory),
+            (_, Node::File { .. } | Node::Fifo { .. }) => Err(ServiceError::NotADirectory),
         }
     }
 
@@ -348,9 +377,10 @@ impl Model {
     /// What the file system must answer to `request`; the model takes its effect.
     fn apply(&mut self, request: &FsRequest) -> FsReply {
         let reply = match request {
-            FsRequest::Create { path } => self.create(path, false).map(|_| FsReply::Done),
-            FsRequest::Mkdir { path } => self.create(path, true).map(|_| FsReply::Done),
-            FsRequest::Open { path, create } => self.open(path, *create).map(FsReply::Descriptor),
+            FsRequest::Create { path } => self.create(path, Kind::File).map(|_| FsReply::Done),
+            FsRequest::Mkdir { path } => self.create(path, Kind::Directory).map(|_| FsReply::Done),
+            FsRequest::Mkfifo { path } => self.create(path, Kind::Fifo).map(|_| FsReply::Done),
+            FsRequest::Open { path, create } => self.open(path, *create),
             FsRequest::Read { fd, len } => self.read(*fd, *len as usize).map(FsReply::Data),
             FsRequest::Write { fd, data } => self.write(*fd, data).map(FsReply::Written),
             FsRequest::Seek { fd, offset } => self.seek(*fd, *offset).map(|()| FsReply::Done),
@@ -370,6 +400,7 @@ impl Model {
             .map(|(path, node)| {
                 let seen = match node {
                     Node::File { data, .. } => Seen::File(data.clone()),
+                    Node::Fifo { .. } => Seen::Fifo,
                     Node::Directory { .. } => {
                         Seen::Directory(self.children(path).into_iter().map(|(name, _)| name.to_owned()).collect())
                     }
@@ -387,6 +418,7 @@ impl Model {
 enum Seen {
     File(Vec<u8>),
     Directory(Vec<String>),
+    Fifo,
 }
 
 /// Everything a walk from the root finds, and the space left.
@@ -415,6 +447,10 @@ fn observe(fs: &mut FileSystem, device: &mut impl BlockDevice) -> View {
             match ask(fs, device, FsRequest::Stat { path: path.clone() }) {
                 // A directory's size (its entries) is checked against its listing when it is walked.
                 FsReply::Stat(FileStat { is_directory: true, .. }) => pending.push(path),
+                FsReply::Stat(FileStat { is_fifo: true, size, .. }) => {
+                    assert_eq!(size, 0, "{path}: a FIFO holds no bytes in the file system");
+                    entries.insert(path, Seen::Fifo);
+                }
                 FsReply::Stat(FileStat { size, .. }) => {
                     let data = read_whole(fs, device, &path);
                     assert_eq!(size, data.len() as u64, "{path}: stat and contents disagree");
@@ -469,6 +505,7 @@ fn too_long() -> String {
 enum Op {
     Create(String),
     Mkdir(String),
+    Mkfifo(String),
     Open {
         path: String,
         create: bool,
@@ -546,6 +583,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         2 => path().prop_map(Op::Create),
         2 => path().prop_map(Op::Mkdir),
+        1 => path().prop_map(Op::Mkfifo),
         4 => (file_path(), prop_oneof![3 => Just(true), 1 => Just(false)])
             .prop_map(|(path, create)| Op::Open { path, create }),
         8 => (slot(), at(), len, any::<u8>()).prop_map(|(slot, at, len, first)| Op::Write { slot, at, len, first }),
@@ -583,6 +621,7 @@ fn requests(op: &Op, descriptors: &[u32]) -> Vec<FsRequest> {
     match op {
         Op::Create(path) => vec![FsRequest::Create { path: path.clone() }],
         Op::Mkdir(path) => vec![FsRequest::Mkdir { path: path.clone() }],
+        Op::Mkfifo(path) => vec![FsRequest::Mkfifo { path: path.clone() }],
         Op::Open { path, create } => vec![FsRequest::Open { path: path.clone(), create: *create }],
         Op::Write { slot, at, len, first } => {
             let data = (0..*len).map(|index| first.wrapping_add(index as u8)).collect();

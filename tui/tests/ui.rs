@@ -668,6 +668,7 @@ every_key_on!(
     deadlock,
     driver_restart,
     fault_campaign,
+    fifo,
     file_io,
     fs_restart,
     hello,

@@ -20,6 +20,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+mod fifo;
 mod pipe;
 mod socket;
 mod summary;

@@ -296,6 +296,7 @@ impl Script {
             Op::Open { path, create, .. } => FsRequest::Open { path: path.clone(), create: *create },
             Op::Create(path) => FsRequest::Create { path: path.clone() },
             Op::Mkdir(path) => FsRequest::Mkdir { path: path.clone() },
+            Op::Mkfifo(path) => FsRequest::Mkfifo { path: path.clone() },
             Op::Unlink(path) => FsRequest::Unlink { path: path.clone() },
             Op::Read { fd, len, .. } => FsRequest::Read { fd: self.fd(fd)?, len: *len },
             Op::Write { fd, text } => FsRequest::Write { fd: self.fd(fd)?, data: text.as_bytes().to_vec() },
@@ -310,9 +311,15 @@ impl Script {
             (Op::Open { name_as, .. }, FsReply::Descriptor(fd)) => {
                 self.fds.insert(name_as.clone(), fd);
             }
+            (Op::Open { .. }, FsReply::Fifo(_)) => {
+                return Err(Stop::Failed("is a FIFO (open it with OpenFifo)".into()));
+            }
             (Op::Read { expect, .. }, FsReply::Data(data)) => check_text("read", &data, expect)?,
             (Op::Stat { expect_size: Some(size), .. }, FsReply::Stat(stat)) if stat.size != *size => {
                 return Err(Stop::Failed(format!("stat: expected size {size}, got {}", stat.size)));
+            }
+            (Op::Stat { expect_kind: Some(kind), .. }, FsReply::Stat(stat)) if file_kind(&stat) != *kind => {
+                return Err(Stop::Failed(format!("stat: expected a {kind:?}, got a {:?}", file_kind(&stat))));
             }
             (Op::Readdir { expect: Some(names), .. }, FsReply::Entries(entries)) if entries != *names => {
                 return Err(Stop::Failed(format!("readdir: expected {names:?}, got {entries:?}")));
@@ -481,5 +488,14 @@ impl Script {
             _ => unreachable!("op {op:?} is handled elsewhere"),
         }
         Ok(())
+    }
+}
+
+/// What a stat says the path is.
+fn file_kind(stat: &crate::protocol::FileStat) -> crate::script::FileKind {
+    match (stat.is_directory, stat.is_fifo) {
+        (true, _) => crate::script::FileKind::Directory,
+        (false, true) => crate::script::FileKind::Fifo,
+        (false, false) => crate::script::FileKind::File,
     }
 }

@@ -35,6 +35,29 @@ pub enum PipeRequest {
     Give { fd: u32, name: String },
     /// Take the end given under `name` as a new descriptor; waits until it is given.
     Take { name: String },
+    /// Open the FIFO the file server knows as node `fifo`, for reading or for writing: a new
+    /// descriptor on its pipe. Waits until the other end is open too, unless `nonblocking`
+    /// (then an open for reading succeeds at once, and one for writing fails with "no reader"
+    /// when nobody has it open for reading).
+    OpenFifo { fifo: u32, mode: FifoMode, nonblocking: bool },
+}
+
+/// Which end of a FIFO an open asks for (POSIX's `O_RDONLY` or `O_WRONLY`).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+pub enum FifoMode {
+    /// The read end.
+    Read,
+    /// The write end.
+    Write,
+}
+
+impl fmt::Display for FifoMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FifoMode::Read => "read",
+            FifoMode::Write => "write",
+        })
+    }
 }
 
 impl Request for PipeRequest {
@@ -47,6 +70,7 @@ impl Request for PipeRequest {
             PipeRequest::Close { .. } => 4,
             PipeRequest::Give { .. } => 5,
             PipeRequest::Take { .. } => 6,
+            PipeRequest::OpenFifo { .. } => 7,
         }
     }
 }
@@ -60,6 +84,7 @@ pub fn pipe_operation(operation: u32) -> Option<&'static str> {
         4 => "pipe.close",
         5 => "pipe.give",
         6 => "pipe.take",
+        7 => "pipe.open_fifo",
         _ => return None,
     };
     Some(name)
@@ -77,6 +102,9 @@ impl fmt::Display for PipeRequest {
             PipeRequest::Close { fd } => write!(f, "pipe.close(fd={fd})"),
             PipeRequest::Give { fd, name } => write!(f, "pipe.give(fd={fd}, {name:?})"),
             PipeRequest::Take { name } => write!(f, "pipe.take({name:?})"),
+            PipeRequest::OpenFifo { fifo, mode, nonblocking } => {
+                write!(f, "pipe.open_fifo(node {fifo}, {mode}{})", waits(*nonblocking))
+            }
         }
     }
 }
@@ -148,5 +176,17 @@ mod tests {
             describe(PipeRequest::Create.label(), &encode(&PipeRequest::Create)).as_deref(),
             Some("pipe.create")
         );
+    }
+
+    #[test]
+    fn fifo_opens_read_back_with_their_node_and_mode() {
+        let request = PipeRequest::OpenFifo { fifo: 7, mode: FifoMode::Write, nonblocking: true };
+        let text = describe(request.label(), &encode(&request));
+        assert_eq!(text.as_deref(), Some("pipe.open_fifo(node 7, write, nonblocking)"));
+        let reply = PipeReply::Descriptor(3);
+        assert_eq!(describe(reply_label(request.label()), &encode(&reply)).as_deref(), Some("pipe.open_fifo → fd 3"));
+        let refused = PipeReply::Error(crate::protocol::ServiceError::NoReader);
+        let text = describe(reply_label(request.label()), &encode(&refused));
+        assert_eq!(text.as_deref(), Some("pipe.open_fifo → error: no reader"));
     }
 }

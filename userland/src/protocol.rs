@@ -170,6 +170,13 @@ pub enum ServiceError {
     /// A stream operation on a socket that is not connected (a listener).
     #[error("not connected")]
     NotConnected,
+    /// A nonblocking open of a FIFO for writing while no process has it open for reading
+    /// (POSIX's ENXIO).
+    #[error("no reader")]
+    NoReader,
+    /// A FIFO's open was asked of a path that is not a FIFO.
+    #[error("not a FIFO")]
+    NotAFifo,
 }
 
 /// Name server requests.
@@ -228,8 +235,10 @@ pub enum FsRequest {
     Mkdir { path: String },
     /// Names in a directory, sorted.
     Readdir { path: String },
-    /// Remove a file or an empty directory.
+    /// Remove a file, a FIFO or an empty directory.
     Unlink { path: String },
+    /// Create a FIFO (a named pipe): a name in the file system whose opens the pipe server serves.
+    Mkfifo { path: String },
 }
 
 impl Request for FsRequest {
@@ -246,6 +255,7 @@ impl Request for FsRequest {
             FsRequest::Mkdir { .. } => 8,
             FsRequest::Readdir { .. } => 9,
             FsRequest::Unlink { .. } => 10,
+            FsRequest::Mkfifo { .. } => 11,
         }
     }
 }
@@ -284,6 +294,7 @@ impl FsRequest {
             FsRequest::Mkdir { .. } => "mkdir",
             FsRequest::Readdir { .. } => "readdir",
             FsRequest::Unlink { .. } => "unlink",
+            FsRequest::Mkfifo { .. } => "mkfifo",
         }
     }
 }
@@ -302,6 +313,7 @@ impl fmt::Display for FsRequest {
             FsRequest::Mkdir { path } => write!(f, "fs.mkdir({path:?})"),
             FsRequest::Readdir { path } => write!(f, "fs.readdir({path:?})"),
             FsRequest::Unlink { path } => write!(f, "fs.unlink({path:?})"),
+            FsRequest::Mkfifo { path } => write!(f, "fs.mkfifo({path:?})"),
         }
     }
 }
@@ -313,6 +325,8 @@ pub struct FileStat {
     pub size: u64,
     /// True for a directory.
     pub is_directory: bool,
+    /// True for a FIFO (a named pipe; its size is always 0: its bytes are at the pipe server).
+    pub is_fifo: bool,
 }
 
 /// File server replies.
@@ -330,6 +344,10 @@ pub enum FsReply {
     Stat(FileStat),
     /// Directory entries.
     Entries(Vec<String>),
+    /// The path opened is a FIFO with this node number: the file server opens no file for it,
+    /// and the client asks the pipe server to open the FIFO of that number (as MINIX's VFS
+    /// hands a pipe to PFS).
+    Fifo(u32),
     /// The operation failed.
     Error(ServiceError),
 }
@@ -447,8 +465,16 @@ fn describe_reply(service: Service, data: &[u8]) -> Option<String> {
             FsReply::Descriptor(fd) => format!("fd {fd}"),
             FsReply::Data(bytes) => format!("{} B", bytes.len()),
             FsReply::Written(count) => format!("wrote {count} B"),
-            FsReply::Stat(stat) => format!("size {}{}", stat.size, if stat.is_directory { ", directory" } else { "" }),
+            FsReply::Stat(stat) => {
+                let kind = match (stat.is_directory, stat.is_fifo) {
+                    (true, _) => ", directory",
+                    (false, true) => ", FIFO",
+                    (false, false) => "",
+                };
+                format!("size {}{kind}", stat.size)
+            }
             FsReply::Entries(entries) => format!("{} entries", entries.len()),
+            FsReply::Fifo(node) => format!("FIFO, node {node}"),
             FsReply::Error(error) => format!("error: {error}"),
         },
         _ => match decode::<SimpleReply>(data)? {
@@ -505,6 +531,7 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
         (2, 8) => "fs.mkdir",
         (2, 9) => "fs.readdir",
         (2, 10) => "fs.unlink",
+        (2, 11) => "fs.mkfifo",
         (3, 1) => "console.write",
         (4, 1) => "block.read",
         (4, 2) => "block.write",
@@ -529,6 +556,19 @@ mod tests {
         let reply = FsReply::Data(vec![0; 512]);
         let text = describe(reply_label(request.label()), &encode(&reply));
         assert_eq!(text.as_deref(), Some("fs.read → 512 B"));
+    }
+
+    #[test]
+    fn fifos_read_back_in_the_file_servers_words() {
+        let request = FsRequest::Mkfifo { path: "/log".into() };
+        assert_eq!(describe(request.label(), &encode(&request)).as_deref(), Some("fs.mkfifo(\"/log\")"));
+        assert_eq!(describe_operation(request.label()), Some("fs.mkfifo"));
+        let open = FsRequest::Open { path: "/log".into(), create: false }.label();
+        let reply = describe(reply_label(open), &encode(&FsReply::Fifo(4)));
+        assert_eq!(reply.as_deref(), Some("fs.open → FIFO, node 4"));
+        let stat = FsReply::Stat(FileStat { size: 0, is_directory: false, is_fifo: true });
+        let text = describe(reply_label(FsRequest::Stat { path: "/log".into() }.label()), &encode(&stat));
+        assert_eq!(text.as_deref(), Some("fs.stat → size 0, FIFO"));
     }
 
     #[test]

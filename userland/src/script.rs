@@ -32,6 +32,17 @@ pub enum Policy {
     Fail,
 }
 
+/// What a path names, as `Stat` checks it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Deserialize)]
+pub enum FileKind {
+    /// A file.
+    File,
+    /// A directory.
+    Directory,
+    /// A FIFO (named pipe).
+    Fifo,
+}
+
 /// One operation of a scripted program.
 #[derive(Clone, PartialEq, Eq, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,11 +135,26 @@ pub enum Op {
         #[serde(rename = "as")]
         name_as: String,
     },
-    /// Check a path's size.
+    /// Make a FIFO (a named pipe) at a path.
+    Mkfifo(String),
+    /// Open the FIFO at `path` for reading or writing: the file server finds it, the pipe
+    /// server opens it. Waits until the other end is open too, unless `nonblocking`. The pipe
+    /// descriptor gets the name `as`.
+    OpenFifo {
+        path: String,
+        mode: crate::pipe_protocol::FifoMode,
+        #[serde(rename = "as")]
+        name_as: String,
+        #[serde(default)]
+        nonblocking: bool,
+    },
+    /// Check a path's size, and what it is.
     Stat {
         path: String,
         #[serde(default)]
         expect_size: Option<u64>,
+        #[serde(default)]
+        expect_kind: Option<FileKind>,
     },
     /// Check a directory's entries.
     Readdir {
@@ -364,6 +390,8 @@ impl Op {
     /// capabilities, notifications) and for control (`Repeat`, `Fails`, `Exit`, `Compute`, ...).
     /// A descriptor's operations (`Read`, `Write`, `Seek`, `Close`) are the file server's here;
     /// `Close` of a socket's name goes to the socket server, which only the names tell.
+    /// `OpenFifo` is the pipe server's here, though it asks the file server first: a scenario
+    /// must boot both for it.
     pub fn service(&self) -> Option<Service> {
         match self {
             Op::Print(_) => Some(Service::Console),
@@ -378,6 +406,7 @@ impl Op {
             | Op::Seek { .. }
             | Op::Close(_)
             | Op::Stat { .. }
+            | Op::Mkfifo(_)
             | Op::Readdir { .. } => Some(Service::Fs),
             Op::MqOpen { .. }
             | Op::MqSend { .. }
@@ -391,7 +420,8 @@ impl Op {
             | Op::PipeWrite { .. }
             | Op::PipeClose(_)
             | Op::PipeGive { .. }
-            | Op::PipeTake { .. } => Some(Service::Pipe),
+            | Op::PipeTake { .. }
+            | Op::OpenFifo { .. } => Some(Service::Pipe),
             Op::Listen { .. }
             | Op::Accept { .. }
             | Op::Connect { .. }
@@ -540,7 +570,7 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>, path: &mut 
             need(Some("notification"), notification, known)?;
         }
         Op::Pipe { read_as, write_as } => known.extend([read_as.clone(), write_as.clone()]),
-        Op::PipeTake { name_as, .. } => {
+        Op::PipeTake { name_as, .. } | Op::OpenFifo { name_as, .. } => {
             known.insert(name_as.clone());
         }
         Op::PipeRead { fd, .. } | Op::PipeReadAll { fd, .. } | Op::PipeWrite { fd, .. } | Op::PipeGive { fd, .. } => {
@@ -591,6 +621,7 @@ fn check_op(op: &Op, known: &mut std::collections::BTreeSet<String>, path: &mut 
         | Op::TimerWait(_)
         | Op::Create(_)
         | Op::Mkdir(_)
+        | Op::Mkfifo(_)
         | Op::Unlink(_)
         | Op::MqUnlink(_)
         | Op::Stat { .. }

@@ -25,8 +25,26 @@ const HEADER_BYTES: usize = 4 + 8 + CHECK_BYTES;
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub(super) enum Inode {
-    File { size: u64, blocks: Vec<u32> },
-    Directory { entries: BTreeMap<String, u32> },
+    File {
+        size: u64,
+        blocks: Vec<u32>,
+    },
+    Directory {
+        entries: BTreeMap<String, u32>,
+    },
+    /// A named pipe: only a name and a node number here; the pipe server holds its bytes.
+    /// Last, so that metadata written before FIFOs existed reads the same.
+    Fifo,
+}
+
+impl Inode {
+    pub(super) fn empty_file() -> Inode {
+        Inode::File { size: 0, blocks: Vec::new() }
+    }
+
+    pub(super) fn empty_directory() -> Inode {
+        Inode::Directory { entries: BTreeMap::new() }
+    }
 }
 
 /// Everything about the files but their data.
@@ -78,6 +96,7 @@ impl Metadata {
                         return None;
                     }
                 }
+                Inode::Fifo => {}
             }
         }
         self.used_blocks = used;

@@ -1,5 +1,6 @@
 //! The pipe operations of a scripted program: `Pipe`, `PipeRead`,
-//! `PipeReadAll`, `PipeWrite`, `PipeClose`, `PipeGive` and `PipeTake`.
+//! `PipeReadAll`, `PipeWrite`, `PipeClose`, `PipeGive`, `PipeTake`, and
+//! `OpenFifo`, whose descriptor is a pipe's.
 //! Pipe descriptors share the script's names with open files.
 
 use super::{Script, Stop, check_text};
@@ -48,6 +49,10 @@ impl Script {
                 if let PipeReply::Descriptor(fd) = self.services.pipe(PipeRequest::Take { name: name.clone() }).await? {
                     self.fds.insert(name_as.clone(), fd);
                 }
+            }
+            Op::OpenFifo { path, mode, name_as, nonblocking } => {
+                let fd = self.services.open_fifo(path, *mode, *nonblocking).await?;
+                self.fds.insert(name_as.clone(), fd);
             }
             _ => unreachable!("not a pipe op"),
         }

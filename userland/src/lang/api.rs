@@ -440,6 +440,7 @@ fn register_services(engine: &mut Engine, bridge: &Arc<Bridge>) {
                 let mut map = Map::new();
                 map.insert("size".into(), Dynamic::from(stat.size as INT));
                 map.insert("directory".into(), Dynamic::from(stat.is_directory));
+                map.insert("fifo".into(), Dynamic::from(stat.is_fifo));
                 Ok(map)
             }
             other => Err(thrown(format!("unexpected answer {other:?}"))),

@@ -67,6 +67,7 @@ impl Performer {
                 FsReply::Data(data) => Answer::Bytes(data),
                 FsReply::Stat(stat) => Answer::Stat(stat),
                 FsReply::Entries(entries) => Answer::Entries(entries),
+                FsReply::Fifo(_) => return Err("is a FIFO (open it with open_fifo)".to_owned()),
                 FsReply::Error(error) => return Err(error.to_string()),
             },
             Request::Mq(request, notification) => {
@@ -81,6 +82,10 @@ impl Performer {
             Request::PipeWrite { fd, data, nonblocking } => {
                 let written = self.services.pipe_write(fd, &data, nonblocking).await.map_err(|e| e.to_string())?;
                 Answer::Number(u64::from(written))
+            }
+            Request::OpenFifo { path, mode, nonblocking } => {
+                let fd = self.services.open_fifo(&path, mode, nonblocking).await.map_err(|e| e.to_string())?;
+                Answer::Number(u64::from(fd))
             }
             Request::Sock(request) => match self.services.sock(request).await.map_err(|e| e.to_string())? {
                 SockReply::Done | SockReply::Sent(_) => Answer::Done,

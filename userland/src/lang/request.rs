@@ -46,6 +46,12 @@ pub(crate) enum Request {
         data: Vec<u8>,
         nonblocking: bool,
     },
+    /// Open the FIFO at `path`: the file server, then the pipe server.
+    OpenFifo {
+        path: String,
+        mode: crate::pipe_protocol::FifoMode,
+        nonblocking: bool,
+    },
     Sock(crate::socket_protocol::SockRequest),
     /// Send all of `data` on socket `fd`, in as many requests as it takes.
     SockSendAll {

@@ -502,12 +502,17 @@ impl Validator<'_> {
                 Op::Open { .. }
                 | Op::Create(_)
                 | Op::Mkdir(_)
+                | Op::Mkfifo(_)
                 | Op::Unlink(_)
                 | Op::Stat { .. }
                 | Op::Readdir { .. }
                     if servers.file.is_none() =>
                 {
                     Some(("a file operation", "the file server (servers: (file: ()))"))
+                }
+                // The file server finds the FIFO by its path, the pipe server opens it.
+                Op::OpenFifo { .. } if servers.file.is_none() || servers.pipe.is_none() => {
+                    Some(("OpenFifo", "the file server and the pipe server (servers: (file: (), pipe: ()))"))
                 }
                 op if op.service() == Some(ProtocolService::MessageQueue) && servers.mq.is_none() => {
                     Some(("a message-queue operation", "the message-queue server (servers: (mq: ()))"))
