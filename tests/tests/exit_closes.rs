@@ -9,6 +9,14 @@ use mksim_core::scenario::Scenario;
 use mksim_kernel::OutcomeKind;
 use mksim_servers::system::Mode;
 
+/// Makes a pipe, gives its write end as "out" and its read end as "in", and closes its own.
+const SHELL: (&str, u8, &str) = (
+    "shell",
+    9,
+    r#"let ends = pipe(); pipe_give(ends.write, "out"); pipe_give(ends.read, "in");
+       pipe_close(ends.read); pipe_close(ends.write);"#,
+);
+
 fn scenario(servers: &str, processes: &[(&str, u8, &str)]) -> Scenario {
     let processes: Vec<String> = processes
         .iter()
@@ -40,12 +48,7 @@ fn a_writer_that_exits_without_closing_lets_its_reader_see_end_of_file() {
     let scenario = scenario(
         "pipe: ()",
         &[
-            (
-                "shell",
-                9,
-                r#"let ends = pipe(); pipe_give(ends.write, "out"); pipe_give(ends.read, "in");
-                   pipe_close(ends.read); pipe_close(ends.write);"#,
-            ),
+            SHELL,
             ("writer", 5, r#"let out = pipe_take("out"); pipe_write(out, "left open");"#),
             (
                 "reader",
@@ -65,12 +68,7 @@ fn a_reader_that_faults_leaves_its_writer_a_broken_pipe() {
     let scenario = scenario(
         "pipe: ()",
         &[
-            (
-                "shell",
-                9,
-                r#"let ends = pipe(); pipe_give(ends.write, "out"); pipe_give(ends.read, "in");
-                   pipe_close(ends.read); pipe_close(ends.write);"#,
-            ),
+            SHELL,
             ("reader", 6, r#"let input = pipe_take("in"); throw "gave up";"#),
             (
                 "writer",

@@ -82,13 +82,7 @@ fn queue_order(mode: Mode) -> Vec<String> {
         ProgramSpec::plain("a", priority(4), sender("a", 10_000)),
         ProgramSpec::plain("b", priority(6), sender("b", 50_000)),
     ];
-    let servers =
-        Servers { name: Some(priority(10)), mq: Some((priority(10), MqConfig::default())), ..Servers::default() };
-    let spec =
-        SystemSpec { kernel: KernelConfig::default(), servers, objects: Vec::new(), programs, faults: Vec::new() };
-    let mut system = boot(spec, mode);
-    assert!(system.kernel.run().is_completed(), "{}", mode.name());
-    drop(system);
+    run_with_queues(programs, mode);
     seen.take()
 }
 
@@ -187,13 +181,7 @@ fn bits_on_the_new_notification(mode: Mode) -> Vec<String> {
         })
     });
     let programs = vec![ProgramSpec::plain("p", priority(4), code)];
-    let servers =
-        Servers { name: Some(priority(10)), mq: Some((priority(10), MqConfig::default())), ..Servers::default() };
-    let spec =
-        SystemSpec { kernel: KernelConfig::default(), servers, objects: Vec::new(), programs, faults: Vec::new() };
-    let mut system = boot(spec, mode);
-    assert!(system.kernel.run().is_completed(), "{}", mode.name());
-    drop(system);
+    run_with_queues(programs, mode);
     seen.take()
 }
 
@@ -203,4 +191,14 @@ fn a_registration_signals_the_notification_it_was_given_in_both_modes() {
     let expected = ["notify Ok(Done)", "same slot: true", "send Ok(Done)", "poll Ok(0)"];
     assert_eq!(bits_on_the_new_notification(Mode::Microkernel), expected);
     assert_eq!(bits_on_the_new_notification(Mode::Monolithic), expected);
+}
+
+/// Boots `programs` with a name server and the `mq` service in `mode`, and runs them to completion.
+fn run_with_queues(programs: Vec<ProgramSpec>, mode: Mode) {
+    let servers =
+        Servers { name: Some(priority(10)), mq: Some((priority(10), MqConfig::default())), ..Servers::default() };
+    let spec =
+        SystemSpec { kernel: KernelConfig::default(), servers, objects: Vec::new(), programs, faults: Vec::new() };
+    let mut system = boot(spec, mode);
+    assert!(system.kernel.run().is_completed(), "{}", mode.name());
 }
