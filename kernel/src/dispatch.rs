@@ -209,12 +209,19 @@ impl Kernel {
                 return Ok(Next::Ended);
             }
         }
+        if let Some(slot) = work.hold {
+            self.hold_notification(id, slot);
+        }
         if let Some(signal) = work.signal {
             self.service_signal(id, signal);
         }
         if let Some(port) = port {
             // Naming a service touches no device: the answer comes at once.
             return self.hand_service_port(id, port).map(|slot| Next::Return(SyscallValue::Slot(slot)));
+        }
+        if work.resumed {
+            // This waiter has had its turn: the next one woken with it has its own.
+            self.pass_turn(id);
         }
         for channel in work.wake.into_iter().flatten() {
             self.wake_channel(channel);
@@ -230,15 +237,6 @@ impl Kernel {
         let until_cycles = self.now_cycles.saturating_add(work.device_cycles);
         let state = ProcessState::InKernel { until: until_cycles };
         self.block(id, state, SyscallKind::KernelService, Some(work.device_cycles))
-    }
-
-    /// Makes every process waiting on `channel` ready, in the order they began to wait: each
-    /// returns from its service call and carries its operation out again.
-    pub(crate) fn wake_channel(&mut self, channel: crate::syscall::WaitChannel) {
-        let Some(waiting) = self.wait_channels.remove(&channel) else { return };
-        for waiter in waiting {
-            self.wake(waiter, Ok(SyscallValue::Unit));
-        }
     }
 
     /// Gives `id` a send capability to the kernel's port for a service module, made the first

@@ -77,6 +77,13 @@ pub struct Kernel {
     pub(crate) fast_message_bytes: usize,
     /// What monolithic mode's service modules do when a process ends (see [`crate::disconnect`]).
     pub(crate) process_end_hook: Option<crate::disconnect::ProcessEndHook>,
+    /// Waiters woken together from a channel, by the one whose turn it is: each goes on once
+    /// the one before has tried its operation again (see [`crate::channels`]).
+    /// Notification capabilities service modules hold, by the process that registered them and
+    /// the slot they were in then (see [`crate::syscall::ServiceWork::hold`]).
+    pub(crate) held_notifications:
+        std::collections::BTreeMap<(ProcessId, crate::ids::Slot), crate::capability::Capability>,
+    pub(crate) turns: std::collections::BTreeMap<ProcessId, std::collections::VecDeque<ProcessId>>,
     /// Endpoints whose receivers are told when a client ends. Kept here, not in the endpoint:
     /// a larger endpoint would make every reply object (one per call) larger to move.
     pub(crate) reporting_ports: std::collections::BTreeSet<ObjectId>,
@@ -121,6 +128,8 @@ impl Kernel {
             refused_at_setup: 0,
             fast_message_bytes,
             process_end_hook: None,
+            turns: Default::default(),
+            held_notifications: Default::default(),
             reporting_ports: Default::default(),
             disconnect_notices: Default::default(),
         }

@@ -36,6 +36,7 @@ mod arena;
 mod authority;
 pub mod boot;
 pub mod capability;
+mod channels;
 pub mod config;
 pub mod cost;
 mod deadlock;

@@ -47,6 +47,8 @@ impl Kernel {
             self.programs_alive -= 1;
         }
         self.emit(id, event);
+        self.pass_turn(id);
+        self.held_notifications.retain(|&(holder, _), _| holder != id);
         self.send_disconnects(id);
         self.release_everything(id);
         self.run_process_end_hook(id);

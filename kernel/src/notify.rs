@@ -44,16 +44,28 @@ impl Kernel {
     /// Signals, for a service inside the kernel called by `id`, the notification another
     /// process registered with it; nothing when that process or its capability is gone.
     pub(crate) fn service_signal(&mut self, id: ProcessId, signal: crate::syscall::ServiceSignal) {
+        let held = self.held_notifications.remove(&(signal.process, signal.notification));
         if !self.is_alive(signal.process) {
             return;
         }
-        let Ok(capability) = self.notification_capability(signal.process, signal.notification, Rights::SEND) else {
+        // What the module held at registration: the slot may name another notification by now.
+        let Some(capability) = held.filter(|held| self.objects.notification_mut(held.object).is_some()) else {
             return;
         };
         let bits = signal.bits | capability.badge.0;
         let logged = self.log.record_bits(bits);
         self.emit(id, EventKind::Signalled { notification: capability.object, bits: logged });
         self.signal_object(capability.object, bits);
+    }
+
+    /// Keeps `id`'s notification capability in `slot` for a service module (see
+    /// [`crate::syscall::ServiceWork::hold`]); a slot that names no notification it may signal
+    /// holds nothing, as a copy of it would signal nothing.
+    pub(crate) fn hold_notification(&mut self, id: ProcessId, slot: crate::ids::Slot) {
+        match self.notification_capability(id, slot, Rights::SEND) {
+            Ok(capability) => self.held_notifications.insert((id, slot), capability),
+            Err(_) => self.held_notifications.remove(&(id, slot)),
+        };
     }
 
     /// Delivers bits: to the first waiter, else to the bound process if it is

@@ -124,11 +124,15 @@ pub struct ServiceWork {
     /// This call goes on with one that waited: the stub carrying the operation out again once
     /// woken. Its work is charged and logged, but it is the same syscall, not a new one.
     pub resumed: bool,
+    /// The module keeps the caller's notification capability in this slot, as a server keeps
+    /// the copy a client passes it: a later [`ServiceSignal`] naming this slot signals the
+    /// notification it named now, even if the caller deletes it and the slot is reused.
+    pub hold: Option<Slot>,
 }
 
 /// A notification a service inside the kernel signals: the capability in `notification` of
-/// `process`'s table, which that process named when it registered. Nothing happens when the
-/// process or its capability is gone.
+/// `process`'s table, which that process named when it registered (and the module held then,
+/// see [`ServiceWork::hold`]). Nothing happens when the process or the notification is gone.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct ServiceSignal {
     /// The process that registered the notification.

@@ -27,8 +27,8 @@
 //! calls [`check_equivalence`] replays it exactly. 256 cases by default (a few seconds); more with
 //! `PROPTEST_CASES=500 cargo test -p mksim-tests --test equivalence_ipc`.
 
-#[path = "equivalence_ipc/known.rs"]
-mod known;
+#[path = "equivalence_ipc/ordering.rs"]
+mod ordering;
 #[path = "equivalence_ipc/pair.rs"]
 mod pair;
 #[path = "equivalence_ipc/solo.rs"]

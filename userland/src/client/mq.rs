@@ -105,7 +105,13 @@ impl Services {
             self.record_summary(services.as_ref(), mksim_kernel::fault::ServiceModule::MessageQueue);
             match outcome {
                 MqOutcome::Done(reply) => {
-                    self.sys.kernel_service(request.label(), encode(&request), ServiceWork { resumed, ..work }).await?;
+                    // A registration made keeps the capability it names, as the server keeps its copy.
+                    let hold = match (&request, &reply) {
+                        (MqRequest::Notify { notification, .. }, MqReply::Done) => Some(Slot(*notification)),
+                        _ => None,
+                    };
+                    let work = ServiceWork { resumed, hold, ..work };
+                    self.sys.kernel_service(request.label(), encode(&request), work).await?;
                     return Ok(reply);
                 }
                 MqOutcome::Wait(channel) => {

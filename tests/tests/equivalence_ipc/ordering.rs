@@ -1,33 +1,20 @@
-//! Known disagreements between the modes, reproduced. Each test here is ignored until its
-//! cause is fixed: `cargo test -p mksim-tests --test equivalence_ipc -- --ignored` shows them
-//! fail.
+//! Two places where the modes once disagreed, kept as tests that they agree.
 //!
 //! **Which of several waiting callers goes on first** when a queue or a pipe gets room. Two
 //! senders wait on a full queue (or two writers on a full pipe): the less important one began
-//! to wait first. One receive (or read) makes room for one of them:
-//!
-//! - in microkernel mode the server tries its waiting calls again at once, inside the request
-//!   that made room, oldest first: the one that began to wait first goes on, as the README
-//!   says ("waiters go on in the order they began to wait");
-//! - in monolithic mode the kernel makes every process waiting on the channel ready, and each
-//!   tries its call again when the scheduler runs it: the more important one runs first and
-//!   takes the room, although it began to wait later.
-//!
-//! So the consumer gets the messages (or bytes) in another order. Making monolithic mode
-//! agree needs the module inside the kernel to try its waiters again in order within the call
-//! that made room (as the servers do), and to hand each its stored reply when it runs; that is
-//! a change to the in-kernel message-queue and pipe modules together (and to what happens to
-//! a stored reply whose process ends first), left for later. POSIX itself lets the most
-//! important waiter go first, then the longest waiting; either rule will do, as long as both
-//! modes follow the same one. Sockets do not meet this: only one process holds each end of a
-//! connection, so no two callers wait for the same room.
+//! to wait first. One receive (or read) makes room for one of them. In microkernel mode the
+//! server tries its waiting calls again inside the request that made room, oldest first: the
+//! one that began to wait first goes on. In monolithic mode each waiter tries again in its own
+//! context, when the scheduler runs it; woken all at once, the more important one would run
+//! first and take the room. So the kernel wakes the waiters of a channel one at a time, each
+//! once the one before has tried again (`kernel/src/channels.rs`). Sockets do not meet this:
+//! only one process holds each end of a connection.
 //!
 //! **Which notification a queue's registration signals** when the process deleted the
 //! capability it registered and a new notification took its slot. In microkernel mode the
-//! server signals the copy it was given, so the old notification, which nobody waits on; in
-//! monolithic mode the kernel signals whatever capability is in the registered slot when the
-//! registration fires: the new notification gets the bits. Fixing it needs the kernel to name
-//! the notification object at registration (the slot number is not enough).
+//! server signals the copy it was given, so the old notification. In monolithic mode the
+//! kernel holds the capability the slot named at registration (`ServiceWork::hold`), so it
+//! signals the old one too, not whatever the slot holds when the registration fires.
 
 use super::{Journal, priority};
 use mksim_kernel::{KernelConfig, ProgramResult};
@@ -87,7 +74,6 @@ fn queue_order(mode: Mode) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "known disagreement: monolithic mode lets the more important waiter go first"]
 fn waiting_senders_go_on_in_the_order_they_began_to_wait_in_both_modes() {
     assert_eq!(queue_order(Mode::Microkernel), ["x", "a", "b"]);
     assert_eq!(queue_order(Mode::Monolithic), ["x", "a", "b"]);
@@ -149,7 +135,6 @@ fn pipe_order(mode: Mode) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "known disagreement: monolithic mode lets the more important waiter go first"]
 fn waiting_writers_go_on_in_the_order_they_began_to_wait_in_both_modes() {
     let stream = ["x", "x", "x", "x", "x", "a", "b"];
     assert_eq!(pipe_order(Mode::Microkernel), stream);
@@ -186,7 +171,6 @@ fn bits_on_the_new_notification(mode: Mode) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "known disagreement: monolithic mode signals whatever notification now holds the registered slot"]
 fn a_registration_signals_the_notification_it_was_given_in_both_modes() {
     let expected = ["notify Ok(Done)", "same slot: true", "send Ok(Done)", "poll Ok(0)"];
     assert_eq!(bits_on_the_new_notification(Mode::Microkernel), expected);
