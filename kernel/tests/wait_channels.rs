@@ -26,9 +26,14 @@ fn resumed() -> ServiceWork {
 
 /// A reader that waits on `channel`, then carries its read out again as the same syscall.
 fn reader(kernel: &mut Kernel, name: &str, channel: WaitChannel, seen: &Record<String>) -> ProcessId {
+    reader_at(kernel, name, 5, channel, seen)
+}
+
+/// [`reader`] at priority `level`.
+fn reader_at(kernel: &mut Kernel, name: &str, level: u8, channel: WaitChannel, seen: &Record<String>) -> ProcessId {
     let seen = seen.clone();
     let name_seen = name.to_owned();
-    kernel.spawn(ProcessSpec::program(name, priority(5)), move |sys| async move {
+    kernel.spawn(ProcessSpec::program(name, priority(level)), move |sys| async move {
         sys.kernel_service(1, b"read".to_vec(), waiting_on(channel)).await?;
         seen.push(format!("{name_seen} woken"));
         sys.kernel_service(1, b"read".to_vec(), resumed()).await?;
@@ -127,4 +132,44 @@ fn run_clean_but(kernel: &mut Kernel, killed: ProcessId) {
             assert_eq!(state(kernel, id), ProcessState::Exited { code: 0 }, "{id:?}");
         }
     }
+}
+
+#[test]
+fn waiters_woken_together_go_on_one_at_a_time_oldest_first_whatever_their_priority() {
+    let mut kernel = kernel();
+    let seen = Record::new();
+    let humble = reader(&mut kernel, "humble", READERS, &seen);
+    step_until_state(&mut kernel, humble, |state| matches!(state, ProcessState::KernelWaiting { .. }));
+    reader_at(&mut kernel, "urgent", 9, READERS, &seen);
+    kernel.spawn(ProcessSpec::program("writer", priority(2)), |sys| async move {
+        sys.kernel_service(2, b"write".to_vec(), waking(READERS)).await?;
+        Ok(0)
+    });
+    run_clean(&mut kernel);
+
+    // As a server answers the calls waiting on one channel in the order they came.
+    assert_eq!(seen.get(), ["humble woken", "urgent woken"]);
+}
+
+#[test]
+fn a_waiter_killed_before_its_turn_passes_the_turn_on() {
+    let mut kernel = kernel();
+    let seen = Record::new();
+    let first = reader(&mut kernel, "first", READERS, &seen);
+    let second = reader(&mut kernel, "second", READERS, &seen);
+    let third = reader(&mut kernel, "third", READERS, &seen);
+    step_until_state(&mut kernel, third, |state| matches!(state, ProcessState::KernelWaiting { .. }));
+    kernel.spawn(ProcessSpec::program("writer", priority(9)), |sys| async move {
+        sys.kernel_service(2, b"write".to_vec(), waking(READERS)).await?;
+        Ok(0)
+    });
+    // The writer runs first and wakes the channel: `first` has the turn, `second` and `third`
+    // wait for it. `first` dies before it tries again; `second` is killed in the line.
+    step_until_state(&mut kernel, first, |state| state == ProcessState::Ready);
+    assert!(kernel.fault_process(first, "killed in its turn"));
+    assert!(kernel.fault_process(second, "killed in the line"));
+    kernel.run();
+
+    assert_eq!(seen.get(), ["third woken"]);
+    assert_eq!(state(&kernel, third), ProcessState::Exited { code: 0 });
 }
