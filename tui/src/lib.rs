@@ -13,4 +13,4 @@
 pub mod bench;
 pub mod ui;
 
-pub use mksim_core::{calibrate, campaign, check, export, grading, profiles, report, run, scenario, sweep};
+pub use mksim_core::{builtin, calibrate, campaign, check, export, grading, profiles, report, run, scenario, sweep};

@@ -20,6 +20,7 @@ static ALLOCATOR: huge_pages::HugePageAllocator = huge_pages::HugePageAllocator;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use mksim::builtin;
 use mksim::campaign::{Campaign, run_campaign};
 use mksim::check::{outcome_matches, unexpected_ends};
 use mksim::export::{Format, write_export};
@@ -158,9 +159,12 @@ struct MemoryLimit {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Name the scenarios built into mksim, with their descriptions: any command takes one
+    /// of these names in place of a file (a file at that path wins).
+    List,
     /// Run a scenario and print its message trace and a summary.
     Run {
-        /// The scenario file.
+        /// The scenario file, or a built-in scenario's name (see `mksim list`).
         scenario: PathBuf,
         /// Microkernel (servers are processes) or monolithic (services in the kernel).
         #[arg(long, value_enum, default_value = "microkernel")]
@@ -176,7 +180,7 @@ enum Command {
     },
     /// Run a scenario in both modes and compare them, in total and per operation.
     Compare {
-        /// The scenario file.
+        /// The scenario file, or a built-in scenario's name (see `mksim list`).
         scenario: PathBuf,
         #[command(flatten)]
         overrides: Overrides,
@@ -215,7 +219,7 @@ enum Command {
     },
     /// Export a scenario's event log.
     Export {
-        /// The scenario file.
+        /// The scenario file, or a built-in scenario's name (see `mksim list`).
         scenario: PathBuf,
         /// jsonl, chrome (Perfetto), mermaid or text.
         #[arg(long, value_enum)]
@@ -230,14 +234,14 @@ enum Command {
     },
     /// Step through a scenario's message flow in the terminal UI (the tour when none is given).
     Tui {
-        /// The scenario file.
+        /// The scenario file, or a built-in scenario's name (see `mksim list`).
         scenario: Option<PathBuf>,
         #[command(flatten)]
         overrides: Overrides,
     },
     /// Run a fault campaign: the scenario over many seeds with faults, in both modes, in parallel.
     Faults {
-        /// The scenario file (without faults of its own, each seed gets one random fault).
+        /// The scenario file or built-in name (without faults of its own, each seed gets one random fault).
         scenario: PathBuf,
         /// Seeds to run (at least 1).
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
@@ -303,7 +307,7 @@ enum Command {
     /// Run a scenario for each value of one of its parameters, under one or more cost profiles
     /// (microkernel mode), and print the cycles per round trip of each run.
     Sweep {
-        /// The scenario file.
+        /// The scenario file, or a built-in scenario's name (see `mksim list`).
         scenario: PathBuf,
         /// The parameter and its values, e.g. size=8,64,512,4096.
         #[arg(long = "set", value_name = "NAME=V1,V2,...")]
@@ -373,7 +377,27 @@ fn with_cli_faults(scenario: &Scenario, texts: &[String]) -> Result<Option<Vec<F
 }
 
 fn load(path: &Path) -> Result<Scenario, Failure> {
-    Ok(Scenario::load(&path.display().to_string())?)
+    Ok(Scenario::load(&scenario_file(path)?)?)
+}
+
+/// The file to read for the scenario the command line names: the file at that path when there
+/// is one, else the built-in scenario of that name (`file_io`: see `mksim list`).
+fn scenario_file(path: &Path) -> Result<String, Failure> {
+    let named = path.display().to_string();
+    if path.exists() {
+        return Ok(named);
+    }
+    if let Some(built_in) = builtin::scenario_path(&named) {
+        return Ok(built_in);
+    }
+    let hint = match builtin::nearest(&named) {
+        Some(name) => format!("; did you mean the built-in scenario `{name}`?"),
+        None => "; `mksim list` names the built-in scenarios".to_owned(),
+    };
+    Err(Failure::Input(format!(
+        "{}: cannot read: no such file, and no built-in scenario has that name{hint}",
+        escape_controls(&named)
+    )))
 }
 
 /// Loads a scenario and its run settings.
@@ -460,7 +484,7 @@ fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
             found.sort();
             files.extend(found);
         } else {
-            files.push(path.clone());
+            files.push(PathBuf::from(scenario_file(path).unwrap_or_else(|_| path.display().to_string())));
         }
     }
     Ok(files)
@@ -537,7 +561,7 @@ fn grade(command: &CheckCommand, options: &RunOptions) -> Result<Report, Failure
         )));
     };
     let ToGrade { processes, submissions, skipped } = submissions(command)?;
-    let file = path.display().to_string();
+    let file = scenario_file(path)?;
     let exercise = match Exercise::load(&file, &processes, options) {
         Ok(exercise) => exercise,
         Err(error) if error.is_misnamed() => {
@@ -711,7 +735,7 @@ fn command_sweep(
     if parameter.trim().is_empty() || values.iter().any(String::is_empty) {
         return Err(usage());
     }
-    let file = path.display().to_string();
+    let file = scenario_file(path)?;
     let text = Scenario::read(&file)?;
     let request =
         SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles, memory_limit };
@@ -722,6 +746,15 @@ fn command_sweep(
         out!("{}", mksim::sweep::describe(&result));
     }
     if result.all_completed() { Ok(()) } else { Err(Failure::Expectations) }
+}
+
+fn command_list() {
+    let listed = builtin::scenarios();
+    let width = listed.iter().map(|scenario| scenario.name.len()).max().unwrap_or(0);
+    outln!("Scenarios built into mksim (give the name in place of a file, e.g. `mksim run file_io`):");
+    for scenario in listed {
+        outln!("  {:width$}  {}", scenario.name, escape_controls(&scenario.description));
+    }
 }
 
 fn tour() -> Result<(), Failure> {
@@ -742,7 +775,7 @@ fn tour() -> Result<(), Failure> {
     outln!("── comparison: {} ──", comparison_title(&micro, &mono));
     out!("{}", comparison(&micro, &mono));
     outln!();
-    outln!("Try: mksim run scenarios/file_io.ron, mksim compare scenarios/file_io.ron, mksim check scenarios/");
+    outln!("Try: mksim run file_io, mksim compare file_io, mksim tui file_io, mksim list");
     ended_as_expected(&scenario, &[&micro, &mono])
 }
 
@@ -826,6 +859,10 @@ fn main() -> ExitCode {
             Some(Command::CalibratePeer) => mksim::calibrate::echo_standard_streams()
                 .map_err(|error| Failure::Input(format!("calibrate-peer: {error}"))),
             Some(Command::Profiles { files }) => command_profiles(&files),
+            Some(Command::List) => {
+                command_list();
+                Ok(())
+            }
         };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -65,6 +65,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod builtin;
 pub mod calibrate;
 pub mod campaign;
 pub mod check;

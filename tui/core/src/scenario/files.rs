@@ -67,11 +67,17 @@ fn open(path: &str) -> std::io::Result<File> {
 ///
 /// The file's kind and size are checked before it is opened, and again on the file opened (the
 /// path may have been swapped in between); it is read with a cap, so a file that grows while it
-/// is read cannot pass the limit either.
+/// is read cannot pass the limit either. A path in [`crate::builtin::FOLDER`] names a file
+/// built into the binary.
 ///
 /// # Errors
 /// What is wrong, in words that follow the file's name (`is a directory, not a regular file`).
 pub fn read_bounded(path: &str) -> Result<Vec<u8>, String> {
+    if path.starts_with(crate::builtin::FOLDER) {
+        return crate::builtin::file(path)
+            .map(|text| text.as_bytes().to_vec())
+            .ok_or_else(|| "no such built-in file".into());
+    }
     let metadata = std::fs::metadata(path).map_err(|error| format!("cannot read: {error}"))?;
     check(&metadata)?;
     let file = open(path).map_err(|error| format!("cannot read: {error}"))?;
