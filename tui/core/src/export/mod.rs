@@ -58,6 +58,10 @@ mod chrome;
 mod json;
 mod jsonl;
 mod mermaid;
+mod mermaid_text;
+mod run_info;
+
+pub use run_info::{JSONL_FORMAT_VERSION, RunInfo};
 
 use mksim_kernel::event::{DropReason, EventKind, EventLog};
 use mksim_kernel::{ObjectId, ProcessId};
@@ -145,8 +149,14 @@ impl FromStr for Format {
 /// The whole log in `format`.
 #[must_use]
 pub fn export(log: &EventLog, format: Format) -> String {
+    export_run(log, format, &RunInfo::default())
+}
+
+/// The whole log in `format`, of the run `info` names.
+#[must_use]
+pub fn export_run(log: &EventLog, format: Format, info: &RunInfo) -> String {
     let mut text = Vec::new();
-    write_export(log, format, &mut text).expect("writing to memory does not fail");
+    write_run_export(log, format, info, &mut text).expect("writing to memory does not fail");
     String::from_utf8(text).expect("exports are text")
 }
 
@@ -158,8 +168,18 @@ pub fn export(log: &EventLog, format: Format) -> String {
 /// # Errors
 /// What writing to `out` fails with.
 pub fn write_export(log: &EventLog, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    write_run_export(log, format, &RunInfo::default(), out)
+}
+
+/// [`write_export`] of the run `info` names: its scenario, mode, profile and seed head the JSON
+/// Lines export, title the Mermaid diagram and go into the Chrome trace's `otherData`.
+///
+/// # Errors
+/// What writing to `out` fails with.
+pub fn write_run_export(log: &EventLog, format: Format, info: &RunInfo, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
         Format::Jsonl => {
+            writeln!(out, "{}", info.jsonl_header())?;
             let mut failed = Ok(());
             write_jsonl(log, |chunk| {
                 if failed.is_ok() {
@@ -168,8 +188,8 @@ pub fn write_export(log: &EventLog, format: Format, out: &mut dyn Write) -> std:
             });
             failed
         }
-        Format::Chrome => ChromeTrace::new(log).render(out),
-        Format::Mermaid => out.write_all(Diagram::new(log).render().as_bytes()),
+        Format::Chrome => ChromeTrace::new(log, info).render(out),
+        Format::Mermaid => out.write_all(Diagram::new(log, info).render().as_bytes()),
         Format::Text => log.events().iter().try_for_each(|event| writeln!(out, "{}", log.line(event))),
     }
 }
