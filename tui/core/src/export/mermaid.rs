@@ -126,11 +126,9 @@ impl<'a> Diagram<'a> {
                 self.last_syscall.insert(process.index, call);
             }
             EventKind::ServiceCalled { message } => self.service_called(process, message),
-            EventKind::Blocked { on: BlockedOn::Channel(_) } => {
-                // The call ends without an answer; the program asks again once woken.
-                if self.service_calls.remove(&process.index).is_some() {
-                    self.note(&[party(process)], "waits inside the kernel".to_owned());
-                }
+            // The call ends without an answer; the program asks again once woken.
+            EventKind::Blocked { on: BlockedOn::Channel(_) } if self.service_calls.remove(&process.index).is_some() => {
+                self.note(&[party(process)], "waits inside the kernel".to_owned());
             }
             EventKind::SyscallReturned { call, error } | EventKind::Woken { call, error }
                 if matches!(call, SyscallKind::KernelService | SyscallKind::KernelResume) =>
