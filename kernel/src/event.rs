@@ -336,6 +336,9 @@ pub struct EventLog {
     objects: BTreeMap<ObjectId, ObjectInfo>,
     /// Services' state summaries, by [`crate::service_state::StateId`].
     pub(crate) service_states: crate::service_state::ServiceStates,
+    /// What an interrupt into a notification means, where the system that made it said so
+    /// (`disk transfer done`). Words for views, like the describer: not part of what happened.
+    interrupt_meanings: BTreeMap<ObjectId, &'static str>,
 }
 
 /// What the log remembers of every object ever created, so views can name it after it died.
@@ -370,6 +373,15 @@ impl EventLog {
 
     pub(crate) fn describer(&self) -> Option<MessageDescriber> {
         self.describer
+    }
+
+    pub(crate) fn mean_interrupt(&mut self, notification: ObjectId, meaning: &'static str) {
+        self.interrupt_meanings.insert(notification, meaning);
+    }
+
+    /// What an interrupt into `notification` means, if the system said (`disk transfer done`).
+    pub fn interrupt_meaning(&self, notification: ObjectId) -> Option<&'static str> {
+        self.interrupt_meanings.get(&notification).copied()
     }
 
     pub(crate) fn name_process(&mut self, index: u32, name: &str) {

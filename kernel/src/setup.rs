@@ -102,6 +102,13 @@ impl Kernel {
         self.create_object(Some(owner), ObjectBody::Notification(Default::default()))
     }
 
+    /// Says what an interrupt into `notification` means (`disk transfer done`), for the trace to
+    /// say it too. The kernel only delivers bits: what a device's interrupt stands for is known
+    /// to the system that wired the device to its driver.
+    pub fn describe_interrupt(&mut self, notification: ObjectId, meaning: &'static str) {
+        self.log.mean_interrupt(notification, meaning);
+    }
+
     /// Creates a zero-filled memory region that dies with `owner`.
     ///
     /// A region the memory budget has no room for gets no bytes, and the run stops at the memory

@@ -73,7 +73,7 @@ fn the_driver_restart_diagram_shows_the_crash_the_notice_and_the_restart() {
     assert!(diagram.contains("Note over P2: faulted: fault injected"), "{diagram}");
     assert!(diagram.contains("P2-)P4: death notice: block died (bits 0x1)"), "{diagram}");
     assert!(diagram.contains("P4->>P2: restart block: a new incarnation"), "{diagram}");
-    assert!(diagram.contains("K-)P2: interrupt bits 0x1"), "interrupts are arrows:\n{diagram}");
+    assert!(diagram.contains("K-)P2: interrupt bits 0x1: disk transfer done"), "interrupts are arrows:\n{diagram}");
     // The editor, the only client, comes first; the servers follow in order of first use.
     let names: Vec<String> = participants(&diagram).into_iter().map(|(_, name)| name).collect();
     assert_eq!(names[0], "editor", "{diagram}");
@@ -194,4 +194,21 @@ fn run_shows_signals_and_death_notices_in_the_message_trace() {
     let output = mksim(&["run", "scenarios/driver_restart.ron"]);
     let text = stdout(&output);
     assert!(text.contains("kernel ──death notice, bits 0x1──) supervisor"), "{text}");
+}
+
+#[test]
+fn interrupts_say_what_they_mean_where_the_system_said_it() {
+    let text = stdout(&mksim(&["run", "scenarios/driver_restart.ron"]));
+    assert!(text.contains("kernel interrupt into notification #3 of block bits 0x1: disk transfer done"), "{text}");
+    let jsonl = export("scenarios/driver_restart.ron", "jsonl", "microkernel");
+    let interrupt: Value = jsonl
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).expect("JSON"))
+        .find(|event| event["event"] == "interrupt")
+        .expect("the disk interrupts");
+    assert_eq!(interrupt["meaning"], "disk transfer done");
+    // A program's own timer means what the program makes of it: the trace does not guess.
+    let text = stdout(&mksim(&["run", "scenarios/notifications.ron"]));
+    let line = text.lines().find(|line| line.contains("interrupt into notification #4 of driver")).expect("a tick");
+    assert!(line.ends_with("bits 0x1"), "{line}");
 }

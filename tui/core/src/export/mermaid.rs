@@ -142,7 +142,11 @@ impl<'a> Diagram<'a> {
             EventKind::Signalled { notification, bits } => self.signalled(process, notification, bits),
             EventKind::Interrupt { notification, bits } => {
                 let receiver = owner(self.log, notification).map_or(Party::Object(notification), party);
-                let text = format!("interrupt bits {:#x}", self.log.bits(bits));
+                let mut text = format!("interrupt bits {:#x}", self.log.bits(bits));
+                if let Some(meaning) = self.log.interrupt_meaning(notification) {
+                    text.push_str(": ");
+                    text.push_str(meaning);
+                }
                 self.arrow(Party::Kernel, "-)", receiver, mermaid_text(&text));
             }
             EventKind::FaultInjected { .. } => {
