@@ -55,6 +55,9 @@ impl Kernel {
         let index = u32::try_from(self.processes.len()).expect("more than 4 billion processes");
         let id = ProcessId { index, generation: 0 };
         self.log.name_process(index, &spec.name);
+        if spec.is_server {
+            self.log.mark_server(index);
+        }
         let priority = spec.priority;
         self.processes.push(Process::new(id, spec));
         self.emit(id, EventKind::Spawned { priority });

@@ -53,7 +53,7 @@ pub(super) struct Diagram<'a> {
     lines: Vec<Line>,
     /// Everyone drawn, in order of first appearance.
     appearance: Vec<Party>,
-    /// Who answers calls: the kernel, unowned ports, whoever is called or replies.
+    /// Who was seen answering calls: the kernel, unowned ports, whoever is called or replies.
     servers: BTreeSet<Party>,
     /// By process: the in-kernel service call it waits in, not yet returned (monolithic mode).
     service_calls: BTreeMap<u32, MessageId>,
@@ -281,10 +281,16 @@ impl<'a> Diagram<'a> {
         }
     }
 
-    /// Clients first, then servers, each in order of first appearance.
+    /// Clients first, then servers (made as servers, or seen answering calls), each in order of
+    /// first appearance.
     fn order(&self) -> Vec<Party> {
-        let (servers, clients): (Vec<Party>, Vec<Party>) =
-            self.appearance.iter().partition(|participant| self.servers.contains(participant));
+        let is_server = |participant: &&Party| match **participant {
+            Party::Process(index) => {
+                self.servers.contains(participant) || self.log.is_server(ProcessId { index, generation: 0 })
+            }
+            _ => self.servers.contains(participant),
+        };
+        let (servers, clients): (Vec<Party>, Vec<Party>) = self.appearance.iter().partition(is_server);
         clients.into_iter().chain(servers).collect()
     }
 
