@@ -333,9 +333,14 @@ pub struct EventLog {
     /// The bits of signals and interrupts, by [`BitsId`].
     bits: Vec<u64>,
     process_names: Vec<String>,
+    /// The indexes of the processes created as servers (they serve until the run ends).
+    servers: std::collections::BTreeSet<u32>,
     objects: BTreeMap<ObjectId, ObjectInfo>,
     /// Services' state summaries, by [`crate::service_state::StateId`].
     pub(crate) service_states: crate::service_state::ServiceStates,
+    /// What an interrupt into a notification means, where the system that made it said so
+    /// (`disk transfer done`). Words for views, like the describer: not part of what happened.
+    interrupt_meanings: BTreeMap<ObjectId, &'static str>,
 }
 
 /// What the log remembers of every object ever created, so views can name it after it died.
@@ -355,6 +360,7 @@ impl PartialEq for EventLog {
             && self.capability_changes == other.capability_changes
             && self.bits == other.bits
             && self.process_names == other.process_names
+            && self.servers == other.servers
             && self.objects == other.objects
             && self.service_states == other.service_states
     }
@@ -370,6 +376,25 @@ impl EventLog {
 
     pub(crate) fn describer(&self) -> Option<MessageDescriber> {
         self.describer
+    }
+
+    pub(crate) fn mean_interrupt(&mut self, notification: ObjectId, meaning: &'static str) {
+        self.interrupt_meanings.insert(notification, meaning);
+    }
+
+    /// What an interrupt into `notification` means, if the system said (`disk transfer done`).
+    pub fn interrupt_meaning(&self, notification: ObjectId) -> Option<&'static str> {
+        self.interrupt_meanings.get(&notification).copied()
+    }
+
+    pub(crate) fn mark_server(&mut self, index: u32) {
+        self.servers.insert(index);
+    }
+
+    /// Whether the process was created as a server (one that serves until the run ends), which
+    /// views such as a sequence diagram draw after the programs that call them.
+    pub fn is_server(&self, id: ProcessId) -> bool {
+        !id.is_kernel() && self.servers.contains(&id.index)
     }
 
     pub(crate) fn name_process(&mut self, index: u32, name: &str) {

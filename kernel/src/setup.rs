@@ -55,6 +55,9 @@ impl Kernel {
         let index = u32::try_from(self.processes.len()).expect("more than 4 billion processes");
         let id = ProcessId { index, generation: 0 };
         self.log.name_process(index, &spec.name);
+        if spec.is_server {
+            self.log.mark_server(index);
+        }
         let priority = spec.priority;
         self.processes.push(Process::new(id, spec));
         self.emit(id, EventKind::Spawned { priority });
@@ -100,6 +103,13 @@ impl Kernel {
     /// Creates a notification that dies with `owner`.
     pub fn create_notification(&mut self, owner: ProcessId) -> ObjectId {
         self.create_object(Some(owner), ObjectBody::Notification(Default::default()))
+    }
+
+    /// Says what an interrupt into `notification` means (`disk transfer done`), for the trace to
+    /// say it too. The kernel only delivers bits: what a device's interrupt stands for is known
+    /// to the system that wired the device to its driver.
+    pub fn describe_interrupt(&mut self, notification: ObjectId, meaning: &'static str) {
+        self.log.mean_interrupt(notification, meaning);
     }
 
     /// Creates a zero-filled memory region that dies with `owner`.

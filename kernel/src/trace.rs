@@ -156,7 +156,13 @@ impl EventLog {
                 format!("signal {} bits {:#x}", self.describe_object(notification), self.bits(bits))
             }
             EventKind::Interrupt { notification, bits } => {
-                format!("interrupt into {} bits {:#x}", self.describe_object(notification), self.bits(bits))
+                let mut text =
+                    format!("interrupt into {} bits {:#x}", self.describe_object(notification), self.bits(bits));
+                if let Some(meaning) = self.interrupt_meaning(notification) {
+                    text.push_str(": ");
+                    text.push_str(meaning);
+                }
+                text
             }
             EventKind::Capability { .. }
             | EventKind::ReplyCapabilityCreated { .. }

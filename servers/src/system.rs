@@ -400,6 +400,7 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
         let restarter: Restarter = Rc::new(move |kernel, id| {
             let (endpoint, slot) = service_port(kernel, id);
             let interrupt = kernel.create_notification(id);
+            kernel.describe_interrupt(interrupt, "disk transfer done");
             let interrupt = kernel.grant(id, interrupt, Rights::all(), Badge::NONE).expect("free slots");
             let (disk, faults) = (Rc::clone(&disk), faults.clone());
             kernel.start(id, move |sys| block_server(sys, slot, interrupt, disk, block.latency_cycles, faults));
@@ -445,6 +446,7 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
         let restarter: Restarter = Rc::new(move |kernel, id| {
             let (endpoint, slot) = service_port(kernel, id);
             let tick = kernel.create_notification(id);
+            kernel.describe_interrupt(tick, "timer tick");
             let tick = kernel.grant(id, tick, Rights::all(), Badge::NONE).expect("free slots");
             let faults = faults.clone();
             kernel.start(id, move |sys| timer_server(sys, slot, tick, period, faults));

@@ -23,7 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use mksim::builtin;
 use mksim::campaign::{Campaign, run_campaign};
 use mksim::check::{outcome_matches, unexpected_ends};
-use mksim::export::{Format, write_export};
+use mksim::export::{Format, RunInfo, write_run_export};
 use mksim::grading::{Exercise, ExerciseState, Report, Skipped, Submission, check_file, submissions_in};
 use mksim::report::{comparison, comparison_title, how_it_ended, message_trace, run_json, summary};
 use mksim::run::{Profiles, RunOptions, RunReport, run};
@@ -612,6 +612,7 @@ fn command_export(
         FormatArg::Mermaid => Format::Mermaid,
         FormatArg::Text => Format::Text,
     };
+    let info = RunInfo::new(&scenario.name, mode.name(), &report.profile, report.seed);
     use std::io::Write;
     // Written as it is made: the log of a run at its memory budget is a gigabyte, its export
     // several.
@@ -620,11 +621,12 @@ fn command_export(
             let cannot = |error: std::io::Error| Failure::Input(format!("cannot write {}: {error}", path.display()));
             let file = std::fs::File::create(path).map_err(cannot)?;
             let mut file = std::io::BufWriter::new(file);
-            write_export(&report.log, format, &mut file).and_then(|()| file.flush()).map_err(cannot)?;
+            write_run_export(&report.log, format, &info, &mut file).and_then(|()| file.flush()).map_err(cannot)?;
         }
         None => {
             let mut stdout = EscapedStdout(std::io::BufWriter::new(std::io::stdout().lock()));
-            if let Err(error) = write_export(&report.log, format, &mut stdout).and_then(|()| stdout.flush()) {
+            if let Err(error) = write_run_export(&report.log, format, &info, &mut stdout).and_then(|()| stdout.flush())
+            {
                 stdout_failed(&error);
             }
         }

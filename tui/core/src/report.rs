@@ -53,6 +53,7 @@ pub fn message_trace(log: &EventLog) -> String {
             | EventKind::BootWork { .. } => {
                 format!("{sender} {}", log.describe(event))
             }
+            EventKind::Signalled { notification, bits } => signal_line(log, event.process, notification, bits),
             EventKind::RunEnded { .. } => log.describe(event),
             EventKind::BootDone => boot_done_line(event.time),
             _ => continue,
@@ -60,6 +61,22 @@ pub fn message_trace(log: &EventLog) -> String {
         let _ = writeln!(text, "{:>10}  {line}", event.time);
     }
     text
+}
+
+/// A signal as an async arrow to the notification's owner: `helper ──signal bits 0x2──) driver`.
+/// The kernel signals only to tell a watcher that a process died: its line says so.
+fn signal_line(
+    log: &EventLog,
+    sender: mksim_kernel::ProcessId,
+    notification: mksim_kernel::ObjectId,
+    bits: mksim_kernel::event::BitsId,
+) -> String {
+    let receiver = match log.object_info(notification).and_then(|info| info.owner) {
+        Some(owner) => log.display_name(owner).into_owned(),
+        None => log.describe_object(notification),
+    };
+    let what = if sender.is_kernel() { "death notice, bits" } else { "signal bits" };
+    format!("{} ──{what} {:#x}──) {receiver}", log.display_name(sender), log.bits(bits))
 }
 
 /// The line that marks the end of the boot in a trace: the work the modes are compared on starts after it.

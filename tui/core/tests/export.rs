@@ -96,15 +96,20 @@ fn hello_log(mode: Mode) -> EventLog {
     system.kernel.log().clone()
 }
 
+/// The event lines of the JSON Lines export, after its header line.
 fn jsonl_lines(log: &EventLog) -> Vec<Value> {
     let text = export(log, Format::Jsonl);
-    text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}"))).collect()
+    let mut lines =
+        text.lines().map(|line| serde_json::from_str(line).unwrap_or_else(|error| panic!("{error}: {line}")));
+    let header: Value = lines.next().expect("a header line comes first");
+    assert_eq!(header["format"], "mksim-jsonl", "{header}");
+    lines.collect()
 }
 
 fn chrome_events(log: &EventLog) -> Vec<Value> {
     let trace: Value = serde_json::from_str(&export(log, Format::Chrome)).expect("the Chrome trace is JSON");
     assert_eq!(trace["displayTimeUnit"], "ns");
-    assert!(trace["otherData"]["time_scale"].as_str().unwrap().contains("1 cycle = 1 µs"));
+    assert!(trace["otherData"]["time_scale"].as_str().unwrap().contains("1 cycle = 1 ns"));
     trace["traceEvents"].as_array().expect("traceEvents is an array").clone()
 }
 
@@ -200,16 +205,20 @@ fn the_chrome_trace_has_named_processes_run_slices_and_matching_flows() {
         .filter(|event| event["ph"] == "M" && event["name"] == "process_name")
         .map(|event| (event["pid"].as_u64().unwrap(), event["args"]["name"].as_str().unwrap()))
         .collect();
-    assert_eq!(names, BTreeMap::from([(0, "kernel"), (1, "pong"), (2, "ping")]));
+    assert_eq!(
+        names,
+        BTreeMap::from([(0, "pong"), (1, "ping"), (2, "kernel")]),
+        "the JSON Lines pids, then the kernel"
+    );
     for event in &events {
         assert_eq!(event["pid"], event["tid"], "one thread per process: {event}");
     }
 
     let slices: Vec<&Value> = events.iter().filter(|event| event["ph"] == "X").collect();
     let ping_slices: Vec<&str> =
-        slices.iter().filter(|slice| slice["pid"] == 2).map(|slice| slice["name"].as_str().unwrap()).collect();
+        slices.iter().filter(|slice| slice["pid"] == 1).map(|slice| slice["name"].as_str().unwrap()).collect();
     assert_eq!(ping_slices, ["call", "call", "exit"]);
-    assert!(slices.iter().all(|slice| slice["dur"].is_u64()));
+    assert!(slices.iter().all(|slice| slice["dur"].is_number()));
 
     let starts: BTreeMap<u64, &Value> =
         events.iter().filter(|event| event["ph"] == "s").map(|event| (event["id"].as_u64().unwrap(), event)).collect();
@@ -221,10 +230,17 @@ fn the_chrome_trace_has_named_processes_run_slices_and_matching_flows() {
         let end = ends[id];
         assert_eq!((&start["cat"], &start["name"]), (&end["cat"], &end["name"]), "flow {id} must match");
         assert_eq!(end["bp"], "e");
-        assert!(start["ts"].as_u64() <= end["ts"].as_u64());
+        assert!(start["ts"].as_f64() <= end["ts"].as_f64());
+        // The flow starts inside a run slice of its sender, not on its closing edge.
+        let (pid, ts) = (&start["pid"], start["ts"].as_f64().unwrap());
+        let inside = slices.iter().filter(|slice| &slice["pid"] == pid).any(|slice| {
+            let (from, length) = (slice["ts"].as_f64().unwrap(), slice["dur"].as_f64().unwrap());
+            from <= ts && ts < from + length
+        });
+        assert!(inside, "flow {id} starts outside its sender's slices: {start}");
     }
     assert_eq!(starts[&0]["cat"], "call");
-    assert_eq!((starts[&0]["pid"].as_u64(), ends[&0]["pid"].as_u64()), (Some(2), Some(1)));
+    assert_eq!((starts[&0]["pid"].as_u64(), ends[&0]["pid"].as_u64()), (Some(1), Some(0)));
     assert_eq!(starts[&1]["cat"], "reply");
 }
 
@@ -241,7 +257,7 @@ fn the_chrome_trace_marks_drops_and_leaves_them_out_of_flows() {
     assert!(dropped[0].starts_with("dropped: label 7") && dropped[1].starts_with("dropped: label 8"), "{dropped:?}");
     let flows = |phase: &str| events.iter().filter(|event| event["ph"] == phase).count();
     assert_eq!((flows("s"), flows("f")), (1, 1), "only the first async message was delivered");
-    assert!(events.iter().any(|event| event["ph"] == "X" && event["name"] == "idle" && event["pid"] == 0));
+    assert!(events.iter().any(|event| event["ph"] == "X" && event["name"] == "idle" && event["pid"] == 3));
 }
 
 #[test]
@@ -268,13 +284,17 @@ fn the_mermaid_diagram_draws_every_kind_of_arrow() {
     assert!(arrows[0].starts_with("    P2-)P0: label 7") && !arrows[0].contains("dropped"), "{drops}");
     assert!(arrows[1].starts_with("    P2-xP0: label 7") && arrows[1].ends_with("(dropped: receiver died)"), "{drops}");
     assert!(drops.contains("P2-xP1: label 8 (dropped: timed out)"), "{drops}");
-    assert!(drops.contains("Note over P2,P0: signal bits 0x1"), "{drops}");
+    assert!(drops.contains("P2-)P0: signal bits 0x1"), "a signal is an async arrow:\n{drops}");
 
     let monolithic = export(&hello_log(Mode::Monolithic), Format::Mermaid);
-    assert!(monolithic.contains("    participant kernel\n"), "{monolithic}");
-    assert!(monolithic.lines().any(|line| line.contains("->>kernel: console.write")), "{monolithic}");
+    assert!(monolithic.contains("    participant K as kernel\n"), "{monolithic}");
+    assert!(monolithic.lines().any(|line| line.contains("->>K: console.write")), "{monolithic}");
+    assert!(
+        monolithic.lines().any(|line| line.contains("K-->>P") && line.contains("console.write → ok")),
+        "{monolithic}"
+    );
     let microkernel = export(&hello_log(Mode::Microkernel), Format::Mermaid);
-    assert!(!microkernel.contains("kernel"), "no in-kernel services in microkernel mode:\n{microkernel}");
+    assert!(!microkernel.contains("participant K"), "no in-kernel services in microkernel mode:\n{microkernel}");
 }
 
 #[test]
@@ -333,8 +353,11 @@ fn formats_parse_from_their_names() {
 #[test]
 fn an_empty_log_exports_cleanly() {
     let log = EventLog::default();
-    assert_eq!(export(&log, Format::Jsonl), "");
-    assert_eq!(export(&log, Format::Mermaid), "sequenceDiagram\n");
+    assert_eq!(
+        export(&log, Format::Jsonl),
+        "{\"format\":\"mksim-jsonl\",\"version\":2,\"scenario\":null,\"mode\":null,\"profile\":null,\"seed\":null,\"time_unit\":\"cycles\"}\n"
+    );
+    assert_eq!(export(&log, Format::Mermaid), "sequenceDiagram\n    title mksim event log\n");
     let events = chrome_events(&log);
     assert!(events.iter().all(|event| event["ph"] == "M"));
 }

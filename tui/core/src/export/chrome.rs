@@ -3,7 +3,7 @@
 //! JSON array (see the module doc of `export` for how times and ids map).
 
 use super::json::JsonObject;
-use super::{Fate, drop_reason_name, message_fates};
+use super::{Fate, RunInfo, drop_reason_name, message_fates};
 use mksim_kernel::ProcessId;
 use mksim_kernel::event::{Event, EventKind, EventLog};
 use mksim_kernel::message::MessageId;
@@ -12,9 +12,19 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
-/// The Chrome pid of a process: its index plus one, so the kernel can be 0.
-fn chrome_pid(id: ProcessId) -> u32 {
-    if id.is_kernel() { 0 } else { id.index + 1 }
+/// The Chrome pid of a process: its index, the `pid` of the JSON Lines export, so one process
+/// has one number in both. The kernel, which has no index (`null` there), comes after every process.
+fn chrome_pid(id: ProcessId, kernel_pid: u32) -> u32 {
+    if id.is_kernel() { kernel_pid } else { id.index }
+}
+
+/// Cycles as Chrome's microseconds, one cycle a nanosecond: exact decimals (`3.075` for 3075
+/// cycles), so no time is ever rounded and a viewer showing nanoseconds shows cycles.
+fn micros(cycles: u64) -> String {
+    match cycles % 1000 {
+        0 => (cycles / 1000).to_string(),
+        rest => format!("{}.{rest:03}", cycles / 1000).trim_end_matches('0').to_owned(),
+    }
 }
 
 /// A stretch of time one process ran without interruption.
@@ -92,6 +102,13 @@ fn close_slice(open: &mut Option<(usize, RunSlice)>, time: u64, seq: usize, slic
 /// Builds the Chrome trace in one pass over the log, after the run slices are known.
 pub(super) struct ChromeTrace<'a> {
     log: &'a EventLog,
+    info: &'a RunInfo,
+    /// The kernel's pid: one past the highest process index.
+    kernel_pid: u32,
+    /// By process index: when it last entered a syscall, where the flow of a message it sends starts.
+    syscall_entered: BTreeMap<u32, u64>,
+    /// When the open run slice began.
+    running_since: u64,
     fates: Vec<Fate>,
     slices: BTreeMap<usize, RunSlice>,
     events: Vec<String>,
@@ -105,9 +122,20 @@ pub(super) struct ChromeTrace<'a> {
 }
 
 impl<'a> ChromeTrace<'a> {
-    pub(super) fn new(log: &'a EventLog) -> ChromeTrace<'a> {
+    pub(super) fn new(log: &'a EventLog, info: &'a RunInfo) -> ChromeTrace<'a> {
+        let kernel_pid = log
+            .events()
+            .iter()
+            .filter(|event| !event.process.is_kernel())
+            .map(|event| event.process.index + 1)
+            .max()
+            .unwrap_or(0);
         ChromeTrace {
             log,
+            info,
+            kernel_pid,
+            syscall_entered: BTreeMap::new(),
+            running_since: 0,
             fates: message_fates(log),
             slices: run_slices(log),
             events: Vec::new(),
@@ -133,10 +161,12 @@ impl<'a> ChromeTrace<'a> {
         self.flush(out, &mut first)?;
         let mut text = String::from("\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":");
         let mut other = JsonObject::new();
+        other.field("generator", "mksim");
+        self.info.json_fields(&mut other);
         other
-            .field("generator", "mksim")
-            .field("time_scale", "ts and dur are virtual cycles: 1 cycle = 1 µs")
-            .field("pid", "process index + 1; pid 0 is the kernel; tid = pid")
+            .field("time_scale", "1 cycle = 1 ns: ts and dur are microseconds, so shown in ns they are cycles")
+            .field("pid", "process index, as in the JSON Lines export; tid = pid")
+            .field("kernel_pid", self.kernel_pid)
             .field("flow_id", "message id");
         text.push_str(&other.finish());
         text.push_str("}\n");
@@ -158,7 +188,8 @@ impl<'a> ChromeTrace<'a> {
     fn metadata(&mut self) {
         let mut processes = BTreeSet::from([ProcessId::KERNEL]);
         processes.extend(self.log.events().iter().map(|event| event.process));
-        let mut by_pid: Vec<(u32, ProcessId)> = processes.into_iter().map(|id| (chrome_pid(id), id)).collect();
+        let mut by_pid: Vec<(u32, ProcessId)> =
+            processes.into_iter().map(|id| (chrome_pid(id, self.kernel_pid), id)).collect();
         by_pid.sort();
         for (pid, id) in by_pid {
             let name = self.log.process_name(id).to_owned();
@@ -175,22 +206,30 @@ impl<'a> ChromeTrace<'a> {
 
     fn base(&self, phase: &str, name: &str, pid: u32, ts: u64) -> JsonObject {
         let mut json = JsonObject::new();
-        json.field("name", name).field("ph", phase).field("ts", ts).field("pid", pid).field("tid", pid);
+        json.field("name", name).field("ph", phase).raw("ts", &micros(ts)).field("pid", pid).field("tid", pid);
         json
+    }
+
+    fn pid(&self, id: ProcessId) -> u32 {
+        chrome_pid(id, self.kernel_pid)
     }
 
     fn event(&mut self, seq: usize, event: &Event) {
         match event.kind {
             EventKind::Switched { .. } => self.slice(seq),
+            EventKind::SyscallEntered { .. } => {
+                self.syscall_entered.insert(event.process.index, event.time);
+            }
             EventKind::MessageSent { message } => {
                 if matches!(self.fates[message.0 as usize], Fate::Delivered { .. }) {
-                    self.flow("s", message, chrome_pid(event.process), event.time);
+                    let ts = self.flow_start(event.process, event.time);
+                    self.flow("s", message, self.pid(event.process), ts);
                 }
             }
             EventKind::MessageDelivered { message } => self.delivered(seq, event, message),
             EventKind::MessageDropped { message, reason } => {
                 let name = format!("dropped: {}", self.log.message_content(message));
-                let mut json = self.base("i", &name, chrome_pid(event.process), event.time);
+                let mut json = self.base("i", &name, self.pid(event.process), event.time);
                 json.field("s", "t").raw("args", &single("reason", drop_reason_name(reason)));
                 self.events.push(json.finish());
             }
@@ -206,14 +245,14 @@ impl<'a> ChromeTrace<'a> {
                 self.instant(event, "t")
             }
             EventKind::Idle { until } => {
-                let mut json = self.base("X", "idle", 0, self.last_time);
-                json.field("dur", until.saturating_sub(self.last_time));
+                let mut json = self.base("X", "idle", self.kernel_pid, self.last_time);
+                json.raw("dur", &micros(until.saturating_sub(self.last_time)));
                 self.events.push(json.finish());
             }
             EventKind::RunEnded { .. } | EventKind::BootDone => self.instant(event, "g"),
             EventKind::BootWork { cycles, .. } => {
-                let mut json = self.base("X", &self.log.describe(event), 0, event.time);
-                json.field("dur", cycles).field("cat", "boot");
+                let mut json = self.base("X", &self.log.describe(event), self.kernel_pid, event.time);
+                json.raw("dur", &micros(cycles)).field("cat", "boot");
                 self.events.push(json.finish());
             }
             _ => {}
@@ -223,15 +262,16 @@ impl<'a> ChromeTrace<'a> {
     /// The run slice a switch begins, then the flows that were waiting for it.
     fn slice(&mut self, seq: usize) {
         let Some(slice) = self.slices.get(&seq) else { return };
-        let pid = chrome_pid(slice.process);
+        let pid = self.pid(slice.process);
         let steps = serde_json::to_string(&slice.steps).expect("strings always serialize");
         let mut args = JsonObject::new();
         args.field("switch", if slice.direct { "direct" } else { "context" }).raw("syscalls", &steps);
         let mut json = self.base("X", &slice.name(), pid, slice.start);
-        json.field("dur", slice.end - slice.start).field("cat", "run").raw("args", &args.finish());
+        json.raw("dur", &micros(slice.end - slice.start)).field("cat", "run").raw("args", &args.finish());
         self.events.push(json.finish());
         let (process, start, end_seq) = (slice.process, slice.start, slice.end_seq);
         self.running = Some((process, end_seq));
+        self.running_since = start;
         for (message, _) in self.pending_flows.remove(&process.index).unwrap_or_default() {
             self.flow("f", message, pid, start);
         }
@@ -240,9 +280,20 @@ impl<'a> ChromeTrace<'a> {
     fn delivered(&mut self, seq: usize, event: &Event, message: MessageId) {
         let receiver_runs = self.running.is_some_and(|(process, end_seq)| process == event.process && seq < end_seq);
         if receiver_runs {
-            self.flow("f", message, chrome_pid(event.process), event.time);
+            self.flow("f", message, self.pid(event.process), event.time);
         } else {
             self.pending_flows.entry(event.process.index).or_default().push((message, event.time));
+        }
+    }
+
+    /// Where a message's flow starts: inside the sender's run slice, which ends at the very
+    /// cycle a call blocks, so on that border a viewer could bind the arrow to no slice. The
+    /// syscall that sent it began inside the slice: the flow starts there.
+    fn flow_start(&self, sender: ProcessId, sent: u64) -> u64 {
+        let sender_runs = self.running.is_some_and(|(process, _)| process == sender);
+        match self.syscall_entered.get(&sender.index) {
+            Some(&entered) if sender_runs && self.running_since <= entered && entered <= sent => entered,
+            _ => sent,
         }
     }
 
@@ -257,14 +308,14 @@ impl<'a> ChromeTrace<'a> {
     }
 
     fn instant(&mut self, event: &Event, scope: &str) {
-        let mut json = self.base("i", &self.log.describe(event), chrome_pid(event.process), event.time);
+        let mut json = self.base("i", &self.log.describe(event), self.pid(event.process), event.time);
         json.field("s", scope);
         self.events.push(json.finish());
     }
 
     fn operation_began(&mut self, seq: usize, event: &Event, label: u32) {
         let name = self.log.operation_name(label);
-        let mut json = self.base("b", &name, chrome_pid(event.process), event.time);
+        let mut json = self.base("b", &name, self.pid(event.process), event.time);
         json.field("cat", "operation").field("id", seq);
         self.events.push(json.finish());
         self.operations.entry(event.process.index).or_default().push((label, seq));
@@ -286,7 +337,7 @@ impl<'a> ChromeTrace<'a> {
 
     fn end_operation(&mut self, process: ProcessId, label: u32, id: usize, time: u64, args: &str) {
         let name = self.log.operation_name(label);
-        let mut json = self.base("e", &name, chrome_pid(process), time);
+        let mut json = self.base("e", &name, self.pid(process), time);
         json.field("cat", "operation").field("id", id).raw("args", args);
         self.events.push(json.finish());
     }
@@ -294,7 +345,7 @@ impl<'a> ChromeTrace<'a> {
     /// Flows whose receiver never ran again end where they were delivered; open operations end with the log.
     fn finish_open(&mut self) {
         for (index, flows) in std::mem::take(&mut self.pending_flows) {
-            let pid = index + 1;
+            let pid = index;
             for (message, time) in flows {
                 self.flow("f", message, pid, time);
             }

@@ -136,9 +136,17 @@ fn kind_fields(log: &EventLog, event: &Event, json: &mut JsonLine) {
         EventKind::Switched { direct } => {
             json.boolean("direct", direct);
         }
-        EventKind::Signalled { notification, bits } | EventKind::Interrupt { notification, bits } => {
+        EventKind::Signalled { notification, bits } => {
             let to = owner(log, notification).map(|owner| log.process_name(owner));
             json.object("notification", notification).optional_string("to", to).number("bits", log.bits(bits));
+        }
+        EventKind::Interrupt { notification, bits } => {
+            let to = owner(log, notification).map(|owner| log.process_name(owner));
+            json.object("notification", notification).optional_string("to", to).number("bits", log.bits(bits));
+            // Only where the system said what it means: other lines stay as they were.
+            if let Some(meaning) = log.interrupt_meaning(notification) {
+                json.string("meaning", meaning);
+            }
         }
         EventKind::Capability { .. }
         | EventKind::ReplyCapabilityCreated { .. }

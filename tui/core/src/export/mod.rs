@@ -11,32 +11,39 @@
 //! without one a message reads `label N`.
 //!
 //! ## Formats
-//! - **JSON Lines** ([`Format::Jsonl`]): one object per event per line. Every
-//!   line starts with `seq` (position in the log), `time` (cycles), `process`
-//!   (name), `pid` (process index, `null` for the kernel) and `event` (the
-//!   kind in snake case, such as `message_sent`), followed by the kind's own
-//!   fields, always the same names in the same order for one kind. Message
-//!   events carry `message`, `kind`, `label`, `operation` (the described
-//!   content), `bytes`, `caps`, `from`, `to`, `port`, `badge` and `answers`.
+//! - **JSON Lines** ([`Format::Jsonl`]): a header line first (`format`,
+//!   `version` = [`JSONL_FORMAT_VERSION`], `scenario`, `mode`, `profile`,
+//!   `seed` from the [`RunInfo`] the caller gives, `null` when unknown, and
+//!   `time_unit`), then one object per event per line. Every event line starts
+//!   with `seq` (position in the log), `time` (cycles), `process` (name), `pid`
+//!   (process index, `null` for the kernel) and `event` (the kind in snake
+//!   case, such as `message_sent`), followed by the kind's own fields, always
+//!   the same names in the same order for one kind. Message events carry
+//!   `message`, `kind`, `label`, `operation` (the described content), `bytes`,
+//!   `caps`, `from`, `to`, `port`, `badge` and `answers`.
 //! - **Chrome trace** ([`Format::Chrome`]), for Perfetto or `chrome://tracing`.
-//!   `ts` and `dur` are virtual cycles read as microseconds (1 cycle = 1 µs):
-//!   whole numbers, so no time is ever rounded; `otherData.time_scale` says so.
-//!   Each process is pid = index + 1 with tid = pid; the kernel is pid 0. An
-//!   `X` slice covers each stretch a process runs, from its switch-in to its
-//!   next block, exit or the next switch, named after the syscalls it made.
-//!   Every delivered message is a flow: `s` on the sender at the send, `f`
-//!   (`bp: "e"`) on the receiver when it next runs, both with `id` = message
-//!   id, `cat` = message kind and `name` = described content. Dropped messages,
-//!   exits, faults, signals and in-kernel service calls (monolithic mode,
-//!   named after the request: `in kernel: pipe.write(fd=3, 9 B)`) are
-//!   instants; client-stub operations (such as `fs.read`) are async `b`/`e`
-//!   spans; idle time is an `X` slice on the kernel.
-//! - **Mermaid** ([`Format::Mermaid`]): a `sequenceDiagram`. Participants are
-//!   always aliased (`participant P3 as end`), so names that are Mermaid
-//!   keywords or hold spaces cannot break the diagram. One arrow per message
-//!   in send order: `->>` call and send, `-->>` reply, `-)` async, `-x`
-//!   dropped; in-kernel services (monolithic mode) go to a `kernel`
-//!   participant; signals and interrupts are notes.
+//!   One cycle is one nanosecond: `ts` and `dur` are Chrome's microseconds,
+//!   written as exact decimals (3075 cycles are `3.075`), and
+//!   `displayTimeUnit` is `ns`, so a viewer's times are cycles; nothing is
+//!   rounded. Each process's pid is its JSON Lines `pid` (its index), tid =
+//!   pid; the kernel takes the pid after the highest process index
+//!   (`otherData.kernel_pid`). An `X` slice covers each stretch a process runs,
+//!   from its switch-in to its next block, exit or the next switch, named
+//!   after the syscalls it made. Every delivered message is a flow: `s` on the
+//!   sender where the syscall that sent it began (inside its run slice, which
+//!   ends on the very cycle a call blocks), `f` (`bp: "e"`) on the receiver
+//!   when it next runs, both with `id` = message id, `cat` = message kind and
+//!   `name` = described content. Dropped messages, exits, faults, signals and
+//!   in-kernel service calls (monolithic mode, named after the request:
+//!   `in kernel: pipe.write(fd=3, 9 B)`) are instants; client-stub operations
+//!   (such as `fs.read`) are async `b`/`e` spans; idle time is an `X` slice on
+//!   the kernel.
+//! - **Mermaid** ([`Format::Mermaid`]): a titled `sequenceDiagram` of the
+//!   whole story (see `mermaid.rs`): messages, in-kernel service calls and
+//!   their returns, signals, interrupts and death notices as arrows; faults,
+//!   deaths, restarts, the kernel panic, the end of the boot and of the run as
+//!   notes. Participants are always aliased (`participant P3 as end`), so
+//!   names that are Mermaid keywords or hold spaces cannot break the diagram.
 //! - **Text** ([`Format::Text`]): exactly [`EventLog::render_text`].
 //!
 //! A service's state summary (left after a request changed what the pipe,
@@ -58,6 +65,10 @@ mod chrome;
 mod json;
 mod jsonl;
 mod mermaid;
+mod mermaid_text;
+mod run_info;
+
+pub use run_info::{JSONL_FORMAT_VERSION, RunInfo};
 
 use mksim_kernel::event::{DropReason, EventKind, EventLog};
 use mksim_kernel::{ObjectId, ProcessId};
@@ -145,8 +156,14 @@ impl FromStr for Format {
 /// The whole log in `format`.
 #[must_use]
 pub fn export(log: &EventLog, format: Format) -> String {
+    export_run(log, format, &RunInfo::default())
+}
+
+/// The whole log in `format`, of the run `info` names.
+#[must_use]
+pub fn export_run(log: &EventLog, format: Format, info: &RunInfo) -> String {
     let mut text = Vec::new();
-    write_export(log, format, &mut text).expect("writing to memory does not fail");
+    write_run_export(log, format, info, &mut text).expect("writing to memory does not fail");
     String::from_utf8(text).expect("exports are text")
 }
 
@@ -158,8 +175,18 @@ pub fn export(log: &EventLog, format: Format) -> String {
 /// # Errors
 /// What writing to `out` fails with.
 pub fn write_export(log: &EventLog, format: Format, out: &mut dyn Write) -> std::io::Result<()> {
+    write_run_export(log, format, &RunInfo::default(), out)
+}
+
+/// [`write_export`] of the run `info` names: its scenario, mode, profile and seed head the JSON
+/// Lines export, title the Mermaid diagram and go into the Chrome trace's `otherData`.
+///
+/// # Errors
+/// What writing to `out` fails with.
+pub fn write_run_export(log: &EventLog, format: Format, info: &RunInfo, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
         Format::Jsonl => {
+            writeln!(out, "{}", info.jsonl_header())?;
             let mut failed = Ok(());
             write_jsonl(log, |chunk| {
                 if failed.is_ok() {
@@ -168,13 +195,14 @@ pub fn write_export(log: &EventLog, format: Format, out: &mut dyn Write) -> std:
             });
             failed
         }
-        Format::Chrome => ChromeTrace::new(log).render(out),
-        Format::Mermaid => out.write_all(Diagram::new(log).render().as_bytes()),
+        Format::Chrome => ChromeTrace::new(log, info).render(out),
+        Format::Mermaid => out.write_all(Diagram::new(log, info).render().as_bytes()),
         Format::Text => log.events().iter().try_for_each(|event| writeln!(out, "{}", log.line(event))),
     }
 }
 
-/// The log's fingerprint: the BLAKE3 hash of its JSON Lines export, in hex.
+/// The log's fingerprint: the BLAKE3 hash of its JSON Lines event lines (the header, which
+/// names the run rather than what happened, is left out), in hex.
 ///
 /// The same scenario and seed give the same hash on every run and machine;
 /// any change to what happened (an event, a time, a name, a described
