@@ -153,3 +153,43 @@ fn every_example_in_the_reference_is_the_operation_it_stands_for() {
         );
     }
 }
+
+/// The fixed words of every message in `source` made by `Stop::Failed(...)` or returned as a
+/// refusal (`Err((field, item, message))`): the text of each string literal there, cut at its
+/// `{placeholders}`.
+fn message_words(source: &str) -> Vec<String> {
+    let code = source.split("#[cfg(test)]").next().expect("split yields a part");
+    let mut words = Vec::new();
+    for line in code.lines().filter(|line| line.contains("Stop::Failed(") || line.contains("Err((")) {
+        for literal in line.split("format!(\"").skip(1).chain(line.split("Failed(\"").skip(1)) {
+            let text = literal.split('"').next().expect("split yields a part");
+            words.extend(
+                text.split(['{', '}']).step_by(2).map(str::trim).filter(|piece| piece.len() > 3).map(str::to_owned),
+            );
+        }
+        for literal in line.split(", \"").skip(1) {
+            if let Some(text) = literal.split_once("\".into()").map(|(text, _)| text) {
+                words.push(text.to_owned());
+            }
+        }
+    }
+    words
+}
+
+#[test]
+fn the_reference_has_every_message_of_a_failed_or_refused_step() {
+    let mut sources = vec![read("userland/src/script.rs"), read("userland/src/interpreter.rs")];
+    for entry in std::fs::read_dir(workspace().join("userland/src/interpreter")).expect("the interpreter's folder") {
+        let path = entry.expect("a folder entry").path();
+        sources.push(std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display())));
+    }
+    let words: Vec<String> = sources.iter().flat_map(|source| message_words(source)).collect();
+    for expected in
+        ["is not defined at this point", "revoke: expected", "sock send: sent", "is a FIFO (open it with OpenFifo)"]
+    {
+        assert!(words.iter().any(|word| word.contains(expected)), "{expected:?} not found in {words:#?}");
+    }
+    let reference = read("docs/reference.md");
+    let missing: Vec<&String> = words.iter().filter(|word| !reference.contains(word.as_str())).collect();
+    assert!(missing.is_empty(), "docs/reference.md does not have {missing:#?}");
+}
