@@ -1,0 +1,214 @@
+//! The terminal UI's readability for a lecture, drawn into ratatui's `TestBackend`: the
+//! compare pane's bars on one scale, process names whole, marks on the lane they belong to,
+//! the scenario's notes panel; and the notes printed by `mksim run`.
+
+mod binary;
+mod common;
+
+use common::key;
+use mksim::ui::app::App;
+use mksim::ui::view::{Palette, draw};
+use mksim_core::run::RunOptions;
+use mksim_core::scenario::Scenario;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+use std::path::PathBuf;
+
+/// The UI on `scenarios/NAME.ron`, both modes run.
+fn app(name: &str) -> App {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.ron"));
+    let scenario = Scenario::load(&path.display().to_string()).expect("the scenario loads");
+    mksim::ui::prepare(&scenario, &RunOptions::default())
+}
+
+/// Presses each character of `keys`: `\n` is Enter, `\x1b` is Esc.
+fn press(app: &mut App, keys: &str) {
+    for letter in keys.chars() {
+        let code = match letter {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            letter => KeyCode::Char(letter),
+        };
+        app.handle_key(key(code));
+    }
+}
+
+/// The screen's rows as characters (one per cell), without colour.
+fn cells(app: &App, width: u16, height: u16) -> Vec<Vec<char>> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal.draw(|frame| draw(frame, app, Palette { colour: false })).expect("drawing into a buffer");
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| {
+            (0..width).map(|x| buffer.cell((x, y)).expect("inside").symbol().chars().next().unwrap_or(' ')).collect()
+        })
+        .collect()
+}
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    cells(app, width, height)
+        .into_iter()
+        .map(|row| row.into_iter().collect::<String>().trim_end().to_owned() + "\n")
+        .collect()
+}
+
+/// Each operation row of the compare pane: its two figures, each with the cells of its bar.
+fn compare_bars(text: &str) -> Vec<[(f64, usize); 2]> {
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_matches('│');
+        // `fs.read   2  ████   11848  ███   11153  1.1× ...`: runs of █, each followed by its figure.
+        let mut bars = Vec::new();
+        let mut rest = line;
+        while let Some(start) = rest.find('█') {
+            let after = &rest[start..];
+            let cells = after.chars().take_while(|&letter| letter == '█').count();
+            let tail = after.trim_start_matches('█').trim_start();
+            let figure: String = tail.chars().take_while(char::is_ascii_digit).collect();
+            bars.push((figure.parse::<f64>().unwrap_or(-1.0), cells));
+            rest = tail;
+        }
+        if let [first, second] = bars[..] {
+            found.push([first, second]);
+        }
+    }
+    found
+}
+
+#[test]
+fn compare_bars_share_one_scale_across_operations_and_modes() {
+    let mut app = app("file_io");
+    press(&mut app, "c");
+    for (width, height) in [(140, 40), (80, 24)] {
+        let text = screen(&app, width, height);
+        let bars: Vec<(f64, usize)> = compare_bars(&text).into_iter().flatten().collect();
+        assert!(bars.len() >= 8, "{text}");
+        // A larger figure never has a shorter bar, whichever row or mode it is in.
+        for &(x, x_cells) in &bars {
+            for &(y, y_cells) in &bars {
+                if x > y {
+                    assert!(x_cells >= y_cells, "{x} has {x_cells} cells, {y} has {y_cells}\n{text}");
+                }
+            }
+        }
+        // 752 and 45,130 cycles differ sixty-fold: never the same bar (the old pane drew both full).
+        let cheapest = bars.iter().filter(|(figure, _)| *figure > 0.0).min_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+        let dearest = bars.iter().max_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+        assert!(cheapest.1 < dearest.1, "{cheapest:?} {dearest:?}\n{text}");
+        assert!(text.contains("log"), "the range is wide: the scale says it is logarithmic\n{text}");
+    }
+}
+
+#[test]
+fn operation_names_are_whole_at_80_columns() {
+    let mut app = app("file_io");
+    press(&mut app, "c");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("console.write "), "{text}");
+    // Scrolled down, fs.read and fs.readdir are told apart.
+    press(&mut app, "jjjj");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("\n│fs.read ") && text.contains("\n│fs.readdir "), "{text}");
+    assert!(!text.contains("fs.rea…"), "{text}");
+}
+
+#[test]
+fn supervisor_is_never_cut_at_80_columns() {
+    let mut app = app("driver_restart");
+    press(&mut app, "bfault\n>");
+    let text = screen(&app, 80, 24);
+    let header: Vec<&str> = text.lines().skip(2).take(2).collect();
+    assert!(header.iter().any(|line| line.contains(" supervisor ")), "the lanes' names:\n{text}");
+    assert!(text.contains("│ supervisor "), "the process table:\n{text}");
+    assert!(!text.contains("supervis "), "{text}");
+}
+
+/// The column of `glyph` on the current row (marked `▸`), and the name over that column.
+fn mark_and_lane(app: &App, glyph: char) -> (usize, String) {
+    let rows = cells(app, 80, 24);
+    let current = rows.iter().position(|row| row.get(1) == Some(&'▸')).expect("a current row");
+    let column = rows[current].iter().position(|&letter| letter == glyph).expect("the mark");
+    // The lanes' names are on the two lines under the flow's top border.
+    let name = rows[2..4]
+        .iter()
+        .find_map(|line| {
+            let text: String = line.iter().collect();
+            let word_at = |at: usize| line.get(at).is_some_and(|letter| letter.is_alphanumeric());
+            if !word_at(column) {
+                return None;
+            }
+            let start = (0..=column).rev().take_while(|&at| word_at(at)).last()?;
+            Some(text.chars().skip(start).take_while(|letter| letter.is_alphanumeric()).collect())
+        })
+        .unwrap_or_default();
+    (column, name)
+}
+
+#[test]
+fn a_fault_is_drawn_on_the_lane_of_the_process_it_struck() {
+    let mut app = app("driver_restart");
+    press(&mut app, "bfault\n>");
+    let (_, lane) = mark_and_lane(&app, '!');
+    assert_eq!(lane, "block", "{}", screen(&app, 80, 24));
+    // Its words start right beside it, not centred over the next lanes.
+    assert!(screen(&app, 80, 24).contains("! injected: crash"));
+    // In monolithic mode the driver is kernel code: the fault and the panic are the kernel's.
+    press(&mut app, "mG");
+    let (_, lane) = mark_and_lane(&app, '!');
+    assert_eq!(lane, "kernel", "{}", screen(&app, 80, 24));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("! KERNEL PANIC (crash)"), "{text}");
+}
+
+#[test]
+fn w_shows_the_notes_and_hides_them() {
+    let mut app = app("file_io");
+    assert!(!screen(&app, 80, 24).contains("what to watch"));
+    press(&mut app, "w");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("what to watch"), "{text}");
+    assert!(text.contains("every block the file server does not have in its cache"), "{text}");
+    // The flow keeps its rows; the notes take the top of the lower half.
+    assert!(text.contains("message flow"), "{text}");
+    let wide = screen(&app, 160, 48);
+    assert!(wide.contains("while rereading what was just written hits."), "{wide}");
+    press(&mut app, "w");
+    assert!(!screen(&app, 80, 24).contains("what to watch"));
+    // A scenario without notes says so.
+    let scenario = Scenario::parse(
+        r#"Scenario(name: "quiet", processes: [(name: "a", priority: 1, program: [Print("hi\n")])])"#,
+        "quiet.ron",
+    )
+    .expect("parses");
+    let mut quiet = mksim::ui::prepare(&scenario, &RunOptions::default());
+    press(&mut quiet, "w");
+    assert!(screen(&quiet, 80, 24).contains("this scenario has no notes"));
+}
+
+#[test]
+fn notes_are_made_single_spaced_and_have_a_limit() {
+    let text = |notes: &str| {
+        format!(
+            r#"Scenario(name: "n", notes: "{notes}", processes: [(name: "a", priority: 1, program: [Print("hi\n")])])"#
+        )
+    };
+    let scenario = Scenario::parse(&text("Watch:\n        the  words"), "n.ron").expect("parses");
+    assert_eq!(scenario.notes.as_deref(), Some("Watch: the words"));
+    assert_eq!(Scenario::parse(&text("   "), "n.ron").expect("parses").notes, None);
+    let error = Scenario::parse(&text(&"word ".repeat(1000)), "n.ron").expect_err("too long");
+    assert!(error.to_string().contains("at most 4000 fit"), "{error}");
+}
+
+#[test]
+fn run_prints_the_notes_after_the_description() {
+    let output = binary::mksim(&["run", "scenarios/file_io.ron"]);
+    binary::assert_status(&output, 0);
+    let text = binary::stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("file-io (microkernel mode): Write two files"), "{text}");
+    assert!(lines[1].starts_with("  Watch: every block the file server"), "{text}");
+    // The notes are wrapped to the width of a terminal.
+    let notes: Vec<&&str> = lines.iter().skip(1).take_while(|line| !line.is_empty()).collect();
+    assert!(notes.len() > 1 && notes.iter().all(|line| line.chars().count() <= 80), "{text}");
+}
