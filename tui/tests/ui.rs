@@ -377,33 +377,6 @@ fn a_bad_breakpoint_is_refused_with_a_notice() {
 }
 
 #[test]
-fn the_breakpoint_list_shows_each_and_deletes_the_selected_one() {
-    let mut app = app("file_io");
-    press(&mut app, "bto block\nbfault\nblabel fs.open\n");
-    assert_eq!(app.breakpoints.len(), 3);
-    press(&mut app, "B");
-    let text = small(&app);
-    for line in ["▸ 1 to block", "  2 fault", "  3 label fs.open", "d delete"] {
-        assert!(text.contains(line), "{line:?} missing\n{text}");
-    }
-    insta::assert_snapshot!("breakpoint_list_80x24", text);
-    press(&mut app, "jd");
-    assert_eq!(app.breakpoints.len(), 2);
-    assert!(!app.breakpoints.iter().any(|breakpoint| breakpoint.describe() == "fault"));
-    let text = small(&app);
-    assert!(text.contains("▸ 2 label fs.open") && text.contains("breakpoint deleted: fault"), "{text}");
-    // Esc closes the list; the breakpoints left still stop the run.
-    press(&mut app, "\x1b");
-    assert_eq!(app.breakpoint_list, None);
-    press(&mut app, ">");
-    assert!(small(&app).contains("breakpoint: to block"));
-    // D in the list deletes them all.
-    press(&mut app, "BD\x1b>");
-    assert!(app.breakpoints.is_empty());
-    assert!(small(&app).contains("no breakpoints: press b to add one"));
-}
-
-#[test]
 fn breakpoints_on_blocking_and_faults() {
     let mut app = app("file_io");
     press(&mut app, "bblock editor\n>");
@@ -560,57 +533,6 @@ fn m_switches_to_the_monolithic_run_and_back() {
     press(&mut app, "m");
     assert_eq!(app.run().mode, "microkernel");
     assert!(small(&app).contains("message flow (microkernel)"));
-}
-
-/// The process and operation of the request at `step` of the run shown.
-fn request_at(app: &App, step: usize) -> (String, String) {
-    let log = &app.timeline().log;
-    let event = &log.events()[step];
-    let (mksim_kernel::event::EventKind::MessageSent { message }
-    | mksim_kernel::event::EventKind::ServiceCalled { message }) = event.kind
-    else {
-        panic!("step {step} is no request: {}", log.line(event));
-    };
-    (log.process_name(event.process).to_owned(), log.operation_name(log.message(message).label))
-}
-
-#[test]
-fn m_keeps_the_position_at_the_same_operation_of_the_other_run() {
-    let mut app = app("file_io");
-    // The first fs.read call, then the second.
-    press(&mut app, "blabel fs.read\n>>");
-    let micro_step = app.step;
-    assert_eq!(request_at(&app, micro_step), ("editor".into(), "fs.read".into()));
-    press(&mut app, "m");
-    assert_eq!(app.run().mode, "monolithic");
-    assert_eq!(request_at(&app, app.step), ("editor".into(), "fs.read".into()));
-    let text = small(&app);
-    assert!(text.contains("showing the monolithic run at editor's 2nd fs.read"), "{text}");
-    // It is the second: one fs.read call of editor's comes before it in this run too.
-    let mono_step = app.step;
-    let earlier = (0..mono_step)
-        .filter(|&step| {
-            matches!(
-                app.timeline().log.events()[step].kind,
-                mksim_kernel::event::EventKind::ServiceCalled { .. }
-                    | mksim_kernel::event::EventKind::MessageSent { .. }
-            ) && request_at(&app, step) == ("editor".into(), "fs.read".into())
-        })
-        .count();
-    assert_eq!(earlier, 1);
-    // And back: the same request of the microkernel run.
-    press(&mut app, "m");
-    assert_eq!(app.step, micro_step);
-    // From a row the other run lacks (fs's own block.read), the latest request both share decides.
-    let mut app = self::app("file_io");
-    press(&mut app, ":305\nbto block\n>");
-    let (process, operation) = request_at(&app, app.step);
-    assert_eq!(process, "fs");
-    assert!(operation.starts_with("block."), "{operation}");
-    press(&mut app, "m");
-    let (process, _) = request_at(&app, app.step);
-    assert_eq!(process, "editor", "monolithic mode has no fs process");
-    assert!(small(&app).contains("showing the monolithic run at editor's"), "{}", small(&app));
 }
 
 #[test]

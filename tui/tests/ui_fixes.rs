@@ -1,6 +1,7 @@
 //! The terminal UI's readability for a lecture, drawn into ratatui's `TestBackend`: the
 //! compare pane's bars on one scale, process names whole, marks on the lane they belong to,
-//! the scenario's notes panel; and the notes printed by `mksim run`.
+//! the scenario's notes panel; and the notes printed by `mksim run`. Breakpoints: the list
+//! and its delete; and `m`, which keeps the position at the same request of the other run.
 
 mod binary;
 mod common;
@@ -211,4 +212,99 @@ fn run_prints_the_notes_after_the_description() {
     // The notes are wrapped to the width of a terminal.
     let notes: Vec<&&str> = lines.iter().skip(1).take_while(|line| !line.is_empty()).collect();
     assert!(notes.len() > 1 && notes.iter().all(|line| line.chars().count() <= 80), "{text}");
+}
+
+#[test]
+fn every_shipped_scenario_says_what_to_watch() {
+    let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .expect("the scenarios folder")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "ron"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30);
+    for file in files {
+        let scenario = Scenario::load(&file.display().to_string()).expect("the scenario loads");
+        let notes = scenario.notes.unwrap_or_default();
+        assert!(notes.starts_with("Watch"), "{}: {notes:?}", file.display());
+    }
+}
+
+#[test]
+fn the_breakpoint_list_shows_each_and_deletes_the_selected_one() {
+    let mut app = app("file_io");
+    press(&mut app, "bto block\nbfault\nblabel fs.open\n");
+    assert_eq!(app.breakpoints.len(), 3);
+    press(&mut app, "B");
+    let text = screen(&app, 80, 24);
+    for line in ["▸ 1 to block", "  2 fault", "  3 label fs.open", "d delete"] {
+        assert!(text.contains(line), "{line:?} missing\n{text}");
+    }
+    insta::assert_snapshot!("breakpoint_list_80x24", text);
+    press(&mut app, "jd");
+    assert_eq!(app.breakpoints.len(), 2);
+    assert!(!app.breakpoints.iter().any(|breakpoint| breakpoint.describe() == "fault"));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("▸ 2 label fs.open") && text.contains("breakpoint deleted: fault"), "{text}");
+    // Esc closes the list; the breakpoints left still stop the run.
+    press(&mut app, "\x1b");
+    assert_eq!(app.breakpoint_list, None);
+    press(&mut app, ">");
+    assert!(screen(&app, 80, 24).contains("breakpoint: to block"));
+    // D in the list deletes them all.
+    press(&mut app, "BD\x1b>");
+    assert!(app.breakpoints.is_empty());
+    assert!(screen(&app, 80, 24).contains("no breakpoints: press b to add one"));
+}
+
+/// The process and operation of the request at `step` of the run shown.
+fn request_at(app: &App, step: usize) -> (String, String) {
+    let log = &app.timeline().log;
+    let event = &log.events()[step];
+    let (mksim_kernel::event::EventKind::MessageSent { message }
+    | mksim_kernel::event::EventKind::ServiceCalled { message }) = event.kind
+    else {
+        panic!("step {step} is no request: {}", log.line(event));
+    };
+    (log.process_name(event.process).to_owned(), log.operation_name(log.message(message).label))
+}
+
+#[test]
+fn m_keeps_the_position_at_the_same_operation_of_the_other_run() {
+    let mut app = app("file_io");
+    // The first fs.read call, then the second.
+    press(&mut app, "blabel fs.read\n>>");
+    let micro_step = app.step;
+    assert_eq!(request_at(&app, micro_step), ("editor".into(), "fs.read".into()));
+    press(&mut app, "m");
+    assert_eq!(app.run().mode, "monolithic");
+    assert_eq!(request_at(&app, app.step), ("editor".into(), "fs.read".into()));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("showing the monolithic run at editor's 2nd fs.read"), "{text}");
+    // It is the second: one fs.read call of editor's comes before it in this run too.
+    let mono_step = app.step;
+    let earlier = (0..mono_step)
+        .filter(|&step| {
+            matches!(
+                app.timeline().log.events()[step].kind,
+                mksim_kernel::event::EventKind::ServiceCalled { .. }
+                    | mksim_kernel::event::EventKind::MessageSent { .. }
+            ) && request_at(&app, step) == ("editor".into(), "fs.read".into())
+        })
+        .count();
+    assert_eq!(earlier, 1);
+    // And back: the same request of the microkernel run.
+    press(&mut app, "m");
+    assert_eq!(app.step, micro_step);
+    // From a row the other run lacks (fs's own block.read), the latest request both share decides.
+    let mut app = self::app("file_io");
+    press(&mut app, ":305\nbto block\n>");
+    let (process, operation) = request_at(&app, app.step);
+    assert_eq!(process, "fs");
+    assert!(operation.starts_with("block."), "{operation}");
+    press(&mut app, "m");
+    let (process, _) = request_at(&app, app.step);
+    assert_eq!(process, "editor", "monolithic mode has no fs process");
+    assert!(screen(&app, 80, 24).contains("showing the monolithic run at editor's"), "{}", screen(&app, 80, 24));
 }

@@ -57,8 +57,9 @@ pub fn draw(frame: &mut Frame, app: &App, palette: Palette) {
     ])
     .areas(area);
     let snapshot = app.timeline().snapshot_at(app.step);
-    // The notes, when open, take the top of the lower half: the flow stays whole.
-    let notes = notes_height(app, lower.width, lower.height / 2);
+    // The notes, when open, take the top of the lower half, as much of it as they need: the
+    // flow stays whole, and the table gets what is left.
+    let notes = notes_height(app, lower.width, lower.height);
     let [notes_area, lower] = Layout::vertical([Constraint::Length(notes), Constraint::Fill(1)]).areas(lower);
     if notes > 0 {
         draw_notes(frame, notes_area, app);
