@@ -308,3 +308,16 @@ fn m_keeps_the_position_at_the_same_operation_of_the_other_run() {
     assert_eq!(process, "editor", "monolithic mode has no fs process");
     assert!(screen(&app, 80, 24).contains("showing the monolithic run at editor's"), "{}", screen(&app, 80, 24));
 }
+
+#[test]
+fn operations_on_narrow_arrows_keep_their_names_apart() {
+    let mut app = app("driver_restart");
+    press(&mut app, "bfault\n>");
+    let text = screen(&app, 80, 24);
+    // Between fs and block at 80 columns, block.read and block.write were both `bloc…`: the
+    // arguments and then the service give way, and what is left tells them apart.
+    assert!(text.contains("◀─ write─●") && text.contains("●╌ write╌▷"), "{text}");
+    assert!(!text.contains("bloc…"), "{text}");
+    // Where there is room, the whole operation and the start of its arguments show.
+    assert!(text.contains("fs.write(fd=3"), "{text}");
+}

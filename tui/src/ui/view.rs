@@ -271,9 +271,13 @@ fn draw_row(
     };
     let room = label_end.saturating_sub(label_start);
     let label = match beside {
-        Beside::No => fit(&format!(" {text} "), room),
-        Beside::Right => fit(&format!(" {text}"), room),
-        Beside::Left => fit(&format!("{text} "), room),
+        // A space either side when there is room for it; the words come first.
+        Beside::No => {
+            let words = shorten(text, room.saturating_sub(1));
+            if words.chars().count() + 2 <= room { format!(" {words} ") } else { format!(" {words}") }
+        }
+        Beside::Right => format!(" {}", shorten(text, room.saturating_sub(1))),
+        Beside::Left => format!("{} ", shorten(text, room.saturating_sub(1))),
     };
     let offset = match beside {
         Beside::No => label_start + room.saturating_sub(label.chars().count()) / 2,
@@ -303,6 +307,24 @@ fn boot_line(text: &str, width: usize) -> Vec<char> {
         cells[offset + at] = letter;
     }
     cells
+}
+
+/// A row's words in `room` characters, so that two operations stay apart on a narrow screen:
+/// the arguments go first (`block.write…`), then the service (`write…`: the lane it goes to
+/// says which), and only then the operation's own name.
+fn shorten(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_owned();
+    }
+    // The operation is the first word with a dot in it (after a service glyph, if any).
+    let head = text.split([' ', '(']).find(|word| word.contains('.')).unwrap_or("");
+    let head_end = text.find(head).map_or(0, |at| at + head.len());
+    if head.is_empty() || text[..head_end].chars().count() < room {
+        return fit(text, room);
+    }
+    let method = head.rsplit('.').next().unwrap_or(head);
+    let cut = format!("{method}…");
+    if cut.chars().count() <= room { cut } else { fit(method, room) }
 }
 
 /// `text` cut to `room` characters, ending in `…` when something was cut.
