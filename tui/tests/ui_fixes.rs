@@ -321,3 +321,13 @@ fn operations_on_narrow_arrows_keep_their_names_apart() {
     // Where there is room, the whole operation and the start of its arguments show.
     assert!(text.contains("fs.write(fd=3"), "{text}");
 }
+
+#[test]
+fn notes_too_long_for_the_screen_say_so() {
+    let mut app = app("driver_restart");
+    press(&mut app, "w");
+    let small = screen(&app, 80, 24);
+    assert!(small.contains("what to watch (more on a taller terminal)") && small.contains("…│"), "{small}");
+    let large = screen(&app, 160, 48);
+    assert!(large.contains("what to watch · w closes") && large.contains("panics."), "{large}");
+}

@@ -10,7 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear, Paragraph};
 
 /// Every key, as the help overlay lists them.
 pub const KEYS: [(&str, &str); 19] = [
@@ -106,10 +106,24 @@ pub fn notes_height(app: &App, width: u16, most: u16) -> u16 {
     (lines + 2).min(most)
 }
 
-/// Draws the scenario's notes in `area`.
+/// Draws the scenario's notes in `area`; when they do not all fit, the last line shown ends
+/// in `…` and the title says to widen the terminal.
 pub fn draw_notes(frame: &mut Frame, area: Rect, app: &App) {
     let Some(notes) = app.notes.as_deref() else { return };
-    let block = Block::bordered().title(" what to watch · w closes ");
-    let text = escape_controls(notes).into_owned();
-    frame.render_widget(Paragraph::new(text).block(block).wrap(Wrap { trim: true }), area);
+    let room = area.width.saturating_sub(2).max(1) as usize;
+    let rows = area.height.saturating_sub(2) as usize;
+    let mut lines = mksim_core::scenario::notes::wrap(&escape_controls(notes), room);
+    let cut = lines.len() > rows;
+    lines.truncate(rows);
+    if cut && let Some(last) = lines.last_mut() {
+        *last = fit(&format!("{last} …"), room);
+        if !last.ends_with('…') {
+            last.pop();
+            last.push('…');
+        }
+    }
+    let title =
+        if cut { " what to watch (more on a taller terminal) · w closes " } else { " what to watch · w closes " };
+    let text: Vec<Line> = lines.into_iter().map(Line::from).collect();
+    frame.render_widget(Paragraph::new(text).block(Block::bordered().title(title)), area);
 }
