@@ -441,6 +441,11 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
     } else {
         let (name, description) = (escape_controls(&scenario.name), escape_controls(&scenario.description));
         outln!("{name} ({} mode): {description}", mode.name());
+        if let Some(notes) = &scenario.notes {
+            for line in mksim_core::scenario::notes::wrap(&escape_controls(notes), 78) {
+                outln!("  {line}");
+            }
+        }
         outln!();
         if events {
             out!("{}", report.log.render_text());

@@ -7,8 +7,8 @@
 mod common;
 
 use common::{codes, key};
-use mksim::ui::app::App;
-use mksim::ui::view::{KEYS, Palette, WIDE, draw};
+use mksim::ui::app::{App, HelpPage};
+use mksim::ui::view::{KEYS, MARKS, Palette, WIDE, draw};
 use mksim_core::run::RunOptions;
 use mksim_core::scenario::Scenario;
 use ratatui::Terminal;
@@ -265,7 +265,7 @@ fn help_overlay() {
     let mut app = file_io_at_252();
     let before = small(&app);
     press(&mut app, "?");
-    assert!(app.help);
+    assert_eq!(app.help, Some(HelpPage::Keys));
     let text = small(&app);
     for (keys, what) in KEYS {
         assert!(text.contains(keys), "{keys:?} missing from the help\n{text}");
@@ -275,9 +275,19 @@ fn help_overlay() {
     }
     insta::assert_snapshot!("help_80x24", text);
     insta::assert_snapshot!("help_140x40", large(&app));
-    // Any key closes it, and does nothing else.
+    // `?` again turns to the legend: every mark the screen draws, and what it means.
+    press(&mut app, "?");
+    assert_eq!(app.help, Some(HelpPage::Marks));
+    let text = small(&app);
+    for (mark, what) in MARKS {
+        assert!(text.contains(mark), "{mark:?} missing from the legend\n{text}");
+        let start: String = what.chars().take(20).collect();
+        assert!(text.contains(&start), "{what:?} missing from the legend\n{text}");
+    }
+    insta::assert_snapshot!("help_marks_80x24", text);
+    // Any other key closes it, and does nothing else.
     press(&mut app, "n");
-    assert!(!app.help);
+    assert_eq!(app.help, None);
     assert_eq!(app.step, 252);
     assert_eq!(small(&app), before);
 }
@@ -313,14 +323,36 @@ fn breakpoint_hit() {
     assert!(text.contains("breakpoint: label fs.read"), "{text}");
     assert!(text.contains("1 break"), "{text}");
     insta::assert_snapshot!("breakpoint_hit_80x24", text);
-    // The next hit is fs.read's reply; B clears the breakpoints, then > only tells.
-    press(&mut app, ">");
-    assert_eq!(app.step, 313);
-    press(&mut app, "B");
-    assert!(app.breakpoints.is_empty());
-    press(&mut app, ">");
-    assert_eq!(app.step, 313);
-    assert!(small(&app).contains("no breakpoints: press b to add one"));
+    // Every later hit is an fs.read request: never its reply, never fs.readdir.
+    let mut hits = 0;
+    loop {
+        let before = app.step;
+        press(&mut app, ">");
+        if app.step == before || app.step == events(&app) - 1 && !small(&app).contains("breakpoint:") {
+            break;
+        }
+        hits += 1;
+        let text = small(&app);
+        assert!(text.contains("call") && text.contains("fs.read("), "{text}");
+    }
+    assert!(hits >= 1, "file_io reads more than once");
+    // With a star the label is a prefix: fs.readdir stops too.
+    let mut app = self::app("file_io");
+    press(&mut app, "blabel fs.readdir\n>");
+    let readdir = app.step;
+    assert!(small(&app).contains("fs.readdir"), "{}", small(&app));
+    let mut app = self::app("file_io");
+    press(&mut app, "blabel fs.read*\n>");
+    assert!(app.step <= readdir.min(305));
+    let mut stops = vec![app.step];
+    while stops.len() < 50 {
+        press(&mut app, ">");
+        if Some(&app.step) == stops.last() || !small(&app).contains("breakpoint:") {
+            break;
+        }
+        stops.push(app.step);
+    }
+    assert!(stops.contains(&305) && stops.contains(&readdir), "{stops:?}");
 }
 
 #[test]
@@ -328,7 +360,20 @@ fn a_bad_breakpoint_is_refused_with_a_notice() {
     let mut app = app("file_io");
     press(&mut app, "bnonsense\n");
     assert!(app.breakpoints.is_empty());
-    assert!(small(&app).contains("breakpoints: label TEXT, to NAME, block NAME, fault"));
+    assert!(small(&app).contains("breakpoints: label OPERATION (fs.read* for a prefix)"), "{}", small(&app));
+    // A name that is in neither run is refused, with the names there are.
+    press(&mut app, "bto nobody\n");
+    assert!(app.breakpoints.is_empty());
+    let text = small(&app);
+    assert!(text.contains("no process named nobody; processes: block, console, editor"), "{text}");
+    press(&mut app, "bblock nobody\n");
+    assert!(app.breakpoints.is_empty());
+    press(&mut app, "blabel fs.rea\n");
+    assert!(app.breakpoints.is_empty());
+    assert!(small(&app).contains("no operation fs.rea in either run"), "{}", small(&app));
+    // A server only the microkernel run has is a name all the same.
+    press(&mut app, "bto fs\n");
+    assert_eq!(app.breakpoints.len(), 1);
 }
 
 #[test]
@@ -471,14 +516,13 @@ fn q_in_a_prompt_is_typed_not_obeyed() {
 #[test]
 fn m_switches_to_the_monolithic_run_and_back() {
     let mut app = app("file_io");
-    press(&mut app, ":252\n");
     let micro_events = events(&app);
     press(&mut app, "m");
     assert_eq!(app.run().mode, "monolithic");
-    assert_eq!(app.step, 0, "the other run starts at its beginning");
+    assert_eq!(app.step, 0, "before any request, the other run starts at its beginning");
     let text = small(&app);
     assert!(text.contains("message flow (monolithic)"), "{text}");
-    assert!(text.contains("showing the monolithic run"), "{text}");
+    assert!(text.contains("showing the monolithic run from the start"), "{text}");
     assert!(events(&app) < micro_events, "no servers, fewer events");
     // The first row marks the end of the boot (the kernel mounted the file system itself).
     press(&mut app, "N");
@@ -546,7 +590,8 @@ fn running_plays_at_the_chosen_speed_and_stops_at_the_end() {
     let mut app = app("file_io");
     press(&mut app, " ");
     assert!(app.playing);
-    assert!(small(&app).contains("▶ ×5"));
+    // Five events a tick, twenty ticks a second.
+    assert!(small(&app).contains("▶ 100 ev/s"));
     app.tick();
     assert_eq!(app.step, 5);
     press(&mut app, "+");
@@ -564,7 +609,7 @@ fn running_plays_at_the_chosen_speed_and_stops_at_the_end() {
         app.tick();
     }
     assert_eq!(app.step, events(&app) - 1);
-    assert!(small(&app).contains("⏸ ×1000"));
+    assert!(small(&app).contains("⏸ 20000 ev/s"));
 }
 
 #[test]
@@ -618,7 +663,8 @@ fn every_key_does_not_panic(scenario: &str) {
                         Step::End => last,
                     });
                     app.prompt = None;
-                    app.help = false;
+                    app.help = None;
+                    app.breakpoint_list = None;
                     app.compare = busy;
                     app.inspector = busy;
                     app.handle_key(key(code));

@@ -183,7 +183,12 @@ fn pipe_traffic_carries_the_pipe_glyph_in_both_modes() {
         press(&mut app, "m");
         assert_ne!(app.run().mode, mode);
     }
-    press(&mut app, "?");
+    // The help's second page, the marks, names each service's glyph.
+    press(&mut app, "??");
     let help = screen(&app);
-    assert!(help.contains("‖ pipe · ≡ message queue · ⇄ socket"), "the help has no legend\n{help}");
+    for line in
+        ["‖               pipe traffic", "≡               message-queue traffic", "⇄               socket traffic"]
+    {
+        assert!(help.contains(line), "the legend has no {line:?}\n{help}");
+    }
 }

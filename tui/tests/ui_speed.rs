@@ -117,7 +117,7 @@ fn reset(app: &mut App, step: usize) {
     app.filter = None;
     app.refilter();
     app.prompt = None;
-    app.help = false;
+    app.help = None;
     app.compare = false;
     app.inspector = false;
     app.playing = false;
@@ -226,7 +226,7 @@ fn figures_on_a_large_run() {
             reset(&mut app, step);
             match view {
                 "compare" => app.compare = true,
-                "help" => app.help = true,
+                "help" => app.help = Some(mksim::ui::app::HelpPage::Keys),
                 "filter" => {
                     app.filter = Some("ping".into());
                     app.refilter();

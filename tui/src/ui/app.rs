@@ -1,14 +1,27 @@
 //! The UI's state and what each key does to it. Drawing lives in `view`;
 //! this module never touches the terminal, so tests drive it with synthetic keys.
 
+pub use super::breakpoints::{Breakpoint, Vocabulary};
+use super::position::{matching_step, ordinal};
 use super::timeline::Timeline;
 use crate::run::RunReport;
-use mksim_kernel::event::EventKind;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::BTreeMap;
 
 /// Events a running replay advances per tick, slowest first.
 pub const SPEEDS: [usize; 7] = [1, 2, 5, 10, 50, 200, 1000];
+
+/// Ticks of a running replay per second (the UI wakes every 50 ms while playing).
+pub const TICKS_PER_SECOND: usize = 20;
+
+/// Which page of the help overlay is open.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum HelpPage {
+    /// The keys.
+    Keys,
+    /// What every mark on the message flow and in the process table means.
+    Marks,
+}
 
 /// One run shown by the UI.
 pub struct RunView {
@@ -20,44 +33,6 @@ pub struct RunView {
     pub timeline: Timeline,
     /// Its metrics and per-operation figures, for the compare pane.
     pub report: RunReport,
-}
-
-/// What stops a running replay.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum Breakpoint {
-    /// A message whose operation contains this text is sent.
-    Label(String),
-    /// A message goes to the process with this name.
-    To(String),
-    /// The process with this name blocks.
-    Blocks(String),
-    /// Any process is faulted.
-    Fault,
-}
-
-impl Breakpoint {
-    /// Parses `label TEXT`, `to NAME`, `block NAME` or `fault`.
-    pub fn parse(text: &str) -> Option<Breakpoint> {
-        let text = text.trim();
-        let (word, rest) = text.split_once(' ').map_or((text, ""), |(word, rest)| (word, rest.trim()));
-        match (word, rest.is_empty()) {
-            ("label", false) => Some(Breakpoint::Label(rest.to_owned())),
-            ("to", false) => Some(Breakpoint::To(rest.to_owned())),
-            ("block", false) => Some(Breakpoint::Blocks(rest.to_owned())),
-            ("fault", true) => Some(Breakpoint::Fault),
-            _ => None,
-        }
-    }
-
-    /// How it reads in the help and status line.
-    pub fn describe(&self) -> String {
-        match self {
-            Breakpoint::Label(text) => format!("label {text}"),
-            Breakpoint::To(name) => format!("to {name}"),
-            Breakpoint::Blocks(name) => format!("block {name}"),
-            Breakpoint::Fault => "fault".to_owned(),
-        }
-    }
 }
 
 /// What a prompt at the bottom is asking for.
@@ -86,6 +61,10 @@ pub struct App {
     pub title: String,
     /// What to observe.
     pub description: String,
+    /// What to watch for (the scenario's notes), if it has any.
+    pub notes: Option<String>,
+    /// The notes panel is open.
+    pub notes_shown: bool,
     /// The runs (microkernel first, then monolithic).
     pub runs: Vec<RunView>,
     /// Which run is shown.
@@ -98,8 +77,8 @@ pub struct App {
     pub speed: usize,
     /// The process shown in the inspector.
     pub selected: usize,
-    /// The help overlay is open.
-    pub help: bool,
+    /// The help overlay is open, at this page.
+    pub help: Option<HelpPage>,
     /// The compare pane replaces the process table and inspector.
     pub compare: bool,
     /// On a narrow terminal, the inspector is shown instead of the process table.
@@ -116,6 +95,10 @@ pub struct App {
     pub visible_rows: Vec<usize>,
     /// Breakpoints.
     pub breakpoints: Vec<Breakpoint>,
+    /// The breakpoint list is open, with this breakpoint selected.
+    pub breakpoint_list: Option<usize>,
+    /// The names breakpoints may use.
+    pub vocabulary: Vocabulary,
     /// A one-line notice (breakpoint hit, bad input).
     pub notice: Option<String>,
     /// The user asked to quit.
@@ -125,16 +108,19 @@ pub struct App {
 impl App {
     /// An app showing `runs`, at the first event of the first.
     pub fn new(title: String, description: String, runs: Vec<RunView>) -> App {
+        let vocabulary = Vocabulary::of(runs.iter().map(|run| &run.timeline));
         let mut app = App {
             title,
             description,
+            notes: None,
+            notes_shown: false,
             runs,
             active: 0,
             step: 0,
             playing: false,
             speed: 2,
             selected: 0,
-            help: false,
+            help: None,
             compare: false,
             inspector: false,
             scripts: BTreeMap::new(),
@@ -143,6 +129,8 @@ impl App {
             filter: None,
             visible_rows: Vec::new(),
             breakpoints: Vec::new(),
+            breakpoint_list: None,
+            vocabulary,
             notice: None,
             quit: false,
         };
@@ -175,8 +163,17 @@ impl App {
             self.prompt_key(key);
             return;
         }
-        if self.help {
-            self.help = false;
+        if let Some(page) = self.help {
+            // `?` turns to the other page; any other key closes the help.
+            self.help = match (page, key.code) {
+                (HelpPage::Keys, KeyCode::Char('?')) => Some(HelpPage::Marks),
+                (HelpPage::Marks, KeyCode::Char('?')) => Some(HelpPage::Keys),
+                _ => None,
+            };
+            return;
+        }
+        if self.breakpoint_list.is_some() {
+            self.breakpoint_list_key(key);
             return;
         }
         self.notice = None;
@@ -184,7 +181,8 @@ impl App {
         match key.code {
             KeyCode::Char('q') => self.quit = true,
             KeyCode::Char('c') if ctrl => self.quit = true,
-            KeyCode::Char('?') | KeyCode::F(1) => self.help = true,
+            KeyCode::Char('?') | KeyCode::F(1) => self.help = Some(HelpPage::Keys),
+            KeyCode::Char('w') => self.toggle_notes(),
             KeyCode::Char('n') | KeyCode::Right => self.go_to(self.step + 1),
             KeyCode::Char('p') | KeyCode::Left => self.go_to(self.step.saturating_sub(1)),
             KeyCode::Char('N') | KeyCode::Char(']') | KeyCode::PageDown => self.next_message(),
@@ -210,10 +208,7 @@ impl App {
             KeyCode::Char(':') => self.prompt = Some(Prompt { kind: PromptKind::GoTo, text: String::new() }),
             KeyCode::Char('/') => self.prompt = Some(Prompt { kind: PromptKind::Filter, text: String::new() }),
             KeyCode::Char('b') => self.prompt = Some(Prompt { kind: PromptKind::Break, text: String::new() }),
-            KeyCode::Char('B') => {
-                self.breakpoints.clear();
-                self.notice = Some("breakpoints cleared".into());
-            }
+            KeyCode::Char('B') => self.breakpoint_list = Some(0),
             KeyCode::Esc => {
                 self.filter = None;
                 self.refilter();
@@ -233,12 +228,57 @@ impl App {
         if self.runs.len() < 2 {
             return;
         }
-        self.active = (self.active + 1) % self.runs.len();
-        self.step = 0;
-        self.selected = 0;
+        let other = (self.active + 1) % self.runs.len();
+        let found = matching_step(&self.runs[self.active].timeline, self.step, &self.runs[other].timeline);
+        self.active = other;
         self.playing = false;
         self.refilter();
-        self.notice = Some(format!("showing the {} run", self.run().mode));
+        let mode = self.run().mode;
+        self.notice = Some(match found {
+            Some((step, occurrence)) => {
+                self.go_to(step);
+                let name = mksim_kernel::escape_controls(&occurrence.process);
+                let nth = ordinal(occurrence.earlier + 1);
+                format!("showing the {mode} run at {name}'s {nth} {}", occurrence.operation)
+            }
+            None => {
+                self.go_to(0);
+                format!("showing the {mode} run from the start: no request before this step is in both runs")
+            }
+        });
+    }
+
+    fn toggle_notes(&mut self) {
+        if self.notes.is_some() {
+            self.notes_shown = !self.notes_shown;
+        } else {
+            self.notice = Some("this scenario has no notes".into());
+        }
+    }
+
+    /// Keys while the breakpoint list is open: select, delete, close.
+    fn breakpoint_list_key(&mut self, key: KeyEvent) {
+        let Some(selected) = self.breakpoint_list else { return };
+        let last = self.breakpoints.len().saturating_sub(1);
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.breakpoint_list = Some(selected.saturating_sub(1)),
+            KeyCode::Down | KeyCode::Char('j') => self.breakpoint_list = Some((selected + 1).min(last)),
+            KeyCode::Char('d') | KeyCode::Delete | KeyCode::Backspace if selected < self.breakpoints.len() => {
+                let removed = self.breakpoints.remove(selected);
+                self.notice = Some(format!("breakpoint deleted: {}", removed.describe()));
+                self.breakpoint_list = Some(selected.min(self.breakpoints.len().saturating_sub(1)));
+            }
+            KeyCode::Char('D') => {
+                self.breakpoints.clear();
+                self.notice = Some("breakpoints cleared".into());
+                self.breakpoint_list = Some(0);
+            }
+            KeyCode::Char('b') => {
+                self.breakpoint_list = None;
+                self.prompt = Some(Prompt { kind: PromptKind::Break, text: String::new() });
+            }
+            _ => self.breakpoint_list = None,
+        }
     }
 
     fn prompt_key(&mut self, key: KeyEvent) {
@@ -268,12 +308,12 @@ impl App {
                 self.filter = (!text.is_empty()).then_some(text);
                 self.refilter();
             }
-            PromptKind::Break => match Breakpoint::parse(&prompt.text) {
-                Some(breakpoint) => {
+            PromptKind::Break => match Breakpoint::parse(&prompt.text, &self.vocabulary) {
+                Ok(breakpoint) => {
                     self.notice = Some(format!("breakpoint set: {}", breakpoint.describe()));
                     self.breakpoints.push(breakpoint);
                 }
-                None => self.notice = Some("breakpoints: label TEXT, to NAME, block NAME, fault".into()),
+                Err(notice) => self.notice = Some(notice),
             },
         }
     }
@@ -348,27 +388,8 @@ impl App {
     /// The breakpoint event `step` hits, in words.
     pub fn breakpoint_at(&self, step: usize) -> Option<String> {
         let timeline = self.timeline();
-        let log = &timeline.log;
-        let event = log.events().get(step)?;
-        let process = log.process_name(event.process);
-        self.breakpoints.iter().find_map(|breakpoint| {
-            let hit = match (breakpoint, event.kind) {
-                (Breakpoint::Label(text), EventKind::MessageSent { .. } | EventKind::ServiceCalled { .. }) => {
-                    // The row's cached text holds what the message says, so long runs are scanned quickly.
-                    let row = timeline.row_at(step).filter(|&row| timeline.rows[row].event as usize == step);
-                    row.is_some_and(|row| timeline.search_text()[row].contains(&text.to_lowercase()))
-                }
-                (Breakpoint::To(name), EventKind::MessageSent { message }) => {
-                    crate::report::receiver_name(log, message) == *name
-                }
-                (Breakpoint::Blocks(name), EventKind::Blocked { .. }) => process == name,
-                (
-                    Breakpoint::Fault,
-                    EventKind::Faulted { .. } | EventKind::FaultInjected { .. } | EventKind::KernelPanicked { .. },
-                ) => true,
-                _ => false,
-            };
-            hit.then(|| format!("{} — {}", breakpoint.describe(), log.line(event).trim()))
-        })
+        let event = timeline.log.events().get(step)?;
+        let hit = self.breakpoints.iter().find(|breakpoint| breakpoint.hits(timeline, step))?;
+        Some(format!("{} — {}", hit.describe(), timeline.log.line(event).trim()))
     }
 }

@@ -6,6 +6,10 @@
 //! every step, forwards or backwards, is computed from the log alone.
 
 pub mod app;
+pub mod breakpoints;
+pub mod compare;
+pub mod overlays;
+pub mod position;
 pub mod services;
 pub mod timeline;
 pub mod view;
@@ -31,6 +35,7 @@ pub fn prepare(scenario: &Scenario, options: &RunOptions) -> App {
         })
         .collect();
     let mut app = App::new(scenario.name.clone(), scenario.description.clone(), runs);
+    app.notes = scenario.notes.clone();
     app.scripts = scenario.scripts().map(|(process, script)| (process.to_owned(), script.to_owned())).collect();
     app
 }

@@ -171,6 +171,16 @@ fn owner_of(log: &EventLog, object: ObjectId) -> Option<u32> {
     log.object_info(object).and_then(|info| info.owner).map(|owner| owner.index)
 }
 
+/// Whether the latest event of `event`'s process before `index` is a call into the kernel's
+/// services: then what happens to it next happens inside that call.
+fn in_service_call(log: &EventLog, index: usize, event: &Event) -> bool {
+    log.events()[..index]
+        .iter()
+        .rev()
+        .find(|earlier| earlier.process == event.process)
+        .is_some_and(|earlier| matches!(earlier.kind, EventKind::ServiceCalled { .. }))
+}
+
 fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
     let process = (!event.process.is_kernel()).then_some(event.process.index);
     let row = |from, to, kind| Some(FlowRow { event: index as u32, from, to, kind });
@@ -191,10 +201,14 @@ fn flow_row(log: &EventLog, index: usize, event: &Event) -> Option<FlowRow> {
             row(process, process, RowKind::Failed)
         }
         EventKind::Faulted { .. } => row(process, process, RowKind::Fault),
+        // A fault struck where the code it hit runs: in monolithic mode that is service code in
+        // the kernel, called by the event's process, so the mark goes on the kernel's lane.
+        EventKind::FaultInjected { .. } if in_service_call(log, index, event) => row(None, None, RowKind::Injected),
         EventKind::FaultInjected { .. } => row(process, process, RowKind::Injected),
         EventKind::Restarted => row(process, process, RowKind::Restarted),
         EventKind::OperationRetried { .. } => row(process, process, RowKind::Retried),
-        EventKind::KernelPanicked { .. } => row(process, process, RowKind::Panic),
+        // The panic is the kernel's, whoever's call was running: its mark is on the kernel's lane.
+        EventKind::KernelPanicked { .. } => row(None, None, RowKind::Panic),
         EventKind::BootDone => row(None, None, RowKind::BootDone),
         _ => None,
     }

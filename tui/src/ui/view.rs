@@ -4,17 +4,19 @@
 //! projectors and screen readers); colour, where the terminal has it and
 //! `NO_COLOR` is not set, only repeats what the glyphs say.
 
-use super::app::{App, PromptKind, SPEEDS};
+use super::app::{App, PromptKind, SPEEDS, TICKS_PER_SECOND};
+use super::compare::draw_compare;
+pub use super::overlays::{KEYS, MARKS};
+use super::overlays::{draw_breakpoint_list, draw_help, draw_notes, notes_height};
 use super::services;
 use super::timeline::{Activity, FlowRow, RowKind, Snapshot};
-use crate::run::OperationStats;
 use mksim_kernel::message::MessageKind;
 use mksim_kernel::{ProcessId, escape_controls};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether to use colour (off when `NO_COLOR` is set, and in tests).
@@ -35,6 +37,9 @@ impl Palette {
     }
 }
 
+/// Process names up to this many characters are never cut, on the lanes or in the table.
+pub const LANE_NAME_CHARS: usize = 10;
+
 /// From this width on, the process table and the inspector stand side by side;
 /// below it they share the space and `i` switches between them.
 pub const WIDE: u16 = 120;
@@ -52,6 +57,13 @@ pub fn draw(frame: &mut Frame, app: &App, palette: Palette) {
     ])
     .areas(area);
     let snapshot = app.timeline().snapshot_at(app.step);
+    // The notes, when open, take the top of the lower half, as much of it as they need: the
+    // flow stays whole, and the table gets what is left.
+    let notes = notes_height(app, lower.width, lower.height);
+    let [notes_area, lower] = Layout::vertical([Constraint::Length(notes), Constraint::Fill(1)]).areas(lower);
+    if notes > 0 {
+        draw_notes(frame, notes_area, app);
+    }
     draw_title(frame, title, app);
     draw_flow(frame, flow, app, &snapshot, palette);
     if app.compare {
@@ -67,8 +79,11 @@ pub fn draw(frame: &mut Frame, app: &App, palette: Palette) {
     }
     draw_event_line(frame, event, app);
     draw_status(frame, status, app, &snapshot);
-    if app.help {
-        draw_help(frame, area);
+    if let Some(selected) = app.breakpoint_list {
+        draw_breakpoint_list(frame, area, app, selected);
+    }
+    if let Some(page) = app.help {
+        draw_help(frame, area, page);
     }
 }
 
@@ -150,9 +165,11 @@ fn draw_flow(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot, pale
     }
     let spacing = (width / lanes.len()).max(2);
     let centre = |lane: Option<u32>| lanes.iter().position(|&shown| shown == lane).map(|at| at * spacing + spacing / 2);
-    let mut lines = vec![lane_header(app, &lanes, spacing, time_width)];
+    let mut lines = lane_header(app, &lanes, spacing, time_width);
+    // A second line of names takes the place of the oldest row.
+    let rows = &rows[(lines.len() - 1).min(rows.len())..];
     let current = app.timeline().row_at(app.step);
-    for &row_index in &rows {
+    for &row_index in rows {
         let row = &app.timeline().rows[row_index];
         let text = services::tagged(app.timeline(), row, app.timeline().row_text(row));
         let cells = draw_row(row, &text, width, &lanes, &centre);
@@ -172,13 +189,33 @@ fn draw_flow(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot, pale
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn lane_header(app: &App, lanes: &[Option<u32>], spacing: usize, time_width: usize) -> Line<'static> {
-    let mut header = " ".repeat(time_width);
-    for &lane in lanes {
-        let name: String = name_of(app, lane).chars().take(spacing.saturating_sub(1)).collect();
-        header.push_str(&format!("{name:^spacing$}"));
+/// The lanes' names, centred over their lanes. When a name does not fit between two lanes, the
+/// names go on two lines, every other lane on the second, so each has twice the room and a
+/// name of [`LANE_NAME_CHARS`] or fewer characters is never cut.
+fn lane_header(app: &App, lanes: &[Option<u32>], spacing: usize, time_width: usize) -> Vec<Line<'static>> {
+    let names: Vec<String> = lanes.iter().map(|&lane| name_of(app, lane)).collect();
+    let longest = names.iter().map(|name| name.chars().count()).max().unwrap_or(0);
+    let staggered = longest > spacing.saturating_sub(1) && lanes.len() > 1;
+    let (count, room) = if staggered { (2, 2 * spacing - 1) } else { (1, spacing.saturating_sub(1)) };
+    let mut lines = vec![vec![' '; time_width + spacing * lanes.len()]; count];
+    for (at, name) in names.iter().enumerate() {
+        let name = fit(name, room.max(1));
+        let length = name.chars().count();
+        // On one line a name is centred in its lane's column; staggered, on its lane's line.
+        let start = if staggered {
+            (time_width + at * spacing + spacing / 2).saturating_sub(length / 2).max(time_width)
+        } else {
+            time_width + at * spacing + (spacing - length) / 2
+        };
+        let line = &mut lines[at % count];
+        for (offset, letter) in name.chars().enumerate() {
+            if let Some(cell) = line.get_mut(start + offset) {
+                *cell = letter;
+            }
+        }
     }
-    Line::from(Span::styled(header, Style::new().add_modifier(Modifier::BOLD)))
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    lines.into_iter().map(|cells| Line::from(Span::styled(cells.into_iter().collect::<String>(), bold))).collect()
 }
 
 fn draw_row(
@@ -204,7 +241,9 @@ fn draw_row(
         }
     }
     let (line, right_head, left_head, _) = arrow_glyphs(row.kind);
-    let (label_start, label_end) = match (centre(row.from), centre(row.to)) {
+    // Words between two lanes are centred on the arrow; a mark's words sit right beside its
+    // lane, so they read as that lane's and not as the next lane's (which they may cross).
+    let (label_start, label_end, beside) = match (centre(row.from), centre(row.to)) {
         (Some(a), Some(b)) if a != b => {
             let (low, high) = (a.min(b), a.max(b));
             for at in low + 1..high {
@@ -216,27 +255,47 @@ fn draw_row(
             } else {
                 put(low, left_head)
             }
-            (low + 2, high.saturating_sub(1))
+            (low + 2, high.saturating_sub(1), Beside::No)
         }
         (Some(a), _) | (None, Some(a)) => {
             put(a, right_head);
             // A mark on a lane near the right edge gets its words on the left of the lane.
-            let wanted = text.chars().count() + 2;
-            if width.saturating_sub(a + 2) < wanted && a > width / 2 {
-                (a.saturating_sub(wanted + 1), a)
+            let wanted = text.chars().count() + 1;
+            if width.saturating_sub(a + 1) < wanted && a > width / 2 {
+                (a.saturating_sub(wanted), a, Beside::Left)
             } else {
-                (a + 2, width)
+                (a + 1, width, Beside::Right)
             }
         }
-        (None, None) => (1, width),
+        (None, None) => (1, width, Beside::No),
     };
     let room = label_end.saturating_sub(label_start);
-    let label = fit(&format!(" {text} "), room);
-    let offset = label_start + room.saturating_sub(label.chars().count()) / 2;
+    let label = match beside {
+        // A space either side when there is room for it; the words come first.
+        Beside::No => {
+            let words = shorten(text, room.saturating_sub(1));
+            if words.chars().count() + 2 <= room { format!(" {words} ") } else { format!(" {words}") }
+        }
+        Beside::Right => format!(" {}", shorten(text, room.saturating_sub(1))),
+        Beside::Left => format!("{} ", shorten(text, room.saturating_sub(1))),
+    };
+    let offset = match beside {
+        Beside::No => label_start + room.saturating_sub(label.chars().count()) / 2,
+        Beside::Right => label_start,
+        Beside::Left => label_end.saturating_sub(label.chars().count()),
+    };
     for (at, letter) in label.chars().enumerate() {
         put(offset + at, letter);
     }
     cells
+}
+
+/// Where a row's words go: centred on its arrow, or beside its mark's lane.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Beside {
+    No,
+    Right,
+    Left,
 }
 
 /// The end of the boot: a dashed line across every lane, its words in the middle.
@@ -250,8 +309,26 @@ fn boot_line(text: &str, width: usize) -> Vec<char> {
     cells
 }
 
+/// A row's words in `room` characters, so that two operations stay apart on a narrow screen:
+/// the arguments go first (`block.write…`), then the service (`write…`: the lane it goes to
+/// says which), and only then the operation's own name.
+fn shorten(text: &str, room: usize) -> String {
+    if text.chars().count() <= room {
+        return text.to_owned();
+    }
+    // The operation is the first word with a dot in it (after a service glyph, if any).
+    let head = text.split([' ', '(']).find(|word| word.contains('.')).unwrap_or("");
+    let head_end = text.find(head).map_or(0, |at| at + head.len());
+    if head.is_empty() || text[..head_end].chars().count() < room {
+        return fit(text, room);
+    }
+    let method = head.rsplit('.').next().unwrap_or(head);
+    let cut = format!("{method}…");
+    if cut.chars().count() <= room { cut } else { fit(method, room) }
+}
+
 /// `text` cut to `room` characters, ending in `…` when something was cut.
-fn fit(text: &str, room: usize) -> String {
+pub(super) fn fit(text: &str, room: usize) -> String {
     if text.chars().count() <= room {
         return text.to_owned();
     }
@@ -309,8 +386,17 @@ fn draw_processes(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot,
         ])
         .style(style)
     });
+    // The marker, the longest name whole (cut only past LANE_NAME_CHARS), and an incarnation
+    // mark (` ↻1`); no wider, so the state keeps its room.
+    let longest = snapshot
+        .processes
+        .iter()
+        .map(|process| name_of(app, Some(process.index)).chars().count() + if process.incarnation > 0 { 3 } else { 0 })
+        .max()
+        .unwrap_or(0);
+    let name_width = (longest + 1).clamp("process".len() + 1, LANE_NAME_CHARS + 4) as u16;
     let widths = [
-        Constraint::Length(9),
+        Constraint::Length(name_width),
         Constraint::Length(5),
         Constraint::Fill(1),
         Constraint::Length(7),
@@ -388,114 +474,6 @@ fn draw_inspector(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot)
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
 }
 
-fn bar(value: f64, most: f64, width: usize) -> String {
-    let filled = if most > 0.0 { ((value / most) * width as f64).round() as usize } else { 0 };
-    "█".repeat(filled.min(width))
-}
-
-fn draw_compare(frame: &mut Frame, area: Rect, app: &App) {
-    let (Some(micro), Some(mono)) = (app.runs.first(), app.runs.get(1)) else {
-        let block = Block::bordered().title(" compare ");
-        frame.render_widget(Paragraph::new("only one mode was run").block(block), area);
-        return;
-    };
-    let title = format!(
-        " compare: {} (μ, {}) against {} (M, {}) · ↑↓ scroll ",
-        micro.mode,
-        escape_controls(&micro.profile),
-        mono.mode,
-        escape_controls(&mono.profile)
-    );
-    let block = Block::bordered().title(title);
-    let bold = Style::new().add_modifier(Modifier::BOLD);
-    let (a, b) = (&micro.report.metrics, &mono.report.metrics);
-    // A run that did not complete did other work than one that did: no ratios, and why.
-    let ended_early = crate::report::ended_early(&micro.report, &mono.report);
-    let comparable = ended_early.is_empty();
-    let ratio = |x: f64, y: f64| match (x, y) {
-        _ if !comparable => String::new(),
-        (_, y) if y > 0.0 => format!("{:.1}×", x / y),
-        (x, _) if x > 0.0 => "∞".to_owned(),
-        _ => "=".to_owned(),
-    };
-    let ratio_title = if comparable { "ratio" } else { "" };
-    let mut lines = Vec::new();
-    for (index, clause) in ended_early.iter().enumerate() {
-        let lead = if index == 0 { "not comparable: " } else { "                " };
-        lines.push(Line::from(Span::styled(format!("{lead}{clause}"), bold)));
-    }
-    let (boot_micro, boot_mono) = (micro.report.boot.cycles, mono.report.boot.cycles);
-    lines.push(Line::from(format!("{:<18}{boot_micro:>12}{boot_mono:>12}", "boot cycles")));
-    let header = format!("{:<18}{:>12}{:>12}{ratio_title:>8}", "after boot", "μ", "M");
-    lines.push(Line::from(Span::styled(header, bold)));
-    for (name, x, y) in [
-        ("messages", a.messages, b.messages),
-        ("context switches", a.context_switches, b.context_switches),
-        ("syscalls", a.syscalls, b.syscalls),
-        ("cycles", a.cycles, b.cycles),
-    ] {
-        lines.push(Line::from(format!("{name:<18}{x:>12}{y:>12}{:>8}", ratio(x as f64, y as f64))));
-    }
-    let operations: BTreeSet<&String> =
-        micro.report.per_operation.keys().chain(mono.report.per_operation.keys()).collect();
-    if operations.is_empty() {
-        lines.push(Line::from("no client-stub operations here: the programs use raw IPC only"));
-        frame.render_widget(Paragraph::new(lines).block(block), area);
-        return;
-    }
-    // Name, count, two figures, ratio and the message and switch averages take 67 columns.
-    let bar_width = ((area.width as usize).saturating_sub(69) / 2).clamp(3, 30);
-    lines.push(Line::from(Span::styled(
-        format!(
-            "{:<13}{:>5}  {:<w$} {:>8}  {:<w$} {:>8} {:>6}  msgs μ/M  sw μ/M",
-            "operation",
-            "count",
-            "",
-            "μ cycles",
-            "",
-            "M cycles",
-            ratio_title,
-            w = bar_width
-        ),
-        bold,
-    )));
-    let empty = OperationStats::default();
-    let average =
-        |stats: &OperationStats, total: u64| if stats.count == 0 { 0.0 } else { total as f64 / stats.count as f64 };
-    let mut rows = Vec::new();
-    for name in operations {
-        let x = micro.report.per_operation.get(name).unwrap_or(&empty);
-        let y = mono.report.per_operation.get(name).unwrap_or(&empty);
-        let (cx, cy) = (average(x, x.cycles), average(y, y.cycles));
-        // Each operation's bars are scaled to its slower mode, so the two modes compare at a glance.
-        let most = cx.max(cy);
-        rows.push(Line::from(format!(
-            "{:<13}{:>5}  {:<w$} {cx:>8.0}  {:<w$} {cy:>8.0} {:>6}  {:>4.1}/{:<4.1} {:>3.1}/{:.1}",
-            fit(name, 13),
-            x.count.max(y.count),
-            bar(cx, most, bar_width),
-            bar(cy, most, bar_width),
-            if !comparable || (y.count > 0 && x.count > 0) { ratio(cx, cy) } else { "-".to_owned() },
-            average(x, x.messages),
-            average(y, y.messages),
-            average(x, x.context_switches),
-            average(y, y.context_switches),
-            w = bar_width
-        )));
-    }
-    let room = (area.height as usize).saturating_sub(2 + lines.len());
-    let scroll = app.compare_scroll.min(rows.len().saturating_sub(room));
-    let hidden_after = rows.len().saturating_sub(scroll + room);
-    let mut shown: Vec<Line> = rows.into_iter().skip(scroll).take(room).collect();
-    if hidden_after > 0
-        && let Some(last) = shown.last_mut()
-    {
-        *last = Line::from(format!("  … {} more: ↓ to scroll", hidden_after + 1));
-    }
-    lines.extend(shown);
-    frame.render_widget(Paragraph::new(lines).block(block), area);
-}
-
 fn draw_event_line(frame: &mut Frame, area: Rect, app: &App) {
     let text = match (&app.prompt, &app.notice) {
         (Some(prompt), _) => {
@@ -516,8 +494,8 @@ fn draw_event_line(frame: &mut Frame, area: Rect, app: &App) {
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot) {
-    let playing =
-        if app.playing { format!("▶ ×{}", SPEEDS[app.speed]) } else { format!("⏸ ×{}", SPEEDS[app.speed]) };
+    let rate = SPEEDS[app.speed] * TICKS_PER_SECOND;
+    let playing = if app.playing { format!("▶ {rate} ev/s") } else { format!("⏸ {rate} ev/s") };
     let breakpoints = match app.breakpoints.len() {
         0 => String::new(),
         count => format!(" · {count} break"),
@@ -531,40 +509,4 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, snapshot: &Snapshot) {
         escape_controls(&app.run().profile),
     );
     frame.render_widget(Paragraph::new(text).style(Style::new().add_modifier(Modifier::REVERSED)), area);
-}
-
-/// Every key, as the help overlay lists them.
-pub const KEYS: [(&str, &str); 18] = [
-    ("n  →", "next event"),
-    ("p  ←", "previous event"),
-    ("N  ]  PgDn", "next message"),
-    ("P  [  PgUp", "previous message"),
-    ("space", "run / pause"),
-    ("+  -", "faster / slower"),
-    ("g  G", "start / end"),
-    (":", "go to step N"),
-    ("/", "filter by process or operation (Esc clears)"),
-    ("b", "breakpoint: label TEXT | to NAME | block NAME | fault"),
-    ("B", "clear breakpoints"),
-    (">", "run to the next breakpoint"),
-    ("↑ ↓  j k  Tab", "select a process (scroll the compare pane)"),
-    ("i  Enter", "inspector / process table (narrow terminals)"),
-    ("c", "compare with monolithic mode"),
-    ("m", "show the other mode's run"),
-    ("?", "this help (any key closes it)"),
-    ("q", "quit"),
-];
-
-fn draw_help(frame: &mut Frame, area: Rect) {
-    let width = area.width.min(82);
-    // The keys, then one line of legend: the glyphs that mark the services' traffic.
-    let height = area.height.min(KEYS.len() as u16 + 3);
-    let popup = Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height };
-    let room = width.saturating_sub(2) as usize;
-    let mut lines: Vec<Line> =
-        KEYS.iter().map(|(keys, what)| Line::from(fit(&format!(" {keys:<15} {what}"), room))).collect();
-    let legend: Vec<String> = services::LEGEND.iter().map(|(glyph, what)| format!("{glyph} {what}")).collect();
-    lines.push(Line::from(fit(&format!(" {:<15} {}", "on the flow", legend.join(" · ")), room)));
-    frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" keys ")), popup);
 }

@@ -15,6 +15,7 @@ mod errors;
 mod faults;
 mod files;
 mod limits;
+pub mod notes;
 mod params;
 mod pipes;
 mod programs;
@@ -129,6 +130,8 @@ pub struct Scenario {
     pub name: String,
     /// What to observe.
     pub description: String,
+    /// What to watch for while it runs (the file's `notes`, its whitespace made single spaces).
+    pub notes: Option<String>,
     /// The file it came from.
     pub file: String,
     /// Kernel settings; its profile is microkernel mode's (and monolithic mode's too, unless

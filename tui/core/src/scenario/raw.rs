@@ -37,6 +37,10 @@ pub struct RawScenario {
     /// What to observe.
     #[serde(default)]
     pub description: String,
+    /// What to watch for while it runs, for a reader of the run or the UI (a few sentences;
+    /// line breaks and indentation inside the text are not kept).
+    #[serde(default)]
+    pub notes: Option<String>,
     /// Kernel settings.
     #[serde(default)]
     pub kernel: RawKernel,

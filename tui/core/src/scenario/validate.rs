@@ -125,6 +125,7 @@ impl Validator<'_> {
         Ok(Scenario {
             name: raw.name,
             description: raw.description,
+            notes: self.notes(raw.notes.as_deref())?,
             file: self.file.to_owned(),
             kernel,
             monolithic_profile,
@@ -135,6 +136,19 @@ impl Validator<'_> {
             expect: raw.expect,
             params: BTreeMap::new(),
         })
+    }
+
+    /// The notes, their whitespace made single spaces; none when they say nothing.
+    fn notes(&self, notes: Option<&str>) -> Result<Option<String>, ScenarioError> {
+        let Some(notes) = notes.map(super::notes::normalize).filter(|notes| !notes.is_empty()) else {
+            return Ok(None);
+        };
+        let length = notes.chars().count();
+        if length > super::notes::NOTES_CHARS_MAX {
+            let message = format!("the notes hold {length} characters; at most {} fit", super::notes::NOTES_CHARS_MAX);
+            return Err(self.fail(&[Step::Field("notes")], "notes".into(), message));
+        }
+        Ok(Some(notes))
     }
 
     /// The cost profile `name` given in the kernel's field `field`, refused at its value.
