@@ -59,7 +59,8 @@ fn every_key_at_both_ends(scenario: &Scenario, lab: &str) {
                 app.refilter();
                 app.go_to(if end { usize::MAX } else { 0 });
                 app.prompt = None;
-                app.help = false;
+                app.help = None;
+                app.breakpoint_list = None;
                 app.handle_key(key(code));
                 app.tick();
                 if app.prompt.is_some() {
