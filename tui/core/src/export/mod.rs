@@ -38,6 +38,8 @@
 //!   dropped; in-kernel services (monolithic mode) go to a `kernel`
 //!   participant; signals and interrupts are notes.
 //! - **Text** ([`Format::Text`]): exactly [`EventLog::render_text`].
+//! - **SVG pictures** ([`svg`]): who runs when, and both modes compared per operation; drawn
+//!   from a whole run (and its report), so they are functions of their own, not a [`Format`].
 //!
 //! A service's state summary (left after a request changed what the pipe,
 //! message-queue or socket service holds) is a `service_state` event in JSON
@@ -58,6 +60,7 @@ mod chrome;
 mod json;
 mod jsonl;
 mod mermaid;
+pub mod svg;
 
 use mksim_kernel::event::{DropReason, EventKind, EventLog};
 use mksim_kernel::{ObjectId, ProcessId};
