@@ -121,7 +121,7 @@ where
     X: AsRangedCoord<Value = f64>,
     X::CoordDescType: ValueFormatter<f64>,
 {
-    let axis = Rows { names: rows.iter().map(|row| row.name.clone()).collect() };
+    let axis = Rows { names: rows.iter().map(|row| row.name.clone()).collect(), headroom: 0.0 };
     let count = axis.count();
     let centres: Vec<f64> = (0..rows.len()).map(|index| axis.centre(index)).collect();
     let mut chart = ChartBuilder::on(area)

@@ -80,9 +80,10 @@ fn figure(value: f64) -> String {
 
 /// A vertical axis of named rows (operations, processes): row `i` from the top is centred at
 /// `rows - i - 0.5`, the axis's labels are the rows' names at their centres, and values in
-/// between place bars within a row.
+/// between place bars within a row. `headroom` (in rows) is left free above the first row.
 struct Rows {
     names: Vec<String>,
+    headroom: f64,
 }
 
 impl Rows {
@@ -101,7 +102,7 @@ impl plotters::coord::ranged1d::Ranged for Rows {
     type ValueType = f64;
 
     fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let share = value / self.count();
+        let share = value / (self.count() + self.headroom);
         limit.0 + (f64::from(limit.1 - limit.0) * share + 1e-3).floor() as i32
     }
 
@@ -110,7 +111,7 @@ impl plotters::coord::ranged1d::Ranged for Rows {
     }
 
     fn range(&self) -> std::ops::Range<f64> {
-        0.0..self.count()
+        0.0..self.count() + self.headroom
     }
 }
 

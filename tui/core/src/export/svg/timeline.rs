@@ -11,6 +11,7 @@ use mksim_kernel::event::{BlockedOn, EventKind, EventLog};
 use mksim_servers::system::Mode;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::collections::BTreeMap;
 
 const WIDTH: u32 = 1100;
@@ -113,6 +114,10 @@ fn read(log: &EventLog) -> Timeline {
         let (time, process) = (event.time, event.process);
         if let EventKind::BootDone = event.kind {
             system_marks.push((time, "boot done".to_owned()));
+            // The boot's end lets every waiting program go, with no event of its own each.
+            for (_, lane) in lanes.values_mut().filter(|(_, lane)| lane.state() == Some(State::AwaitingBoot)) {
+                lane.enter(time, Some(State::Ready));
+            }
         }
         if let EventKind::KernelPanicked { .. } = event.kind {
             system_marks.push((time, "kernel panic".to_owned()));
@@ -223,8 +228,10 @@ fn lanes_chart(area: &DrawingArea<SVGBackend<'_>, Shift>, log: &EventLog, timeli
         })
         .collect();
     let label_width = names.iter().map(|name| name.chars().count()).max().unwrap_or(8) as u32 * 8 + 24;
-    let axis = Rows { names };
+    // Headroom above the lanes for the words of the marks that concern every process.
+    let axis = Rows { names, headroom: 0.7 };
     let count = axis.count();
+    let axis_headroom = axis.headroom;
     let centres: Vec<f64> = (0..axis.names.len()).map(|index| axis.centre(index)).collect();
     let end = timeline.end.max(1) as f64;
     let mut chart = ChartBuilder::on(area)
@@ -262,16 +269,23 @@ fn lanes_chart(area: &DrawingArea<SVGBackend<'_>, Shift>, log: &EventLog, timeli
             let at = (*time as f64, top);
             let mark = PathElement::new(vec![(*time as f64, bottom), at], MARK.stroke_width(2));
             chart.plotting_area().draw(&mark)?;
-            let label = Text::new(words.clone(), (3, -2), small.clone());
+            // Near the right edge the words go left of the mark, so they are not cut off.
+            let (offset, style) = if *time as f64 > 0.8 * end {
+                (-3, small.clone().pos(Pos::new(HPos::Right, VPos::Top)))
+            } else {
+                (3, small.clone())
+            };
+            let label = Text::new(words.clone(), (offset, -2), style);
             chart.plotting_area().draw(&(EmptyElement::at(at) + label))?;
         }
     }
     let bold = (FONT, 12).into_font().color(&BLACK);
     for (time, words) in &timeline.system_marks {
-        let line = PathElement::new(vec![(*time as f64, 0.0), (*time as f64, count)], BLACK.stroke_width(1));
+        let top = count + axis_headroom;
+        let line = PathElement::new(vec![(*time as f64, 0.0), (*time as f64, top)], BLACK.stroke_width(1));
         chart.plotting_area().draw(&line)?;
         let label = Text::new(words.clone(), (3, 2), bold.clone());
-        chart.plotting_area().draw(&(EmptyElement::at((*time as f64, count)) + label))?;
+        chart.plotting_area().draw(&(EmptyElement::at((*time as f64, top)) + label))?;
     }
     Ok(())
 }

@@ -1,0 +1,70 @@
+//! The README's pictures (docs/pictures/) are current: each is drawn again here, as the
+//! command the README names draws it, and compared byte for byte with the committed file.
+//!
+//! After a change that moves a picture (a cost, a colour, a scenario), draw them again with
+//! `MKSIM_UPDATE_PICTURES=1 cargo test -p mksim-core --test pictures` and commit the files.
+
+use mksim_core::export::svg::{comparison, timeline};
+use mksim_core::run::{RunOptions, run};
+use mksim_core::scenario::Scenario;
+use mksim_servers::system::Mode;
+use std::path::PathBuf;
+
+/// What a picture shows, as `mksim` draws it.
+enum Picture {
+    /// `mksim compare scenarios/NAME.ron --svg FILE`
+    Comparison,
+    /// `mksim export scenarios/NAME.ron --format timeline-svg --mode MODE -o FILE`
+    Timeline(Mode),
+}
+
+/// Every picture of the README: its file, its scenario and what it shows.
+const PICTURES: [(&str, &str, Picture); 3] = [
+    ("compare_file_io.svg", "file_io", Picture::Comparison),
+    ("timeline_priority_inversion.svg", "priority_inversion", Picture::Timeline(Mode::Microkernel)),
+    ("timeline_priority_inheritance.svg", "priority_inheritance", Picture::Timeline(Mode::Microkernel)),
+];
+
+fn repository() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn draw(scenario_name: &str, picture: &Picture) -> String {
+    let path = repository().join(format!("scenarios/{scenario_name}.ron"));
+    let scenario = Scenario::load(&path.to_string_lossy()).expect("a shipped scenario loads");
+    let options = RunOptions::default();
+    match picture {
+        Picture::Comparison => {
+            let micro = run(&scenario, Mode::Microkernel, &options);
+            let mono = run(&scenario, Mode::Monolithic, &options);
+            comparison(&micro, &mono, &scenario.name).expect("drawn")
+        }
+        Picture::Timeline(mode) => {
+            let report = run(&scenario, *mode, &options);
+            timeline(&report.log, &scenario.name, *mode).expect("drawn")
+        }
+    }
+}
+
+#[test]
+fn the_readme_pictures_are_current() {
+    let update = std::env::var_os("MKSIM_UPDATE_PICTURES").is_some();
+    let folder = repository().join("docs/pictures");
+    let mut stale = Vec::new();
+    for (file, scenario, picture) in &PICTURES {
+        let drawn = draw(scenario, picture);
+        let path = folder.join(file);
+        if update {
+            std::fs::create_dir_all(&folder).expect("docs/pictures can be made");
+            std::fs::write(&path, &drawn).expect("the picture can be written");
+        } else if std::fs::read_to_string(&path).ok().as_deref() != Some(drawn.as_str()) {
+            stale.push(*file);
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "docs/pictures/{{{}}} differ from what mksim draws now: run \
+         `MKSIM_UPDATE_PICTURES=1 cargo test -p mksim-core --test pictures` and commit them",
+        stale.join(",")
+    );
+}
