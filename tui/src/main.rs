@@ -321,6 +321,9 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        /// Also draw one line per profile over the values as an SVG picture in FILE.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
         #[command(flatten)]
         memory: MemoryLimit,
     },
@@ -435,14 +438,14 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
     ended_as_expected(scenario, &[&report])
 }
 
-fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool, svg: Option<&Path>) -> Result<(), Failure> {
+fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool, svg: Option<PathBuf>) -> Result<(), Failure> {
     let mut micro = run(scenario, Mode::Microkernel, options);
     // What is read off the log is read now: a long run's log is most of its memory, and it goes
     // before the second run, so a comparison holds one run's budget at a time.
     let micro_json = json.then(|| run_json(&micro, &scenario.name));
     micro.log = Default::default();
     let mono = run(scenario, Mode::Monolithic, options);
-    if let Some(path) = svg {
+    if let Some(path) = &svg {
         pictures::write_comparison(path, &micro, &mono, &scenario.name).map_err(Failure::Input)?;
     }
     if let Some(micro_json) = micro_json {
@@ -717,6 +720,7 @@ fn command_sweep(
     set: &str,
     profiles: &[String],
     json: bool,
+    svg: Option<PathBuf>,
     memory_limit: Option<u64>,
 ) -> Result<(), Failure> {
     let usage = || Failure::Input(format!("--set `{set}`: write NAME=V1,V2,..."));
@@ -730,6 +734,9 @@ fn command_sweep(
     let request =
         SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles, memory_limit };
     let result = sweep(&request).map_err(|error| Failure::Input(error.to_string()))?;
+    if let Some(path) = &svg {
+        pictures::write_sweep(path, &result).map_err(Failure::Input)?;
+    }
     if json {
         print_json(&mksim::sweep::to_json(&result));
     } else {
@@ -802,7 +809,7 @@ fn main() -> ExitCode {
         Some(Command::Run { scenario, mode, overrides, json, events }) => prepare(&scenario, &overrides)
             .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
         Some(Command::Compare { scenario, overrides, json, svg }) => prepare(&scenario, &overrides)
-            .and_then(|(scenario, options)| command_compare(&scenario, &options, json, svg.as_deref())),
+            .and_then(|(scenario, options)| command_compare(&scenario, &options, json, svg)),
         Some(Command::Check { paths, programs, submissions, program_name, csv, json, memory }) => {
             command_check(CheckCommand {
                 paths,
@@ -834,8 +841,8 @@ fn main() -> ExitCode {
         Some(Command::Calibrate { output, name, json, repeats }) => {
             command_calibrate(CalibrateCommand { output, name, json, repeats })
         }
-        Some(Command::Sweep { scenario, set, profiles, json, memory }) => {
-            command_sweep(&scenario, &set, &profiles, json, memory.bytes)
+        Some(Command::Sweep { scenario, set, profiles, json, svg, memory }) => {
+            command_sweep(&scenario, &set, &profiles, json, svg, memory.bytes)
         }
         Some(Command::CalibratePeer) => mksim::calibrate::echo_standard_streams()
             .map_err(|error| Failure::Input(format!("calibrate-peer: {error}"))),

@@ -1,4 +1,5 @@
-//! The SVG pictures of `mksim compare --svg FILE` and `mksim export --format timeline-svg`:
+//! The SVG pictures of `mksim compare --svg FILE`, `mksim sweep --svg FILE` and
+//! `mksim export --format timeline-svg`:
 //! which picture a command asks for, and where it goes. The drawing is `mksim-core`'s
 //! (`export::svg`).
 
@@ -26,6 +27,15 @@ pub fn timeline(path: Option<&Path>, report: &RunReport, scenario: &str, mode: M
         Some(path) => write(path, &picture).map(|()| None),
         None => Ok(Some(picture)),
     }
+}
+
+/// Writes a sweep's lines, one per profile, to `path`.
+///
+/// # Errors
+/// The message to show when the picture cannot be drawn or written.
+pub fn write_sweep(path: &Path, sweep: &mksim::sweep::Sweep) -> Result<(), String> {
+    let picture = svg::sweep(sweep).map_err(|error| error.to_string())?;
+    write(path, &picture)
 }
 
 fn write(path: &Path, picture: &str) -> Result<(), String> {

@@ -4,9 +4,10 @@
 //! After a change that moves a picture (a cost, a colour, a scenario), draw them again with
 //! `MKSIM_UPDATE_PICTURES=1 cargo test -p mksim-core --test pictures` and commit the files.
 
-use mksim_core::export::svg::{comparison, timeline};
+use mksim_core::export::svg::{self, comparison, timeline};
 use mksim_core::run::{RunOptions, run};
 use mksim_core::scenario::Scenario;
+use mksim_core::sweep::{SweepRequest, sweep};
 use mksim_servers::system::Mode;
 use std::path::PathBuf;
 
@@ -16,13 +17,20 @@ enum Picture {
     Comparison,
     /// `mksim export scenarios/NAME.ron --format timeline-svg --mode MODE -o FILE`
     Timeline(Mode),
+    /// `mksim sweep scenarios/NAME.ron --set SET --profiles P1,P2,... --svg FILE`
+    Sweep { set: (&'static str, &'static [&'static str]), profiles: &'static [&'static str] },
 }
 
 /// Every picture of the README: its file, its scenario and what it shows.
-const PICTURES: [(&str, &str, Picture); 3] = [
+const PICTURES: [(&str, &str, Picture); 4] = [
     ("compare_file_io.svg", "file_io", Picture::Comparison),
     ("timeline_priority_inversion.svg", "priority_inversion", Picture::Timeline(Mode::Microkernel)),
     ("timeline_priority_inheritance.svg", "priority_inheritance", Picture::Timeline(Mode::Microkernel)),
+    (
+        "sweep_size.svg",
+        "size_sweep",
+        Picture::Sweep { set: ("size", &["8", "64", "512", "4096"]), profiles: &["mach3", "l4", "sel4"] },
+    ),
 ];
 
 fn repository() -> PathBuf {
@@ -38,6 +46,22 @@ fn draw(scenario_name: &str, picture: &Picture) -> String {
             let micro = run(&scenario, Mode::Microkernel, &options);
             let mono = run(&scenario, Mode::Monolithic, &options);
             comparison(&micro, &mono, &scenario.name).expect("drawn")
+        }
+        Picture::Sweep { set: (parameter, values), profiles } => {
+            let text = std::fs::read_to_string(&path).expect("a shipped scenario reads");
+            let values: Vec<String> = values.iter().map(|value| value.to_string()).collect();
+            let profiles: Vec<String> = profiles.iter().map(|profile| profile.to_string()).collect();
+            // The file as the README's command names it: the sweep's title shows it.
+            let file = format!("scenarios/{scenario_name}.ron");
+            let request = SweepRequest {
+                text: &text,
+                file: &file,
+                parameter,
+                values: &values,
+                profiles: &profiles,
+                memory_limit: None,
+            };
+            svg::sweep(&sweep(&request).expect("the sweep runs")).expect("drawn")
         }
         Picture::Timeline(mode) => {
             let report = run(&scenario, *mode, &options);

@@ -2,9 +2,10 @@
 //! the picture back as XML (title, axis labels with units, legend, bars or lanes), and draw it
 //! to a bitmap to see that the shapes are really there in their colours.
 
-use mksim_core::export::svg::{comparison, timeline};
+use mksim_core::export::svg::{self, comparison, timeline};
 use mksim_core::run::{RunOptions, RunReport, run};
 use mksim_core::scenario::Scenario;
+use mksim_core::sweep::{SweepRequest, sweep};
 use mksim_servers::system::Mode;
 
 fn scenario(name: &str) -> Scenario {
@@ -179,4 +180,48 @@ fn the_same_run_gives_the_same_picture() {
         timeline(&micro.log, "x", Mode::Microkernel).unwrap(),
         timeline(&again_micro.log, "x", Mode::Microkernel).unwrap()
     );
+}
+
+#[test]
+fn the_sweep_draws_a_line_per_profile_over_the_values() {
+    let path = format!("{}/../../scenarios/size_sweep.ron", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("a shipped scenario reads");
+    let values: Vec<String> = ["8", "64", "512", "4096"].map(String::from).to_vec();
+    let profiles: Vec<String> = ["mach3", "l4"].map(String::from).to_vec();
+    let request = SweepRequest {
+        text: &text,
+        file: &path,
+        parameter: "size",
+        values: &values,
+        profiles: &profiles,
+        memory_limit: None,
+    };
+    let result = sweep(&request).expect("the sweep runs");
+    let picture = svg::sweep(&result).expect("drawn");
+    let document = roxmltree::Document::parse(&picture).expect("well-formed XML");
+    let texts = texts(&document);
+    assert_eq!(texts[0], "size sweep: cycles per round trip over size");
+    for expected in ["mach3", "l4", "cycles per round trip (log scale)", "size (the swept parameter) (log scale)"] {
+        assert!(texts.iter().any(|text| text == expected), "{expected} in {texts:?}");
+    }
+    // A point per value and profile, each labelled with its figure.
+    assert_eq!(count_tag(&document, "circle"), 8);
+    let mach3_at_8 = result.rows[0].figures.as_ref().and_then(|figures| figures.cycles_per_round_trip).unwrap();
+    assert!(texts.iter().any(|text| *text == thousands(mach3_at_8 as u64)), "{mach3_at_8} in {texts:?}");
+    let (_, pixels) = pixels(&picture);
+    assert!(pixels_of(&pixels, MICROKERNEL_BLUE) > 200, "the first profile's line is drawn");
+    assert!(pixels_of(&pixels, MONOLITHIC_ORANGE) > 200, "the second profile's line is drawn");
+}
+
+/// `11838` as the pictures write it: `11,838`.
+fn thousands(value: u64) -> String {
+    let digits = value.to_string();
+    let mut text = String::new();
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position) % 3 == 0 {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
 }

@@ -1,5 +1,6 @@
 //! SVG pictures for slides and handouts, drawn with plotters' SVG backend: the per-operation
-//! comparison of both modes ([`comparison`]) and who runs when ([`timeline`]).
+//! comparison of both modes ([`comparison`]), who runs when ([`timeline`]) and a parameter
+//! sweep's lines, one per cost profile ([`sweep()`]).
 //!
 //! Every picture has a title, axes labelled with their units and a legend. Text from a
 //! scenario (its name, process and operation names) goes through
@@ -15,9 +16,11 @@
 //! `sans-serif` family and the viewer picks the face, so nothing here reads font files.
 
 mod compare;
+mod sweep;
 mod timeline;
 
 pub use compare::comparison;
+pub use sweep::sweep;
 pub use timeline::{STRETCHES_MAX, timeline};
 
 use plotters::style::RGBColor;
