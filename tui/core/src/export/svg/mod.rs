@@ -68,7 +68,7 @@ fn grouped(value: f64) -> String {
     let digits = format!("{}", rounded.abs() as u64);
     let mut text = String::new();
     for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position) % 3 == 0 {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
             text.push(',');
         }
         text.push(digit);
