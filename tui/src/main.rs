@@ -106,6 +106,8 @@ enum FormatArg {
     Chrome,
     Mermaid,
     Text,
+    /// The messages as an SVG sequence diagram.
+    Svg,
     /// Who runs when, as an SVG picture.
     TimelineSvg,
 }
@@ -223,7 +225,8 @@ enum Command {
     Export {
         /// The scenario file.
         scenario: PathBuf,
-        /// jsonl, chrome (Perfetto), mermaid, text or timeline-svg (who runs when, a picture).
+        /// jsonl, chrome (Perfetto), mermaid, text, or a picture: svg (sequence diagram) or
+        /// timeline-svg (who runs when).
         #[arg(long, value_enum)]
         format: FormatArg,
         /// Write here instead of standard output.
@@ -233,6 +236,8 @@ enum Command {
         mode: ModeArg,
         #[command(flatten)]
         overrides: Overrides,
+        #[command(flatten)]
+        sequence: pictures::SequenceFlags,
     },
     /// Step through a scenario's message flow in the terminal UI (the tour when none is given).
     Tui {
@@ -592,13 +597,22 @@ fn command_export(
     output: Option<&Path>,
     mode: Mode,
     options: &RunOptions,
+    sequence: &pictures::SequenceFlags,
 ) -> Result<(), Failure> {
+    sequence.only_for(matches!(format, FormatArg::Svg)).map_err(Failure::Input)?;
     let report = run(scenario, mode, options);
     let format = match format {
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Chrome => Format::Chrome,
         FormatArg::Mermaid => Format::Mermaid,
         FormatArg::Text => Format::Text,
+        FormatArg::Svg => {
+            let other = sequence.side_by_side.then(|| run(scenario, pictures::other_mode(mode), options));
+            let picture = pictures::sequence(output, (&report, other.as_ref()), &scenario.name, sequence)
+                .map_err(Failure::Input)?;
+            picture.inspect(|picture| out!("{picture}"));
+            return Ok(());
+        }
         FormatArg::TimelineSvg => {
             let picture = pictures::timeline(output, &report, &scenario.name, mode).map_err(Failure::Input)?;
             picture.inspect(|picture| out!("{picture}"));
@@ -821,11 +835,10 @@ fn main() -> ExitCode {
                 memory_limit: memory.bytes,
             })
         }
-        Some(Command::Export { scenario, format, output, mode, overrides }) => {
-            prepare(&scenario, &overrides).and_then(|(scenario, options)| {
-                command_export(&scenario, format, output.as_deref(), mode.into(), &options)
-            })
-        }
+        Some(Command::Export { scenario, format, output, mode, overrides, sequence }) => prepare(&scenario, &overrides)
+            .and_then(|(scenario, options)| {
+                command_export(&scenario, format, output.as_deref(), mode.into(), &options, &sequence)
+            }),
         Some(Command::Tui { scenario, overrides }) => (|| {
             let scenario = match scenario {
                 Some(path) => load(&path)?,

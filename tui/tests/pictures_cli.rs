@@ -72,7 +72,42 @@ fn a_picture_that_cannot_be_written_is_a_usage_error() {
     let output = mksim(&["compare", "scenarios/ping_pong.ron", "--svg", path.to_str().unwrap()]);
     assert_status(&output, 2);
     assert!(stderr(&output).contains("cannot write"), "{}", stderr(&output));
-    let output = mksim(&["export", "scenarios/ping_pong.ron", "--format", "timeline-svg", "-o", path.to_str().unwrap()]);
+    let output =
+        mksim(&["export", "scenarios/ping_pong.ron", "--format", "timeline-svg", "-o", path.to_str().unwrap()]);
     assert_status(&output, 2);
     assert!(stderr(&output).contains("cannot write"), "{}", stderr(&output));
+}
+
+#[test]
+fn export_draws_the_sequence_diagram_of_both_modes() {
+    let folder = scratch("sequence");
+    let path = folder.join("sequence.svg");
+    let output = mksim(&[
+        "export",
+        "scenarios/driver_restart.ron",
+        "--format",
+        "svg",
+        "--side-by-side",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert_status(&output, 0);
+    assert_same_as_readme(&path, "sequence_driver_restart.svg");
+}
+
+#[test]
+fn the_sequence_flags_are_checked() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["--format", "jsonl", "--from", "3"], "go with --format svg only"),
+        (&["--format", "svg", "--from", "9", "--to", "3"], "--from 9 comes after --to 3"),
+        (&["--format", "svg", "--filter", "nobody"], "--filter nobody: no such process"),
+        (&["--format", "svg", "--from", "-1"], "-1"),
+    ];
+    for (flags, expected) in cases {
+        let mut args = vec!["export", "scenarios/ping_pong.ron"];
+        args.extend_from_slice(flags);
+        let output = mksim(&args);
+        assert_status(&output, 2);
+        assert!(stderr(&output).contains(expected), "{flags:?}: {}", stderr(&output));
+    }
 }

@@ -17,15 +17,18 @@ enum Picture {
     Comparison,
     /// `mksim export scenarios/NAME.ron --format timeline-svg --mode MODE -o FILE`
     Timeline(Mode),
+    /// `mksim export scenarios/NAME.ron --format svg --side-by-side -o FILE`
+    SideBySide,
     /// `mksim sweep scenarios/NAME.ron --set SET --profiles P1,P2,... --svg FILE`
     Sweep { set: (&'static str, &'static [&'static str]), profiles: &'static [&'static str] },
 }
 
 /// Every picture of the README: its file, its scenario and what it shows.
-const PICTURES: [(&str, &str, Picture); 4] = [
+const PICTURES: [(&str, &str, Picture); 5] = [
     ("compare_file_io.svg", "file_io", Picture::Comparison),
     ("timeline_priority_inversion.svg", "priority_inversion", Picture::Timeline(Mode::Microkernel)),
     ("timeline_priority_inheritance.svg", "priority_inheritance", Picture::Timeline(Mode::Microkernel)),
+    ("sequence_driver_restart.svg", "driver_restart", Picture::SideBySide),
     (
         "sweep_size.svg",
         "size_sweep",
@@ -46,6 +49,11 @@ fn draw(scenario_name: &str, picture: &Picture) -> String {
             let micro = run(&scenario, Mode::Microkernel, &options);
             let mono = run(&scenario, Mode::Monolithic, &options);
             comparison(&micro, &mono, &scenario.name).expect("drawn")
+        }
+        Picture::SideBySide => {
+            let micro = run(&scenario, Mode::Microkernel, &options);
+            let mono = run(&scenario, Mode::Monolithic, &options);
+            svg::sequence(&micro, Some(&mono), &scenario.name, &svg::Window::default()).expect("drawn")
         }
         Picture::Sweep { set: (parameter, values), profiles } => {
             let text = std::fs::read_to_string(&path).expect("a shipped scenario reads");

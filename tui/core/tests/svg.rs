@@ -2,7 +2,7 @@
 //! the picture back as XML (title, axis labels with units, legend, bars or lanes), and draw it
 //! to a bitmap to see that the shapes are really there in their colours.
 
-use mksim_core::export::svg::{self, comparison, timeline};
+use mksim_core::export::svg::{self, Window, comparison, sequence, timeline};
 use mksim_core::run::{RunOptions, RunReport, run};
 use mksim_core::scenario::Scenario;
 use mksim_core::sweep::{SweepRequest, sweep};
@@ -224,4 +224,56 @@ fn thousands(value: u64) -> String {
         text.push(digit);
     }
     text
+}
+
+const SIGNAL_PURPLE: [u8; 3] = [0x94, 0x67, 0xbd];
+
+#[test]
+fn the_sequence_diagram_tells_the_whole_story_of_both_modes() {
+    let (micro, mono) = both(&scenario("driver_restart"));
+    let picture = sequence(&micro, Some(&mono), "driver-restart", &Window::default()).expect("drawn");
+    let document = roxmltree::Document::parse(&picture).expect("well-formed XML");
+    let texts = texts(&document);
+    assert_eq!(texts[0], "driver-restart: the messages of both modes");
+    for expected in ["microkernel mode", "monolithic mode", "time (cycles)", "↻ restarted", "faulted: fault injected"]
+    {
+        assert!(texts.iter().any(|text| text == expected), "{expected} in {texts:?}");
+    }
+    // Microkernel mode: the driver's interrupts are arrows from the kernel; monolithic mode: the
+    // service calls come back, and the crash inside the kernel is a panic across the diagram.
+    assert!(texts.iter().any(|text| text == "interrupt bits 0x1"), "{texts:?}");
+    assert!(texts.iter().any(|text| text == "returns"), "{texts:?}");
+    assert!(texts.iter().any(|text| text.starts_with("KERNEL PANIC")), "{texts:?}");
+    assert!(texts.iter().filter(|text| text.starts_with("end of boot")).count() == 2, "{texts:?}");
+    // Clients first: the editor's column is the first of each mode.
+    let headers: Vec<&String> = texts.iter().skip_while(|text| *text != "time (cycles)").skip(1).take(2).collect();
+    assert_eq!(headers[0], "editor", "{texts:?}");
+    let heads = count_tag(&document, "polygon");
+    assert!(heads > 20, "arrow heads: {heads}");
+    let (_, pixels) = pixels(&picture);
+    assert!(pixels_of(&pixels, SIGNAL_PURPLE) > 500, "interrupt arrows are drawn");
+    assert!(pixels_of(&pixels, BLOCKED_RED) > 300, "the fault and the panic are drawn");
+}
+
+#[test]
+fn the_sequence_diagram_draws_a_window_or_one_process() {
+    let (micro, _) = both(&scenario("driver_restart"));
+    let rows = |window: &Window| {
+        let picture = sequence(&micro, None, "x", window).expect("drawn");
+        let document = roxmltree::Document::parse(&picture).expect("well-formed XML");
+        // Every row writes its time at the left, right-aligned.
+        document.descendants().filter(|node| node.attribute("text-anchor") == Some("end")).count()
+    };
+    let everything = rows(&Window::default());
+    let window = rows(&Window { from: Some(100), to: Some(300), process: None });
+    let editor = rows(&Window { process: Some("editor".to_owned()), ..Window::default() });
+    assert!(window < everything && window > 1, "{window} of {everything}");
+    assert!(editor < everything && editor > 1, "{editor} of {everything}");
+    let editor_only = sequence(&micro, None, "x", &Window { process: Some("editor".to_owned()), ..Window::default() })
+        .expect("drawn");
+    let texts = texts(&roxmltree::Document::parse(&editor_only).expect("well-formed XML"));
+    assert!(!texts.iter().any(|text| text == "interrupt bits 0x1"), "the driver's interrupts are left out: {texts:?}");
+    let unknown = Window { process: Some("nobody".to_owned()), ..Window::default() };
+    let error = sequence(&micro, None, "x", &unknown).expect_err("no such process").to_string();
+    assert!(error.contains("nobody") && error.contains("editor"), "{error}");
 }

@@ -1,6 +1,7 @@
 //! SVG pictures for slides and handouts, drawn with plotters' SVG backend: the per-operation
 //! comparison of both modes ([`comparison`]), who runs when ([`timeline`]) and a parameter
-//! sweep's lines, one per cost profile ([`sweep()`]).
+//! sweep's lines, one per cost profile ([`sweep()`]), and the sequence diagram of a run's
+//! messages, faults and restarts, alone or beside the other mode's ([`sequence`]).
 //!
 //! Every picture has a title, axes labelled with their units and a legend. Text from a
 //! scenario (its name, process and operation names) goes through
@@ -16,10 +17,12 @@
 //! `sans-serif` family and the viewer picks the face, so nothing here reads font files.
 
 mod compare;
+mod sequence;
 mod sweep;
 mod timeline;
 
 pub use compare::comparison;
+pub use sequence::{ROWS_MAX, Window, sequence};
 pub use sweep::sweep;
 pub use timeline::{STRETCHES_MAX, timeline};
 
@@ -33,14 +36,15 @@ const MICROKERNEL_COLOUR: RGBColor = RGBColor(0x1f, 0x77, 0xb4);
 /// Monolithic mode's colour (orange).
 const MONOLITHIC_COLOUR: RGBColor = RGBColor(0xff, 0x7f, 0x0e);
 
-/// Drawing a picture failed. Drawing into memory does not fail in practice; this keeps a
-/// plotters error an error rather than a panic.
+/// A picture that cannot be drawn: a process or window the run does not have, a run too long
+/// to draw, or a plotters error (drawing into memory does not fail in practice; this keeps one
+/// an error rather than a panic).
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct SvgError(String);
 
 impl fmt::Display for SvgError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot draw the picture: {}", self.0)
+        f.write_str(&self.0)
     }
 }
 
@@ -51,7 +55,7 @@ type Drawn = Result<(), Box<dyn std::error::Error>>;
 
 /// Turns a drawing step's error into an [`SvgError`].
 fn drawn(result: Drawn) -> Result<(), SvgError> {
-    result.map_err(|error| SvgError(error.to_string()))
+    result.map_err(|error| SvgError(format!("cannot draw the picture: {error}")))
 }
 
 /// Scenario text made safe to put in a picture: control characters shown as escapes.
