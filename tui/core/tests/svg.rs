@@ -277,3 +277,15 @@ fn the_sequence_diagram_draws_a_window_or_one_process() {
     let error = sequence(&micro, None, "x", &unknown).expect_err("no such process").to_string();
     assert!(error.contains("nobody") && error.contains("editor"), "{error}");
 }
+
+#[test]
+fn the_timeline_marks_a_priority_lent_and_given_back() {
+    let scenario = scenario("priority_inheritance");
+    let report = run(&scenario, Mode::Microkernel, &RunOptions::default());
+    let svg = timeline(&report.log, &scenario.name, Mode::Microkernel).expect("drawn");
+    let texts = texts(&roxmltree::Document::parse(&svg).expect("well-formed XML"));
+    // The server (priority 2) runs at high's priority while it serves high, then drops back.
+    let raised = texts.iter().position(|text| text == "↑20").expect("a raise is marked");
+    let lowered = texts.iter().position(|text| text == "↓2").expect("the return is marked");
+    assert!(raised < lowered, "{texts:?}");
+}

@@ -2,8 +2,8 @@
 //! process over virtual time, each stretch coloured by the process's state (running, ready,
 //! blocked on another process, waiting for work) and, where it fits, labelled with what it
 //! waits for (`reply ← fs`). A high-priority process blocked while a lower one runs shows as
-//! red beside green: priority inversion at a glance. Faults, restarts, exits, the end of boot
-//! and a kernel panic are marked where they happened.
+//! red beside green: priority inversion at a glance. Faults, restarts, exits, priority changes
+//! (inheritance), the end of boot and a kernel panic are marked where they happened.
 
 use super::{Drawn, FONT, Rows, SvgError, drawn, grouped, legend_strip, shown};
 use mksim_kernel::ProcessId;
@@ -75,7 +75,10 @@ impl State {
 /// One process's lane: its stretches and marks in time order.
 #[derive(Default)]
 struct Lane {
+    /// The priority it was spawned at, which its label shows.
     priority: Option<u8>,
+    /// The priority it runs at now (inheritance may lend it another).
+    current_priority: Option<u8>,
     stretches: Vec<(u64, u64, State)>,
     open: Option<(u64, State)>,
     marks: Vec<(u64, String)>,
@@ -138,6 +141,7 @@ fn read(log: &EventLog) -> Timeline {
         match event.kind {
             EventKind::Spawned { priority } => {
                 lane.priority = Some(priority.level());
+                lane.current_priority = Some(priority.level());
                 lane.enter(time, Some(State::Ready));
             }
             EventKind::Switched { .. } => lane.enter(time, Some(State::Running)),
@@ -147,6 +151,13 @@ fn read(log: &EventLog) -> Timeline {
             EventKind::Restarted => {
                 lane.marks.push((time, "↻ restart".to_owned()));
                 lane.enter(time, Some(State::Ready));
+            }
+            // Inheritance lends a server its caller's priority: the mark shows why it runs.
+            // Short (`↑20`, `↓2`), as a raise and its return are often close together.
+            EventKind::PriorityChanged { priority } => {
+                let raised = lane.current_priority.is_none_or(|current| priority.level() > current);
+                lane.marks.push((time, format!("{}{}", if raised { '↑' } else { '↓' }, priority.level())));
+                lane.current_priority = Some(priority.level());
             }
             EventKind::FaultInjected { .. } => lane.marks.push((time, "⚡ fault injected".to_owned())),
             EventKind::Faulted { .. } => {
