@@ -12,6 +12,7 @@
 
 #[cfg(target_os = "linux")]
 mod huge_pages;
+mod pictures;
 
 /// Large blocks (the event log of a long run) on huge pages: see `huge_pages`.
 #[cfg(target_os = "linux")]
@@ -106,6 +107,10 @@ enum FormatArg {
     Chrome,
     Mermaid,
     Text,
+    /// The messages as an SVG sequence diagram.
+    Svg,
+    /// Who runs when, as an SVG picture.
+    TimelineSvg,
 }
 
 /// A cost profile for one mode each, over `--profile`.
@@ -187,6 +192,9 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        /// Also draw the per-operation comparison as an SVG picture in FILE.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
     },
     /// Check the expectations of scenarios in both modes, or grade students' programs against
     /// an exercise; exit 0 if all pass, 1 if anything failed, 2 for a usage error.
@@ -221,7 +229,8 @@ enum Command {
     Export {
         /// The scenario file, or a built-in scenario's name (see `mksim list`).
         scenario: PathBuf,
-        /// jsonl, chrome (Perfetto), mermaid or text.
+        /// jsonl, chrome (Perfetto), mermaid, text, or a picture: svg (sequence diagram) or
+        /// timeline-svg (who runs when).
         #[arg(long, value_enum)]
         format: FormatArg,
         /// Write here instead of standard output.
@@ -231,6 +240,8 @@ enum Command {
         mode: ModeArg,
         #[command(flatten)]
         overrides: Overrides,
+        #[command(flatten)]
+        sequence: pictures::SequenceFlags,
     },
     /// Step through a scenario's message flow in the terminal UI (the tour when none is given).
     Tui {
@@ -319,6 +330,9 @@ enum Command {
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
+        /// Also draw one line per profile over the values as an SVG picture in FILE.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
         #[command(flatten)]
         memory: MemoryLimit,
     },
@@ -458,13 +472,16 @@ fn command_run(scenario: &Scenario, mode: Mode, options: &RunOptions, json: bool
     ended_as_expected(scenario, &[&report])
 }
 
-fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool) -> Result<(), Failure> {
+fn command_compare(scenario: &Scenario, options: &RunOptions, json: bool, svg: Option<PathBuf>) -> Result<(), Failure> {
     let mut micro = run(scenario, Mode::Microkernel, options);
     // What is read off the log is read now: a long run's log is most of its memory, and it goes
     // before the second run, so a comparison holds one run's budget at a time.
     let micro_json = json.then(|| run_json(&micro, &scenario.name));
     micro.log = Default::default();
     let mono = run(scenario, Mode::Monolithic, options);
+    if let Some(path) = &svg {
+        pictures::write_comparison(path, &micro, &mono, &scenario.name).map_err(Failure::Input)?;
+    }
     if let Some(micro_json) = micro_json {
         print_json(&mksim::report::comparison_json_with(micro_json, &micro, &mono, &scenario.name));
     } else {
@@ -609,13 +626,27 @@ fn command_export(
     output: Option<&Path>,
     mode: Mode,
     options: &RunOptions,
+    sequence: &pictures::SequenceFlags,
 ) -> Result<(), Failure> {
+    sequence.only_for(matches!(format, FormatArg::Svg)).map_err(Failure::Input)?;
     let report = run(scenario, mode, options);
     let format = match format {
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Chrome => Format::Chrome,
         FormatArg::Mermaid => Format::Mermaid,
         FormatArg::Text => Format::Text,
+        FormatArg::Svg => {
+            let other = sequence.side_by_side.then(|| run(scenario, pictures::other_mode(mode), options));
+            let picture = pictures::sequence(output, (&report, other.as_ref()), &scenario.name, sequence)
+                .map_err(Failure::Input)?;
+            picture.inspect(|picture| out!("{picture}"));
+            return Ok(());
+        }
+        FormatArg::TimelineSvg => {
+            let picture = pictures::timeline(output, &report, &scenario.name, mode).map_err(Failure::Input)?;
+            picture.inspect(|picture| out!("{picture}"));
+            return Ok(());
+        }
     };
     let info = RunInfo::new(&scenario.name, mode.name(), &report.profile, report.seed);
     use std::io::Write;
@@ -734,6 +765,7 @@ fn command_sweep(
     set: &str,
     profiles: &[String],
     json: bool,
+    svg: Option<PathBuf>,
     memory_limit: Option<u64>,
 ) -> Result<(), Failure> {
     let usage = || Failure::Input(format!("--set `{set}`: write NAME=V1,V2,..."));
@@ -747,6 +779,9 @@ fn command_sweep(
     let request =
         SweepRequest { text: &text, file: &file, parameter: parameter.trim(), values: &values, profiles, memory_limit };
     let result = sweep(&request).map_err(|error| Failure::Input(error.to_string()))?;
+    if let Some(path) = &svg {
+        pictures::write_sweep(path, &result).map_err(Failure::Input)?;
+    }
     if json {
         print_json(&mksim::sweep::to_json(&result));
     } else {
@@ -823,54 +858,53 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result =
-        match cli.command {
-            None => tour(),
-            Some(Command::Run { scenario, mode, overrides, json, events }) => prepare(&scenario, &overrides)
-                .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
-            Some(Command::Compare { scenario, overrides, json }) => prepare(&scenario, &overrides)
-                .and_then(|(scenario, options)| command_compare(&scenario, &options, json)),
-            Some(Command::Check { paths, programs, submissions, program_name, csv, json, memory }) => {
-                command_check(CheckCommand {
-                    paths,
-                    programs,
-                    submissions,
-                    program_name,
-                    csv,
-                    json,
-                    memory_limit: memory.bytes,
-                })
-            }
-            Some(Command::Export { scenario, format, output, mode, overrides }) => prepare(&scenario, &overrides)
-                .and_then(|(scenario, options)| {
-                    command_export(&scenario, format, output.as_deref(), mode.into(), &options)
-                }),
-            Some(Command::Tui { scenario, overrides }) => (|| {
-                let scenario = match scenario {
-                    Some(path) => load(&path)?,
-                    None => Scenario::parse(TOUR, "built-in tour")?,
-                };
-                let options = options(&overrides, &scenario)?;
-                mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
-            })(),
-            Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json, memory }) => {
-                command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json, memory })
-            }
-            Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
-            Some(Command::Calibrate { output, name, json, repeats }) => {
-                command_calibrate(CalibrateCommand { output, name, json, repeats })
-            }
-            Some(Command::Sweep { scenario, set, profiles, json, memory }) => {
-                command_sweep(&scenario, &set, &profiles, json, memory.bytes)
-            }
-            Some(Command::CalibratePeer) => mksim::calibrate::echo_standard_streams()
-                .map_err(|error| Failure::Input(format!("calibrate-peer: {error}"))),
-            Some(Command::Profiles { files }) => command_profiles(&files),
-            Some(Command::List) => {
-                command_list();
-                Ok(())
-            }
-        };
+    let result = match cli.command {
+        None => tour(),
+        Some(Command::Run { scenario, mode, overrides, json, events }) => prepare(&scenario, &overrides)
+            .and_then(|(scenario, options)| command_run(&scenario, mode.into(), &options, json, events)),
+        Some(Command::Compare { scenario, overrides, json, svg }) => prepare(&scenario, &overrides)
+            .and_then(|(scenario, options)| command_compare(&scenario, &options, json, svg)),
+        Some(Command::Check { paths, programs, submissions, program_name, csv, json, memory }) => {
+            command_check(CheckCommand {
+                paths,
+                programs,
+                submissions,
+                program_name,
+                csv,
+                json,
+                memory_limit: memory.bytes,
+            })
+        }
+        Some(Command::Export { scenario, format, output, mode, overrides, sequence }) => prepare(&scenario, &overrides)
+            .and_then(|(scenario, options)| {
+                command_export(&scenario, format, output.as_deref(), mode.into(), &options, &sequence)
+            }),
+        Some(Command::Tui { scenario, overrides }) => (|| {
+            let scenario = match scenario {
+                Some(path) => load(&path)?,
+                None => Scenario::parse(TOUR, "built-in tour")?,
+            };
+            let options = options(&overrides, &scenario)?;
+            mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
+        })(),
+        Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json, memory }) => {
+            command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json, memory })
+        }
+        Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
+        Some(Command::Calibrate { output, name, json, repeats }) => {
+            command_calibrate(CalibrateCommand { output, name, json, repeats })
+        }
+        Some(Command::Sweep { scenario, set, profiles, json, svg, memory }) => {
+            command_sweep(&scenario, &set, &profiles, json, svg, memory.bytes)
+        }
+        Some(Command::CalibratePeer) => mksim::calibrate::echo_standard_streams()
+            .map_err(|error| Failure::Input(format!("calibrate-peer: {error}"))),
+        Some(Command::Profiles { files }) => command_profiles(&files),
+        Some(Command::List) => {
+            command_list();
+            Ok(())
+        }
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Expectations) => ExitCode::from(1),

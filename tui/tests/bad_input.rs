@@ -576,7 +576,7 @@ fn unknown_subcommands_and_flags_are_usage_errors() {
         &["run"],
         &["run", "scenarios/hello.ron", "--mode", "exokernel"],
         &["run", "scenarios/hello.ron", "--seed", "-1"],
-        &["export", "scenarios/hello.ron", "--format", "svg"],
+        &["export", "scenarios/hello.ron", "--format", "png"],
         &["check"],
     ] {
         let output = mksim(args);

@@ -60,7 +60,8 @@
 //! `blake3` (the trace hash), `csv` (the gradebook), `rand_chacha` (campaign seeds), `crossbeam-channel`
 //! (calibration times a hand-off between threads over it, the channel `mksim bench` compares
 //! with) and, on Linux, `libc` (files are opened with `O_NONBLOCK`, so a named pipe named as a
-//! scenario is refused rather than waited on).
+//! scenario is refused rather than waited on), and `plotters` with its SVG backend only (the
+//! pictures of [`export::svg`]: axes, log scales and legends drawn by a maintained crate).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -45,6 +45,8 @@
 //!   notes. Participants are always aliased (`participant P3 as end`), so
 //!   names that are Mermaid keywords or hold spaces cannot break the diagram.
 //! - **Text** ([`Format::Text`]): exactly [`EventLog::render_text`].
+//! - **SVG pictures** ([`svg`]): who runs when, and both modes compared per operation; drawn
+//!   from a whole run (and its report), so they are functions of their own, not a [`Format`].
 //!
 //! A service's state summary (left after a request changed what the pipe,
 //! message-queue or socket service holds) is a `service_state` event in JSON
@@ -69,6 +71,7 @@ mod mermaid_text;
 mod run_info;
 
 pub use run_info::{JSONL_FORMAT_VERSION, RunInfo};
+pub mod svg;
 
 use mksim_kernel::event::{DropReason, EventKind, EventLog};
 use mksim_kernel::{ObjectId, ProcessId};
