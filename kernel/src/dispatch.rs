@@ -123,8 +123,8 @@ impl Kernel {
             Syscall::Yield => self.sys_yield(id),
             Syscall::Clock => self.sys_clock(id),
             Syscall::Random => self.sys_random(id),
-            Syscall::KernelService { label, request, work, port } => {
-                self.sys_kernel_service(id, label, &request, *work, port)
+            Syscall::KernelService { label, request, work, port, answer } => {
+                self.sys_kernel_service(id, label, &request, *work, port, answer.as_deref())
             }
             Syscall::Kill { process } => self.sys_kill(id, process),
             Syscall::Restart { process } => self.sys_restart(id, process),
@@ -173,6 +173,7 @@ impl Kernel {
         request: &[u8],
         work: crate::syscall::ServiceWork,
         port: Option<crate::syscall::ServicePort>,
+        answer: Option<&[u8]>,
     ) -> Result<Next, SysError> {
         // The log keeps the request: a large one is checked against the memory budget first.
         if request.len() > crate::memory::LARGE_MESSAGE_BYTES
@@ -198,6 +199,9 @@ impl Kernel {
         let counters = &mut self.process_mut(id).counters;
         counters.service_calls += 1;
         counters.bytes_copied += work.bytes_copied;
+        if let Some(answer) = answer {
+            self.log.record_service_answer(message, answer);
+        }
         self.emit(id, EventKind::ServiceCalled { message });
         if let Some(crate::syscall::ServiceFault { kind, module }) = work.fault {
             self.emit(id, EventKind::FaultInjected { fault: kind });

@@ -318,6 +318,8 @@ pub struct MessageDescriber {
     pub operation: fn(label: u32) -> Option<&'static str>,
     /// A service's state summary from its bytes: `pipe #0 9/4096 B, 1 reader, 1 writer`.
     pub state: fn(module: crate::fault::ServiceModule, data: &[u8]) -> Option<String>,
+    /// What a service inside the kernel answered a request with this label: `fs.open → fd 3`.
+    pub answer: fn(label: u32, data: &[u8]) -> Option<String>,
 }
 
 /// The event log and the messages it refers to.
@@ -341,6 +343,9 @@ pub struct EventLog {
     /// What an interrupt into a notification means, where the system that made it said so
     /// (`disk transfer done`). Words for views, like the describer: not part of what happened.
     interrupt_meanings: BTreeMap<ObjectId, &'static str>,
+    /// What each service call inside the kernel (monolithic mode) answered, by the call's
+    /// message, encoded as its server would have replied.
+    service_answers: BTreeMap<MessageId, Box<[u8]>>,
 }
 
 /// What the log remembers of every object ever created, so views can name it after it died.
@@ -363,6 +368,7 @@ impl PartialEq for EventLog {
             && self.servers == other.servers
             && self.objects == other.objects
             && self.service_states == other.service_states
+            && self.service_answers == other.service_answers
     }
 }
 
@@ -552,6 +558,25 @@ impl EventLog {
             + self.capability_changes.len() * size_of::<CapabilityChange>()
             + self.bits.len() * size_of::<u64>()
             + self.service_states.memory_bytes()
+            + self
+                .service_answers
+                .values()
+                .map(|answer| answer.len() + size_of::<(MessageId, Box<[u8]>)>())
+                .sum::<usize>()
+    }
+
+    /// Keeps what the service call `message` answered (see [`EventLog::service_answer`]).
+    pub(crate) fn record_service_answer(&mut self, message: MessageId, answer: &[u8]) {
+        self.service_answers.insert(message, answer.into());
+    }
+
+    /// What the service call inside the kernel `message` answered, in words (`fs.open → fd
+    /// 3`), when its stub said and the describer knows the service.
+    pub fn service_answer(&self, message: MessageId) -> Option<String> {
+        let answer = self.service_answers.get(&message)?;
+        let describer = self.describer()?;
+        let text = (describer.answer)(self.message(message).label, answer)?;
+        Some(crate::text::escape_controls(&text).into_owned())
     }
 
     /// Bytes of message data the log holds.

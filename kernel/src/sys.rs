@@ -633,7 +633,21 @@ impl Sys {
         work: crate::syscall::ServiceWork,
     ) -> impl Future<Output = Result<(), SysError>> + '_ {
         let request = request.into_message_data();
-        self.request(Syscall::KernelService { label, request, work: Box::new(work), port: None }, to_unit)
+        self.request(Syscall::KernelService { label, request, work: Box::new(work), port: None, answer: None }, to_unit)
+    }
+
+    /// [`Sys::kernel_service`] for a call the module finished, with its answer encoded as the
+    /// server would have replied: the log keeps it, so views show what the call returned.
+    pub fn kernel_service_answered(
+        &self,
+        label: u32,
+        request: impl crate::message::IntoMessageData,
+        work: crate::syscall::ServiceWork,
+        answer: impl crate::message::IntoMessageData,
+    ) -> impl Future<Output = Result<(), SysError>> + '_ {
+        let request = request.into_message_data();
+        let answer = Some(Box::from(&answer.into_message_data()[..]));
+        self.request(Syscall::KernelService { label, request, work: Box::new(work), port: None, answer }, to_unit)
     }
 
     /// Accounts for a name lookup the kernel answered for one of its own service modules
@@ -649,7 +663,8 @@ impl Sys {
         port: crate::syscall::ServicePort,
     ) -> impl Future<Output = Result<Slot, SysError>> + '_ {
         let request = request.into_message_data();
-        self.request(Syscall::KernelService { label, request, work: Box::new(work), port: Some(port) }, to_slot)
+        let call = Syscall::KernelService { label, request, work: Box::new(work), port: Some(port), answer: None };
+        self.request(call, to_slot)
     }
 
     /// Ends the process with `code`. The kernel never resumes it, so this does not return.

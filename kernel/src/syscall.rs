@@ -96,6 +96,9 @@ pub enum Syscall {
         request: crate::message::MessageData,
         work: Box<ServiceWork>,
         port: Option<ServicePort>,
+        /// The module's answer, encoded as its server would have replied, kept in the log for
+        /// views (`fs.open → fd 3`); not charged (the work counts its copy).
+        answer: Option<Box<[u8]>>,
     },
 }
 

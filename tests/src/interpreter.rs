@@ -252,6 +252,7 @@ impl Cursor {
                 label: *label,
                 request: MessageData::from_elem(*label as u8, usize::from(*len)),
                 work: Box::new(*work),
+                answer: None,
             },
             Op::Exit { .. } | Op::Serve { .. } => return None,
         };

@@ -85,10 +85,22 @@ fn the_monolithic_driver_restart_diagram_shows_returns_and_the_kernel_panic() {
     let diagram = export("scenarios/driver_restart.ron", "mermaid", "monolithic");
     assert_well_formed(&diagram, "driver_restart monolithic");
     assert!(diagram.contains("P0->>K: fs.open(#quot;/log.txt#quot;, create)"), "{diagram}");
-    assert!(diagram.contains("K-->>P0: fs.open → ok"), "a service call has its return:\n{diagram}");
+    assert!(diagram.contains("K-->>P0: fs.open → fd 3"), "a service call returns its result:\n{diagram}");
     assert!(diagram.contains("Note over P0,K: KERNEL PANIC: crash in service code inside the kernel"), "{diagram}");
     assert!(diagram.contains("K--xP0: fs.write never returns"), "{diagram}");
     assert!(diagram.contains("run ended: kernel panic"), "{diagram}");
+}
+
+#[test]
+fn monolithic_service_calls_return_what_the_module_answered_in_both_pictures() {
+    let diagram = export("scenarios/file_io.ron", "mermaid", "monolithic");
+    for answer in ["K-->>P0: fs.write → wrote 19 B", "K-->>P0: fs.read → 19 B", "K-->>P0: fs.mkdir → ok"] {
+        assert!(diagram.contains(answer), "no `{answer}`:\n{diagram}");
+    }
+    let pipes = export("scenarios/pipeline.ron", "mermaid", "monolithic");
+    assert!(pipes.contains("pipe.create → read fd 3, write fd 4"), "{pipes}");
+    let picture = export("scenarios/file_io.ron", "svg", "monolithic");
+    assert!(picture.contains("fs.read → 19 B") && picture.contains("fs.open → fd 3"), "the SVG sequence diagram");
 }
 
 #[test]

@@ -409,7 +409,7 @@ impl Services {
         let reply = if let Mode::Monolithic(services) = &self.mode {
             let (reply, work) = services.fs(self.client, request.clone(), self.sys.now());
             self.marked(label, async {
-                self.in_kernel(&request, work).await?;
+                self.sys.kernel_service_answered(label, encode(&request), work, encode(&reply)).await?;
                 Ok(reply)
             })
             .await?

@@ -514,7 +514,14 @@ pub const DESCRIBER: mksim_kernel::event::MessageDescriber = mksim_kernel::event
     content: describe,
     operation: describe_operation,
     state: crate::service_state::describe,
+    answer: describe_answer,
 };
+
+/// What a service inside the kernel answered a request with `label`, in the words of its
+/// server's reply: `fs.open → fd 3`.
+fn describe_answer(label: u32, data: &[u8]) -> Option<String> {
+    describe(reply_label(label), data)
+}
 
 /// The operation a request label names (`fs.read`), for per-operation metrics.
 pub fn describe_operation(label: u32) -> Option<&'static str> {

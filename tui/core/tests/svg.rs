@@ -242,7 +242,7 @@ fn the_sequence_diagram_tells_the_whole_story_of_both_modes() {
     // Microkernel mode: the driver's interrupts are arrows from the kernel; monolithic mode: the
     // service calls come back, and the crash inside the kernel is a panic across the diagram.
     assert!(texts.iter().any(|text| text == "interrupt bits 0x1"), "{texts:?}");
-    assert!(texts.iter().any(|text| text == "returns"), "{texts:?}");
+    assert!(texts.iter().any(|text| text == "fs.open → fd 3"), "the call returns its result: {texts:?}");
     assert!(texts.iter().any(|text| text.starts_with("KERNEL PANIC")), "{texts:?}");
     assert!(texts.iter().filter(|text| text.starts_with("end of boot")).count() == 2, "{texts:?}");
     // Clients first: the editor's column is the first of each mode.

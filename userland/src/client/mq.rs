@@ -111,7 +111,7 @@ impl Services {
                         _ => None,
                     };
                     let work = ServiceWork { resumed, hold, ..work };
-                    self.sys.kernel_service(request.label(), encode(&request), work).await?;
+                    self.sys.kernel_service_answered(request.label(), encode(&request), work, encode(&reply)).await?;
                     return Ok(reply);
                 }
                 MqOutcome::Wait(channel) => {

@@ -71,7 +71,9 @@ impl Services {
                     self.record_summary(services.as_ref(), mksim_kernel::fault::ServiceModule::Pipe);
                     match outcome {
                         Ok(reply) => {
-                            self.sys.kernel_service(request.label(), encode(request), work).await?;
+                            self.sys
+                                .kernel_service_answered(request.label(), encode(request), work, encode(&reply))
+                                .await?;
                             break reply;
                         }
                         Err(channel) => {

@@ -32,7 +32,12 @@ impl Services {
                     let (reply, mut work) = services.socket(self.client, &request, resumed, self.sys.now());
                     self.record_summary(services.as_ref(), mksim_kernel::fault::ServiceModule::Socket);
                     work.resumed = resumed;
-                    self.sys.kernel_service(label, encode(&request), work).await?;
+                    match &reply {
+                        Some(answer) => {
+                            self.sys.kernel_service_answered(label, encode(&request), work, encode(answer)).await?
+                        }
+                        None => self.sys.kernel_service(label, encode(&request), work).await?,
+                    }
                     match reply {
                         Some(reply) => return Ok(reply),
                         None => resumed = true,

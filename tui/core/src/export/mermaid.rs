@@ -135,8 +135,13 @@ impl<'a> Diagram<'a> {
             {
                 if let Some(message) = self.service_calls.remove(&process.index) {
                     let operation = self.log.operation_name(self.log.message(message).label);
-                    let result = error.map_or_else(|| "ok".to_owned(), |error| format!("error: {error}"));
-                    self.arrow(Party::Kernel, "-->>", party(process), mermaid_text(&format!("{operation} → {result}")));
+                    // What the module answered, as its server would have (`fs.open → fd 3`).
+                    let text = match (error, self.log.service_answer(message)) {
+                        (None, Some(answer)) => mermaid_described(&answer),
+                        (None, None) => mermaid_text(&format!("{operation} → ok")),
+                        (Some(error), _) => mermaid_text(&format!("{operation} → error: {error}")),
+                    };
+                    self.arrow(Party::Kernel, "-->>", party(process), text);
                 }
             }
             EventKind::Signalled { notification, bits } => self.signalled(process, notification, bits),

@@ -19,7 +19,7 @@ use mksim_kernel::{ObjectId, ProcessId};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The most rows one diagram draws: past this, choose a window or a process.
 pub const ROWS_MAX: usize = 600;
@@ -86,7 +86,8 @@ fn items(log: &EventLog) -> Vec<Item> {
     let fates = message_fates(log);
     let mut items = Vec::new();
     // Processes inside a kernel service (monolithic mode), whose return is still to draw.
-    let mut in_service: BTreeSet<u32> = BTreeSet::new();
+    // The service call each process is in, by process index.
+    let mut in_service: BTreeMap<u32, MessageId> = BTreeMap::new();
     for (seq, event) in log.events().iter().enumerate() {
         if let Some(row) = row(log, &fates, event, &mut in_service) {
             items.push(Item { seq, time: event.time, row });
@@ -95,21 +96,28 @@ fn items(log: &EventLog) -> Vec<Item> {
     items
 }
 
-fn row(log: &EventLog, fates: &[Fate], event: &Event, in_service: &mut BTreeSet<u32>) -> Option<Row> {
+fn row(log: &EventLog, fates: &[Fate], event: &Event, in_service: &mut BTreeMap<u32, MessageId>) -> Option<Row> {
     let process = party(event.process);
     let text = || shown(&log.describe(event));
     Some(match event.kind {
         EventKind::MessageSent { message } => message_row(log, fates, message),
         EventKind::ServiceCalled { message } => {
-            in_service.insert(event.process.index);
+            in_service.insert(event.process.index, message);
             let text = shown(&log.message_content(message));
             Row::Arrow { from: process, to: Party::Kernel, line: Line::Solid, colour: MESSAGE, text }
         }
         EventKind::Woken { call, error } | EventKind::SyscallReturned { call, error }
             if matches!(call, SyscallKind::KernelService | SyscallKind::KernelResume)
-                && in_service.remove(&event.process.index) =>
+                && in_service.contains_key(&event.process.index) =>
         {
-            let text = error.map_or("returns".to_owned(), |error| format!("fails: {error}"));
+            let message = in_service.remove(&event.process.index);
+            // What the module answered, as its server would have (`fs.open → fd 3`).
+            let answer = message.and_then(|message| log.service_answer(message)).map(|answer| shown(&answer));
+            let text = match (error, answer) {
+                (Some(error), _) => format!("fails: {error}"),
+                (None, Some(answer)) => answer,
+                (None, None) => "returns".to_owned(),
+            };
             Row::Arrow { from: Party::Kernel, to: process, line: Line::Dashed, colour: MESSAGE, text }
         }
         EventKind::Signalled { notification, bits } => {
