@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{codes, key};
+use common::{codes, key, press};
 use mksim::ui::app::{App, HelpPage};
 use mksim::ui::view::{KEYS, MARKS, Palette, WIDE, draw};
 use mksim_core::run::RunOptions;
@@ -33,18 +33,6 @@ fn app(name: &str) -> App {
 fn app_from_text(text: &str) -> App {
     let scenario = Scenario::parse(text, "test scenario").expect("the scenario parses");
     mksim::ui::prepare(&scenario, &RunOptions::default())
-}
-
-/// Presses each character of `keys` as a key: `\n` is Enter, `\x1b` is Esc.
-fn press(app: &mut App, keys: &str) {
-    for letter in keys.chars() {
-        let code = match letter {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            letter => KeyCode::Char(letter),
-        };
-        app.handle_key(key(code));
-    }
 }
 
 /// Presses `letter` `times` times.

@@ -6,14 +6,13 @@
 mod binary;
 mod common;
 
-use common::key;
+use common::press;
 use mksim::ui::app::App;
 use mksim::ui::view::{Palette, draw};
 use mksim_core::run::RunOptions;
 use mksim_core::scenario::Scenario;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::KeyCode;
 use std::path::PathBuf;
 
 /// The UI on `scenarios/NAME.ron`, both modes run.
@@ -21,18 +20,6 @@ fn app(name: &str) -> App {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.ron"));
     let scenario = Scenario::load(&path.display().to_string()).expect("the scenario loads");
     mksim::ui::prepare(&scenario, &RunOptions::default())
-}
-
-/// Presses each character of `keys`: `\n` is Enter, `\x1b` is Esc.
-fn press(app: &mut App, keys: &str) {
-    for letter in keys.chars() {
-        let code = match letter {
-            '\n' => KeyCode::Enter,
-            '\x1b' => KeyCode::Esc,
-            letter => KeyCode::Char(letter),
-        };
-        app.handle_key(key(code));
-    }
 }
 
 /// The screen's rows as characters (one per cell), without colour.

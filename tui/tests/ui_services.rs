@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::key;
+use common::press;
 use mksim::ui::app::App;
 use mksim::ui::view::{Palette, draw};
 use mksim_core::run::RunOptions;
@@ -17,7 +17,6 @@ use mksim_kernel::fault::ServiceModule;
 use mksim_userland::service_state::{ConnectionPhase, ServiceSummary};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::KeyCode;
 use std::path::PathBuf;
 
 const WIDTH: u16 = 180;
@@ -27,12 +26,6 @@ fn app(name: &str) -> App {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.ron"));
     let scenario = Scenario::load(&path.display().to_string()).expect("the scenario loads");
     mksim::ui::prepare(&scenario, &RunOptions::default())
-}
-
-fn press(app: &mut App, keys: &str) {
-    for letter in keys.chars() {
-        app.handle_key(key(if letter == '\n' { KeyCode::Enter } else { KeyCode::Char(letter) }));
-    }
 }
 
 /// The screen as text, without colour, trailing spaces trimmed.

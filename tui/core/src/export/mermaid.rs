@@ -13,19 +13,7 @@ use mksim_kernel::syscall::SyscallKind;
 use mksim_kernel::{ObjectId, ProcessId};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Someone a diagram line is drawn from or to.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Party {
-    /// A process, every incarnation on one lane.
-    Process(u32),
-    Kernel,
-    /// A port with no owner, drawn as itself.
-    Object(ObjectId),
-}
-
-fn party(id: ProcessId) -> Party {
-    if id.is_kernel() { Party::Kernel } else { Party::Process(id.index) }
-}
+use super::party::{Party, party};
 
 /// One line of the diagram, its participants resolved to ids only when their order is known.
 enum Line {

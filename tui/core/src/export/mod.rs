@@ -68,6 +68,7 @@ mod json;
 mod jsonl;
 mod mermaid;
 mod mermaid_text;
+mod party;
 mod run_info;
 
 pub use run_info::{JSONL_FORMAT_VERSION, RunInfo};

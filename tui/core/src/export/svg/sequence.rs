@@ -12,10 +12,10 @@
 use super::{Drawn, FONT, SvgError, drawn, grouped, legend_strip, shown};
 use crate::export::{Fate, drop_reason_name, message_fates, owner};
 use crate::run::RunReport;
+use mksim_kernel::ProcessId;
 use mksim_kernel::event::{Event, EventKind, EventLog};
 use mksim_kernel::message::{MessageId, MessageKind};
 use mksim_kernel::syscall::SyscallKind;
-use mksim_kernel::{ObjectId, ProcessId};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -46,17 +46,7 @@ pub struct Window {
     pub process: Option<String>,
 }
 
-/// A column of the diagram.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
-enum Party {
-    Process(u32),
-    Kernel,
-    Object(ObjectId),
-}
-
-fn party(id: ProcessId) -> Party {
-    if id.is_kernel() { Party::Kernel } else { Party::Process(id.index) }
-}
+use crate::export::party::{Party, party};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Line {
