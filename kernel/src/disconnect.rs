@@ -27,7 +27,7 @@ use crate::event::EventKind;
 use crate::fault::ServiceModule;
 use crate::ids::{Badge, ObjectId, ProcessId};
 use crate::kernel::Kernel;
-use crate::message::{Envelope, Incoming, Message, MessageKind, Received};
+use crate::message::{Incoming, Message, MessageKind, Received};
 use crate::syscall::{SyscallValue, WaitChannel};
 use std::rc::Rc;
 
@@ -91,20 +91,10 @@ impl Kernel {
     }
 
     fn send_disconnect(&mut self, id: ProcessId, port: ObjectId, badge: Badge) {
-        let message = Message::new(DISCONNECTED, Vec::new());
         let kind = MessageKind::Send;
-        let message_id = self.record_sent(id, port, kind, badge, &message, None);
-        self.emit(id, EventKind::MessageSent { message: message_id });
-        let envelope = Envelope {
-            id: message_id,
-            sender: id,
-            badge,
-            may_grant: false,
-            label: DISCONNECTED,
-            data: message.data,
-            caps: Vec::new(),
-            kind,
-        };
+        // Sent as through a send capability of the client's, logged and counted as any message.
+        let via = Capability { object: port, rights: Rights::SEND, badge };
+        let envelope = self.commit(id, via, Message::new(DISCONNECTED, Vec::new()), kind, None);
         if let Some((receiver, _)) = self.take_receiver(port, badge, kind) {
             let (received, _) = self.deliver(receiver, envelope, None);
             self.wake(receiver, Ok(SyscallValue::Incoming(Incoming::Message(received))));

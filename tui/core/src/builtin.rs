@@ -29,6 +29,11 @@ pub fn scenario_path(name: &str) -> Option<String> {
     file(&path).map(|_| path)
 }
 
+/// The names of the built-in scenarios: their paths below `scenarios/` without `.ron`.
+fn scenario_names() -> impl Iterator<Item = &'static str> {
+    FILES.iter().filter_map(|(path, _)| path.strip_suffix(".ron"))
+}
+
 /// One built-in scenario, for `mksim list`.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Listed {
@@ -40,8 +45,7 @@ pub struct Listed {
 
 /// Every built-in scenario, by name.
 pub fn scenarios() -> Vec<Listed> {
-    let names = FILES.iter().filter_map(|(path, _)| path.strip_suffix(".ron"));
-    names
+    scenario_names()
         .map(|name| {
             let description = match Scenario::load(&format!("{FOLDER}/{name}.ron")) {
                 Ok(scenario) => scenario.description,
@@ -56,8 +60,7 @@ pub fn scenarios() -> Vec<Listed> {
 /// slip of the keyboard, for a "did you mean".
 pub fn nearest(name: &str) -> Option<&'static str> {
     let name = name.strip_suffix(".ron").unwrap_or(name);
-    let names = FILES.iter().filter_map(|(path, _)| path.strip_suffix(".ron"));
-    let scored = names.map(|known| (strsim::damerau_levenshtein(name, known), known));
+    let scored = scenario_names().map(|known| (strsim::damerau_levenshtein(name, known), known));
     scored.filter(|&(distance, _)| distance <= 2).min().map(|(_, known)| known)
 }
 
