@@ -30,6 +30,7 @@ use mksim_kernel::{
     Badge, FullPolicy, Kernel, KernelConfig, ObjectId, Priority, ProcessId, ProcessSpec, ProgramResult, Restarter,
     Rights, Slot,
 };
+use mksim_userland::client::ledger::{FileLedger, SharedLedger};
 use mksim_userland::client::{Mode as ClientMode, Services};
 use mksim_userland::protocol::DESCRIBER;
 use mksim_userland::ready::run_ready;
@@ -254,6 +255,9 @@ pub struct System {
     pub fs_config: Option<FsConfig>,
     /// Program names and ids, in boot order.
     pub programs: Vec<(String, ProcessId)>,
+    /// What the file server told the programs of their writes (see [`FileLedger`]), kept in a
+    /// run that injects faults (empty in any other).
+    pub ledger: SharedLedger,
 }
 
 impl System {
@@ -373,12 +377,13 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
         Mode::Monolithic => Some(in_kernel_services(&mut boot, &spec.servers, disk.as_ref())),
     };
     schedule_timed_crashes(&mut boot, &spec.faults, mode);
-    let programs = boot_programs(&mut boot, spec.objects, spec.programs, client_mode);
+    let ledger = FileLedger::shared();
+    let programs = boot_programs(&mut boot, spec.objects, spec.programs, client_mode, &ledger);
     if let Some((id, slot)) = boot.name_server {
         let registry = std::mem::take(&mut boot.registry);
         boot.kernel.start(id, move |sys| name_server(sys, slot, registry));
     }
-    System { kernel: boot.kernel, mode, console, disk, fs_config, programs }
+    System { kernel: boot.kernel, mode, console, disk, fs_config, programs, ledger }
 }
 
 fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ramdisk>>>) {
@@ -594,6 +599,7 @@ fn boot_programs(
     objects: Vec<ObjectSpec>,
     programs: Vec<ProgramSpec>,
     client_mode: Option<ClientMode>,
+    ledger: &SharedLedger,
 ) -> Vec<(String, ProcessId)> {
     let ids: Vec<ProcessId> = programs
         .iter()
@@ -648,9 +654,12 @@ fn boot_programs(
         }
         let mode = client_mode.clone().unwrap_or(ClientMode::Microkernel);
         let kernel_names = program.name_server && boot.name_service;
+        // Only faults break promises: a run without them keeps no ledger and pays nothing for it.
+        let ledger = boot.plan.as_ref().map(|_| Rc::clone(ledger));
         let code = program.program;
         boot.kernel.start_after_boot(id, move |sys| {
-            code(Services::new(sys, mode, name_slot, badge).with_kernel_names(kernel_names), named)
+            let services = Services::new(sys, mode, name_slot, badge).with_kernel_names(kernel_names);
+            code(services.with_ledger(ledger), named)
         });
         started.push((program.name, id));
     }

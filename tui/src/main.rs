@@ -148,6 +148,10 @@ struct Overrides {
     /// fs:delay=5000@p=0.1 (KIND: crash, hang, corrupt, drop, delay=CYCLES; WHEN: msg=N, t=CYCLES, p=PROB).
     #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
     faults: Vec<String>,
+    /// Every process recovers file descriptors a file-server restart made stale, as with
+    /// `recover: true`.
+    #[arg(long)]
+    recover: bool,
     #[command(flatten)]
     memory: MemoryLimit,
 }
@@ -271,6 +275,10 @@ enum Command {
         /// Host threads (all cores by default).
         #[arg(long)]
         threads: Option<usize>,
+        /// Run microkernel mode with no client recovering stale file descriptors and with
+        /// every one recovering (`recover: true`), and print both.
+        #[arg(long)]
+        compare_recovery: bool,
         /// Print JSON instead.
         #[arg(long)]
         json: bool,
@@ -380,6 +388,7 @@ fn options(overrides: &Overrides, scenario: &Scenario) -> Result<RunOptions, Fai
         seed: overrides.seed,
         faults: with_cli_faults(scenario, &overrides.faults)?,
         memory_limit: overrides.memory.bytes,
+        recover: overrides.recover.then_some(true),
     })
 }
 
@@ -829,6 +838,7 @@ struct FaultsCommand {
     modes: ModeProfiles,
     faults: Vec<String>,
     threads: Option<usize>,
+    compare_recovery: bool,
     json: bool,
     memory: MemoryLimit,
 }
@@ -840,12 +850,14 @@ fn command_faults(command: FaultsCommand) -> Result<(), Failure> {
         seed: None,
         faults: with_cli_faults(&scenario, &command.faults)?,
         memory_limit: command.memory.bytes,
+        recover: None,
     };
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let campaign = Campaign {
         runs: command.runs,
         first_seed: command.seed.unwrap_or(scenario.kernel.seed),
         threads: command.threads.unwrap_or(cores).max(1),
+        compare_recovery: command.compare_recovery,
     };
     let report = run_campaign(&scenario, &options, &campaign);
     if command.json {
@@ -887,9 +899,29 @@ fn main() -> ExitCode {
             let options = options(&overrides, &scenario)?;
             mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
         })(),
-        Some(Command::Faults { scenario, runs, seed, profile, modes, faults, threads, json, memory }) => {
-            command_faults(FaultsCommand { scenario, runs, seed, profile, modes, faults, threads, json, memory })
-        }
+        Some(Command::Faults {
+            scenario,
+            runs,
+            seed,
+            profile,
+            modes,
+            faults,
+            threads,
+            compare_recovery,
+            json,
+            memory,
+        }) => command_faults(FaultsCommand {
+            scenario,
+            runs,
+            seed,
+            profile,
+            modes,
+            faults,
+            threads,
+            compare_recovery,
+            json,
+            memory,
+        }),
         Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
         Some(Command::Calibrate { output, name, json, repeats }) => {
             command_calibrate(CalibrateCommand { output, name, json, repeats })

@@ -14,14 +14,16 @@ fn figure(report: &Value, mode: &str, name: &str) -> u64 {
     report[mode][name].as_u64().unwrap_or_else(|| panic!("no count {mode}.{name} in {report:#}"))
 }
 
-const FIGURES: [&str; 9] = [
+const FIGURES: [&str; 11] = [
     "runs",
     "system_crashes",
     "server_restarts",
     "client_ops_failed",
     "client_ops_retried",
     "client_ops_succeeded",
-    "data_lost",
+    "data_lost_acknowledged",
+    "data_lost_unacknowledged",
+    "data_missing",
     "faults_manifested",
     "clients_blocked",
 ];
@@ -146,7 +148,8 @@ fn faults_with_only_delays_from_the_command_line_crashes_neither_mode() {
     assert_status(&output, 0);
     let report = json(&output);
     for mode in ["microkernel", "monolithic"] {
-        for name in ["system_crashes", "faults_manifested", "clients_blocked", "client_ops_failed", "data_lost"] {
+        let names = ["system_crashes", "faults_manifested", "clients_blocked", "client_ops_failed", "data_missing"];
+        for name in names.into_iter().chain(["data_lost_acknowledged", "data_lost_unacknowledged"]) {
             assert_eq!(figure(&report, mode, name), 0, "{mode}.{name} in {report:#}");
         }
     }

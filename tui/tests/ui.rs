@@ -704,6 +704,7 @@ every_key_on!(
     fault_campaign,
     fifo,
     file_io,
+    fs_recover,
     fs_restart,
     hello,
     hung_server,

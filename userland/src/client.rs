@@ -21,6 +21,8 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 mod fifo;
+mod files;
+pub mod ledger;
 mod pipe;
 mod socket;
 mod summary;
@@ -108,8 +110,8 @@ struct Connections {
     /// How many times each service was found dead and looked up again: its incarnation as
     /// this program knows it.
     reconnects: BTreeMap<String, u32>,
-    /// The file-server incarnation each open descriptor belongs to.
-    descriptors: BTreeMap<u32, u32>,
+    /// The open files, with the file-server incarnation each descriptor belongs to.
+    files: files::OpenFiles,
     /// The `mq`-server incarnation each open queue descriptor belongs to.
     mq_descriptors: BTreeMap<u32, u32>,
     /// The socket-server incarnation each socket descriptor belongs to.
@@ -136,6 +138,10 @@ pub struct Services {
     /// The client's identity as servers see it (its badge).
     client: u64,
     connections: RefCell<Connections>,
+    /// Whether the file stubs recover descriptors a file-server restart made stale.
+    recover: bool,
+    /// Where the file stubs write down what the file server told of each write.
+    ledger: Option<ledger::SharedLedger>,
 }
 
 /// Looks `name` up at the name server through `name_server`, unmarked: for servers and for
@@ -161,7 +167,32 @@ pub async fn lookup_name(sys: &Sys, name_server: Slot, name: &str) -> Result<Slo
 impl Services {
     /// Services for the program behind `sys`, which servers know by `client`.
     pub fn new(sys: Sys, mode: Mode, name_server: Option<Slot>, client: u64) -> Services {
-        Services { sys, mode, name_server, kernel_names: false, client, connections: RefCell::default() }
+        Services {
+            sys,
+            mode,
+            name_server,
+            kernel_names: false,
+            client,
+            connections: RefCell::default(),
+            recover: false,
+            ledger: None,
+        }
+    }
+
+    /// Lets the file stubs recover a descriptor a file-server restart made stale: open its file
+    /// again and carry on (see the `files` module).
+    #[must_use]
+    pub fn with_recovery(mut self, on: bool) -> Services {
+        self.recover = on;
+        self
+    }
+
+    /// Writes what the file server tells of each write in `ledger`, shared by the run (none:
+    /// keep no ledger).
+    #[must_use]
+    pub fn with_ledger(mut self, ledger: Option<ledger::SharedLedger>) -> Services {
+        self.ledger = ledger;
+        self
     }
 
     /// In monolithic mode, lets this program look up the kernel's own services (console, fs,
@@ -393,66 +424,6 @@ impl Services {
         }
         self.connect("timer").await?;
         self.marked(request.label(), self.simple_call("timer", &request, true)).await.map(|_| ())
-    }
-
-    /// Sends a file-system request and returns the reply; a reply carrying an error becomes `Err`.
-    ///
-    /// After the file server restarts, descriptors opened at the old one are stale: using one
-    /// fails with [`ServiceError::StaleHandle`] without a message, rather than reach whatever
-    /// file the new server gave that number. Open, stat and readdir are sent again after the
-    /// server died; the others are reported failed (see [`FsRequest::is_safe_to_retry`]).
-    ///
-    /// # Errors
-    /// The file server's error, or the kernel's (peer dead when the file server died).
-    pub async fn fs(&mut self, request: FsRequest) -> Result<FsReply, ClientError> {
-        let label = request.label();
-        let reply = if let Mode::Monolithic(services) = &self.mode {
-            let (reply, work) = services.fs(self.client, request.clone(), self.sys.now());
-            self.marked(label, async {
-                self.sys.kernel_service_answered(label, encode(&request), work, encode(&reply)).await?;
-                Ok(reply)
-            })
-            .await?
-        } else {
-            self.connect("fs").await?;
-            self.marked(label, async {
-                if self.is_stale(&request) {
-                    return Err(ServiceError::StaleHandle.into());
-                }
-                let incarnation = self.connections.borrow().incarnation("fs");
-                let data = self.call_service("fs", &request, request.is_safe_to_retry()).await?;
-                let reply = decode::<FsReply>(&data).ok_or(ClientError::Service(ServiceError::BadRequest))?;
-                self.track_descriptor(&request, &reply, incarnation);
-                Ok(reply)
-            })
-            .await?
-        };
-        match reply {
-            FsReply::Error(error) => Err(error.into()),
-            reply => Ok(reply),
-        }
-    }
-
-    fn is_stale(&self, request: &FsRequest) -> bool {
-        let connections = self.connections.borrow();
-        let current = connections.incarnation("fs");
-        request.descriptor().and_then(|fd| connections.descriptors.get(&fd)).is_some_and(|&opened| opened != current)
-    }
-
-    /// Remembers which file server handed out a descriptor (`incarnation` when the request was
-    /// first sent: a retry that reached a newer one gets a descriptor of that one).
-    fn track_descriptor(&self, request: &FsRequest, reply: &FsReply, incarnation: u32) {
-        let mut connections = self.connections.borrow_mut();
-        let current = connections.incarnation("fs").max(incarnation);
-        match (request, reply) {
-            (_, FsReply::Descriptor(fd)) => {
-                connections.descriptors.insert(*fd, current);
-            }
-            (FsRequest::Close { fd }, FsReply::Done) => {
-                connections.descriptors.remove(fd);
-            }
-            _ => {}
-        }
     }
 
     async fn in_kernel(&self, request: &impl Request, work: ServiceWork) -> Result<(), ClientError> {

@@ -43,6 +43,9 @@ pub struct Campaign {
     pub first_seed: u64,
     /// Host threads to run seeds on.
     pub threads: usize,
+    /// Runs each seed's microkernel mode twice, with no process recovering stale file
+    /// descriptors and with every one recovering, to compare how the clients fare.
+    pub compare_recovery: bool,
 }
 
 /// A campaign's figures for one mode.
@@ -60,8 +63,15 @@ pub struct ModeFigures {
     pub client_ops_retried: u64,
     /// Client operations that succeeded.
     pub client_ops_succeeded: u64,
-    /// Bytes of file data the fault-free run has on disk that the faulted run does not.
-    pub data_lost: u64,
+    /// Bytes of writes the file server acknowledged that are missing or different at the end:
+    /// promises broken.
+    pub data_lost_acknowledged: u64,
+    /// Bytes of writes whose clients were told they failed (the server died or garbled its
+    /// answer) or never heard back, missing or different at the end.
+    pub data_lost_unacknowledged: u64,
+    /// Bytes of file data the fault-free run has on disk that the faulted run does not: lost,
+    /// or never written because a program stopped or the system went down first.
+    pub data_missing: u64,
     /// Runs in which a failure (crash, hang, corrupt reply, drop) struck.
     pub faults_manifested: u64,
     /// Runs that ended neither cleanly nor in a panic where the fault-free run ended cleanly:
@@ -86,6 +96,11 @@ pub struct CampaignReport {
     pub monolithic: ModeFigures,
     /// With random faults: both modes' figures by the fault drawn (`crash in fs`).
     pub by_fault: BTreeMap<String, (ModeFigures, ModeFigures)>,
+    /// When comparing recovery: microkernel mode with every process recovering stale file
+    /// descriptors (the `microkernel` figures are then those of no process recovering).
+    pub recovering: Option<ModeFigures>,
+    /// When comparing recovery with random faults: the recovering figures by the fault drawn.
+    pub recovering_by_fault: BTreeMap<String, ModeFigures>,
 }
 
 /// One seed's figures in both modes.
@@ -94,6 +109,8 @@ struct SeedFigures {
     drawn: Option<String>,
     microkernel: ModeFigures,
     monolithic: ModeFigures,
+    /// Microkernel mode with every process recovering, when the campaign compares recovery.
+    recovering: Option<ModeFigures>,
 }
 
 /// Runs `campaign` over `scenario`, with `options` (a profile; `faults` to use instead of the
@@ -111,7 +128,7 @@ pub fn run_campaign(scenario: &Scenario, options: &RunOptions, campaign: &Campai
                         break;
                     }
                     let seed = campaign.first_seed.wrapping_add(index);
-                    let figures = run_seed(scenario, options, &declared, seed);
+                    let figures = run_seed(scenario, options, &declared, seed, campaign.compare_recovery);
                     results.lock().expect("no campaign thread panics while holding it").push((index, figures));
                 }
             });
@@ -130,11 +147,19 @@ pub fn run_campaign(scenario: &Scenario, options: &RunOptions, campaign: &Campai
         microkernel: ModeFigures::default(),
         monolithic: ModeFigures::default(),
         by_fault: BTreeMap::new(),
+        recovering: campaign.compare_recovery.then(ModeFigures::default),
+        recovering_by_fault: BTreeMap::new(),
     };
     for (_, figures) in results {
         add(&mut report.microkernel, figures.microkernel);
         add(&mut report.monolithic, figures.monolithic);
+        if let (Some(total), Some(run)) = (&mut report.recovering, figures.recovering) {
+            add(total, run);
+        }
         if let Some(drawn) = figures.drawn {
+            if let Some(run) = figures.recovering {
+                add(report.recovering_by_fault.entry(drawn.clone()).or_default(), run);
+            }
             let (micro, mono) = report.by_fault.entry(drawn).or_default();
             add(micro, figures.microkernel);
             add(mono, figures.monolithic);
@@ -150,12 +175,20 @@ fn add(total: &mut ModeFigures, run: ModeFigures) {
     total.client_ops_failed += run.client_ops_failed;
     total.client_ops_retried += run.client_ops_retried;
     total.client_ops_succeeded += run.client_ops_succeeded;
-    total.data_lost += run.data_lost;
+    total.data_lost_acknowledged += run.data_lost_acknowledged;
+    total.data_lost_unacknowledged += run.data_lost_unacknowledged;
+    total.data_missing += run.data_missing;
     total.faults_manifested += run.faults_manifested;
     total.clients_blocked += run.clients_blocked;
 }
 
-fn run_seed(scenario: &Scenario, options: &RunOptions, declared: &[FaultSpec], seed: u64) -> SeedFigures {
+fn run_seed(
+    scenario: &Scenario,
+    options: &RunOptions,
+    declared: &[FaultSpec],
+    seed: u64,
+    compare_recovery: bool,
+) -> SeedFigures {
     let reference_options = RunOptions { seed: Some(seed), faults: Some(Vec::new()), ..options.clone() };
     let mut reference = run(scenario, Mode::Microkernel, &reference_options);
     let faults =
@@ -167,9 +200,16 @@ fn run_seed(scenario: &Scenario, options: &RunOptions, declared: &[FaultSpec], s
         (true, Some(fault)) => Some(format!("{} in {}", fault.kind.logged().name(), fault.server)),
         _ => None,
     };
-    let faulted = RunOptions { seed: Some(seed), faults: Some(faults), ..options.clone() };
-    let figures = |mode| figures(&run(scenario, mode, &faulted), &reference);
-    SeedFigures { drawn, microkernel: figures(Mode::Microkernel), monolithic: figures(Mode::Monolithic) }
+    let recover = if compare_recovery { Some(false) } else { options.recover };
+    let faulted = RunOptions { seed: Some(seed), faults: Some(faults), recover, ..options.clone() };
+    let figures = |mode, options: &RunOptions| figures(&run(scenario, mode, options), &reference);
+    let recovering = RunOptions { recover: Some(true), ..faulted.clone() };
+    SeedFigures {
+        drawn,
+        microkernel: figures(Mode::Microkernel, &faulted),
+        monolithic: figures(Mode::Monolithic, &faulted),
+        recovering: compare_recovery.then(|| figures(Mode::Microkernel, &recovering)),
+    }
 }
 
 /// The stream of a seed that random faults are drawn from.
@@ -218,7 +258,9 @@ fn figures(report: &RunReport, reference: &RunReport) -> ModeFigures {
         client_ops_failed: reliability.ops_failed,
         client_ops_retried: reliability.ops_retried,
         client_ops_succeeded: reliability.ops_succeeded,
-        data_lost: data_lost(report, reference),
+        data_lost_acknowledged: reliability.data_lost.acknowledged,
+        data_lost_unacknowledged: reliability.data_lost.unacknowledged,
+        data_missing: data_missing(report, reference),
         faults_manifested: u64::from(reliability.failures_injected > 0),
         // A run the fault-free reference also ends blocked (a deadlock scenario) is not the fault's doing.
         clients_blocked: u64::from(!crashed && !report.outcome.is_completed() && reference.outcome.is_completed()),
@@ -226,7 +268,7 @@ fn figures(report: &RunReport, reference: &RunReport) -> ModeFigures {
 }
 
 /// Bytes the reference run left in its files that this run did not leave at the same place.
-pub fn data_lost(report: &RunReport, reference: &RunReport) -> u64 {
+pub fn data_missing(report: &RunReport, reference: &RunReport) -> u64 {
     reference
         .files
         .iter()
@@ -242,7 +284,7 @@ type Figure = fn(&ModeFigures) -> u64;
 
 /// Every figure, as the text labels it (a unit in brackets); its JSON name is the label without
 /// the unit, in snake case ([`json_name`]).
-const FIGURES: [(&str, Figure); 9] = [
+const FIGURES: [(&str, Figure); 11] = [
     ("runs", |f| f.runs),
     ("faults manifested (runs)", |f| f.faults_manifested),
     ("system crashes", |f| f.system_crashes),
@@ -251,7 +293,9 @@ const FIGURES: [(&str, Figure); 9] = [
     ("client ops succeeded", |f| f.client_ops_succeeded),
     ("client ops failed", |f| f.client_ops_failed),
     ("client ops retried", |f| f.client_ops_retried),
-    ("data lost (bytes)", |f| f.data_lost),
+    ("data lost acknowledged (bytes)", |f| f.data_lost_acknowledged),
+    ("data lost unacknowledged (bytes)", |f| f.data_lost_unacknowledged),
+    ("data missing (bytes)", |f| f.data_missing),
 ];
 
 /// A figure's name in JSON: its text label without the unit, in snake case
@@ -281,7 +325,7 @@ pub fn campaign_json(report: &CampaignReport) -> serde_json::Value {
             (fault.clone(), figures)
         })
         .collect();
-    serde_json::json!({
+    let mut json = serde_json::json!({
         "scenario": report.scenario,
         "first_seed": report.seeds.0,
         "last_seed": report.seeds.1,
@@ -290,7 +334,14 @@ pub fn campaign_json(report: &CampaignReport) -> serde_json::Value {
         "microkernel": mode(&report.microkernel, &report.profiles[0]),
         "monolithic": mode(&report.monolithic, &report.profiles[1]),
         "by_fault": by_fault,
-    })
+    });
+    if let (Some(recovering), serde_json::Value::Object(object)) = (&report.recovering, &mut json) {
+        object.insert("microkernel_recovering".to_owned(), mode(recovering, &report.profiles[0]));
+        let by_fault =
+            report.recovering_by_fault.iter().map(|(fault, figures)| (fault.clone(), figures_json(figures).into()));
+        object.insert("microkernel_recovering_by_fault".to_owned(), serde_json::Value::Object(by_fault.collect()));
+    }
+    json
 }
 
 /// The report as text, a column per mode.
@@ -301,33 +352,60 @@ pub fn describe(report: &CampaignReport) -> String {
     let scenario = mksim_kernel::escape_controls(&report.scenario);
     let _ = writeln!(text, "fault campaign: {scenario}, seeds {}..={}, {faults}", report.seeds.0, report.seeds.1);
     let _ = writeln!(text);
-    let _ = writeln!(text, "{:<28} {:>12} {:>12}", "", "microkernel", "monolithic");
     let (micro, mono) = (&report.microkernel, &report.monolithic);
     let profiles = report.profiles.each_ref().map(|profile| mksim_kernel::escape_controls(profile));
-    let _ = writeln!(text, "{:<28} {:>12} {:>12}", "profile", profiles[0], profiles[1]);
-    for (name, value) in FIGURES {
-        let _ = writeln!(text, "{name:<28} {:>12} {:>12}", value(micro), value(mono));
+    match &report.recovering {
+        None => {
+            let _ = writeln!(text, "{:<33} {:>12} {:>12}", "", "microkernel", "monolithic");
+            let _ = writeln!(text, "{:<33} {:>12} {:>12}", "profile", profiles[0], profiles[1]);
+            for (name, value) in FIGURES {
+                let _ = writeln!(text, "{name:<33} {:>12} {:>12}", value(micro), value(mono));
+            }
+        }
+        Some(recovering) => {
+            let _ = writeln!(text, "{:<33} {:>12} {:>12} {:>12}", "", "microkernel", "μ recovering", "monolithic");
+            let _ = writeln!(text, "{:<33} {:>12} {:>12} {:>12}", "profile", profiles[0], profiles[0], profiles[1]);
+            for (name, value) in FIGURES {
+                let _ = writeln!(text, "{name:<33} {:>12} {:>12} {:>12}", value(micro), value(recovering), value(mono));
+            }
+        }
     }
     if !report.by_fault.is_empty() {
-        let _ = writeln!(text);
-        let _ = writeln!(
-            text,
-            "{:<26} {:>5} {:>9} {:>9} {:>9} {:>10} {:>10}",
-            "by fault drawn", "runs", "restarts", "blocked", "μ failed", "μ lost B", "M lost B"
-        );
-        for (fault, (micro, mono)) in &report.by_fault {
-            let _ = writeln!(
-                text,
-                "{fault:<26} {:>5} {:>9} {:>9} {:>9} {:>10} {:>10}",
-                micro.runs,
-                micro.server_restarts,
-                micro.clients_blocked,
-                micro.client_ops_failed,
-                micro.data_lost,
-                mono.data_lost
-            );
-        }
-        let _ = writeln!(text, "(μ microkernel, M monolithic: every one of these runs crashed the monolithic kernel)");
+        describe_by_fault(report, &mut text);
     }
     text
+}
+
+/// The figures by the fault drawn, a row each.
+fn describe_by_fault(report: &CampaignReport, text: &mut String) {
+    use std::fmt::Write;
+    let recovering = report.recovering.is_some();
+    let _ = writeln!(text);
+    let _ = write!(
+        text,
+        "{:<26} {:>5} {:>9} {:>8} {:>9} {:>9} {:>9} {:>10}",
+        "by fault drawn", "runs", "restarts", "blocked", "μ failed", "μ ack B", "μ unack B", "M missing B"
+    );
+    let _ = writeln!(text, "{}", if recovering { format!(" {:>10}", "μR failed") } else { String::new() });
+    for (fault, (micro, mono)) in &report.by_fault {
+        let _ = write!(
+            text,
+            "{fault:<26} {:>5} {:>9} {:>8} {:>9} {:>9} {:>9} {:>11}",
+            micro.runs,
+            micro.server_restarts,
+            micro.clients_blocked,
+            micro.client_ops_failed,
+            micro.data_lost_acknowledged,
+            micro.data_lost_unacknowledged,
+            mono.data_missing
+        );
+        let failed = report.recovering_by_fault.get(fault).map(|figures| figures.client_ops_failed);
+        let _ = writeln!(text, "{}", failed.map(|failed| format!(" {failed:>10}")).unwrap_or_default());
+    }
+    let _ = writeln!(
+        text,
+        "(μ microkernel, M monolithic: every one of these runs crashed the monolithic kernel;\n \
+         ack / unack B: bytes lost of writes acknowledged / not acknowledged{})",
+        if recovering { "; μR: microkernel with every client recovering" } else { "" }
+    );
 }

@@ -287,6 +287,11 @@ pub fn summary(report: &RunReport) -> String {
             "client operations: {} succeeded, {} failed, {} retried",
             figures.ops_succeeded, figures.ops_failed, figures.ops_retried
         );
+        let _ = writeln!(
+            text,
+            "file data lost: {} B acknowledged, {} B unacknowledged",
+            figures.data_lost.acknowledged, figures.data_lost.unacknowledged
+        );
     }
     for (name, output) in &report.console {
         let _ = writeln!(text, "console of {}:", escape_controls(name));

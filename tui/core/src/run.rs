@@ -11,6 +11,7 @@ use mksim_kernel::event::{EventKind, EventLog};
 use mksim_kernel::{CostProfile, Counters, Kernel, Outcome, ProcessState};
 use mksim_servers::fault::FaultSpec;
 use mksim_servers::system::{Mode, System, boot};
+use mksim_userland::client::ledger::DataLoss;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -25,6 +26,9 @@ pub struct RunOptions {
     pub faults: Option<Vec<FaultSpec>>,
     /// Another memory budget, in bytes.
     pub memory_limit: Option<u64>,
+    /// Every process recovering stale file descriptors (`Some(true)`) or none (`Some(false)`),
+    /// instead of as each process says.
+    pub recover: Option<bool>,
 }
 
 /// A cost profile for each mode; `None` keeps the scenario's for that mode.
@@ -69,6 +73,10 @@ pub struct Reliability {
     pub ops_failed: u64,
     /// Client operations sent again at least once after their server died.
     pub ops_retried: u64,
+    /// Bytes of writes the file server acknowledged that are missing or different at the end,
+    /// and of writes whose clients were told they failed or never heard back (see
+    /// [`mksim_userland::client::ledger`]).
+    pub data_lost: DataLoss,
 }
 
 impl Reliability {
@@ -239,7 +247,7 @@ pub fn run(scenario: &Scenario, mode: Mode, options: &RunOptions) -> RunReport {
         kernel_config.memory_limit_bytes = bytes;
     }
     let faults = options.faults.clone().unwrap_or_else(|| scenario.faults.clone());
-    let mut system = boot(scenario.system_with_faults(kernel_config, faults), mode);
+    let mut system = boot(scenario.system_for_run(kernel_config, faults, options.recover), mode);
     system.kernel.run();
     report(system)
 }
@@ -264,9 +272,12 @@ fn report(system: System) -> RunReport {
         metrics,
         processes,
         console,
-        files,
         per_operation: per_operation(kernel.log()),
-        reliability: Reliability::from_log(kernel.log()),
+        reliability: Reliability {
+            data_lost: system.ledger.borrow().losses(&files),
+            ..Reliability::from_log(kernel.log())
+        },
+        files,
         log: EventLog::default(),
     };
     // Moved, not cloned: a long run's log is most of its memory.

@@ -102,6 +102,7 @@ pub struct ProcessDecl {
     may_register: Vec<String>,
     caps: Vec<CapSpec>,
     keep_going: bool,
+    recover: bool,
     program: ProgramDecl,
 }
 
@@ -316,12 +317,20 @@ impl Scenario {
 
     /// [`Scenario::system`] with `faults` instead of the scenario's own.
     pub fn system_with_faults(&self, kernel: KernelConfig, faults: Vec<FaultSpec>) -> SystemSpec {
+        self.system_for_run(kernel, faults, None)
+    }
+
+    /// [`Scenario::system_with_faults`], with every process recovering stale file descriptors
+    /// or none when `recover` says so (a fault campaign comparing the two), else as each
+    /// process's `recover` says.
+    pub fn system_for_run(&self, kernel: KernelConfig, faults: Vec<FaultSpec>, recover: Option<bool>) -> SystemSpec {
         let programs = self
             .processes
             .iter()
             .map(|process| {
                 let program = process.program.clone();
                 let keep_going = process.keep_going;
+                let recover = recover.unwrap_or(process.recover);
                 let name = process.name.clone();
                 let params = std::sync::Arc::new(self.params.clone());
                 ProgramSpec {
@@ -331,11 +340,11 @@ impl Scenario {
                     name_server: process.name_server,
                     may_register: process.may_register.clone(),
                     caps: process.caps.clone(),
-                    program: Box::new(move |services, caps| match program {
-                        ProgramDecl::Ops(ops) => {
+                    program: Box::new(move |services, caps| match (program, services.with_recovery(recover)) {
+                        (ProgramDecl::Ops(ops), services) => {
                             Box::pin(mksim_userland::interpreter::run(services, caps, ops, keep_going))
                         }
-                        ProgramDecl::Script(script) => {
+                        (ProgramDecl::Script(script), services) => {
                             let mut script = script;
                             script.params = params;
                             Box::pin(mksim_userland::lang::run(services, name, caps, script, keep_going))

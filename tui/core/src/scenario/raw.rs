@@ -322,6 +322,10 @@ pub struct RawProcess {
     /// Go on with the next step when one fails (and exit with 1 at the end), rather than fault.
     #[serde(default)]
     pub keep_going: bool,
+    /// Recover file descriptors a file-server restart made stale: open the file again, go back
+    /// to the last confirmed offset and send the read or write again.
+    #[serde(default)]
+    pub recover: bool,
     /// Its program: a list of operations, or a script.
     pub program: RawProgram,
 }
@@ -424,6 +428,7 @@ impl RawProcess {
             may_register: Vec::new(),
             caps: Vec::new(),
             keep_going: false,
+            recover: false,
             program: program.into(),
         }
     }

@@ -453,6 +453,7 @@ impl Validator<'_> {
             may_register: raw.may_register.clone(),
             caps,
             keep_going: raw.keep_going,
+            recover: raw.recover,
             program,
         })
     }
