@@ -141,3 +141,42 @@ fn recovery_lowers_failed_operations_on_file_server_restart_campaigns() {
         assert!(recovering.data_lost_unacknowledged <= plain.data_lost_unacknowledged, "{context}");
     }
 }
+
+/// A script turns recovery on for itself with `recover(true)`, from that point on.
+#[test]
+fn a_script_recovers_once_it_says_so() {
+    let scenario = |first_line: &str| {
+        let text = r#"Scenario(
+            name: "scripted-recovery",
+            description: "A script writes through a file-server crash.",
+            servers: (
+                file: (),
+                block: (blocks: 32, block_size: 512, latency_cycles: 100),
+                supervisor: (restart: { "fs": Always }, backoff_cycles: 500),
+            ),
+            faults: [(server: "fs", kind: Crash, at: Message(3))],
+            processes: [(
+                name: "scribe",
+                priority: 5,
+                program: Script(source: r"
+                    FIRST_LINE
+                    let fd = open(`/s`, true);
+                    write(fd, `ab`);
+                    write(fd, `cd`);
+                    seek(fd, 0);
+                    if read(fd, 10) != `abcd` { throw `lost`; }
+                "),
+            )],
+        )"#;
+        Scenario::parse(&text.replace("FIRST_LINE", first_line), "scripted_recovery.ron")
+            .unwrap_or_else(|error| panic!("{error}"))
+    };
+    let recovering = run(&scenario("recover(true);"), Mode::Microkernel, &RunOptions::default());
+    let scribe = recovering.process("scribe").expect("the scribe");
+    assert_eq!(scribe.exit_code, Some(0), "{:?}", scribe.fault);
+    assert_eq!(recovering.files["/s"], b"abcd");
+    let plain = run(&scenario("recover(false);"), Mode::Microkernel, &RunOptions::default());
+    let fault = plain.process("scribe").and_then(|process| process.fault.clone()).unwrap_or_default();
+    assert!(fault.contains("peer dead"), "{fault}");
+    assert_eq!(plain.reliability.data_lost.unacknowledged, 2, "{:?}", plain.reliability);
+}

@@ -187,6 +187,11 @@ impl Services {
         self
     }
 
+    /// Turns recovery of stale file descriptors on or off from here on (a script's `recover`).
+    pub fn set_recovery(&mut self, on: bool) {
+        self.recover = on;
+    }
+
     /// Writes what the file server tells of each write in `ledger`, shared by the run (none:
     /// keep no ledger).
     #[must_use]

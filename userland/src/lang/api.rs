@@ -371,6 +371,7 @@ fn register_basics(engine: &mut Engine, bridge: &Arc<Bridge>) {
     function!(engine, bridge, "compute", |b, n: INT| b.unit(Request::Compute(cycles(n)?)));
     function!(engine, bridge, "sleep", |b, n: INT| b.unit(Request::Sleep(cycles(n)?)));
     function!(engine, bridge, "yield_now", |b| b.unit(Request::Yield));
+    function!(engine, bridge, "recover", |b, on: bool| b.unit(Request::Recover(on)));
     function!(engine, bridge, "now", |b| b.number(Request::Clock));
     function!(engine, bridge, "random", |b| b.number(Request::Random).map(|n| n & INT::MAX));
     function!(engine, bridge, "random", |b, below: INT| {

@@ -100,6 +100,10 @@ impl Performer {
             Request::Compute(cycles) => done(sys.compute(cycles).await.map_err(failed)?),
             Request::Sleep(cycles) => done(sys.sleep(cycles).await.map_err(failed)?),
             Request::Yield => done(sys.yield_now().await.map_err(failed)?),
+            Request::Recover(on) => {
+                self.services.set_recovery(on);
+                Answer::Done
+            }
             Request::Clock => Answer::Number(sys.clock().await.map_err(failed)?),
             Request::Random => Answer::Number(sys.random().await.map_err(failed)?),
             Request::CreateEndpoint => Answer::Slot(sys.create_endpoint().await.map_err(failed)?),

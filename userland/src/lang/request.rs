@@ -32,6 +32,8 @@ pub(crate) enum Request {
     Compute(u64),
     Sleep(u64),
     Yield,
+    /// Turn recovery of stale file descriptors on or off (no syscall).
+    Recover(bool),
     Clock,
     Random,
     Lookup(String),
