@@ -273,6 +273,7 @@ mod tests {
             server: server.name().into(),
             policy: RestartPolicy::Always,
             backoff_cycles: 1,
+            depends_on: Vec::new(),
         };
         let servers = Servers {
             name: Some(level),

@@ -22,7 +22,7 @@ use crate::serve::ServerFaults;
 use crate::service::Service;
 use crate::socket::SocketConfig;
 use crate::socket_server::socket_server;
-use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
+use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, order, supervisor};
 use crate::timer::timer_server;
 use mksim_kernel::InjectedFault;
 use mksim_kernel::syscall::ServiceWork;
@@ -137,6 +137,8 @@ pub struct WardSpec {
     pub policy: RestartPolicy,
     /// Cycles before the first restart, doubled for each further one.
     pub backoff_cycles: u64,
+    /// The supervised servers it depends on (it may be blocked on them while they are down).
+    pub depends_on: Vec<String>,
 }
 
 /// A kernel object the scenario creates at boot.
@@ -501,19 +503,33 @@ fn boot_supervisor(boot: &mut Boot, spec: &SupervisorSpec) {
     else {
         return;
     };
+    let booted: Vec<&WardSpec> =
+        spec.wards.iter().filter(|ward| boot.servers.contains_key(ward.server.as_str())).take(MAX_WARDS).collect();
+    let position = |name: &String| booted.iter().position(|ward| &ward.server == name);
+    let dependencies: Vec<Vec<usize>> =
+        booted.iter().map(|ward| ward.depends_on.iter().filter_map(position).collect()).collect();
+    // A validated scenario has no cycle; should one slip through, the list order stands.
+    let order = order::dependency_order(&dependencies).unwrap_or_else(|_| (0..booted.len()).collect());
     let mut wards = Vec::new();
-    for ward in spec.wards.iter().take(MAX_WARDS) {
+    for &index in &order {
+        let ward = booted[index];
         let Some(&(server, endpoint)) = boot.servers.get(ward.server.as_str()) else { continue };
         let handle = boot.kernel.create_process_handle(server);
         let handle = boot.kernel.grant(id, handle, Rights::READ | Rights::WRITE, Badge::NONE).expect("free slots");
         let port = boot.kernel.grant(id, endpoint, Rights::SEND, Badge::NONE).expect("free slots");
         boot.registry.allow_replace(badge, &ward.server);
+        let depends_on = dependencies[index]
+            .iter()
+            .filter_map(|dependency| order.iter().position(|placed| placed == dependency))
+            .filter(|&placed| placed < wards.len())
+            .collect();
         wards.push(Ward {
             name: ward.server.clone(),
             handle,
             port,
             policy: ward.policy,
             backoff_cycles: ward.backoff_cycles,
+            depends_on,
         });
     }
     let heartbeat = spec.heartbeat;

@@ -700,6 +700,7 @@ every_key_on!(
     bulk_transfer,
     capabilities,
     deadlock,
+    driver_hang,
     driver_restart,
     fault_campaign,
     fifo,
