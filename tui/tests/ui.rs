@@ -710,6 +710,7 @@ every_key_on!(
     hung_server,
     job_queue,
     name_lookup,
+    name_restart,
     notifications,
     ping_pong,
     pipe_restart,

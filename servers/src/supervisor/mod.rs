@@ -21,7 +21,10 @@
 //! first round after its dependency was restarted: it may still be between
 //! two tries at finding it again. It is asked in the round after that.
 
+pub mod names;
 pub mod order;
+
+use names::NameCopies;
 
 use mksim_kernel::{Message, ProgramResult, Rights, Slot, Sys, SysError};
 use mksim_userland::protocol::{HEARTBEAT, NameRequest, Request, encode};
@@ -89,11 +92,19 @@ struct Watched {
     settling: bool,
 }
 
-/// Looks after `wards`, re-registering restarted ones through `name_server`.
+/// Looks after `wards`, re-registering restarted ones through `name_server`. With `names`
+/// (when it looks after the name server) it keeps copies of the name server's registrations
+/// and gives them back after the name server restarts (see [`names`]).
 ///
 /// # Errors
 /// Faults when its own notification fails; a ward that cannot be restarted is given up.
-pub async fn supervisor(sys: Sys, name_server: Slot, wards: Vec<Ward>, heartbeat: Option<Heartbeat>) -> ProgramResult {
+pub async fn supervisor(
+    sys: Sys,
+    name_server: Slot,
+    wards: Vec<Ward>,
+    heartbeat: Option<Heartbeat>,
+    mut names: Option<NameCopies>,
+) -> ProgramResult {
     let events = sys.create_notification().await?;
     for (bit, ward) in wards.iter().enumerate() {
         sys.watch(ward.handle, events, 1 << bit).await?;
@@ -117,7 +128,7 @@ pub async fn supervisor(sys: Sys, name_server: Slot, wards: Vec<Ward>, heartbeat
         for (bit, ward) in watched.iter_mut().enumerate() {
             if bits & (1 << bit) != 0 && ward.alive {
                 ward.alive = false;
-                reincarnate(&sys, name_server, events, bit, ward).await;
+                reincarnate(&sys, name_server, events, bit, ward, names.as_mut()).await;
             }
         }
         if let (true, Some(heartbeat)) = (bits & HEARTBEAT_BIT != 0, heartbeat) {
@@ -203,8 +214,16 @@ async fn recheck_dependencies(
     Ok(watched[index].ward.depends_on.iter().any(|&dependency| unavailable[dependency]))
 }
 
-/// Restarts a dead ward if its policy allows, after its backoff, and publishes it again.
-async fn reincarnate(sys: &Sys, name_server: Slot, events: Slot, bit: usize, watched: &mut Watched) {
+/// Restarts a dead ward if its policy allows, after its backoff, and publishes it again; a
+/// restarted name server is given its registrations back instead.
+async fn reincarnate(
+    sys: &Sys,
+    name_server: Slot,
+    events: Slot,
+    bit: usize,
+    watched: &mut Watched,
+    names: Option<&mut NameCopies>,
+) {
     if !watched.ward.policy.allows(watched.restarts) {
         return;
     }
@@ -220,14 +239,44 @@ async fn reincarnate(sys: &Sys, name_server: Slot, events: Slot, bit: usize, wat
     watched.ward.port = port;
     // A death before the watch is in place still signals: watching a dead process signals at once.
     let _ = sys.watch(watched.ward.handle, events, 1 << bit).await;
-    let _ = publish(sys, name_server, &watched.ward.name, port).await;
+    match names {
+        // Its port is the one it had: only its table needs rebuilding.
+        Some(names) if watched.ward.name == NAME_SERVER => {
+            let _ = names.replay(sys, name_server).await;
+        }
+        Some(names) => {
+            // The name server may be dead itself: the registration waits no longer than this,
+            // and the copy is given back with the others when the name server restarts.
+            let _ = publish(sys, name_server, &watched.ward.name, port, Some(PUBLISH_TIMEOUT_CYCLES)).await;
+            names.record(sys, &watched.ward.name, port).await;
+        }
+        None => {
+            let _ = publish(sys, name_server, &watched.ward.name, port, None).await;
+        }
+    }
 }
 
-/// Registers `port` under `name` at the name server, over the dead incarnation's entry.
-async fn publish(sys: &Sys, name_server: Slot, name: &str, port: Slot) -> Result<(), SysError> {
+/// The name server's name as a ward.
+const NAME_SERVER: &str = "name";
+
+/// How long a re-registration waits for a supervised name server, which may be dead.
+const PUBLISH_TIMEOUT_CYCLES: u64 = 50_000;
+
+/// Registers `port` under `name` at the name server, over the dead incarnation's entry,
+/// waiting at most `timeout_cycles` when given.
+async fn publish(
+    sys: &Sys,
+    name_server: Slot,
+    name: &str,
+    port: Slot,
+    timeout_cycles: Option<u64>,
+) -> Result<(), SysError> {
     let request = NameRequest::Register { name: name.to_owned() };
     let message = Message::new(request.label(), encode(&request)).with_copy(port, Rights::SEND | Rights::GRANT);
-    sys.call(name_server, message).await?;
+    match timeout_cycles {
+        Some(cycles) => sys.call_timeout(name_server, message, cycles).await?,
+        None => sys.call(name_server, message).await?,
+    };
     Ok(())
 }
 

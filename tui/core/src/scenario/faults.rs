@@ -297,7 +297,7 @@ mod tests {
             ("fs:crash@msg=0", "counts from 1"),
             ("fs:crash@p=2", "not a probability"),
             ("fs:crash@soon", "unknown trigger"),
-            ("name:crash@msg=1", "not `name`"),
+            ("supervisor:crash@msg=1", "not `supervisor`"),
             ("fs:delay=x@msg=1", "is not a number"),
         ] {
             let error = parse_cli_fault(text).unwrap_err();

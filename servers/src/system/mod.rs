@@ -22,7 +22,7 @@ use crate::serve::ServerFaults;
 use crate::service::Service;
 use crate::socket::SocketConfig;
 use crate::socket_server::socket_server;
-use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, order, supervisor};
+use crate::supervisor::{Heartbeat, RestartPolicy};
 use crate::timer::timer_server;
 use mksim_kernel::InjectedFault;
 use mksim_kernel::syscall::ServiceWork;
@@ -38,6 +38,8 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+
+mod supervision;
 
 /// Which way the services run.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
@@ -284,6 +286,14 @@ struct Boot {
     /// The scenario has a name service, whether or not a name server process boots (in
     /// monolithic mode it boots only for names programs register).
     name_service: bool,
+    /// Every system server published at the name server at boot, with its port: the
+    /// supervisor keeps copies when it looks after the name server.
+    published: Vec<(&'static str, ObjectId)>,
+    /// The supervisor's backup queue for programs' registrations, when it keeps one, and the
+    /// name server's send capability to it.
+    name_backup: Option<(ObjectId, Slot)>,
+    /// Names programs may register, in all: the backup queue holds that many copies.
+    program_names: usize,
 }
 
 /// Gives a (re)starting server its service port, in slot 0.
@@ -330,6 +340,7 @@ impl Boot {
             let slot =
                 self.kernel.grant(server, endpoint, rights, Badge::NONE).expect("the name server has free slots");
             self.registry.preload(service.name(), slot);
+            self.published.push((service.name(), endpoint));
         }
     }
 }
@@ -353,14 +364,24 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
         plan,
         servers: BTreeMap::new(),
         name_service: spec.servers.name.is_some(),
+        published: Vec::new(),
+        name_backup: None,
+        program_names: spec.programs.iter().map(|program| program.may_register.len()).sum(),
     };
     let registrations = spec.programs.iter().any(|program| !program.may_register.is_empty());
     let name_needed = mode == Mode::Microkernel || registrations;
     if let (Some(priority), true) = (spec.servers.name, name_needed) {
         let id = boot.kernel.create_process(ProcessSpec::server(Service::Name.name(), priority));
         boot.kernel.await_ready(id);
-        let (_, slot) = service_port(&mut boot.kernel, id);
+        let (endpoint, slot) = service_port(&mut boot.kernel, id);
         boot.name_server = Some((id, slot));
+        if mode == Mode::Microkernel {
+            // Faults and the supervisor find it by name, as the other servers.
+            boot.servers.insert(Service::Name.name(), (id, endpoint));
+            if spec.servers.supervises(Service::Name) {
+                boot.kernel.keep_across_restarts(endpoint);
+            }
+        }
     }
     let disk = spec.servers.block.map(|block| Rc::new(RefCell::new(Ramdisk::new(block.blocks, block.block_size))));
     let fs_config = spec.servers.file.map(|(_, config)| config);
@@ -368,7 +389,7 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
         Mode::Microkernel => {
             boot_servers(&mut boot, &spec.servers, disk.as_ref());
             if let Some(supervisor) = &spec.servers.supervisor {
-                boot_supervisor(&mut boot, supervisor);
+                supervision::boot_supervisor(&mut boot, supervisor);
             }
             None
         }
@@ -378,7 +399,14 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
     let programs = boot_programs(&mut boot, spec.objects, spec.programs, client_mode);
     if let Some((id, slot)) = boot.name_server {
         let registry = std::mem::take(&mut boot.registry);
-        boot.kernel.start(id, move |sys| name_server(sys, slot, registry));
+        // In monolithic mode the system's names are the kernel's: no fault strikes the process
+        // that keeps the names programs register (see schedule_timed_crashes).
+        let faults = boot.faults(Service::Name).filter(|_| mode == Mode::Microkernel);
+        if mode == Mode::Microkernel && spec.servers.supervises(Service::Name) {
+            supervision::boot_restartable_name_server(&mut boot, id, slot, registry, faults);
+        } else {
+            boot.kernel.start(id, move |sys| name_server(sys, slot, registry, None, faults));
+        }
     }
     System { kernel: boot.kernel, mode, console, disk, fs_config, programs }
 }
@@ -492,51 +520,6 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
     }
 }
 
-/// Boots the supervisor with a handle on each server it looks after, and lets it register
-/// their names again.
-fn boot_supervisor(boot: &mut Boot, spec: &SupervisorSpec) {
-    let Some((name_server, name_slot)) = boot.name_server else { return };
-    let id = boot.kernel.create_process(ProcessSpec::server(Service::Supervisor.name(), spec.priority));
-    let badge = client_badge(id);
-    let Ok(name_cap) =
-        boot.kernel.grant_derived(id, name_server, name_slot, Rights::SEND | Rights::GRANT, Badge(badge))
-    else {
-        return;
-    };
-    let booted: Vec<&WardSpec> =
-        spec.wards.iter().filter(|ward| boot.servers.contains_key(ward.server.as_str())).take(MAX_WARDS).collect();
-    let position = |name: &String| booted.iter().position(|ward| &ward.server == name);
-    let dependencies: Vec<Vec<usize>> =
-        booted.iter().map(|ward| ward.depends_on.iter().filter_map(position).collect()).collect();
-    // A validated scenario has no cycle; should one slip through, the list order stands.
-    let order = order::dependency_order(&dependencies).unwrap_or_else(|_| (0..booted.len()).collect());
-    let mut wards = Vec::new();
-    for &index in &order {
-        let ward = booted[index];
-        let Some(&(server, endpoint)) = boot.servers.get(ward.server.as_str()) else { continue };
-        let handle = boot.kernel.create_process_handle(server);
-        let handle = boot.kernel.grant(id, handle, Rights::READ | Rights::WRITE, Badge::NONE).expect("free slots");
-        let port = boot.kernel.grant(id, endpoint, Rights::SEND, Badge::NONE).expect("free slots");
-        boot.registry.allow_replace(badge, &ward.server);
-        let depends_on = dependencies[index]
-            .iter()
-            .filter_map(|dependency| order.iter().position(|placed| placed == dependency))
-            .filter(|&placed| placed < wards.len())
-            .collect();
-        wards.push(Ward {
-            name: ward.server.clone(),
-            handle,
-            port,
-            policy: ward.policy,
-            backoff_cycles: ward.backoff_cycles,
-            depends_on,
-        });
-    }
-    let heartbeat = spec.heartbeat;
-    boot.kernel.await_ready(id);
-    boot.kernel.start(id, move |sys| supervisor(sys, name_cap, wards, heartbeat));
-}
-
 /// Crashes at set times are the kernel's to inject: a server dies then even if idle; a
 /// service module takes the monolithic kernel down with it.
 fn schedule_timed_crashes(boot: &mut Boot, faults: &[FaultSpec], mode: Mode) {
@@ -549,8 +532,15 @@ fn schedule_timed_crashes(boot: &mut Boot, faults: &[FaultSpec], mode: Mode) {
                 }
             }
             Mode::Monolithic => {
-                let Some(module) = Service::from_name(&fault.server).and_then(Service::module) else { continue };
-                let detail = format!("crash in the kernel's {} module", module.name());
+                let detail = match Service::from_name(&fault.server) {
+                    // The kernel answers the system's lookups itself: its name table is kernel code.
+                    Some(Service::Name) => "crash in the kernel's name service".to_owned(),
+                    Some(service) => match service.module() {
+                        Some(module) => format!("crash in the kernel's {} module", module.name()),
+                        None => continue,
+                    },
+                    None => continue,
+                };
                 boot.kernel.schedule_panic(at, InjectedFault::Crash, detail);
             }
         }
