@@ -242,7 +242,7 @@ async fn reincarnate(
     match names {
         // Its port is the one it had: only its table needs rebuilding.
         Some(names) if watched.ward.name == NAME_SERVER => {
-            let _ = names.replay(sys, name_server).await;
+            let _ = names.replay(sys, name_server, PUBLISH_TIMEOUT_CYCLES).await;
         }
         Some(names) => {
             // The name server may be dead itself: the registration waits no longer than this,
@@ -259,7 +259,8 @@ async fn reincarnate(
 /// The name server's name as a ward.
 const NAME_SERVER: &str = "name";
 
-/// How long a re-registration waits for a supervised name server, which may be dead.
+/// How long a call to a supervised name server (a re-registration, a replayed one) waits:
+/// it may be dead, and the supervisor must stay free to restart it.
 const PUBLISH_TIMEOUT_CYCLES: u64 = 50_000;
 
 /// Registers `port` under `name` at the name server, over the dead incarnation's entry,

@@ -53,20 +53,22 @@ impl NameCopies {
     }
 
     /// Gives a restarted name server every registration back, then says the replay is done.
+    /// Each call waits at most `timeout_cycles`: the name server may die again during the
+    /// replay, and then nobody would answer the supervisor, which alone can restart it.
     ///
     /// # Errors
-    /// Peer dead when the name server dies again during the replay: its death is handled like
-    /// the first, with another replay.
-    pub async fn replay(&mut self, sys: &Sys, name_server: Slot) -> Result<(), SysError> {
+    /// Peer dead or timed out when the name server dies again during the replay: its death is
+    /// handled like the first, with another replay.
+    pub async fn replay(&mut self, sys: &Sys, name_server: Slot, timeout_cycles: u64) -> Result<(), SysError> {
         self.drain(sys).await;
         for (name, &slot) in &self.copies {
             let request = NameRequest::Restore { name: name.clone() };
             let message = Message::new(request.label(), encode(&request)).with_copy(slot, Rights::SEND | Rights::GRANT);
             // Refused only for a name registered again meanwhile, which is newer: nothing to do.
-            sys.call(name_server, message).await?;
+            sys.call_timeout(name_server, message, timeout_cycles).await?;
         }
         let done = NameRequest::Restored;
-        sys.call(name_server, Message::new(done.label(), encode(&done))).await?;
+        sys.call_timeout(name_server, Message::new(done.label(), encode(&done)), timeout_cycles).await?;
         Ok(())
     }
 }
