@@ -190,6 +190,28 @@ fn a_registration_struck_by_the_crash_is_not_sent_again() {
 }
 
 #[test]
+fn a_hung_name_server_is_killed_by_its_heartbeat_and_restarted_alone() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/name_restart.ron");
+    let text = std::fs::read_to_string(&path).expect("the scenario file");
+    let text = text
+        .replace(
+            "backoff_cycles: 1000)",
+            "backoff_cycles: 1000, heartbeat: (period_cycles: 20000, timeout_cycles: 8000))",
+        )
+        .replace("kind: Crash, at: Time(60000)", "kind: Hang, at: Time(60000)");
+    assert!(text.contains("heartbeat") && text.contains("Hang"), "the scenario changed: update this test");
+    let scenario = Scenario::parse(&text, "name_hang.ron").unwrap_or_else(|error| panic!("{error}"));
+    let report = run(&scenario, Mode::Microkernel, &RunOptions::default());
+    assert!(report.outcome.is_completed(), "{:?}", report.outcome);
+    // The servers that depend on it (every other one, by default) are not asked while it is
+    // down, and none is taken for hung.
+    assert_eq!(report.reliability.restarts, [("name".to_owned(), 1)].into_iter().collect());
+    for client in ["writer", "latecomer"] {
+        assert_eq!(exit_code(&report, client), Some(0), "{client}");
+    }
+}
+
+#[test]
 fn in_monolithic_mode_the_same_crash_is_a_kernel_panic() {
     let report = run_in(Mode::Monolithic, None);
     assert_eq!(report.outcome.kind(), OutcomeKind::KernelPanic);
