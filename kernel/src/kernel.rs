@@ -87,6 +87,10 @@ pub struct Kernel {
     /// Endpoints whose receivers are told when a client ends. Kept here, not in the endpoint:
     /// a larger endpoint would make every reply object (one per call) larger to move.
     pub(crate) reporting_ports: std::collections::BTreeSet<ObjectId>,
+    /// Endpoints that outlive their owner's death and pass to its next incarnation (a name
+    /// server's port: every process's capability to it must keep working across a restart).
+    /// Kept here for the same reason as `reporting_ports`.
+    pub(crate) kept_ports: std::collections::BTreeSet<ObjectId>,
     /// Disconnect notices not yet received, by endpoint, oldest first: a receive takes them
     /// before any sender.
     pub(crate) disconnect_notices:
@@ -131,6 +135,7 @@ impl Kernel {
             turns: Default::default(),
             held_notifications: Default::default(),
             reporting_ports: Default::default(),
+            kept_ports: Default::default(),
             disconnect_notices: Default::default(),
         }
     }

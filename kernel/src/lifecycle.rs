@@ -5,7 +5,9 @@
 //! caller waiting on a reply capability it held gets peer-dead), after the
 //! servers it was a client of are told (see [`crate::disconnect`]); the
 //! objects it owns die (their waiting senders and receivers get peer-dead,
-//! queued messages are dropped and counted); and its watchers are signalled.
+//! queued messages are dropped and counted), except ports kept across
+//! restarts, whose senders wait for the next incarnation; and its watchers
+//! are signalled.
 
 use crate::error::{FaultReason, SysError};
 use crate::event::{DropReason, EventKind};
@@ -64,9 +66,16 @@ impl Kernel {
         for slot in slots {
             self.release_capability(id, slot);
         }
+        let mut kept = Vec::new();
         for object in std::mem::take(&mut self.process_mut(id).owned) {
-            self.destroy_object(object);
+            if self.kept_ports.contains(&object) {
+                kept.push(object);
+            } else {
+                self.destroy_object(object);
+            }
         }
+        // A kept port waits for the next incarnation: calls queued on it stay queued.
+        self.process_mut(id).owned = kept;
         if let Some(bound) = self.process_mut(id).bound_notification.take()
             && let Some(word) = self.objects.notification_mut(bound)
         {

@@ -47,6 +47,15 @@ impl Kernel {
         port
     }
 
+    /// Keeps `endpoint` alive when its owner dies, for the owner's next incarnation, which its
+    /// restarter hands the same endpoint: capabilities to it keep working across restarts, and
+    /// calls sent while nobody serves it wait for the next incarnation (a call the dead one had
+    /// received fails with peer-dead as usual). Should the owner never be restarted, its
+    /// callers wait for ever, and a deadlock report names them.
+    pub fn keep_across_restarts(&mut self, endpoint: ObjectId) {
+        self.kept_ports.insert(endpoint);
+    }
+
     /// Crashes the process at `index` at virtual time `at` (fault injection).
     pub fn schedule_crash(&mut self, at: u64, index: u32) {
         let which = self.scheduled_faults.len();
@@ -148,6 +157,18 @@ impl Kernel {
         // A dead process sends nothing; should a message be left, it is no longer in flight.
         self.take_outgoing(old);
         self.process_mut(old).reincarnate(id);
+        // Ports kept across the death are the new incarnation's, and so are their waiting senders.
+        for object in self.process(id).owned.clone() {
+            if let Some(entry) = self.objects.get_mut(object) {
+                entry.owner = Some(id);
+            }
+            let senders = self.objects.endpoint_mut(object).map(|port| port.senders.clone()).unwrap_or_default();
+            for sender in senders {
+                if let ProcessState::SendBlocked { port, .. } = self.process(sender).state {
+                    self.process_mut(sender).state = ProcessState::SendBlocked { port, owner: Some(id) };
+                }
+            }
+        }
         self.emit(id, EventKind::Restarted);
         id
     }

@@ -4,11 +4,20 @@
 //! scenario, and the names of the system's own services are never a program's to
 //! register, in either mode: a process allowed to register `console` would
 //! otherwise receive the console lookups of every other client.
+//!
+//! A supervised name server can be faulted and restarted. Its port survives
+//! (the kernel keeps it for the next incarnation, so every process's
+//! capability to it still works); its registrations do not, and the
+//! supervisor gives them back (`name.restore`, then `name.restored`). Until
+//! then a lookup of a name the new incarnation does not have answers
+//! `try again`, which the stubs do. Each registration a program makes is also
+//! copied to the supervisor's backup queue, so the supervisor has it to give
+//! back.
 
-use crate::serve::{Answer, serve};
+use crate::serve::{Answer, ServerFaults, serve_with_faults};
 use crate::service::Service;
 use mksim_kernel::{Badge, Incoming, Message, ProgramResult, Received, Rights, Slot, Sys, SysError};
-use mksim_userland::protocol::{NameRequest, ServiceError, SimpleReply, decode, encode, reply_label};
+use mksim_userland::protocol::{NameRequest, Request, ServiceError, SimpleReply, decode, encode, reply_label};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Names and who may register them.
@@ -19,6 +28,10 @@ pub struct Registry {
     /// Names a client may register again over the old entry: a supervisor re-registering a
     /// restarted server (MINIX's reincarnation server republishing a driver).
     replaceable: BTreeMap<u64, BTreeSet<String>>,
+    /// The client that gives a restarted name server its registrations back (the supervisor).
+    restorer: Option<u64>,
+    /// Restarted and not yet told the replay is complete: a missing name may still come back.
+    replaying: bool,
 }
 
 impl Registry {
@@ -31,6 +44,17 @@ impl Registry {
     pub fn allow_replace(&mut self, badge: u64, name: &str) {
         self.allow(badge, name);
         self.replaceable.entry(badge).or_default().insert(name.to_owned());
+    }
+
+    /// Lets the client with `badge` give a restarted name server its registrations back.
+    pub fn allow_restore(&mut self, badge: u64) {
+        self.restorer = Some(badge);
+    }
+
+    /// The registry a restarted name server starts with: the same permissions, no names, and
+    /// waiting for the replay.
+    pub fn restarted(&self) -> Registry {
+        Registry { names: BTreeMap::new(), replaying: true, ..self.clone() }
     }
 
     /// Registers a capability the name server already holds (services booted with the system).
@@ -62,17 +86,46 @@ impl Registry {
     pub fn resolve(&self, name: &str) -> Option<Slot> {
         self.names.get(name).copied()
     }
+
+    /// What a lookup of `name` finds: its capability, or not found (try again while a replay
+    /// may still bring it back).
+    ///
+    /// # Errors
+    /// Not found; try again.
+    pub fn find(&self, name: &str) -> Result<Slot, ServiceError> {
+        match (self.resolve(name), self.replaying) {
+            (Some(slot), _) => Ok(slot),
+            (None, true) => Err(ServiceError::TryAgain),
+            (None, false) => Err(ServiceError::NotFound),
+        }
+    }
+
+    fn may_restore(&self, badge: u64) -> bool {
+        self.restorer == Some(badge)
+    }
 }
 
-/// Runs the name server on `port`.
+/// Where a name server sends a copy of each registration a program makes: a send capability to
+/// the supervisor's backup queue.
+#[derive(Clone, Copy, Debug)]
+pub struct Backup(pub Slot);
+
+/// Runs the name server on `port`, with the faults planned for it; copies each registration
+/// a program makes to `backup`, when its supervisor keeps one.
 ///
 /// # Errors
-/// Faults when its own port fails.
-pub async fn name_server(sys: Sys, port: Slot, mut registry: Registry) -> ProgramResult {
-    serve(&sys, port, async |incoming| match incoming {
+/// Faults when its own port fails, or an injected crash.
+pub async fn name_server(
+    sys: Sys,
+    port: Slot,
+    mut registry: Registry,
+    backup: Option<Backup>,
+    faults: Option<ServerFaults>,
+) -> ProgramResult {
+    serve_with_faults(&sys, port, faults, async |incoming| match incoming {
         Incoming::Message(request) => {
             let label = reply_label(request.label);
-            let (reply, cap) = handle(&sys, &mut registry, request).await;
+            let (reply, cap) = handle(&sys, &mut registry, backup, request).await;
             let message = Message::new(label, encode(&reply));
             Answer::Now(match cap {
                 Some(slot) => message.with_move(slot),
@@ -84,16 +137,65 @@ pub async fn name_server(sys: Sys, port: Slot, mut registry: Registry) -> Progra
     .await
 }
 
-async fn handle(sys: &Sys, registry: &mut Registry, request: Received) -> (SimpleReply, Option<Slot>) {
+async fn handle(
+    sys: &Sys,
+    registry: &mut Registry,
+    backup: Option<Backup>,
+    request: Received,
+) -> (SimpleReply, Option<Slot>) {
     let answer = match decode::<NameRequest>(&request.data) {
-        Some(NameRequest::Register { name }) => register(sys, registry, &request, &name).await.map(|()| None),
+        Some(NameRequest::Register { name }) => {
+            let registered = register(sys, registry, &request, &name).await;
+            if registered.is_ok()
+                && let Some(backup) = backup.filter(|_| !registry.may_restore(request.badge.0))
+            {
+                copy_to_backup(sys, backup, &name, request.caps[0]).await;
+            }
+            registered.map(|()| None)
+        }
         Some(NameRequest::Lookup { name }) => lookup(sys, registry, request.badge, &name).await.map(Some),
+        Some(NameRequest::Restore { name }) => restore(sys, registry, &request, &name).await.map(|()| None),
+        Some(NameRequest::Restored) if registry.may_restore(request.badge.0) => {
+            registry.replaying = false;
+            Ok(None)
+        }
+        Some(NameRequest::Restored) => Err(ServiceError::PermissionDenied),
         None => Err(ServiceError::BadRequest),
     };
     match answer {
         Ok(cap) => (SimpleReply::Done, cap),
         Err(error) => (SimpleReply::Error(error), None),
     }
+}
+
+/// Sends the supervisor a copy of a program's registration, without waiting: a full backup
+/// queue loses the copy, never the registration.
+async fn copy_to_backup(sys: &Sys, backup: Backup, name: &str, slot: Slot) {
+    let request = NameRequest::Register { name: name.to_owned() };
+    let message = Message::new(request.label(), encode(&request)).with_copy(slot, Rights::SEND | Rights::GRANT);
+    let _ = sys.try_send(backup.0, message).await;
+}
+
+/// A registration the supervisor gives back after a restart; a name registered again since
+/// (by its program, or the supervisor for a restarted server) is newer and stays.
+async fn restore(sys: &Sys, registry: &mut Registry, request: &Received, name: &str) -> Result<(), ServiceError> {
+    let checked = match (request.caps.as_slice(), registry.may_restore(request.badge.0)) {
+        (_, false) => Err(ServiceError::PermissionDenied),
+        ([_], true) if registry.names.contains_key(name) => Err(ServiceError::AlreadyExists),
+        ([_], true) => Ok(()),
+        _ => Err(ServiceError::BadRequest),
+    };
+    match checked {
+        Ok(()) => {
+            registry.names.insert(name.to_owned(), request.caps[0]);
+        }
+        Err(_) => {
+            for &slot in &request.caps {
+                let _ = sys.delete(slot).await;
+            }
+        }
+    }
+    checked
 }
 
 async fn register(sys: &Sys, registry: &mut Registry, request: &Received, name: &str) -> Result<(), ServiceError> {
@@ -116,7 +218,7 @@ async fn register(sys: &Sys, registry: &mut Registry, request: &Received, name: 
 }
 
 async fn lookup(sys: &Sys, registry: &Registry, client: Badge, name: &str) -> Result<Slot, ServiceError> {
-    let registered = registry.resolve(name).ok_or(ServiceError::NotFound)?;
+    let registered = registry.find(name)?;
     // A service that is passed capabilities in its requests is looked up with the right to.
     let rights = match Service::from_name(name).is_some_and(Service::takes_capabilities) {
         true => Rights::SEND | Rights::GRANT,

@@ -62,6 +62,10 @@ impl ServerNeeds {
     }
 }
 
+/// The most services the name server publishes at boot (console, fs, timer, mq, pipe, block,
+/// sock).
+const MAX_PUBLISHED: usize = 7;
+
 /// Bytes of the servers' requests and replies that carry no data: every server needs that much.
 pub const PLAIN_MESSAGE_BYTES: u64 = 64;
 
@@ -69,6 +73,7 @@ pub const PLAIN_MESSAGE_BYTES: u64 = 64;
 pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
     let mut needs = ServerNeeds::default();
     let slots = |server, amount: usize, why: String| Need { server, amount: amount as u64, why };
+    let hang = "and 1 for the notification it waits on when a fault makes it hang";
     if servers.name.is_some() {
         let published: Vec<&str> = [
             (Service::Console, servers.console.is_some()),
@@ -91,14 +96,24 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
             why.push(format!("1 for each name programs may register ({registered})"));
         }
         why.push("2 while it answers (the caller's reply capability and the capability it hands over)".into());
-        needs.capability_slots.push(slots(Service::Name, 3 + published.len() + registered, why.join(", ")));
+        // A supervised name server is there to be faulted: it may hang, and it copies programs'
+        // registrations to its supervisor.
+        let supervised = servers.supervises(Service::Name);
+        if supervised {
+            why.push(
+                "1 for the supervisor's backup queue, 1 for the notification it waits on when a fault makes it hang"
+                    .into(),
+            );
+            needs.objects.push(slots(Service::Name, 2, format!("its port, {hang}")));
+        }
+        let extra = 2 * usize::from(supervised);
+        needs.capability_slots.push(slots(Service::Name, 3 + published.len() + registered + extra, why.join(", ")));
         needs.message_caps.push(Need {
             server: Service::Name,
             amount: 1,
             why: "a lookup's reply carries the service's capability".into(),
         });
     }
-    let hang = "and 1 for the notification it waits on when a fault makes it hang";
     if servers.console.is_some() {
         needs.capability_slots.push(slots(
             Service::Console,
@@ -181,16 +196,24 @@ pub fn server_needs(servers: &Servers, demand: Demand) -> ServerNeeds {
     }
     if let Some(supervisor) = &servers.supervisor {
         let wards: Vec<&str> = supervisor.wards.iter().take(MAX_WARDS).map(|ward| ward.server.as_str()).collect();
-        needs.capability_slots.push(slots(
-            Service::Supervisor,
-            3 + 2 * wards.len(),
-            format!(
-                "1 for the name server, 2 for each server it looks after ({}: a handle and a port), 1 for its \
-                 notification, and 1 for a restarted server's new port",
-                wards.join(", ")
-            ),
-        ));
-        needs.objects.push(slots(Service::Supervisor, 1, "the notification it is told of deaths on".into()));
+        let mut why = format!(
+            "1 for the name server, 2 for each server it looks after ({}: a handle and a port), 1 for its \
+             notification, and 1 for a restarted server's new port",
+            wards.join(", ")
+        );
+        let mut copies = 0;
+        if servers.supervises(Service::Name) {
+            copies = 2 + MAX_PUBLISHED + demand.names_registered;
+            why.push_str(&format!(
+                "; with the name server looked after, 1 for its backup queue, a copy of each service published (at \
+                 most {MAX_PUBLISHED}) and of each name programs may register ({}), and 1 for a copy being replaced",
+                demand.names_registered
+            ));
+            needs.objects.push(slots(Service::Supervisor, 2, "its notification and the backup queue".into()));
+        } else {
+            needs.objects.push(slots(Service::Supervisor, 1, "the notification it is told of deaths on".into()));
+        }
+        needs.capability_slots.push(slots(Service::Supervisor, 3 + 2 * wards.len() + copies, why));
     }
     needs
 }
@@ -273,6 +296,7 @@ mod tests {
             server: server.name().into(),
             policy: RestartPolicy::Always,
             backoff_cycles: 1,
+            depends_on: Vec::new(),
         };
         let servers = Servers {
             name: Some(level),

@@ -117,8 +117,22 @@ impl Service {
         matches!(self, Service::Name | Service::Console)
     }
 
-    /// True when faults can strike it, and so a supervisor can look after it.
+    /// True when faults can strike it, and so a supervisor can look after it: every server
+    /// but the supervisor itself.
     pub fn is_faultable(self) -> bool {
+        self == Service::Name || self.is_drawn_at_random()
+    }
+
+    /// The services faults can strike, in [`Service::ALL`]'s order.
+    pub fn faultable() -> impl Iterator<Item = Service> {
+        Service::ALL.into_iter().filter(|service| service.is_faultable())
+    }
+
+    /// True when a fault campaign's random faults strike it: the services with a module in
+    /// the monolithic kernel, where the same fault strikes the same request. The name server
+    /// is left out: monolithic mode answers the system's lookups in the kernel without a
+    /// request count, so a random name-server fault would manifest in one mode only.
+    pub fn is_drawn_at_random(self) -> bool {
         matches!(
             self,
             Service::Console
@@ -131,9 +145,9 @@ impl Service {
         )
     }
 
-    /// The services faults can strike, in [`Service::ALL`]'s order.
-    pub fn faultable() -> impl Iterator<Item = Service> {
-        Service::ALL.into_iter().filter(|service| service.is_faultable())
+    /// The services a campaign's random faults strike, in [`Service::ALL`]'s order.
+    pub fn drawn_at_random() -> impl Iterator<Item = Service> {
+        Service::ALL.into_iter().filter(|service| service.is_drawn_at_random())
     }
 
     /// True when programs look it up at the name server. The block server is the file
@@ -188,11 +202,11 @@ mod tests {
     }
 
     #[test]
-    fn the_faultable_services_are_those_with_a_kernel_module_in_the_order_errors_list_them() {
+    fn random_faults_strike_the_services_with_a_kernel_module_and_scenarios_also_the_name_server() {
         let names: Vec<&str> = Service::faultable().map(Service::name).collect();
-        assert_eq!(names, ["console", "block", "fs", "timer", "mq", "pipe", "sock"]);
+        assert_eq!(names, ["name", "console", "block", "fs", "timer", "mq", "pipe", "sock"]);
         for service in Service::ALL {
-            assert_eq!(service.is_faultable(), service.module().is_some(), "{service}");
+            assert_eq!(service.is_drawn_at_random(), service.module().is_some(), "{service}");
         }
     }
 

@@ -196,7 +196,7 @@ fn bad_faults_on_the_command_line_are_refused_with_status_2() {
         ("fs:crash@p=1.5", "not a probability"),
         ("fs:crash", "expected SERVER:KIND@WHEN"),
         ("timer:crash@msg=1", "does not boot timer"),
-        ("name:crash@msg=1", "not `name`"),
+        ("supervisor:crash@msg=1", "not `supervisor`"),
     ] {
         for command in ["faults", "run"] {
             let output = mksim(&[command, "scenarios/fault_campaign.ron", "--fault", fault]);

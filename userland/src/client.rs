@@ -145,13 +145,33 @@ pub struct Services {
 }
 
 /// Looks `name` up at the name server through `name_server`, unmarked: for servers and for
-/// stubs finding a restarted service again inside an operation.
+/// stubs finding a restarted service again inside an operation. A lookup that finds the name
+/// server restarting (peer dead: the call it had received died with it) or replaying its
+/// registrations (try again) is sent again, with the stubs' usual pauses; a lookup is always
+/// safe to repeat.
 ///
 /// # Errors
-/// Not found; peer dead; the name server's other errors.
+/// Not found; peer dead or try again after the last try; the name server's other errors.
 pub async fn lookup_name(sys: &Sys, name_server: Slot, name: &str) -> Result<Slot, ClientError> {
     let request = NameRequest::Lookup { name: name.to_owned() };
-    let message = Message { label: request.label(), data: encode(&request), caps: Vec::new() };
+    let mut attempt = 0;
+    loop {
+        let failure = match lookup_once(sys, name_server, &request).await {
+            Err(ClientError::Sys(SysError::PeerDead)) => ClientError::Sys(SysError::PeerDead),
+            Err(ClientError::Service(ServiceError::TryAgain)) => ServiceError::TryAgain.into(),
+            other => return other,
+        };
+        if attempt == RETRY_ATTEMPTS {
+            return Err(failure);
+        }
+        sys.retry_operation(request.label());
+        sys.sleep(RETRY_BACKOFF_CYCLES << attempt).await?;
+        attempt += 1;
+    }
+}
+
+async fn lookup_once(sys: &Sys, name_server: Slot, request: &NameRequest) -> Result<Slot, ClientError> {
+    let message = Message { label: request.label(), data: encode(request), caps: Vec::new() };
     let answer = sys.call(name_server, message).await?;
     match decode::<SimpleReply>(&answer.data) {
         // An answer whose capability did not arrive: the caller's table was full.

@@ -177,6 +177,10 @@ pub enum ServiceError {
     /// A FIFO's open was asked of a path that is not a FIFO.
     #[error("not a FIFO")]
     NotAFifo,
+    /// The name server has just restarted and its registrations are still being replayed: the
+    /// name may come back, so the lookup is worth trying again (EAGAIN). Stubs do.
+    #[error("try again")]
+    TryAgain,
 }
 
 /// Name server requests.
@@ -192,6 +196,15 @@ pub enum NameRequest {
         /// The name.
         name: String,
     },
+    /// Register again, after the name server restarted, the capability carried in the message
+    /// under `name`: the supervisor's replay of what the dead incarnation held. Only the
+    /// supervisor may; a name registered again meanwhile is left as it is.
+    Restore {
+        /// The name.
+        name: String,
+    },
+    /// The replay is complete: from now on a name the server does not have is not found.
+    Restored,
 }
 
 impl Request for NameRequest {
@@ -200,6 +213,8 @@ impl Request for NameRequest {
         match self {
             NameRequest::Register { .. } => 1,
             NameRequest::Lookup { .. } => 2,
+            NameRequest::Restore { .. } => 3,
+            NameRequest::Restored => 4,
         }
     }
 }
@@ -209,6 +224,8 @@ impl fmt::Display for NameRequest {
         match self {
             NameRequest::Register { name } => write!(f, "name.register({name:?})"),
             NameRequest::Lookup { name } => write!(f, "name.lookup({name:?})"),
+            NameRequest::Restore { name } => write!(f, "name.restore({name:?})"),
+            NameRequest::Restored => write!(f, "name.restored"),
         }
     }
 }
@@ -528,6 +545,8 @@ pub fn describe_operation(label: u32) -> Option<&'static str> {
     let name = match (label >> 8, label & 0xff) {
         (1, 1) => "name.register",
         (1, 2) => "name.lookup",
+        (1, 3) => "name.restore",
+        (1, 4) => "name.restored",
         (2, 1) => "fs.create",
         (2, 2) => "fs.open",
         (2, 3) => "fs.read",

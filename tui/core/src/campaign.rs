@@ -218,7 +218,7 @@ const RANDOM_FAULT_STREAM: u64 = seed::stream_with_mask(0x6661_756c_7473);
 /// One failure at a request the reference run shows the server handles, drawn from `seed`.
 fn random_fault(reference: &RunReport, seed: u64) -> Option<FaultSpec> {
     let handled = requests_handled(reference);
-    let targets: Vec<(&str, u64)> = Service::faultable()
+    let targets: Vec<(&str, u64)> = Service::drawn_at_random()
         .map(Service::name)
         .filter_map(|server| handled.get(server).map(|&count| (server, count)))
         .filter(|&(_, count)| count > 0)

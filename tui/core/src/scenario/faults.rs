@@ -4,6 +4,7 @@
 //! ```ron
 //! servers: (file: (), supervisor: (
 //!     restart: { "fs": Always, "block": AtMost(3) },
+//!     depends_on: { "fs": ["block"] },
 //!     heartbeat: (period_cycles: 50000, timeout_cycles: 20000),
 //! )),
 //! faults: [
@@ -49,6 +50,10 @@ pub struct RawSupervisor {
     /// Whether it also asks its servers whether they are alive, and how often.
     #[serde(default)]
     pub heartbeat: Option<RawHeartbeat>,
+    /// Server name → the supervised servers it may be blocked on (defaults when left out:
+    /// see `dependencies.rs`).
+    #[serde(default)]
+    pub depends_on: BTreeMap<String, Vec<String>>,
 }
 
 /// What a file gets when it leaves every field out: no server looked after, no heartbeat.
@@ -59,6 +64,7 @@ impl Default for RawSupervisor {
             restart: BTreeMap::new(),
             backoff_cycles: backoff_cycles(),
             heartbeat: None,
+            depends_on: BTreeMap::new(),
         }
     }
 }
@@ -156,7 +162,7 @@ impl Validator<'_> {
             Some(beat) => Some(Heartbeat { period_cycles: beat.period_cycles, timeout_cycles: beat.timeout_cycles }),
             None => None,
         };
-        let mut wards = Vec::new();
+        let mut wards: Vec<WardSpec> = Vec::new();
         for (server, policy) in &raw.restart {
             if !faultable_and_booted(servers, server) {
                 let path =
@@ -172,7 +178,12 @@ impl Validator<'_> {
                 RawPolicy::Always => RestartPolicy::Always,
                 RawPolicy::AtMost(limit) => RestartPolicy::AtMost(limit),
             };
-            wards.push(WardSpec { server: server.clone(), policy, backoff_cycles: raw.backoff_cycles });
+            let backoff_cycles = raw.backoff_cycles;
+            wards.push(WardSpec { server: server.clone(), policy, backoff_cycles, depends_on: Vec::new() });
+        }
+        let supervised: Vec<String> = wards.iter().map(|ward| ward.server.clone()).collect();
+        for (ward, depends_on) in wards.iter_mut().zip(self.dependencies(raw, &supervised)?) {
+            ward.depends_on = depends_on;
         }
         debug_assert!(wards.len() <= MAX_WARDS);
         Ok(Some(SupervisorSpec { priority, heartbeat, wards }))
@@ -286,7 +297,7 @@ mod tests {
             ("fs:crash@msg=0", "counts from 1"),
             ("fs:crash@p=2", "not a probability"),
             ("fs:crash@soon", "unknown trigger"),
-            ("name:crash@msg=1", "not `name`"),
+            ("supervisor:crash@msg=1", "not `supervisor`"),
             ("fs:delay=x@msg=1", "is not a number"),
         ] {
             let error = parse_cli_fault(text).unwrap_err();

@@ -11,6 +11,7 @@
 //! bounded ([`FILE_BYTES_MAX`]), but knows nothing of how a scenario is run,
 //! reported or shown.
 
+mod dependencies;
 mod errors;
 mod faults;
 mod files;

@@ -13,32 +13,33 @@ use crate::fault::{FaultPlan, FaultSpec, SharedPlan, Trigger};
 use crate::file_server::file_server;
 use crate::filesystem::{FileSystem, FsConfig};
 use crate::monolithic::{InKernelServices, InKernelStorage};
-use crate::mqueue::{MessageQueues, MqConfig};
+use crate::mqueue::MessageQueues;
 use crate::mqueue_server::mqueue_server;
 use crate::name::{Registry, name_server};
-use crate::pipe::{PipeConfig, Pipes};
+use crate::pipe::Pipes;
 use crate::pipe_server::pipe_server;
 use crate::serve::ServerFaults;
 use crate::service::Service;
-use crate::socket::SocketConfig;
 use crate::socket_server::socket_server;
-use crate::supervisor::{Heartbeat, MAX_WARDS, RestartPolicy, Ward, supervisor};
 use crate::timer::timer_server;
 use mksim_kernel::InjectedFault;
 use mksim_kernel::syscall::ServiceWork;
-use mksim_kernel::{
-    Badge, FullPolicy, Kernel, KernelConfig, ObjectId, Priority, ProcessId, ProcessSpec, ProgramResult, Restarter,
-    Rights, Slot,
-};
+use mksim_kernel::{Badge, Kernel, ObjectId, Priority, ProcessId, ProcessSpec, Restarter, Rights, Slot};
 use mksim_userland::client::ledger::{FileLedger, SharedLedger};
 use mksim_userland::client::{Mode as ClientMode, Services};
 use mksim_userland::protocol::DESCRIBER;
 use mksim_userland::ready::run_ready;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
+
+mod spec;
+mod supervision;
+
+pub use spec::{
+    BlockServerSpec, CapSpec, ObjectSpec, ObjectSpecKind, ProgramFn, ProgramSpec, Servers, SupervisorSpec, SystemSpec,
+    WardSpec,
+};
 
 /// Which way the services run.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash, PartialOrd, Ord)]
@@ -57,188 +58,6 @@ impl Mode {
             Mode::Monolithic => "monolithic",
         }
     }
-}
-
-/// The block device server.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct BlockServerSpec {
-    /// Its priority.
-    pub priority: Priority,
-    /// Blocks on the ramdisk.
-    pub blocks: u32,
-    /// Bytes per block.
-    pub block_size: usize,
-    /// Cycles from starting a transfer to its completion interrupt.
-    pub latency_cycles: u64,
-}
-
-/// Which servers to boot, with their settings.
-#[derive(Clone, Debug, Default)]
-pub struct Servers {
-    /// Name server priority, if booted.
-    pub name: Option<Priority>,
-    /// Console server priority, if booted.
-    pub console: Option<Priority>,
-    /// The block device server.
-    pub block: Option<BlockServerSpec>,
-    /// File server priority and file-system settings (needs the block server).
-    pub file: Option<(Priority, FsConfig)>,
-    /// Timer server priority and tick period.
-    pub timer: Option<(Priority, u64)>,
-    /// Message-queue server priority and limits.
-    pub mq: Option<(Priority, MqConfig)>,
-    /// Pipe server priority and pipe settings.
-    pub pipe: Option<(Priority, PipeConfig)>,
-    /// Socket server priority and settings.
-    pub socket: Option<(Priority, SocketConfig)>,
-    /// The supervisor, which restarts the servers it looks after (microkernel mode only:
-    /// in monolithic mode there is no server to restart).
-    pub supervisor: Option<SupervisorSpec>,
-}
-
-impl Servers {
-    /// True when `service` is booted (its settings are given).
-    pub fn boots(&self, service: Service) -> bool {
-        match service {
-            Service::Name => self.name.is_some(),
-            Service::Console => self.console.is_some(),
-            Service::Block => self.block.is_some(),
-            Service::File => self.file.is_some(),
-            Service::Timer => self.timer.is_some(),
-            Service::MessageQueue => self.mq.is_some(),
-            Service::Supervisor => self.supervisor.is_some(),
-            Service::Pipe => self.pipe.is_some(),
-            Service::Socket => self.socket.is_some(),
-        }
-    }
-
-    /// True when the supervisor is booted and looks after `service`.
-    pub fn supervises(&self, service: Service) -> bool {
-        self.supervisor.as_ref().is_some_and(|spec| spec.wards.iter().any(|ward| ward.server == service.name()))
-    }
-}
-
-/// The supervisor server and the servers it looks after.
-#[derive(Clone, Debug)]
-pub struct SupervisorSpec {
-    /// Its priority.
-    pub priority: Priority,
-    /// Heartbeats to detect hung servers, if any.
-    pub heartbeat: Option<Heartbeat>,
-    /// The servers it looks after (`fs`, `block`, `console`, `timer`), with their policies.
-    pub wards: Vec<WardSpec>,
-}
-
-/// One server the supervisor looks after.
-#[derive(Clone, Debug)]
-pub struct WardSpec {
-    /// The server.
-    pub server: String,
-    /// When it is restarted.
-    pub policy: RestartPolicy,
-    /// Cycles before the first restart, doubled for each further one.
-    pub backoff_cycles: u64,
-}
-
-/// A kernel object the scenario creates at boot.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub enum ObjectSpecKind {
-    /// A synchronous endpoint.
-    Endpoint,
-    /// An asynchronous queue port.
-    Queue {
-        /// Messages it holds.
-        capacity: u32,
-        /// What a full queue does.
-        policy: FullPolicy,
-    },
-    /// A notification.
-    Notification,
-    /// A handle on a process of the system, by its name.
-    ProcessHandle {
-        /// The process.
-        process: String,
-    },
-    /// A memory region.
-    Region {
-        /// Bytes.
-        size: u32,
-    },
-}
-
-/// A named object owned by a program (it dies with it).
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct ObjectSpec {
-    /// Name used by capabilities.
-    pub name: String,
-    /// What it is.
-    pub kind: ObjectSpecKind,
-    /// The program that owns it.
-    pub owner: String,
-}
-
-/// A capability a program starts with, under a name its script uses.
-#[derive(Clone, PartialEq, Eq, Debug)]
-pub struct CapSpec {
-    /// The name in the program.
-    pub name: String,
-    /// The object's name.
-    pub object: String,
-    /// Its rights.
-    pub rights: Rights,
-    /// Its badge.
-    pub badge: Badge,
-}
-
-/// A program's code: given its services and its named capabilities, a future.
-pub type ProgramFn = Box<dyn FnOnce(Services, BTreeMap<String, Slot>) -> Pin<Box<dyn Future<Output = ProgramResult>>>>;
-
-/// A user program of the system.
-pub struct ProgramSpec {
-    /// Its name.
-    pub name: String,
-    /// Its priority.
-    pub priority: Priority,
-    /// A server of its own: the run may end with it still waiting.
-    pub is_server: bool,
-    /// Whether it gets a capability to the name server.
-    pub name_server: bool,
-    /// Names it may register.
-    pub may_register: Vec<String>,
-    /// Capabilities it starts with.
-    pub caps: Vec<CapSpec>,
-    /// Its code.
-    pub program: ProgramFn,
-}
-
-impl ProgramSpec {
-    /// A program that is no server, starts with the name server's capability and no other, and
-    /// may register no name: what most tests and workloads start.
-    pub fn plain(name: impl Into<String>, priority: Priority, program: ProgramFn) -> ProgramSpec {
-        ProgramSpec {
-            name: name.into(),
-            priority,
-            is_server: false,
-            name_server: true,
-            may_register: Vec::new(),
-            caps: Vec::new(),
-            program,
-        }
-    }
-}
-
-/// A whole system, ready to boot in either mode.
-pub struct SystemSpec {
-    /// Kernel settings.
-    pub kernel: KernelConfig,
-    /// The servers.
-    pub servers: Servers,
-    /// Objects created at boot.
-    pub objects: Vec<ObjectSpec>,
-    /// The programs.
-    pub programs: Vec<ProgramSpec>,
-    /// Faults to inject into the servers (microkernel) or service modules (monolithic).
-    pub faults: Vec<FaultSpec>,
 }
 
 /// A booted (and later, run) system.
@@ -286,6 +105,14 @@ struct Boot {
     /// The scenario has a name service, whether or not a name server process boots (in
     /// monolithic mode it boots only for names programs register).
     name_service: bool,
+    /// Every system server published at the name server at boot, with its port: the
+    /// supervisor keeps copies when it looks after the name server.
+    published: Vec<(&'static str, ObjectId)>,
+    /// The supervisor's backup queue for programs' registrations, when it keeps one, and the
+    /// name server's send capability to it.
+    name_backup: Option<(ObjectId, Slot)>,
+    /// Names programs may register, in all: the backup queue holds that many copies.
+    program_names: usize,
 }
 
 /// Gives a (re)starting server its service port, in slot 0.
@@ -332,6 +159,7 @@ impl Boot {
             let slot =
                 self.kernel.grant(server, endpoint, rights, Badge::NONE).expect("the name server has free slots");
             self.registry.preload(service.name(), slot);
+            self.published.push((service.name(), endpoint));
         }
     }
 }
@@ -355,14 +183,24 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
         plan,
         servers: BTreeMap::new(),
         name_service: spec.servers.name.is_some(),
+        published: Vec::new(),
+        name_backup: None,
+        program_names: spec.programs.iter().map(|program| program.may_register.len()).sum(),
     };
     let registrations = spec.programs.iter().any(|program| !program.may_register.is_empty());
     let name_needed = mode == Mode::Microkernel || registrations;
     if let (Some(priority), true) = (spec.servers.name, name_needed) {
         let id = boot.kernel.create_process(ProcessSpec::server(Service::Name.name(), priority));
         boot.kernel.await_ready(id);
-        let (_, slot) = service_port(&mut boot.kernel, id);
+        let (endpoint, slot) = service_port(&mut boot.kernel, id);
         boot.name_server = Some((id, slot));
+        if mode == Mode::Microkernel {
+            // Faults and the supervisor find it by name, as the other servers.
+            boot.servers.insert(Service::Name.name(), (id, endpoint));
+            if spec.servers.supervises(Service::Name) {
+                boot.kernel.keep_across_restarts(endpoint);
+            }
+        }
     }
     let disk = spec.servers.block.map(|block| Rc::new(RefCell::new(Ramdisk::new(block.blocks, block.block_size))));
     let fs_config = spec.servers.file.map(|(_, config)| config);
@@ -370,7 +208,7 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
         Mode::Microkernel => {
             boot_servers(&mut boot, &spec.servers, disk.as_ref());
             if let Some(supervisor) = &spec.servers.supervisor {
-                boot_supervisor(&mut boot, supervisor);
+                supervision::boot_supervisor(&mut boot, supervisor);
             }
             None
         }
@@ -381,7 +219,14 @@ pub fn boot(spec: SystemSpec, mode: Mode) -> System {
     let programs = boot_programs(&mut boot, spec.objects, spec.programs, client_mode, &ledger);
     if let Some((id, slot)) = boot.name_server {
         let registry = std::mem::take(&mut boot.registry);
-        boot.kernel.start(id, move |sys| name_server(sys, slot, registry));
+        // In monolithic mode the system's names are the kernel's: no fault strikes the process
+        // that keeps the names programs register (see schedule_timed_crashes).
+        let faults = boot.faults(Service::Name).filter(|_| mode == Mode::Microkernel);
+        if mode == Mode::Microkernel && spec.servers.supervises(Service::Name) {
+            supervision::boot_restartable_name_server(&mut boot, id, slot, registry, faults);
+        } else {
+            boot.kernel.start(id, move |sys| name_server(sys, slot, registry, None, faults));
+        }
     }
     System { kernel: boot.kernel, mode, console, disk, fs_config, programs, ledger }
 }
@@ -495,37 +340,6 @@ fn boot_servers(boot: &mut Boot, servers: &Servers, disk: Option<&Rc<RefCell<Ram
     }
 }
 
-/// Boots the supervisor with a handle on each server it looks after, and lets it register
-/// their names again.
-fn boot_supervisor(boot: &mut Boot, spec: &SupervisorSpec) {
-    let Some((name_server, name_slot)) = boot.name_server else { return };
-    let id = boot.kernel.create_process(ProcessSpec::server(Service::Supervisor.name(), spec.priority));
-    let badge = client_badge(id);
-    let Ok(name_cap) =
-        boot.kernel.grant_derived(id, name_server, name_slot, Rights::SEND | Rights::GRANT, Badge(badge))
-    else {
-        return;
-    };
-    let mut wards = Vec::new();
-    for ward in spec.wards.iter().take(MAX_WARDS) {
-        let Some(&(server, endpoint)) = boot.servers.get(ward.server.as_str()) else { continue };
-        let handle = boot.kernel.create_process_handle(server);
-        let handle = boot.kernel.grant(id, handle, Rights::READ | Rights::WRITE, Badge::NONE).expect("free slots");
-        let port = boot.kernel.grant(id, endpoint, Rights::SEND, Badge::NONE).expect("free slots");
-        boot.registry.allow_replace(badge, &ward.server);
-        wards.push(Ward {
-            name: ward.server.clone(),
-            handle,
-            port,
-            policy: ward.policy,
-            backoff_cycles: ward.backoff_cycles,
-        });
-    }
-    let heartbeat = spec.heartbeat;
-    boot.kernel.await_ready(id);
-    boot.kernel.start(id, move |sys| supervisor(sys, name_cap, wards, heartbeat));
-}
-
 /// Crashes at set times are the kernel's to inject: a server dies then even if idle; a
 /// service module takes the monolithic kernel down with it.
 fn schedule_timed_crashes(boot: &mut Boot, faults: &[FaultSpec], mode: Mode) {
@@ -538,8 +352,15 @@ fn schedule_timed_crashes(boot: &mut Boot, faults: &[FaultSpec], mode: Mode) {
                 }
             }
             Mode::Monolithic => {
-                let Some(module) = Service::from_name(&fault.server).and_then(Service::module) else { continue };
-                let detail = format!("crash in the kernel's {} module", module.name());
+                let detail = match Service::from_name(&fault.server) {
+                    // The kernel answers the system's lookups itself: its name table is kernel code.
+                    Some(Service::Name) => "crash in the kernel's name service".to_owned(),
+                    Some(service) => match service.module() {
+                        Some(module) => format!("crash in the kernel's {} module", module.name()),
+                        None => continue,
+                    },
+                    None => continue,
+                };
                 boot.kernel.schedule_panic(at, InjectedFault::Crash, detail);
             }
         }
