@@ -36,6 +36,7 @@ mod interpreter;
 mod revoke;
 pub mod scenarios;
 mod strategies;
+pub mod supervision;
 mod workload;
 
 pub use interpreter::{Journal, JournalEntry, Run, build, build_with_journal, run, run_workload, value_fits};

@@ -201,21 +201,6 @@ fn requests_in_kernel(report: &RunReport, name: &str) -> Vec<Request> {
         .collect()
 }
 
-/// Heartbeats the supervisor sent, with their times and the server each went to.
-fn heartbeats(report: &RunReport) -> Vec<(u64, String)> {
-    let log = &report.log;
-    events_of(report, "supervisor")
-        .into_iter()
-        .filter_map(|seen| match seen.kind {
-            EventKind::MessageSent { message } if log.message(message).label == HEARTBEAT => {
-                let owner = log.object_info(log.message(message).port).and_then(|info| info.owner)?;
-                Some((seen.time, log.process_name(owner).to_owned()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
 /// The client operation `name` was in when the event at `position` happened, if any.
 fn operation_at(report: &RunReport, name: &str, position: usize) -> Option<String> {
     let mut open = None;
@@ -557,11 +542,16 @@ fn a_restarted_server_skips_one_heartbeat_round_while_it_mounts() {
         })
         .expect("the new incarnation mounts and receives")
         .time;
-    let during_mount: Vec<(u64, String)> =
-        heartbeats(&report).into_iter().filter(|(time, _)| (restarted_at..mounted_at).contains(time)).collect();
+    let during_mount: Vec<(u64, String)> = mksim_tests::supervision::heartbeats(&report)
+        .into_iter()
+        .filter(|(time, _)| (restarted_at..mounted_at).contains(time))
+        .collect();
     let names: Vec<&str> = during_mount.iter().map(|(_, name)| name.as_str()).collect();
     assert_eq!(names, ["block"], "a round while fs mounts pings the driver only: {during_mount:?}");
-    assert!(heartbeats(&report).iter().any(|(time, name)| *time > mounted_at && name == "fs"), "later rounds ping fs");
+    assert!(
+        mksim_tests::supervision::heartbeats(&report).iter().any(|(time, name)| *time > mounted_at && name == "fs"),
+        "later rounds ping fs"
+    );
 }
 
 #[test]

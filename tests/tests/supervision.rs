@@ -10,7 +10,6 @@ use mksim_core::scenario::Scenario;
 use mksim_kernel::EventKind;
 use mksim_servers::fault::{FaultKind, FaultSpec, Trigger};
 use mksim_servers::system::Mode;
-use mksim_userland::protocol::HEARTBEAT;
 use std::path::Path;
 
 fn load(file: &str) -> Scenario {
@@ -58,25 +57,8 @@ fn restarts_of(report: &RunReport, server: &str) -> u64 {
     report.reliability.restarts.get(server).copied().unwrap_or(0)
 }
 
-/// The servers the supervisor sent heartbeats to, in order, with the times.
-fn heartbeats_timed(report: &RunReport) -> Vec<(u64, String)> {
-    let log = &report.log;
-    log.events()
-        .iter()
-        .filter(|event| log.process_name(event.process) == "supervisor")
-        .filter_map(|event| match event.kind {
-            EventKind::MessageSent { message } if log.message(message).label == HEARTBEAT => {
-                let owner = log.object_info(log.message(message).port).and_then(|info| info.owner)?;
-                Some((event.time, log.process_name(owner).to_owned()))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// The servers the supervisor sent heartbeats to, in order.
 fn heartbeats(report: &RunReport) -> Vec<String> {
-    heartbeats_timed(report).into_iter().map(|(_, server)| server).collect()
+    mksim_tests::supervision::heartbeats(report).into_iter().map(|(_, server)| server).collect()
 }
 
 /// The servers restarted, in order.
@@ -110,7 +92,7 @@ fn a_hung_driver_is_restarted_alone_and_the_file_server_keeps_the_editors_file_o
         .find(|event| event.kind == EventKind::Restarted)
         .map(|event| event.time)
         .expect("the driver was restarted");
-    let asked_after: Vec<String> = heartbeats_timed(&report)
+    let asked_after: Vec<String> = mksim_tests::supervision::heartbeats(&report)
         .into_iter()
         .filter(|&(time, _)| time > restarted_at)
         .map(|(_, server)| server)

@@ -255,36 +255,7 @@ enum Command {
         overrides: Overrides,
     },
     /// Run a fault campaign: the scenario over many seeds with faults, in both modes, in parallel.
-    Faults {
-        /// The scenario file or built-in name (without faults of its own, each seed gets one random fault).
-        scenario: PathBuf,
-        /// Seeds to run (at least 1).
-        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
-        runs: u64,
-        /// The first seed (the scenario's by default).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Cost profile of both modes.
-        #[arg(long, value_name = "NAME|FILE")]
-        profile: Option<String>,
-        #[command(flatten)]
-        modes: ModeProfiles,
-        /// Inject a fault besides the scenario's (SERVER:KIND@WHEN, as for run).
-        #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
-        faults: Vec<String>,
-        /// Host threads (all cores by default).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Run microkernel mode with no client recovering stale file descriptors and with
-        /// every one recovering (`recover: true`), and print both.
-        #[arg(long)]
-        compare_recovery: bool,
-        /// Print JSON instead.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        memory: MemoryLimit,
-    },
+    Faults(FaultsCommand),
     /// Measure the simulator's speed on this machine against real IPC of the same shape.
     Bench {
         /// Print JSON instead.
@@ -830,16 +801,35 @@ fn tour() -> Result<(), Failure> {
     ended_as_expected(&scenario, &[&micro, &mono])
 }
 
+#[derive(clap::Args, Debug)]
 struct FaultsCommand {
+    /// The scenario file or built-in name (without faults of its own, each seed gets one random fault).
     scenario: PathBuf,
+    /// Seeds to run (at least 1).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
     runs: u64,
+    /// The first seed (the scenario's by default).
+    #[arg(long)]
     seed: Option<u64>,
+    /// Cost profile of both modes.
+    #[arg(long, value_name = "NAME|FILE")]
     profile: Option<String>,
+    #[command(flatten)]
     modes: ModeProfiles,
+    /// Inject a fault besides the scenario's (SERVER:KIND@WHEN, as for run).
+    #[arg(long = "fault", value_name = "SERVER:KIND@WHEN")]
     faults: Vec<String>,
+    /// Host threads (all cores by default).
+    #[arg(long)]
     threads: Option<usize>,
+    /// Run microkernel mode with no client recovering stale file descriptors and with
+    /// every one recovering (`recover: true`), and print both.
+    #[arg(long)]
     compare_recovery: bool,
+    /// Print JSON instead.
+    #[arg(long)]
     json: bool,
+    #[command(flatten)]
     memory: MemoryLimit,
 }
 
@@ -899,29 +889,7 @@ fn main() -> ExitCode {
             let options = options(&overrides, &scenario)?;
             mksim::ui::open(scenario, options).map_err(|error| Failure::Input(format!("terminal: {error}")))
         })(),
-        Some(Command::Faults {
-            scenario,
-            runs,
-            seed,
-            profile,
-            modes,
-            faults,
-            threads,
-            compare_recovery,
-            json,
-            memory,
-        }) => command_faults(FaultsCommand {
-            scenario,
-            runs,
-            seed,
-            profile,
-            modes,
-            faults,
-            threads,
-            compare_recovery,
-            json,
-            memory,
-        }),
+        Some(Command::Faults(command)) => command_faults(command),
         Some(Command::Bench { json, repeats }) => command_bench(json, repeats),
         Some(Command::Calibrate { output, name, json, repeats }) => {
             command_calibrate(CalibrateCommand { output, name, json, repeats })
