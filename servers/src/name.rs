@@ -100,6 +100,12 @@ impl Registry {
         }
     }
 
+    /// True when a supervisor registers `name` again after its server dies: a lookup that finds
+    /// it dead is worth trying again.
+    pub fn is_supervised(&self, name: &str) -> bool {
+        self.replaceable.values().any(|names| names.contains(name))
+    }
+
     fn may_restore(&self, badge: u64) -> bool {
         self.restorer == Some(badge)
     }
@@ -228,6 +234,9 @@ async fn lookup(sys: &Sys, registry: &Registry, client: Badge, name: &str) -> Re
         Ok(slot) => Ok(slot),
         // A capability registered with a badge of its own keeps it.
         Err(SysError::InvalidArgument) => sys.copy(registered, rights).await.map_err(|_| ServiceError::Io),
+        // The server registered under the name has died, and a supervisor registers its next
+        // incarnation there: the name will come back.
+        Err(SysError::PeerDead) if registry.is_supervised(name) => Err(ServiceError::TryAgain),
         Err(_) => Err(ServiceError::Io),
     }
 }

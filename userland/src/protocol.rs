@@ -177,8 +177,9 @@ pub enum ServiceError {
     /// A FIFO's open was asked of a path that is not a FIFO.
     #[error("not a FIFO")]
     NotAFifo,
-    /// The name server has just restarted and its registrations are still being replayed: the
-    /// name may come back, so the lookup is worth trying again (EAGAIN). Stubs do.
+    /// The name may come back, so the lookup is worth trying again (EAGAIN); stubs do. The
+    /// name server has just restarted and its registrations are still being replayed, or the
+    /// server registered under the name has died and a supervisor may register its restart.
     #[error("try again")]
     TryAgain,
 }

@@ -96,8 +96,12 @@ impl Reliability {
                 EventKind::OperationBegan { .. } => {
                     open.insert(process, false);
                 }
+                // Only a client's open operation counts: a server retrying its own lookup (the file
+                // server finding a restarted driver) is in no client operation.
                 EventKind::OperationRetried { .. } => {
-                    open.insert(process, true);
+                    if let Some(retried) = open.get_mut(&process) {
+                        *retried = true;
+                    }
                 }
                 EventKind::OperationEnded { failed, .. } => {
                     if open.remove(&process) == Some(true) {
