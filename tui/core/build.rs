@@ -5,7 +5,10 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    // Read when the script runs, not when it is compiled: a build script compiled for one
+    // checkout is reused for another that shares the target folder.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("../../scenarios");
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();
