@@ -33,6 +33,7 @@
 
 pub mod fuzz;
 mod interpreter;
+pub mod programs;
 mod revoke;
 pub mod scenarios;
 mod strategies;

@@ -265,14 +265,7 @@ fn run(workload: &Workload, mode: Mode) -> Observed {
     let kernel = KernelConfig { seed: workload.seed, ..KernelConfig::default() };
     let mut system = boot(SystemSpec { kernel, servers, objects: Vec::new(), programs, faults: Vec::new() }, mode);
     let outcome = system.kernel.run().clone();
-    let exits = system
-        .programs
-        .iter()
-        .map(|(_, id)| match system.kernel.process_by_id(*id).expect("booted programs exist").state() {
-            ProcessState::Exited { code } => Ok(code),
-            state => Err(state),
-        })
-        .collect();
+    let exits = mksim_tests::programs::exit_codes(&system);
     let totals = system.kernel.totals();
     Observed {
         outcome,

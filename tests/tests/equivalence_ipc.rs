@@ -138,14 +138,7 @@ fn run(workload: &Workload, mode: Mode) -> Observed {
     let spec = SystemSpec { kernel, servers: servers(workload), objects: Vec::new(), programs, faults: Vec::new() };
     let mut system = boot(spec, mode);
     let outcome = system.kernel.run().clone();
-    let exits = system
-        .programs
-        .iter()
-        .map(|(_, id)| match system.kernel.process_by_id(*id).expect("booted programs exist").state() {
-            ProcessState::Exited { code } => Ok(code),
-            state => Err(state),
-        })
-        .collect();
+    let exits = mksim_tests::programs::exit_codes(&system);
     drop(system);
     let journals = journals.into_iter().map(|(name, journal)| (name, journal.take())).collect();
     Observed { outcome, journals, exits }

@@ -134,12 +134,7 @@ fn open_fifo_without_the_pipe_server_is_a_scenario_error() {
 fn passes_its_checks(text: &str) {
     let scenario = Scenario::parse(text, "test.ron").unwrap_or_else(|error| panic!("{error}"));
     let result = mksim_core::check::check(&scenario, &RunOptions::default());
-    let failures: Vec<String> = result
-        .cases
-        .iter()
-        .filter(|case| !case.passed)
-        .map(|case| format!("[{}] {}: {}", case.mode.unwrap_or("both modes"), case.name, case.detail))
-        .collect();
+    let failures = result.failures();
     assert!(failures.is_empty(), "failing cases:\n{}", failures.join("\n"));
     assert!(result.passed());
 }

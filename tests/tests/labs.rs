@@ -100,12 +100,7 @@ fn every_solution_passes_with_full_points_in_both_modes_under_two_seeds() {
         for options in &seeds {
             let (exercise, graded) = grade(lab, process, solution(lab), options);
             let result = graded.result.as_ref().unwrap_or_else(|error| panic!("{lab}: {error}"));
-            let failed: Vec<String> = result
-                .cases
-                .iter()
-                .filter(|case| !case.passed)
-                .map(|case| format!("{}: {}", case.name, case.detail))
-                .collect();
+            let failed = result.failures();
             assert!(failed.is_empty(), "{lab} (seed {:?}): the solution fails:\n{}", options.seed, failed.join("\n"));
             assert_eq!(graded.points(), exercise.max_points(), "{lab}");
             for mode in [Mode::Microkernel, Mode::Monolithic] {

@@ -80,10 +80,7 @@ fn every_scenario_file_passes_its_checks_in_both_modes() {
                 failures.push(format!("{}: no case was checked in {} mode", path.display(), mode.name()));
             }
         }
-        for case in result.cases.iter().filter(|case| !case.passed) {
-            let mode = case.mode.unwrap_or("both modes");
-            failures.push(format!("{}: [{mode}] {}: {}", path.display(), case.name, case.detail));
-        }
+        failures.extend(result.failures().into_iter().map(|failure| format!("{}: {failure}", path.display())));
     }
     assert!(failures.is_empty(), "failing cases:\n{}", failures.join("\n"));
 }
@@ -120,10 +117,7 @@ fn every_scenario_still_meets_its_expectations_under_another_seed() {
             assert!(!matches!(report.outcome, Outcome::StepLimit { .. }), "{} hit the step limit", path.display());
         }
         let result = check(&scenario, &options);
-        for case in result.cases.iter().filter(|case| !case.passed) {
-            let mode = case.mode.unwrap_or("both modes");
-            failures.push(format!("{}: [{mode}] {}: {}", path.display(), case.name, case.detail));
-        }
+        failures.extend(result.failures().into_iter().map(|failure| format!("{}: {failure}", path.display())));
     }
     assert!(failures.is_empty(), "failing cases under seed 0x5eed_1234_abcd:\n{}", failures.join("\n"));
 }

@@ -1135,12 +1135,7 @@ fn the_least_limits_the_errors_name_are_enough_for_every_server() {
         let tight = with_limits(&text, &limits);
         let scenario = Scenario::parse(&tight, file).unwrap_or_else(|error| panic!("{file}: {error}"));
         let result = mksim_core::check::check(&scenario, &RunOptions::default());
-        let failed: Vec<String> = result
-            .cases
-            .iter()
-            .filter(|case| !case.passed)
-            .map(|case| format!("{}: {}", case.name, case.detail))
-            .collect();
+        let failed = result.failures();
         assert!(failed.is_empty(), "{file} with {limits}:\n{}", failed.join("\n"));
     }
 }

@@ -288,6 +288,18 @@ impl FsRequest {
         matches!(self, FsRequest::Open { .. } | FsRequest::Stat { .. } | FsRequest::Readdir { .. })
     }
 
+    /// The descriptor the request uses, to change it (a stub putting the server's number for a
+    /// file in place of the program's).
+    pub fn descriptor_mut(&mut self) -> Option<&mut u32> {
+        match self {
+            FsRequest::Read { fd, .. }
+            | FsRequest::Write { fd, .. }
+            | FsRequest::Seek { fd, .. }
+            | FsRequest::Close { fd } => Some(fd),
+            _ => None,
+        }
+    }
+
     /// The descriptor the request uses, if any.
     pub fn descriptor(&self) -> Option<u32> {
         match self {

@@ -87,6 +87,13 @@ impl ScenarioCheck {
         self.cases.iter().all(|case| case.passed)
     }
 
+    /// Every case that failed, a line each: `[mode] name: detail` (`both modes` for a case
+    /// checked in both).
+    pub fn failures(&self) -> Vec<String> {
+        let failed = self.cases.iter().filter(|case| !case.passed);
+        failed.map(|case| format!("[{}] {}: {}", case.mode.unwrap_or("both modes"), case.name, case.detail)).collect()
+    }
+
     /// The points earned.
     pub fn points(&self) -> u64 {
         self.cases.iter().map(|case| case.points).sum()

@@ -128,8 +128,7 @@ impl Services {
             Err(ClientError::Sys(SysError::PeerDead)) => self.offset(*fd).is_some(),
             Err(ClientError::Service(ServiceError::CorruptReply | ServiceError::BadRequest)) => {
                 let Some(offset) = self.offset(*fd) else { return false };
-                let seek = FsRequest::Seek { fd: self.for_server_fd(*fd), offset };
-                matches!(self.call_service("fs", &seek, true).await, Ok(data) if decode::<FsReply>(&data) == Some(FsReply::Done))
+                matches!(self.seek_at_server(self.for_server_fd(*fd), offset).await, Ok(true))
             }
             _ => false,
         }
@@ -151,13 +150,17 @@ impl Services {
         let Some(FsReply::Descriptor(server_fd)) = decode::<FsReply>(&data) else { return Err(stale()) };
         let reopened = OpenFile { server_fd, incarnation, ..file };
         self.connections.borrow_mut().files.insert(fd, reopened);
-        if offset > 0 {
-            let data = self.call_service("fs", &FsRequest::Seek { fd: server_fd, offset }, true).await?;
-            if decode::<FsReply>(&data) != Some(FsReply::Done) {
-                return Err(stale());
-            }
+        if offset > 0 && !self.seek_at_server(server_fd, offset).await? {
+            return Err(stale());
         }
         Ok(())
+    }
+
+    /// Moves the file server's descriptor `server_fd` to `offset` (a seek is safe to repeat);
+    /// true when the server says it did.
+    async fn seek_at_server(&self, server_fd: u32, offset: u64) -> Result<bool, ClientError> {
+        let data = self.call_service("fs", &FsRequest::Seek { fd: server_fd, offset }, true).await?;
+        Ok(decode::<FsReply>(&data) == Some(FsReply::Done))
     }
 
     /// True when `fd` was handed out by a file server that has died since.
@@ -184,11 +187,7 @@ impl Services {
             return Cow::Borrowed(request);
         }
         let mut sent = request.clone();
-        if let FsRequest::Read { fd, .. }
-        | FsRequest::Write { fd, .. }
-        | FsRequest::Seek { fd, .. }
-        | FsRequest::Close { fd } = &mut sent
-        {
+        if let Some(fd) = sent.descriptor_mut() {
             *fd = server_fd;
         }
         Cow::Owned(sent)
