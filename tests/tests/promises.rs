@@ -180,3 +180,17 @@ fn a_script_recovers_once_it_says_so() {
     assert!(fault.contains("peer dead"), "{fault}");
     assert_eq!(plain.reliability.data_lost.unacknowledged, 2, "{:?}", plain.reliability);
 }
+
+/// The file server looking the restarted driver up again is the server's own retry, inside no
+/// client operation: `driver_restart`'s editor sees no failure and no retry.
+#[test]
+fn a_servers_own_retried_lookup_is_not_a_client_operation() {
+    let report = run(&load("driver_restart.ron"), Mode::Microkernel, &RunOptions::default());
+    assert!(report.outcome.is_completed(), "{:?}", report.outcome);
+    let retried_by_fs = report.log.events().iter().any(|event| {
+        matches!(event.kind, mksim_kernel::EventKind::OperationRetried { .. })
+            && report.log.process_name(event.process) == "fs"
+    });
+    assert!(retried_by_fs, "the file server retried its lookup of the driver");
+    assert_eq!((report.reliability.ops_failed, report.reliability.ops_retried), (0, 0), "{:?}", report.reliability);
+}

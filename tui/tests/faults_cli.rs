@@ -207,3 +207,35 @@ fn bad_faults_on_the_command_line_are_refused_with_status_2() {
         }
     }
 }
+
+/// `--compare-recovery` adds the recovering figures: on `fs_restart`, whose crash strikes a
+/// write and leaves a descriptor stale, the two operations that fail without recovery do not
+/// fail with it, and nothing is lost.
+#[test]
+fn faults_compare_recovery_adds_the_figures_of_recovering_clients() {
+    let output = mksim(&["faults", "scenarios/fs_restart.ron", "--runs", "3", "--compare-recovery", "--json"]);
+    assert_status(&output, 0);
+    let report = json(&output);
+    assert_eq!(figure(&report, "microkernel", "client_ops_failed"), 6, "{report:#}");
+    assert_eq!(figure(&report, "microkernel_recovering", "client_ops_failed"), 0, "{report:#}");
+    assert_eq!(figure(&report, "microkernel_recovering", "data_lost_unacknowledged"), 0, "{report:#}");
+    assert!(figure(&report, "microkernel", "data_lost_unacknowledged") > 0, "{report:#}");
+    let text = stdout(&mksim(&["faults", "scenarios/fs_restart.ron", "--runs", "3", "--compare-recovery"]));
+    assert!(text.contains("μ recovering"), "{text}");
+}
+
+/// `run --recover` turns recovery on for every process: `fs_restart`'s writer then gets the
+/// write its script expects to fail, and the run says so.
+#[test]
+fn run_recover_turns_recovery_on_for_every_process() {
+    let plain = mksim(&["run", "scenarios/fs_restart.ron"]);
+    assert_status(&plain, 0);
+    let recovering = mksim(&["run", "scenarios/fs_restart.ron", "--recover"]);
+    assert_status(&recovering, 1);
+    assert!(stderr(&recovering).contains("but it succeeded"), "{}", stderr(&recovering));
+    assert!(
+        stdout(&recovering).contains("file data lost: 0 B acknowledged, 0 B unacknowledged"),
+        "{}",
+        stdout(&recovering)
+    );
+}
